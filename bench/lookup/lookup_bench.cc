@@ -1,0 +1,218 @@
+// ns per lookup of the route-table core at several table sizes, beside a
+// naive lookup of the same semantics (a hash map of hosts, then a linear
+// scan of that host's rules), measured side by side in one run.
+//
+//   lookup_bench [--quick] [--json]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "lookup.h"
+#include "names.h"
+#include "table_writer.h"
+
+using namespace atsi;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Request {
+  std::string host, path;
+};
+
+struct Workload {
+  TableInput input;
+  std::vector<Request> requests;
+};
+
+// `routes` rules over hosts of `per_host` paths each, a quarter of them
+// wildcard hosts, Exact and Prefix mixed; requests: exact hits, prefix hits
+// on deeper paths, wildcard hits, unknown paths and unknown hosts.
+Workload make_workload(size_t routes, size_t per_host, uint32_t seed) {
+  Workload w;
+  std::mt19937 rng(seed);
+  size_t hosts = std::max<size_t>(1, routes / per_host);
+  for (uint32_t b = 0; b < 64; ++b) {
+    InputBackend be;
+    be.service = "ns/svc" + std::to_string(b);
+    be.port = "80";
+    for (int e = 0; e < 3; ++e) be.endpoints.push_back({"10.0." + std::to_string(b) + "." + std::to_string(e + 1), 8080, 1});
+    w.input.backends.push_back(be);
+  }
+  for (size_t h = 0; h < hosts; ++h) {
+    bool wildcard = h % 4 == 3;
+    std::string base = "host" + std::to_string(h) + ".example.com";
+    InputHost host{wildcard ? "*." + base : base, {}, kNone, ""};
+    for (size_t r = 0; r < per_host && h * per_host + r < routes; ++r) {
+      InputRule rule;
+      rule.path = "/api/v" + std::to_string(r % 3) + "/res" + std::to_string(r);
+      rule.path_type = r % 5 == 0 ? kPathExact : kPathPrefix;
+      rule.backend = uint32_t(rng() % 64);
+      rule.source = "ns/ing" + std::to_string(h);
+      host.rules.push_back(rule);
+    }
+    w.input.hosts.push_back(host);
+  }
+  for (int i = 0; i < 4096; ++i) {
+    size_t h = rng() % hosts;
+    const InputHost& host = w.input.hosts[h];
+    const InputRule& rule = host.rules[rng() % host.rules.size()];
+    std::string name = host.name[0] == '*' ? "www" + host.name.substr(1) : host.name;
+    switch (i % 5) {
+      case 0: w.requests.push_back({name, rule.path}); break;
+      case 1: w.requests.push_back({name, rule.path + "/items/42?x=1"}); break;
+      case 2: w.requests.push_back({name, "/nothing/here"}); break;
+      case 3: w.requests.push_back({"unknown" + std::to_string(i) + ".org", rule.path}); break;
+      default: w.requests.push_back({name + ":443", rule.path + "/"}); break;
+    }
+  }
+  return w;
+}
+
+// The naive design: a map of hosts, then every rule of the host scanned.
+class NaiveRouter {
+ public:
+  explicit NaiveRouter(const TableInput& in) {
+    for (const InputHost& h : in.hosts) {
+      auto& rules = h.name.rfind("*.", 0) == 0 ? wildcard_[h.name.substr(2)] : exact_[h.name];
+      for (const InputRule& r : h.rules) rules.push_back({r.path, r.path_type == kPathExact, r.backend});
+    }
+  }
+  uint32_t route(std::string_view raw_host, std::string_view raw_path) const {
+    char hb[kHostBufferSize], pb[kPathBufferSize];
+    std::string_view host, path;
+    normalize_host(raw_host, hb, host);
+    if (!normalize_path(raw_path, pb, path)) return kNone;
+    const std::vector<Rule>* rules = nullptr;
+    auto it = exact_.find(std::string(host));
+    if (it != exact_.end()) {
+      rules = &it->second;
+    } else if (size_t dot = host.find('.'); dot != std::string_view::npos) {
+      auto wt = wildcard_.find(std::string(host.substr(dot + 1)));
+      if (wt != wildcard_.end()) rules = &wt->second;
+    }
+    if (!rules) return kNone;
+    uint32_t best = kNone;
+    size_t best_len = 0;
+    for (const Rule& r : *rules) {
+      if (r.exact) {
+        if (path == r.path) return r.backend;
+        continue;
+      }
+      std::string_view p = r.path;
+      while (!p.empty() && p.back() == '/') p.remove_suffix(1);
+      bool match = path.substr(0, p.size()) == p && (path.size() == p.size() || path[p.size()] == '/');
+      if (match && (best == kNone || p.size() >= best_len)) {
+        best = r.backend;
+        best_len = p.size();
+      }
+    }
+    return best;
+  }
+
+ private:
+  struct Rule {
+    std::string path;
+    bool exact;
+    uint32_t backend;
+  };
+  std::unordered_map<std::string, std::vector<Rule>> exact_, wildcard_;
+};
+
+struct Stats {
+  double p50, p99;
+};
+
+// Times batches of lookups and reports per-lookup percentiles over batches.
+template <typename F>
+Stats measure(const std::vector<Request>& reqs, size_t batches, F&& fn) {
+  constexpr size_t kBatch = 64;
+  std::vector<double> per;
+  per.reserve(batches);
+  uint64_t sink = 0;
+  size_t idx = 0;
+  for (size_t b = 0; b < batches; ++b) {
+    auto t0 = Clock::now();
+    for (size_t i = 0; i < kBatch; ++i) {
+      const Request& r = reqs[idx];
+      idx = (idx + 1) & (reqs.size() - 1);
+      sink += fn(r);
+    }
+    auto t1 = Clock::now();
+    per.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count() / kBatch);
+  }
+  if (sink == 42) std::printf(" ");
+  std::sort(per.begin(), per.end());
+  return {per[per.size() / 2], per[per.size() * 99 / 100]};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool quick = false, json = false;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--quick")) quick = true;
+    else if (!std::strcmp(argv[i], "--json")) json = true;
+    else {
+      std::fprintf(stderr, "usage: lookup_bench [--quick] [--json]\n");
+      return 2;
+    }
+  }
+  const size_t sizes[] = {10, 1000, 100000};
+  const size_t batches = quick ? 2000 : 200000;
+  if (!json) {
+    std::printf("%-8s %-7s %10s %10s %12s %12s %10s\n", "routes", "bytes", "table p50", "table p99", "naive p50",
+                "naive p99", "naive/table");
+  }
+  for (size_t routes : sizes) {
+    Workload w = make_workload(routes, routes >= 1000 ? 100 : 10, 7);
+    std::vector<uint8_t> bytes;
+    if (Error e = build_table(w.input, 1, 0, bytes)) {
+      std::fprintf(stderr, "build: %s\n", e.message.c_str());
+      return 1;
+    }
+    std::vector<uint64_t> aligned((bytes.size() + 7) / 8);
+    std::memcpy(aligned.data(), bytes.data(), bytes.size());
+    TableView view;
+    if (Error e = TableView::validate(reinterpret_cast<const uint8_t*>(aligned.data()), bytes.size(), view)) {
+      std::fprintf(stderr, "validate: %s\n", e.message.c_str());
+      return 1;
+    }
+    NaiveRouter naive(w.input);
+    // Both must agree before their speed means anything.
+    for (const Request& r : w.requests) {
+      Match m = lookup(view, r.host, r.path);
+      uint32_t n = naive.route(r.host, r.path);
+      if (m.backend != n) {
+        std::fprintf(stderr, "disagree on %s %s: table %u naive %u\n", r.host.c_str(), r.path.c_str(), m.backend, n);
+        return 1;
+      }
+    }
+    // Interleave the two so that noise hits both alike.
+    Stats t{}, nv{};
+    std::vector<Stats> ts, ns;
+    for (int round = 0; round < 3; ++round) {
+      ts.push_back(measure(w.requests, batches / 3, [&](const Request& r) { return lookup(view, r.host, r.path).backend; }));
+      ns.push_back(measure(w.requests, batches / 3, [&](const Request& r) { return naive.route(r.host, r.path); }));
+    }
+    auto med = [](std::vector<Stats> v, bool p99) {
+      std::sort(v.begin(), v.end(), [&](const Stats& a, const Stats& b) { return p99 ? a.p99 < b.p99 : a.p50 < b.p50; });
+      return p99 ? v[1].p99 : v[1].p50;
+    };
+    t = {med(ts, false), med(ts, true)};
+    nv = {med(ns, false), med(ns, true)};
+    if (json) {
+      std::printf("{\"routes\":%zu,\"bytes\":%zu,\"tableP50\":%.1f,\"tableP99\":%.1f,\"naiveP50\":%.1f,\"naiveP99\":%.1f,\"ratio\":%.2f}\n",
+                  routes, bytes.size(), t.p50, t.p99, nv.p50, nv.p99, nv.p50 / t.p50);
+    } else {
+      std::printf("%-8zu %-7zu %8.1fns %8.1fns %10.1fns %10.1fns %9.2fx\n", routes, bytes.size(), t.p50, t.p99,
+                  nv.p50, nv.p99, nv.p50 / t.p50);
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,145 @@
+// The route table's binary format: one definition shared by the writer (the
+// Node addon) and the readers (the ATS plugin, the addon's lookup, tests).
+//
+// A table is one immutable blob: a header, then sections of fixed-size
+// little-endian records and a string pool. Readers never trust it: see
+// table_view.cc for what is checked before anything is followed.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace atsi {
+
+inline constexpr char kTableMagic[8] = {'A', 'T', 'S', 'I', 'R', 'T', 'B', '1'};
+// Bump on any incompatible change of the records below. Readers refuse other
+// versions; backend options are versioned TLV records so they can grow without
+// a bump.
+inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kNone = 0xFFFFFFFFu;
+
+// Limits that keep every size a reader computes inside 32 bits.
+inline constexpr uint64_t kMaxTableBytes = 1ull << 31;
+inline constexpr size_t kMaxHostLength = 253;
+inline constexpr size_t kMaxPathLength = 8192;
+
+enum SectionId : uint32_t {
+  kSectionStrings = 0,
+  kSectionHosts,
+  kSectionRules,
+  kSectionBackends,
+  kSectionEndpoints,
+  kSectionOptions,
+  kSectionHostIndex,      // exact host name -> host
+  kSectionWildcardIndex,  // suffix of "*.suffix" -> host
+  kSectionRuleIndex,      // (host, Exact|Prefix, path) -> rule
+  kSectionCount
+};
+
+struct Section {
+  uint32_t offset;  // from the start of the table, 8-byte aligned
+  uint32_t size;    // bytes
+  uint32_t count;   // records (strings: bytes)
+  uint32_t reserved;
+};
+
+struct Header {
+  char magic[8];
+  uint32_t format_version;
+  uint32_t header_size;
+  uint64_t total_size;
+  uint64_t generation;
+  uint64_t build_time_ms;
+  uint64_t checksum;  // of every byte of the table with this field taken as zero
+  uint32_t default_backend;  // the controller's --default-backend, or kNone
+  uint32_t catch_all_host;   // the host of rules without a host, or kNone
+  uint32_t section_count;
+  uint32_t flags;
+  Section sections[kSectionCount];
+};
+static_assert(sizeof(Header) == 64 + 16 * kSectionCount);
+
+struct StrRef {
+  uint32_t offset;  // into the string pool
+  uint32_t length;
+};
+
+enum HostKind : uint32_t { kHostExact = 0, kHostWildcard = 1, kHostCatchAll = 2 };
+
+struct HostRecord {
+  StrRef name;  // "a.com", "*.a.com", or "" for the catch-all
+  uint32_t kind;
+  uint32_t first_rule;
+  uint32_t rule_count;
+  uint32_t default_backend;  // or kNone
+  StrRef default_source;     // "namespace/name" of the Ingress giving it
+};
+static_assert(sizeof(HostRecord) == 32);
+
+enum PathType : uint32_t { kPathExact = 0, kPathPrefix = 1, kPathImplementationSpecific = 2 };
+
+struct RuleRecord {
+  uint32_t host;
+  uint32_t path_type;
+  StrRef path;         // as written in the Ingress
+  uint32_t match_length;  // bytes of `path` that take part in matching (a Prefix's trailing '/' does not)
+  uint32_t backend;
+  StrRef source;       // "namespace/name" of the Ingress
+};
+static_assert(sizeof(RuleRecord) == 32);
+
+enum Scheme : uint32_t { kSchemeHttp = 0, kSchemeHttps = 1 };
+enum BackendFlags : uint32_t { kBackendUniformWeights = 1u << 0 };
+
+struct BackendRecord {
+  StrRef service;  // "namespace/name"
+  StrRef port;     // as the Ingress names it: "80" or "http"
+  StrRef problem;  // why it cannot serve, shown in 503 bodies; may be empty
+  uint32_t scheme;
+  uint32_t flags;
+  uint32_t first_endpoint;
+  uint32_t endpoint_count;
+  uint32_t options_offset;  // into the options section
+  uint32_t options_size;
+  uint32_t total_weight;
+  uint32_t reserved;
+};
+static_assert(sizeof(BackendRecord) == 56);
+
+struct EndpointRecord {
+  uint8_t family;  // 4 or 6
+  uint8_t reserved;
+  uint16_t port;
+  uint32_t weight;  // >= 1
+  uint8_t address[16];  // network byte order; IPv4 in the first 4 bytes
+};
+static_assert(sizeof(EndpointRecord) == 24);
+
+// Open-addressing hash index. Capacity is a power of two with at least one
+// empty slot, so a probe always ends; readers also bound it by capacity.
+struct IndexSlot {
+  uint32_t hash;
+  uint32_t value;  // record index, or kNone when empty
+};
+
+// Backend options: a sequence of 4-byte-aligned TLV records. Readers skip
+// types they do not know, so new options do not break old plugins.
+struct OptionHeader {
+  uint16_t type;
+  uint16_t length;  // of the value, not counting this header or padding
+};
+enum OptionType : uint16_t {
+  kOptConnectTimeoutMs = 1,   // u32
+  kOptResponseTimeoutMs = 2,  // u32
+  kOptRedirectToHttps = 3,    // u8
+  kOptCachePolicy = 4,        // u8: 0 default, 1 bypass
+  kOptUpstreamHost = 5,       // bytes
+};
+
+// The control object: the one place a reader looks, once per request, to see
+// whether a newer table exists. Tables live in objects named after their
+// generation (see shm.h).
+inline constexpr char kControlMagic[8] = {'A', 'T', 'S', 'I', 'C', 'T', 'L', '1'};
+inline constexpr size_t kControlSize = 4096;
+
+}  // namespace atsi

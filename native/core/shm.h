@@ -1,0 +1,173 @@
+// The publish protocol over POSIX shared memory (DESIGN.md section 3).
+//
+// Objects, for a table named NAME:
+//   /ats-ingress.NAME.ctl        the control block: the published generation
+//   /ats-ingress.NAME.GEN        one immutable table per generation
+// The writer writes a whole new table object, then stores its generation in
+// the control block with one release store; it never touches a published
+// table again. It unlinks old objects by name; a reader that mapped one keeps
+// its mapping (the kernel frees it at the last munmap), and a reader that
+// lost the race to open it finds a newer generation and tries that instead.
+// Readers unmap a table only when their last reference to it goes.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "balancer.h"
+#include "errors.h"
+#include "format.h"
+#include "table_input.h"
+#include "table_view.h"
+
+namespace atsi {
+
+struct ControlBlock {
+  char magic[8];
+  uint32_t format_version;
+  uint32_t size;
+  std::atomic<uint64_t> generation;  // 0: nothing published yet
+  std::atomic<uint64_t> publish_time_ms;
+  std::atomic<uint64_t> writer_pid;
+};
+static_assert(std::atomic<uint64_t>::is_always_lock_free, "control block needs lock-free 64-bit atomics");
+
+// Table names become parts of object names: [A-Za-z0-9_-], 1 to 64 bytes.
+bool is_valid_table_name(std::string_view name);
+std::string control_object_name(std::string_view table);
+std::string table_object_name(std::string_view table, uint64_t generation);
+
+struct PublishResult {
+  uint64_t generation = 0;
+  size_t bytes = 0;
+};
+
+// Writes tables. One per process and table name; publishes are serialised
+// across processes by an exclusive lock on the control object.
+class Publisher {
+ public:
+  static Error open(std::string_view table, std::unique_ptr<Publisher>& out);
+  ~Publisher();
+  Publisher(const Publisher&) = delete;
+  Publisher& operator=(const Publisher&) = delete;
+
+  Error publish(const TableInput& input, uint64_t build_time_ms, PublishResult& result);
+  // Publishes ready-made table bytes (their generation is rewritten). For
+  // tests of the reader's defences and for tools.
+  Error publish_bytes(std::vector<uint8_t> bytes, PublishResult& result);
+  // Removes the control object and every table object of this name.
+  Error remove_all();
+
+ private:
+  Publisher() = default;
+  Error write_object(uint64_t generation, const std::vector<uint8_t>& bytes);
+  void remove_older_than(uint64_t generation);
+
+  std::string table_;
+  int control_fd_ = -1;
+  ControlBlock* control_ = nullptr;
+  bool swept_ = false;
+};
+
+// One validated, mapped table. Unmapped when the last reference goes.
+class MappedTable {
+ public:
+  ~MappedTable();
+  MappedTable(const MappedTable&) = delete;
+  MappedTable& operator=(const MappedTable&) = delete;
+  const TableView& view() const { return view_; }
+  uint64_t generation() const { return view_.generation(); }
+  size_t size() const { return size_; }
+
+ private:
+  friend class TableSource;
+  MappedTable() = default;
+  void* addr_ = nullptr;
+  size_t size_ = 0;
+  TableView view_;
+};
+
+struct SourceStats {
+  uint64_t switches = 0;  // tables taken into service
+  uint64_t refused = 0;   // tables that failed validation
+  uint64_t serving = 0;   // generation in service, 0 for none
+};
+
+// The reading side for one table name, shared by every thread of a process.
+class TableSource {
+ public:
+  explicit TableSource(std::string table);
+  ~TableSource();
+  TableSource(const TableSource&) = delete;
+  TableSource& operator=(const TableSource&) = delete;
+
+  // The generation the writer has published, with one acquire load; 0 when
+  // the control object has not been mapped yet (see refresh()).
+  uint64_t published() const noexcept {
+    const ControlBlock* c = control_.load(std::memory_order_acquire);
+    return c ? c->generation.load(std::memory_order_acquire) : 0;
+  }
+
+  // Maps the control object if it now exists and takes the published table
+  // into service if it is new and valid. Off the hot path: system calls,
+  // validation. `wait` false gives up at once when another thread is busy
+  // refreshing. Returns true when it ran.
+  bool refresh(bool wait = true);
+
+  // The table in service (may be null). Takes a mutex: for slow paths.
+  std::shared_ptr<const MappedTable> current() const;
+
+  // The generation that was last looked at, whether taken or refused.
+  uint64_t settled() const noexcept { return settled_.load(std::memory_order_acquire); }
+
+  SourceStats stats() const;
+  std::string last_error() const;
+  const std::string& name() const { return table_; }
+
+ private:
+  Error map_generation(uint64_t generation, std::shared_ptr<const MappedTable>& out);
+
+  std::string table_;
+  std::atomic<const ControlBlock*> control_{nullptr};
+  mutable std::mutex mu_;  // guards current_, last_error_, and the mapping work
+  std::shared_ptr<const MappedTable> current_;
+  std::string last_error_;
+  std::atomic<uint64_t> settled_{0};
+  std::atomic<uint64_t> switches_{0};
+  std::atomic<uint64_t> refused_{0};
+};
+
+// Per-thread access to a TableSource: one atomic load per call in the common
+// case, no lock, no allocation. Holds a reference to the table it returned
+// until it sees a newer one, so that table stays mapped while in use.
+class ReaderCursor {
+ public:
+  ReaderCursor(TableSource& source, uint32_t seed) : source_(source), seed_(seed) {}
+
+  // The table to route with, or null when none has been published.
+  const MappedTable* get() {
+    uint64_t g = source_.published();
+    if (g != seen_) [[unlikely]]
+      catch_up(g);
+    return table_.get();
+  }
+  Balancer& balancer() { return balancer_; }
+
+ private:
+  void catch_up(uint64_t published);
+
+  TableSource& source_;
+  uint32_t seed_;
+  uint64_t seen_ = 0;
+  std::shared_ptr<const MappedTable> table_;
+  Balancer balancer_;
+};
+
+uint64_t now_ms();
+
+}  // namespace atsi

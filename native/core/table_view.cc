@@ -1,0 +1,210 @@
+#include "table_view.h"
+
+#include <cstring>
+#include <string>
+
+#include "hash.h"
+#include "table_writer.h"
+
+namespace atsi {
+namespace {
+
+Error refuse(const std::string& why) { return {ErrorCode::kInvalidTable, why}; }
+
+bool str_ok(StrRef r, uint32_t pool) {
+  return r.offset <= pool && r.length <= pool - r.offset;
+}
+
+bool index_ok(const Section& s, uint32_t limit, const IndexSlot* slots) {
+  uint32_t cap = s.count;
+  if (cap == 0 || (cap & (cap - 1)) != 0 || uint64_t(cap) * sizeof(IndexSlot) != s.size) return false;
+  bool has_empty = false;
+  for (uint32_t i = 0; i < cap; ++i) {
+    if (slots[i].value == kNone) {
+      has_empty = true;
+    } else if (slots[i].value >= limit) {
+      return false;
+    }
+  }
+  return has_empty;
+}
+
+}  // namespace
+
+Error TableView::validate(const uint8_t* data, size_t size, TableView& view) {
+  if (size < sizeof(Header)) return refuse("shorter than a header (" + std::to_string(size) + " bytes)");
+  if (reinterpret_cast<uintptr_t>(data) % 8 != 0) return refuse("not 8-byte aligned");
+  const auto* h = reinterpret_cast<const Header*>(data);
+  if (std::memcmp(h->magic, kTableMagic, sizeof h->magic) != 0) return refuse("bad magic");
+  if (h->format_version != kFormatVersion)
+    return refuse("format version " + std::to_string(h->format_version) + ", this reader knows " +
+                  std::to_string(kFormatVersion));
+  if (h->header_size != sizeof(Header) || h->section_count != kSectionCount)
+    return refuse("unexpected header layout");
+  if (h->total_size != size)
+    return refuse("size " + std::to_string(size) + " differs from the header's " +
+                  std::to_string(h->total_size) + " (truncated?)");
+  if (size > kMaxTableBytes) return refuse("larger than 2 GiB");
+  if (table_checksum(data, size) != h->checksum) return refuse("checksum mismatch");
+
+  for (uint32_t s = 0; s < kSectionCount; ++s) {
+    const Section& sec = h->sections[s];
+    if (sec.offset % 8 != 0 || sec.offset < sizeof(Header) || sec.offset > size ||
+        sec.size > size - sec.offset)
+      return refuse("section " + std::to_string(s) + " out of bounds");
+  }
+  auto record_count = [&](SectionId id, size_t rec) -> bool {
+    const Section& s = h->sections[id];
+    return uint64_t(s.count) * rec == s.size;
+  };
+  if (h->sections[kSectionStrings].count != h->sections[kSectionStrings].size ||
+      h->sections[kSectionOptions].count != h->sections[kSectionOptions].size ||
+      !record_count(kSectionHosts, sizeof(HostRecord)) || !record_count(kSectionRules, sizeof(RuleRecord)) ||
+      !record_count(kSectionBackends, sizeof(BackendRecord)) ||
+      !record_count(kSectionEndpoints, sizeof(EndpointRecord)))
+    return refuse("section sizes do not match their record counts");
+
+  TableView v;
+  v.header_ = h;
+  auto at = [&](SectionId id) { return data + h->sections[id].offset; };
+  v.strings_ = reinterpret_cast<const char*>(at(kSectionStrings));
+  v.strings_size_ = h->sections[kSectionStrings].size;
+  v.hosts_ = reinterpret_cast<const HostRecord*>(at(kSectionHosts));
+  v.host_count_ = h->sections[kSectionHosts].count;
+  v.rules_ = reinterpret_cast<const RuleRecord*>(at(kSectionRules));
+  v.rule_count_ = h->sections[kSectionRules].count;
+  v.backends_ = reinterpret_cast<const BackendRecord*>(at(kSectionBackends));
+  v.backend_count_ = h->sections[kSectionBackends].count;
+  v.endpoints_ = reinterpret_cast<const EndpointRecord*>(at(kSectionEndpoints));
+  v.endpoint_count_ = h->sections[kSectionEndpoints].count;
+  v.options_ = at(kSectionOptions);
+  v.options_size_ = h->sections[kSectionOptions].size;
+  v.host_index_ = reinterpret_cast<const IndexSlot*>(at(kSectionHostIndex));
+  v.wildcard_index_ = reinterpret_cast<const IndexSlot*>(at(kSectionWildcardIndex));
+  v.rule_index_ = reinterpret_cast<const IndexSlot*>(at(kSectionRuleIndex));
+
+  const uint32_t pool = v.strings_size_;
+  if (h->default_backend != kNone && h->default_backend >= v.backend_count_)
+    return refuse("default backend out of range");
+  if (h->catch_all_host != kNone &&
+      (h->catch_all_host >= v.host_count_ || v.hosts_[h->catch_all_host].kind != kHostCatchAll))
+    return refuse("catch-all host out of range");
+
+  for (uint32_t i = 0; i < v.host_count_; ++i) {
+    const HostRecord& r = v.hosts_[i];
+    if (!str_ok(r.name, pool) || !str_ok(r.default_source, pool) || r.name.length > kMaxHostLength)
+      return refuse("host " + std::to_string(i) + ": string out of bounds");
+    if (r.kind > kHostCatchAll) return refuse("host " + std::to_string(i) + ": unknown kind");
+    if (r.first_rule > v.rule_count_ || r.rule_count > v.rule_count_ - r.first_rule)
+      return refuse("host " + std::to_string(i) + ": rules out of range");
+    if (r.default_backend != kNone && r.default_backend >= v.backend_count_)
+      return refuse("host " + std::to_string(i) + ": default backend out of range");
+  }
+  for (uint32_t i = 0; i < v.rule_count_; ++i) {
+    const RuleRecord& r = v.rules_[i];
+    if (r.host >= v.host_count_ || r.backend >= v.backend_count_ || r.path_type > kPathImplementationSpecific ||
+        !str_ok(r.path, pool) || !str_ok(r.source, pool) || r.match_length > r.path.length)
+      return refuse("rule " + std::to_string(i) + ": reference out of range");
+  }
+  for (uint32_t i = 0; i < v.backend_count_; ++i) {
+    const BackendRecord& r = v.backends_[i];
+    if (!str_ok(r.service, pool) || !str_ok(r.port, pool) || !str_ok(r.problem, pool) || r.scheme > kSchemeHttps ||
+        r.first_endpoint > v.endpoint_count_ || r.endpoint_count > v.endpoint_count_ - r.first_endpoint ||
+        r.options_offset > v.options_size_ || r.options_size > v.options_size_ - r.options_offset)
+      return refuse("backend " + std::to_string(i) + ": reference out of range");
+    uint64_t total = 0;
+    bool uniform = true;
+    for (uint32_t e = r.first_endpoint; e < r.first_endpoint + r.endpoint_count; ++e) {
+      const EndpointRecord& ep = v.endpoints_[e];
+      if ((ep.family != 4 && ep.family != 6) || ep.weight == 0 || ep.weight > 65535)
+        return refuse("endpoint " + std::to_string(e) + ": invalid");
+      if (ep.weight != v.endpoints_[r.first_endpoint].weight) uniform = false;
+      total += ep.weight;
+    }
+    // The balancer relies on these two to stay in bounds and not overflow.
+    if (total != r.total_weight || uniform != ((r.flags & kBackendUniformWeights) != 0))
+      return refuse("backend " + std::to_string(i) + ": weights disagree with the header");
+  }
+  if (!index_ok(h->sections[kSectionHostIndex], v.host_count_, v.host_index_) ||
+      !index_ok(h->sections[kSectionWildcardIndex], v.host_count_, v.wildcard_index_) ||
+      !index_ok(h->sections[kSectionRuleIndex], v.rule_count_, v.rule_index_))
+    return refuse("index malformed");
+  v.host_mask_ = h->sections[kSectionHostIndex].count - 1;
+  v.wildcard_mask_ = h->sections[kSectionWildcardIndex].count - 1;
+  v.rule_mask_ = h->sections[kSectionRuleIndex].count - 1;
+  view = v;
+  return {};
+}
+
+BackendOptionsView TableView::options(const BackendRecord& b) const {
+  BackendOptionsView o;
+  const uint8_t* p = options_ + b.options_offset;
+  size_t left = b.options_size;
+  while (left >= sizeof(OptionHeader)) {
+    OptionHeader oh;
+    std::memcpy(&oh, p, sizeof oh);
+    size_t padded = sizeof oh + oh.length + (4 - oh.length % 4) % 4;
+    if (sizeof oh + oh.length > left) break;
+    const uint8_t* val = p + sizeof oh;
+    switch (oh.type) {
+      case kOptConnectTimeoutMs:
+        if (oh.length == 4) std::memcpy(&o.connect_timeout_ms, val, 4);
+        break;
+      case kOptResponseTimeoutMs:
+        if (oh.length == 4) std::memcpy(&o.response_timeout_ms, val, 4);
+        break;
+      case kOptRedirectToHttps:
+        if (oh.length == 1) o.redirect_to_https = val[0] != 0;
+        break;
+      case kOptCachePolicy:
+        if (oh.length == 1) o.cache_policy = val[0];
+        break;
+      case kOptUpstreamHost:
+        o.upstream_host = std::string_view(reinterpret_cast<const char*>(val), oh.length);
+        break;
+      default:
+        break;  // a newer writer's option: not ours to read
+    }
+    if (padded >= left) break;
+    p += padded;
+    left -= padded;
+  }
+  return o;
+}
+
+uint32_t TableView::find_exact_host(std::string_view host) const {
+  uint32_t hash = key_hash(host, host_seed());
+  for (uint32_t i = hash & host_mask_, n = 0; n <= host_mask_; i = (i + 1) & host_mask_, ++n) {
+    const IndexSlot& s = host_index_[i];
+    if (s.value == kNone) return kNone;
+    if (s.hash == hash && hosts_[s.value].kind == kHostExact && str(hosts_[s.value].name) == host) return s.value;
+  }
+  return kNone;
+}
+
+uint32_t TableView::find_wildcard_host(std::string_view suffix) const {
+  uint32_t hash = key_hash(suffix, wildcard_seed());
+  for (uint32_t i = hash & wildcard_mask_, n = 0; n <= wildcard_mask_; i = (i + 1) & wildcard_mask_, ++n) {
+    const IndexSlot& s = wildcard_index_[i];
+    if (s.value == kNone) return kNone;
+    if (s.hash != hash) continue;
+    const HostRecord& h = hosts_[s.value];
+    std::string_view name = str(h.name);
+    if (h.kind == kHostWildcard && name.size() == suffix.size() + 2 && name.substr(2) == suffix) return s.value;
+  }
+  return kNone;
+}
+
+uint32_t TableView::find_rule(uint32_t host, bool exact, std::string_view key) const {
+  uint32_t hash = key_hash(key, rule_seed(host, exact));
+  for (uint32_t i = hash & rule_mask_, n = 0; n <= rule_mask_; i = (i + 1) & rule_mask_, ++n) {
+    const IndexSlot& s = rule_index_[i];
+    if (s.value == kNone) return kNone;
+    if (s.hash != hash) continue;
+    const RuleRecord& r = rules_[s.value];
+    if (r.host == host && (r.path_type == kPathExact) == exact && rule_match_key(r) == key) return s.value;
+  }
+  return kNone;
+}
+
+}  // namespace atsi

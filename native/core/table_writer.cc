@@ -1,0 +1,289 @@
+#include "table_writer.h"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "hash.h"
+#include "names.h"
+
+namespace atsi {
+namespace {
+
+size_t align8(size_t n) { return (n + 7) & ~size_t(7); }
+
+uint32_t index_capacity(size_t count) {
+  uint32_t cap = 2;
+  while (cap < count * 2) cap <<= 1;  // load factor at most 1/2
+  return cap;
+}
+
+class StringPool {
+ public:
+  StrRef add(std::string_view s) {
+    auto it = offsets_.find(std::string(s));
+    if (it != offsets_.end()) return {it->second, uint32_t(s.size())};
+    uint32_t off = uint32_t(bytes_.size());
+    bytes_.append(s);
+    offsets_.emplace(std::string(s), off);
+    return {off, uint32_t(s.size())};
+  }
+  const std::string& bytes() const { return bytes_; }
+
+ private:
+  std::string bytes_;
+  std::unordered_map<std::string, uint32_t> offsets_;
+};
+
+struct Index {
+  std::vector<IndexSlot> slots;
+  explicit Index(size_t count) : slots(index_capacity(count), IndexSlot{0, kNone}) {}
+  void insert(uint32_t hash, uint32_t value) {
+    uint32_t mask = uint32_t(slots.size() - 1);
+    for (uint32_t i = hash & mask;; i = (i + 1) & mask) {
+      if (slots[i].value == kNone) {
+        slots[i] = {hash, value};
+        return;
+      }
+    }
+  }
+};
+
+Error invalid(std::string where, std::string what) {
+  return {ErrorCode::kInvalidModel, where + ": " + what};
+}
+
+std::string host_where(size_t h) { return "hosts[" + std::to_string(h) + "]"; }
+std::string rule_where(size_t h, size_t r) {
+  return host_where(h) + ".rules[" + std::to_string(r) + "]";
+}
+
+Error check_backend_ref(uint32_t b, size_t count, const std::string& where) {
+  if (b != kNone && b >= count)
+    return invalid(where, "backend index " + std::to_string(b) + " is out of range (" +
+                              std::to_string(count) + " backends)");
+  return {};
+}
+
+void put_option(std::string& out, OptionType type, const void* value, uint16_t length) {
+  OptionHeader h{type, length};
+  out.append(reinterpret_cast<const char*>(&h), sizeof h);
+  out.append(static_cast<const char*>(value), length);
+  out.append((4 - length % 4) % 4, '\0');
+}
+
+std::string encode_options(const InputOptions& o) {
+  std::string out;
+  if (o.connect_timeout_ms) put_option(out, kOptConnectTimeoutMs, &*o.connect_timeout_ms, 4);
+  if (o.response_timeout_ms) put_option(out, kOptResponseTimeoutMs, &*o.response_timeout_ms, 4);
+  if (o.redirect_to_https) {
+    uint8_t v = *o.redirect_to_https ? 1 : 0;
+    put_option(out, kOptRedirectToHttps, &v, 1);
+  }
+  if (o.cache_policy) put_option(out, kOptCachePolicy, &*o.cache_policy, 1);
+  if (o.upstream_host)
+    put_option(out, kOptUpstreamHost, o.upstream_host->data(), uint16_t(o.upstream_host->size()));
+  return out;
+}
+
+}  // namespace
+
+uint64_t table_checksum(const uint8_t* data, size_t size) {
+  constexpr size_t off = offsetof(Header, checksum);
+  uint64_t h = hash_bytes(data, off, 0x636b73756dull);
+  return hash_bytes(data + off + 8, size - off - 8, h);
+}
+
+Error build_table(const TableInput& in, uint64_t generation, uint64_t build_time_ms,
+                  std::vector<uint8_t>& out) {
+  const size_t nb = in.backends.size();
+  if (auto e = check_backend_ref(in.default_backend, nb, "defaultBackend")) return e;
+
+  StringPool strings;
+  std::vector<HostRecord> hosts;
+  std::vector<RuleRecord> rules;
+  std::vector<BackendRecord> backends;
+  std::vector<EndpointRecord> endpoints;
+  std::string options;
+  uint32_t catch_all = kNone;
+  size_t exact_hosts = 0, wildcard_hosts = 0;
+  std::unordered_set<std::string_view> host_names;
+
+  for (size_t h = 0; h < in.hosts.size(); ++h) {
+    const InputHost& host = in.hosts[h];
+    std::string where = host_where(h);
+    HostKind kind;
+    if (host.name.empty()) {
+      kind = kHostCatchAll;
+      if (catch_all != kNone) return invalid(where + ".name", "a second catch-all host");
+      catch_all = uint32_t(h);
+    } else if (std::string_view(host.name).substr(0, 2) == "*.") {
+      kind = kHostWildcard;
+      if (!is_valid_host_name(std::string_view(host.name).substr(2)))
+        return invalid(where + ".name", "\"" + host.name + "\" is not a valid wildcard host");
+      ++wildcard_hosts;
+    } else {
+      kind = kHostExact;
+      if (!is_valid_host_name(host.name))
+        return invalid(where + ".name", "\"" + host.name + "\" is not a lowercase host name");
+      ++exact_hosts;
+    }
+    if (!host_names.insert(host.name).second)
+      return invalid(where + ".name", "host \"" + host.name + "\" appears twice");
+    if (auto e = check_backend_ref(host.default_backend, nb, where + ".defaultBackend")) return e;
+
+    HostRecord rec{};
+    rec.name = strings.add(host.name);
+    rec.kind = kind;
+    rec.first_rule = uint32_t(rules.size());
+    rec.rule_count = uint32_t(host.rules.size());
+    rec.default_backend = host.default_backend;
+    rec.default_source = strings.add(host.default_source);
+    hosts.push_back(rec);
+
+    for (size_t r = 0; r < host.rules.size(); ++r) {
+      const InputRule& rule = host.rules[r];
+      std::string rw = rule_where(h, r);
+      if (rule.path.empty() || rule.path[0] != '/')
+        return invalid(rw + ".path", "\"" + rule.path + "\" does not begin with '/'");
+      if (rule.path.size() > kMaxPathLength)
+        return invalid(rw + ".path", "longer than " + std::to_string(kMaxPathLength) + " bytes");
+      if (rule.path_type > kPathImplementationSpecific)
+        return invalid(rw + ".pathType", "unknown path type");
+      if (rule.backend >= nb)
+        return invalid(rw + ".backend", "backend index " + std::to_string(rule.backend) +
+                                            " is out of range (" + std::to_string(nb) + " backends)");
+      RuleRecord rr{};
+      rr.host = uint32_t(h);
+      rr.path_type = rule.path_type;
+      rr.path = strings.add(rule.path);
+      rr.match_length = uint32_t(rule.path_type == kPathExact ? rule.path.size()
+                                                             : prefix_match_length(rule.path));
+      rr.backend = rule.backend;
+      rr.source = strings.add(rule.source);
+      rules.push_back(rr);
+    }
+  }
+
+  for (size_t b = 0; b < nb; ++b) {
+    const InputBackend& be = in.backends[b];
+    std::string where = "backends[" + std::to_string(b) + "]";
+    BackendRecord rec{};
+    rec.service = strings.add(be.service);
+    rec.port = strings.add(be.port);
+    rec.problem = strings.add(be.problem);
+    if (be.scheme != kSchemeHttp && be.scheme != kSchemeHttps)
+      return invalid(where + ".scheme", "unknown scheme");
+    rec.scheme = be.scheme;
+    rec.first_endpoint = uint32_t(endpoints.size());
+    rec.endpoint_count = uint32_t(be.endpoints.size());
+    uint64_t total = 0;
+    bool uniform = true;
+    for (size_t e = 0; e < be.endpoints.size(); ++e) {
+      const InputEndpoint& ep = be.endpoints[e];
+      std::string ew = where + ".endpoints[" + std::to_string(e) + "]";
+      EndpointRecord er{};
+      if (inet_pton(AF_INET, ep.address.c_str(), er.address) == 1) {
+        er.family = 4;
+      } else if (inet_pton(AF_INET6, ep.address.c_str(), er.address) == 1) {
+        er.family = 6;
+      } else {
+        return invalid(ew + ".address", "\"" + ep.address + "\" is not an IPv4 or IPv6 address");
+      }
+      if (ep.port == 0) return invalid(ew + ".port", "must be 1 to 65535");
+      if (ep.weight < 1 || ep.weight > 65535) return invalid(ew + ".weight", "must be 1 to 65535");
+      er.port = ep.port;
+      er.weight = ep.weight;
+      if (ep.weight != be.endpoints[0].weight) uniform = false;
+      total += ep.weight;
+      endpoints.push_back(er);
+    }
+    rec.flags = uniform ? uint32_t(kBackendUniformWeights) : 0u;
+    rec.total_weight = uint32_t(total);
+    if (be.options.upstream_host && be.options.upstream_host->size() > kMaxHostLength)
+      return invalid(where + ".options.upstreamHost", "longer than 253 bytes");
+    std::string opts = encode_options(be.options);
+    rec.options_offset = uint32_t(options.size());
+    rec.options_size = uint32_t(opts.size());
+    options += opts;
+    backends.push_back(rec);
+  }
+
+  // Indexes. Duplicate keys would make one rule unreachable, so they are a
+  // model error: the controller resolves conflicts before the table.
+  Index host_index(exact_hosts), wildcard_index(wildcard_hosts), rule_index(rules.size());
+  for (size_t h = 0; h < in.hosts.size(); ++h) {
+    const std::string& name = in.hosts[h].name;
+    if (hosts[h].kind == kHostExact) host_index.insert(key_hash(name, host_seed()), uint32_t(h));
+    if (hosts[h].kind == kHostWildcard)
+      wildcard_index.insert(key_hash(std::string_view(name).substr(2), wildcard_seed()), uint32_t(h));
+  }
+  {
+    std::unordered_set<std::string> keys;
+    for (size_t h = 0; h < in.hosts.size(); ++h) {
+      for (size_t r = 0; r < in.hosts[h].rules.size(); ++r) {
+        const RuleRecord& rr = rules[hosts[h].first_rule + r];
+        bool exact = rr.path_type == kPathExact;
+        std::string_view key(in.hosts[h].rules[r].path.data(), rr.match_length);
+        std::string dedupe = std::string(exact ? "E" : "P") + std::string(key);
+        if (!keys.insert(dedupe).second)
+          return invalid(rule_where(h, r) + ".path",
+                         "\"" + in.hosts[h].rules[r].path + "\" (" + (exact ? "Exact" : "Prefix") +
+                             ") duplicates an earlier rule of the same host");
+        rule_index.insert(key_hash(key, rule_seed(uint32_t(h), exact)), hosts[h].first_rule + uint32_t(r));
+      }
+      keys.clear();
+    }
+  }
+
+  // Layout: header, then each section 8-byte aligned.
+  struct Part {
+    const void* data;
+    size_t size;
+    size_t count;
+  };
+  const std::string& pool = strings.bytes();
+  Part parts[kSectionCount] = {
+      {pool.data(), pool.size(), pool.size()},
+      {hosts.data(), hosts.size() * sizeof(HostRecord), hosts.size()},
+      {rules.data(), rules.size() * sizeof(RuleRecord), rules.size()},
+      {backends.data(), backends.size() * sizeof(BackendRecord), backends.size()},
+      {endpoints.data(), endpoints.size() * sizeof(EndpointRecord), endpoints.size()},
+      {options.data(), options.size(), options.size()},
+      {host_index.slots.data(), host_index.slots.size() * sizeof(IndexSlot), host_index.slots.size()},
+      {wildcard_index.slots.data(), wildcard_index.slots.size() * sizeof(IndexSlot),
+       wildcard_index.slots.size()},
+      {rule_index.slots.data(), rule_index.slots.size() * sizeof(IndexSlot), rule_index.slots.size()},
+  };
+  size_t total = align8(sizeof(Header));
+  for (const Part& p : parts) total = align8(total + p.size);
+  if (total > kMaxTableBytes) return invalid("table", "larger than 2 GiB");
+
+  out.assign(total, 0);
+  Header header{};
+  std::memcpy(header.magic, kTableMagic, sizeof header.magic);
+  header.format_version = kFormatVersion;
+  header.header_size = sizeof(Header);
+  header.total_size = total;
+  header.generation = generation;
+  header.build_time_ms = build_time_ms;
+  header.default_backend = in.default_backend;
+  header.catch_all_host = catch_all;
+  header.section_count = kSectionCount;
+  size_t pos = align8(sizeof(Header));
+  for (uint32_t s = 0; s < kSectionCount; ++s) {
+    header.sections[s] = {uint32_t(pos), uint32_t(parts[s].size), uint32_t(parts[s].count), 0};
+    if (parts[s].size) std::memcpy(out.data() + pos, parts[s].data, parts[s].size);
+    pos = align8(pos + parts[s].size);
+  }
+  std::memcpy(out.data(), &header, sizeof header);
+  uint64_t sum = table_checksum(out.data(), out.size());
+  std::memcpy(out.data() + offsetof(Header, checksum), &sum, sizeof sum);
+  return {};
+}
+
+}  // namespace atsi

@@ -1,0 +1,47 @@
+// Writes a seed corpus of valid tables for the fuzz target.
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "test_tables.h"
+
+using namespace atsi;
+using namespace atsi::testing;
+
+static void write(const std::string& dir, const std::string& name, const TableInput& in) {
+  std::vector<uint8_t> b = build_bytes(in, 3);
+  std::ofstream f(dir + "/" + name, std::ios::binary);
+  f.write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
+}
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: make_corpus DIR\n");
+    return 2;
+  }
+  std::string dir = argv[1];
+  write(dir, "empty", TableInput{});
+  {
+    TableBuilder t;
+    uint32_t a = t.backend("ns/a", {"10.0.0.1:80", "10.0.0.2:80"});
+    uint32_t b = t.backend("ns/b", {"[::1]:8080*3", "10.0.0.3:80*1"});
+    t.input().backends[b].options.connect_timeout_ms = 100;
+    t.input().backends[b].options.upstream_host = "up.b";
+    uint32_t c = t.backend("ns/c", {});
+    t.host("a.com").prefix("/", a).exact("/x", b).prefix("/y/z", c).host_default(b);
+    t.host("*.b.com").prefix("/y", b);
+    t.host("").prefix("/p", a);
+    t.table_default(c);
+    write(dir, "mixed", t.input());
+  }
+  {
+    TableBuilder t;
+    uint32_t a = t.backend("ns/a", {"10.0.0.1:80"});
+    for (int h = 0; h < 20; ++h) {
+      t.host("h" + std::to_string(h) + ".com");
+      for (int r = 0; r < 5; ++r) t.prefix("/foo/bar/" + std::to_string(r), a);
+    }
+    write(dir, "many", t.input());
+  }
+  return 0;
+}

@@ -1,0 +1,221 @@
+// The writer's refusals name the element; the reader refuses every table it
+// cannot trust and says why.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "hash.h"
+#include "table_writer.h"
+#include "test_tables.h"
+
+namespace atsi {
+namespace {
+
+using testing::build;
+using testing::build_bytes;
+using testing::TableBuilder;
+
+std::string build_error(const TableInput& in) {
+  std::vector<uint8_t> out;
+  Error e = build_table(in, 1, 0, out);
+  return e ? e.message : "";
+}
+
+TEST(Writer, RefusesBadModelsNamingTheField) {
+  {
+    TableBuilder t;
+    uint32_t b = t.backend("ns/a", {"10.0.0.1:80"});
+    t.host("a.com").prefix("nope", b);
+    EXPECT_EQ(build_error(t.input()), "hosts[0].rules[0].path: \"nope\" does not begin with '/'");
+  }
+  {
+    TableBuilder t;
+    t.backend("ns/a", {"10.0.0.1:80"});
+    t.host("a.com").prefix("/", 7);
+    EXPECT_EQ(build_error(t.input()), "hosts[0].rules[0].backend: backend index 7 is out of range (1 backends)");
+  }
+  {
+    TableBuilder t;
+    uint32_t b = t.backend("ns/a", {"10.0.0.1:80"});
+    t.host("a.com").prefix("/x", b).prefix("/x/", b);
+    EXPECT_EQ(build_error(t.input()),
+              "hosts[0].rules[1].path: \"/x/\" (Prefix) duplicates an earlier rule of the same host");
+  }
+  {
+    TableBuilder t;
+    t.host("A.com");
+    EXPECT_EQ(build_error(t.input()), "hosts[0].name: \"A.com\" is not a lowercase host name");
+  }
+  {
+    TableBuilder t;
+    t.host("a.com").host("a.com");
+    EXPECT_EQ(build_error(t.input()), "hosts[1].name: host \"a.com\" appears twice");
+  }
+  {
+    TableBuilder t;
+    t.host("").host("");
+    EXPECT_EQ(build_error(t.input()), "hosts[1].name: a second catch-all host");
+  }
+  {
+    TableBuilder t;
+    t.host("*.");
+    EXPECT_EQ(build_error(t.input()), "hosts[0].name: \"*.\" is not a valid wildcard host");
+  }
+  {
+    TableBuilder t;
+    uint32_t b = t.backend("ns/a", {});
+    t.input().backends[b].endpoints.push_back({"10.0.0.300", 80, 1});
+    EXPECT_EQ(build_error(t.input()),
+              "backends[0].endpoints[0].address: \"10.0.0.300\" is not an IPv4 or IPv6 address");
+  }
+  {
+    TableBuilder t;
+    uint32_t b = t.backend("ns/a", {});
+    t.input().backends[b].endpoints.push_back({"10.0.0.1", 0, 1});
+    EXPECT_EQ(build_error(t.input()), "backends[0].endpoints[0].port: must be 1 to 65535");
+  }
+  {
+    TableBuilder t;
+    t.table_default(3);
+    EXPECT_EQ(build_error(t.input()), "defaultBackend: backend index 3 is out of range (0 backends)");
+  }
+}
+
+TEST(Writer, SameInputSameBytes) {
+  TableBuilder t;
+  uint32_t b = t.backend("ns/a", {"10.0.0.1:80", "[2001:db8::1]:8080*3"});
+  t.host("a.com").prefix("/", b).exact("/x", b);
+  t.host("*.b.com").prefix("/y", b);
+  EXPECT_EQ(build_bytes(t.input(), 5), build_bytes(t.input(), 5));
+}
+
+TEST(Writer, EmptyTableIsValid) {
+  TableInput in;
+  auto b = build(in);
+  EXPECT_EQ(b.view.host_count(), 0u);
+  EXPECT_EQ(lookup(b.view, "a.com", "/").outcome, Outcome::kNotFound);
+}
+
+TEST(Writer, EndpointsAndOptionsRoundTrip) {
+  TableBuilder t;
+  uint32_t b = t.backend("ns/a", {"10.0.0.1:80", "[2001:db8::1]:8443*3"}, "https");
+  t.input().backends[b].scheme = kSchemeHttps;
+  t.input().backends[b].options.connect_timeout_ms = 1500;
+  t.input().backends[b].options.redirect_to_https = true;
+  t.input().backends[b].options.upstream_host = "internal.svc";
+  t.host("a.com").prefix("/", b);
+  auto built = build(t.input());
+  const auto& v = built.view;
+  const BackendRecord& br = v.backend(0);
+  EXPECT_EQ(v.str(br.port), "https");
+  EXPECT_EQ(br.scheme, kSchemeHttps);
+  EXPECT_EQ(br.total_weight, 4u);
+  EXPECT_EQ(br.flags & kBackendUniformWeights, 0u);
+  const EndpointRecord& e6 = v.endpoint(1);
+  EXPECT_EQ(e6.family, 6);
+  EXPECT_EQ(e6.port, 8443);
+  EXPECT_EQ(e6.address[0], 0x20);
+  EXPECT_EQ(e6.address[15], 0x01);
+  BackendOptionsView o = v.options(br);
+  EXPECT_EQ(o.connect_timeout_ms, 1500u);
+  EXPECT_EQ(o.response_timeout_ms, 0u);
+  EXPECT_TRUE(o.redirect_to_https);
+  EXPECT_EQ(o.upstream_host, "internal.svc");
+}
+
+class Reader : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    TableBuilder t;
+    uint32_t b = t.backend("ns/a", {"10.0.0.1:80"});
+    t.host("a.com").prefix("/", b).exact("/x", b);
+    t.host("*.b.com").prefix("/y", b);
+    bytes_ = build_bytes(t.input(), 9);
+  }
+  // Validates a copy in aligned storage.
+  std::string check(const std::vector<uint8_t>& bytes, size_t size) {
+    std::vector<uint64_t> aligned((size + 7) / 8 + 1);
+    std::memcpy(aligned.data(), bytes.data(), std::min(size, bytes.size()));
+    TableView v;
+    Error e = TableView::validate(reinterpret_cast<const uint8_t*>(aligned.data()), size, v);
+    return e ? e.message : "ok";
+  }
+  std::string check(const std::vector<uint8_t>& bytes) { return check(bytes, bytes.size()); }
+  // Corrupts then re-seals the checksum, as a buggy writer would.
+  std::vector<uint8_t> resealed(std::vector<uint8_t> b) {
+    uint64_t sum = table_checksum(b.data(), b.size());
+    std::memcpy(b.data() + offsetof(Header, checksum), &sum, 8);
+    return b;
+  }
+  Header header() const {
+    Header h;
+    std::memcpy(&h, bytes_.data(), sizeof h);
+    return h;
+  }
+  std::vector<uint8_t> bytes_;
+};
+
+TEST_F(Reader, AcceptsWhatTheWriterWrote) { EXPECT_EQ(check(bytes_), "ok"); }
+
+TEST_F(Reader, RefusesTruncatedAndShort) {
+  EXPECT_EQ(check(bytes_, 10), "shorter than a header (10 bytes)");
+  std::string why = check(bytes_, bytes_.size() - 8);
+  EXPECT_NE(why.find("truncated"), std::string::npos) << why;
+}
+
+TEST_F(Reader, RefusesBadMagicVersionChecksum) {
+  auto b = bytes_;
+  b[0] = 'X';
+  EXPECT_EQ(check(b), "bad magic");
+  b = bytes_;
+  uint32_t v = 99;
+  std::memcpy(b.data() + offsetof(Header, format_version), &v, 4);
+  EXPECT_EQ(check(b), "format version 99, this reader knows 1");
+  b = bytes_;
+  b[b.size() - 20] ^= 0x40;
+  EXPECT_EQ(check(b), "checksum mismatch");
+}
+
+TEST_F(Reader, RefusesOutOfRangeReferencesEvenWithAGoodChecksum) {
+  Header h = header();
+  auto rule_at = [&](uint32_t i) { return h.sections[kSectionRules].offset + i * sizeof(RuleRecord); };
+  auto b = bytes_;
+  uint32_t bad = 1000;
+  std::memcpy(b.data() + rule_at(0) + offsetof(RuleRecord, backend), &bad, 4);
+  EXPECT_EQ(check(resealed(b)), "rule 0: reference out of range");
+
+  b = bytes_;
+  uint32_t huge = 0xFFFFFF00u;
+  std::memcpy(b.data() + rule_at(1) + offsetof(RuleRecord, path) + offsetof(StrRef, offset), &huge, 4);
+  EXPECT_EQ(check(resealed(b)), "rule 1: reference out of range");
+
+  b = bytes_;
+  uint32_t off = uint32_t(b.size());
+  std::memcpy(b.data() + offsetof(Header, sections) + kSectionHosts * sizeof(Section), &off, 4);
+  EXPECT_EQ(check(resealed(b)), "section 1 out of bounds");
+
+  b = bytes_;
+  uint32_t slot_value = 77;
+  uint32_t idx = h.sections[kSectionHostIndex].offset;
+  for (uint32_t i = 0; i < h.sections[kSectionHostIndex].count; ++i) {
+    std::memcpy(b.data() + idx + i * sizeof(IndexSlot) + offsetof(IndexSlot, value), &slot_value, 4);
+  }
+  EXPECT_EQ(check(resealed(b)), "index malformed");
+
+  b = bytes_;
+  uint32_t weight = 0;
+  std::memcpy(b.data() + h.sections[kSectionEndpoints].offset + offsetof(EndpointRecord, weight), &weight, 4);
+  EXPECT_EQ(check(resealed(b)), "endpoint 0: invalid");
+}
+
+TEST_F(Reader, EveryTruncationAndEveryByteFlipIsRefused) {
+  for (size_t n = 0; n < bytes_.size(); ++n) EXPECT_NE(check(bytes_, n), "ok") << n;
+  for (size_t i = 0; i < bytes_.size(); ++i) {
+    auto b = bytes_;
+    b[i] ^= 0x5a;
+    EXPECT_NE(check(b), "ok") << "flip at " << i;
+  }
+}
+
+}  // namespace
+}  // namespace atsi
