@@ -1,0 +1,430 @@
+// The Node binding of the route-table core. Arguments arrive already checked
+// by src/native/route-table.ts; this side checks types cheaply and throws
+// TableError (the class the wrapper registers) with a `code`. No global
+// mutable state: everything lives in per-environment instance data.
+#ifndef NAPI_DISABLE_CPP_EXCEPTIONS
+#define NAPI_DISABLE_CPP_EXCEPTIONS
+#endif
+#include <napi.h>
+
+#include <arpa/inet.h>
+
+#include <memory>
+#include <string>
+
+#include "balancer.h"
+#include "lookup.h"
+#include "shm.h"
+
+namespace {
+
+using atsi::Error;
+using atsi::ErrorCode;
+
+class AddonData {
+ public:
+  Napi::FunctionReference error_class;
+  Napi::FunctionReference table_class;
+};
+
+void throw_error(Napi::Env env, const std::string& code, const std::string& message) {
+  auto* data = env.GetInstanceData<AddonData>();
+  Napi::Value err;
+  if (data && !data->error_class.IsEmpty()) {
+    err = data->error_class.New({Napi::String::New(env, message), Napi::String::New(env, code)});
+    if (env.IsExceptionPending()) return;
+  } else {
+    Napi::Error e = Napi::Error::New(env, message);
+    e.Set("code", Napi::String::New(env, code));
+    err = e.Value();
+  }
+  napi_throw(env, err);
+}
+
+void throw_error(Napi::Env env, const Error& e) { throw_error(env, atsi::error_code_name(e.code), e.message); }
+
+// Cheap typed reads of the model; the wrapper has validated it, so a failure
+// here means a caller bypassed the wrapper.
+class ModelReader {
+ public:
+  explicit ModelReader(Napi::Env env) : env_(env) {}
+  bool failed() const { return failed_; }
+
+  Napi::Array array(Napi::Object o, const char* key, const std::string& where) {
+    Napi::Value v = o.Get(key);
+    if (!v.IsArray()) return fail<Napi::Array>(where + "." + key, "an array");
+    return v.As<Napi::Array>();
+  }
+  Napi::Object object(Napi::Value v, const std::string& where) {
+    if (!v.IsObject()) return fail<Napi::Object>(where, "an object");
+    return v.As<Napi::Object>();
+  }
+  std::string string(Napi::Object o, const char* key, const std::string& where, bool optional = false) {
+    Napi::Value v = o.Get(key);
+    if (optional && v.IsUndefined()) return {};
+    if (!v.IsString()) return fail<std::string>(where + "." + key, "a string");
+    return v.As<Napi::String>().Utf8Value();
+  }
+  uint32_t uint(Napi::Object o, const char* key, const std::string& where, uint32_t fallback, bool optional) {
+    Napi::Value v = o.Get(key);
+    if (optional && v.IsUndefined()) return fallback;
+    if (!v.IsNumber()) return fail<uint32_t>(where + "." + key, "a number");
+    double d = v.As<Napi::Number>().DoubleValue();
+    if (d < 0 || d > 4294967295.0 || d != double(uint32_t(d))) return fail<uint32_t>(where + "." + key, "a whole number");
+    return uint32_t(d);
+  }
+
+ private:
+  template <typename T>
+  T fail(const std::string& where, const char* what) {
+    if (!failed_) throw_error(env_, "ERR_INVALID_MODEL", where + " must be " + what);
+    failed_ = true;
+    return T();
+  }
+  Napi::Env env_;
+  bool failed_ = false;
+};
+
+bool read_model(Napi::Env env, Napi::Value value, atsi::TableInput& in) {
+  ModelReader r(env);
+  Napi::Object model = r.object(value, "model");
+  if (r.failed()) return false;
+  in.default_backend = r.uint(model, "defaultBackend", "model", atsi::kNone, true);
+  Napi::Array backends = r.array(model, "backends", "model");
+  if (r.failed()) return false;
+  for (uint32_t i = 0; i < backends.Length(); ++i) {
+    std::string w = "backends[" + std::to_string(i) + "]";
+    Napi::Object b = r.object(backends.Get(i), w);
+    if (r.failed()) return false;
+    atsi::InputBackend be;
+    be.service = r.string(b, "service", w);
+    be.port = r.string(b, "port", w);
+    be.problem = r.string(b, "problem", w, true);
+    be.scheme = r.string(b, "scheme", w) == "https" ? atsi::kSchemeHttps : atsi::kSchemeHttp;
+    Napi::Array eps = r.array(b, "endpoints", w);
+    if (r.failed()) return false;
+    for (uint32_t e = 0; e < eps.Length(); ++e) {
+      std::string ew = w + ".endpoints[" + std::to_string(e) + "]";
+      Napi::Object ep = r.object(eps.Get(e), ew);
+      if (r.failed()) return false;
+      atsi::InputEndpoint ie;
+      ie.address = r.string(ep, "address", ew);
+      ie.port = uint16_t(r.uint(ep, "port", ew, 0, false));
+      ie.weight = r.uint(ep, "weight", ew, 1, true);
+      be.endpoints.push_back(std::move(ie));
+    }
+    Napi::Value ov = b.Get("options");
+    if (ov.IsObject()) {
+      Napi::Object o = ov.As<Napi::Object>();
+      std::string ow = w + ".options";
+      if (o.Has("connectTimeoutMs") && !o.Get("connectTimeoutMs").IsUndefined())
+        be.options.connect_timeout_ms = r.uint(o, "connectTimeoutMs", ow, 0, false);
+      if (o.Has("responseTimeoutMs") && !o.Get("responseTimeoutMs").IsUndefined())
+        be.options.response_timeout_ms = r.uint(o, "responseTimeoutMs", ow, 0, false);
+      Napi::Value redirect = o.Get("redirectToHttps");
+      if (redirect.IsBoolean()) be.options.redirect_to_https = redirect.As<Napi::Boolean>().Value();
+      Napi::Value cache = o.Get("cachePolicy");
+      if (cache.IsString()) be.options.cache_policy = cache.As<Napi::String>().Utf8Value() == "bypass" ? 1 : 0;
+      Napi::Value up = o.Get("upstreamHost");
+      if (up.IsString()) be.options.upstream_host = up.As<Napi::String>().Utf8Value();
+    }
+    if (r.failed()) return false;
+    in.backends.push_back(std::move(be));
+  }
+  Napi::Array hosts = r.array(model, "hosts", "model");
+  if (r.failed()) return false;
+  for (uint32_t h = 0; h < hosts.Length(); ++h) {
+    std::string w = "hosts[" + std::to_string(h) + "]";
+    Napi::Object ho = r.object(hosts.Get(h), w);
+    if (r.failed()) return false;
+    atsi::InputHost host;
+    host.name = r.string(ho, "name", w);
+    host.default_backend = r.uint(ho, "defaultBackend", w, atsi::kNone, true);
+    host.default_source = r.string(ho, "defaultSource", w, true);
+    Napi::Array rules = r.array(ho, "rules", w);
+    if (r.failed()) return false;
+    for (uint32_t i = 0; i < rules.Length(); ++i) {
+      std::string rw = w + ".rules[" + std::to_string(i) + "]";
+      Napi::Object ro = r.object(rules.Get(i), rw);
+      if (r.failed()) return false;
+      atsi::InputRule rule;
+      rule.path = r.string(ro, "path", rw);
+      std::string type = r.string(ro, "pathType", rw);
+      rule.path_type = type == "Exact" ? atsi::kPathExact
+                       : type == "Prefix" ? atsi::kPathPrefix
+                                          : atsi::kPathImplementationSpecific;
+      rule.backend = r.uint(ro, "backend", rw, 0, false);
+      rule.source = r.string(ro, "source", rw);
+      host.rules.push_back(std::move(rule));
+    }
+    if (r.failed()) return false;
+    in.hosts.push_back(std::move(host));
+  }
+  return !r.failed();
+}
+
+const char* path_type_name(uint32_t t) {
+  switch (t) {
+    case atsi::kPathExact: return "Exact";
+    case atsi::kPathPrefix: return "Prefix";
+    default: return "ImplementationSpecific";
+  }
+}
+
+std::string endpoint_text(const atsi::EndpointRecord& e) {
+  char buf[INET6_ADDRSTRLEN] = {0};
+  inet_ntop(e.family == 4 ? AF_INET : AF_INET6, e.address, buf, sizeof buf);
+  return e.family == 4 ? std::string(buf) : std::string(buf);
+}
+
+std::string endpoint_hostport(const atsi::EndpointRecord& e) {
+  std::string a = endpoint_text(e);
+  return (e.family == 6 ? "[" + a + "]" : a) + ":" + std::to_string(e.port);
+}
+
+Napi::String str(Napi::Env env, std::string_view s) { return Napi::String::New(env, s.data(), s.size()); }
+
+class Table : public Napi::ObjectWrap<Table> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "Table",
+                       {InstanceMethod<&Table::Publish>("publish"), InstanceMethod<&Table::Lookup>("lookup"),
+                        InstanceMethod<&Table::Read>("read"), InstanceMethod<&Table::Close>("close"),
+                        InstanceMethod<&Table::Remove>("remove"), InstanceAccessor<&Table::Closed>("closed")});
+  }
+
+  explicit Table(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Table>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsString()) {
+      throw_error(env, "ERR_INVALID_ARG", "table name must be a string");
+      return;
+    }
+    name_ = info[0].As<Napi::String>().Utf8Value();
+    if (!atsi::is_valid_table_name(name_)) {
+      throw_error(env, "ERR_INVALID_TABLE_NAME",
+                  "table name \"" + name_ + "\" must be 1 to 64 letters, digits, '_' or '-'");
+    }
+  }
+
+ private:
+  bool check_open(Napi::Env env) {
+    if (closed_) throw_error(env, "ERR_TABLE_CLOSED", "table \"" + name_ + "\" is closed");
+    return !closed_;
+  }
+
+  // The table in service, mapping it first if needed.
+  std::shared_ptr<const atsi::MappedTable> live(Napi::Env env) {
+    if (!source_) source_ = std::make_unique<atsi::TableSource>(name_);
+    source_->refresh();
+    auto t = source_->current();
+    if (!t) {
+      std::string why = source_->last_error();
+      throw_error(env, "ERR_TABLE_NOT_FOUND",
+                  why.empty() ? "no table has been published under the name \"" + name_ + "\""
+                              : "no valid table under the name \"" + name_ + "\": " + why);
+    }
+    return t;
+  }
+
+  Napi::Value Publish(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!check_open(env)) return env.Undefined();
+    atsi::TableInput in;
+    if (!read_model(env, info[0], in)) return env.Undefined();
+    if (!publisher_) {
+      if (Error e = atsi::Publisher::open(name_, publisher_)) {
+        throw_error(env, e);
+        return env.Undefined();
+      }
+    }
+    atsi::PublishResult r;
+    if (Error e = publisher_->publish(in, atsi::now_ms(), r)) {
+      throw_error(env, e);
+      return env.Undefined();
+    }
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("generation", Napi::BigInt::New(env, r.generation));
+    out.Set("bytes", Napi::Number::New(env, double(r.bytes)));
+    return out;
+  }
+
+  Napi::Value Lookup(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!check_open(env)) return env.Undefined();
+    if (info.Length() < 2 || !info[0].IsString() || !info[1].IsString()) {
+      throw_error(env, "ERR_INVALID_ARG", "lookup(host, path) takes two strings");
+      return env.Undefined();
+    }
+    auto t = live(env);
+    if (!t) return env.Undefined();
+    const atsi::TableView& v = t->view();
+    std::string host = info[0].As<Napi::String>().Utf8Value();
+    std::string path = info[1].As<Napi::String>().Utf8Value();
+    atsi::Match m = atsi::lookup(v, host, path);
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("status", Napi::Number::New(env, m.outcome == atsi::Outcome::kRouted      ? 200
+                                             : m.outcome == atsi::Outcome::kNoEndpoints ? 503
+                                                                                         : 404));
+    out.Set("generation", Napi::BigInt::New(env, v.generation()));
+    if (m.outcome != atsi::Outcome::kRouted) {
+      std::string reason = m.reason;
+      if (m.backend != atsi::kNone && v.backend(m.backend).problem.length)
+        reason = std::string(v.str(v.backend(m.backend).problem));
+      out.Set("reason", Napi::String::New(env, reason));
+    }
+    if (m.backend != atsi::kNone) {
+      const atsi::BackendRecord& b = v.backend(m.backend);
+      out.Set("service", str(env, v.str(b.service)));
+      out.Set("servicePort", str(env, v.str(b.port)));
+      out.Set("scheme", Napi::String::New(env, b.scheme == atsi::kSchemeHttps ? "https" : "http"));
+      Napi::Array eps = Napi::Array::New(env, b.endpoint_count);
+      for (uint32_t i = 0; i < b.endpoint_count; ++i)
+        eps.Set(i, Napi::String::New(env, endpoint_hostport(v.endpoint(b.first_endpoint + i))));
+      out.Set("endpoints", eps);
+      atsi::Balancer fresh;
+      fresh.reset(v, 0);
+      uint32_t first = fresh.pick(v, m.backend);
+      if (first != atsi::kNone) out.Set("endpoint", Napi::String::New(env, endpoint_hostport(v.endpoint(first))));
+    }
+    if (m.host != atsi::kNone || m.backend != atsi::kNone) {
+      Napi::Object rule = Napi::Object::New(env);
+      rule.Set("host", m.host != atsi::kNone ? str(env, v.str(v.host(m.host).name)) : Napi::String::New(env, ""));
+      if (m.rule != atsi::kNone) {
+        const atsi::RuleRecord& r = v.rule(m.rule);
+        rule.Set("path", str(env, v.str(r.path)));
+        rule.Set("pathType", Napi::String::New(env, path_type_name(r.path_type)));
+        rule.Set("source", str(env, v.str(r.source)));
+      } else if (m.kind == atsi::MatchKind::kHostDefault) {
+        rule.Set("pathType", Napi::String::New(env, "Default"));
+        rule.Set("source", str(env, v.str(v.host(m.host).default_source)));
+      } else if (m.kind == atsi::MatchKind::kTableDefault) {
+        rule.Set("pathType", Napi::String::New(env, "Default"));
+        rule.Set("source", Napi::String::New(env, "--default-backend"));
+      }
+      if (m.rule != atsi::kNone || m.kind == atsi::MatchKind::kHostDefault || m.kind == atsi::MatchKind::kTableDefault)
+        out.Set("rule", rule);
+    }
+    return out;
+  }
+
+  Napi::Value Read(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!check_open(env)) return env.Undefined();
+    auto t = live(env);
+    if (!t) return env.Undefined();
+    const atsi::TableView& v = t->view();
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("generation", Napi::BigInt::New(env, v.generation()));
+    out.Set("buildTimeMs", Napi::Number::New(env, double(v.header().build_time_ms)));
+    out.Set("sizeBytes", Napi::Number::New(env, double(t->size())));
+    if (v.header().default_backend != atsi::kNone)
+      out.Set("defaultBackend", Napi::Number::New(env, v.header().default_backend));
+    Napi::Array hosts = Napi::Array::New(env, v.host_count());
+    for (uint32_t h = 0; h < v.host_count(); ++h) {
+      const atsi::HostRecord& hr = v.host(h);
+      Napi::Object ho = Napi::Object::New(env);
+      ho.Set("name", str(env, v.str(hr.name)));
+      Napi::Array rules = Napi::Array::New(env, hr.rule_count);
+      for (uint32_t i = 0; i < hr.rule_count; ++i) {
+        const atsi::RuleRecord& r = v.rule(hr.first_rule + i);
+        Napi::Object ro = Napi::Object::New(env);
+        ro.Set("path", str(env, v.str(r.path)));
+        ro.Set("pathType", Napi::String::New(env, path_type_name(r.path_type)));
+        ro.Set("backend", Napi::Number::New(env, r.backend));
+        ro.Set("source", str(env, v.str(r.source)));
+        rules.Set(i, ro);
+      }
+      ho.Set("rules", rules);
+      if (hr.default_backend != atsi::kNone) {
+        ho.Set("defaultBackend", Napi::Number::New(env, hr.default_backend));
+        ho.Set("defaultSource", str(env, v.str(hr.default_source)));
+      }
+      hosts.Set(h, ho);
+    }
+    out.Set("hosts", hosts);
+    Napi::Array backends = Napi::Array::New(env, v.backend_count());
+    for (uint32_t b = 0; b < v.backend_count(); ++b) {
+      const atsi::BackendRecord& br = v.backend(b);
+      Napi::Object bo = Napi::Object::New(env);
+      bo.Set("service", str(env, v.str(br.service)));
+      bo.Set("port", str(env, v.str(br.port)));
+      bo.Set("scheme", Napi::String::New(env, br.scheme == atsi::kSchemeHttps ? "https" : "http"));
+      Napi::Array eps = Napi::Array::New(env, br.endpoint_count);
+      for (uint32_t e = 0; e < br.endpoint_count; ++e) {
+        const atsi::EndpointRecord& er = v.endpoint(br.first_endpoint + e);
+        Napi::Object eo = Napi::Object::New(env);
+        eo.Set("address", Napi::String::New(env, endpoint_text(er)));
+        eo.Set("port", Napi::Number::New(env, er.port));
+        eo.Set("weight", Napi::Number::New(env, er.weight));
+        eps.Set(e, eo);
+      }
+      bo.Set("endpoints", eps);
+      if (br.problem.length) bo.Set("problem", str(env, v.str(br.problem)));
+      atsi::BackendOptionsView o = v.options(br);
+      if (br.options_size) {
+        Napi::Object oo = Napi::Object::New(env);
+        if (o.connect_timeout_ms) oo.Set("connectTimeoutMs", Napi::Number::New(env, o.connect_timeout_ms));
+        if (o.response_timeout_ms) oo.Set("responseTimeoutMs", Napi::Number::New(env, o.response_timeout_ms));
+        if (o.redirect_to_https) oo.Set("redirectToHttps", Napi::Boolean::New(env, true));
+        if (o.cache_policy == 1) oo.Set("cachePolicy", Napi::String::New(env, "bypass"));
+        if (!o.upstream_host.empty()) oo.Set("upstreamHost", str(env, o.upstream_host));
+        bo.Set("options", oo);
+      }
+      backends.Set(b, bo);
+    }
+    out.Set("backends", backends);
+    return out;
+  }
+
+  Napi::Value Remove(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!check_open(env)) return env.Undefined();
+    if (!publisher_) {
+      if (Error e = atsi::Publisher::open(name_, publisher_)) {
+        throw_error(env, e);
+        return env.Undefined();
+      }
+    }
+    if (Error e = publisher_->remove_all()) throw_error(env, e);
+    return env.Undefined();
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    closed_ = true;
+    publisher_.reset();
+    source_.reset();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Closed(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), closed_); }
+
+  std::string name_;
+  bool closed_ = false;
+  std::unique_ptr<atsi::Publisher> publisher_;
+  std::unique_ptr<atsi::TableSource> source_;
+};
+
+Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsFunction()) {
+    Napi::TypeError::New(env, "setErrorClass(ctor) takes a constructor").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  env.GetInstanceData<AddonData>()->error_class = Napi::Persistent(info[0].As<Napi::Function>());
+  return env.Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
+  env.SetInstanceData(data);  // freed by Node when this environment goes
+  Napi::Function table = Table::Define(env);
+  data->table_class = Napi::Persistent(table);
+  exports.Set("Table", table);
+  exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass));
+  exports.Set("formatVersion", Napi::Number::New(env, atsi::kFormatVersion));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(ats_ingress, Init)

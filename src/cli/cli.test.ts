@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { RouteTable, type TableModel } from '../native/route-table.js';
+
+const run = promisify(execFile);
+const BIN = fileURLToPath(new URL('./main.js', import.meta.url));
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { timeout: 20_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const model: TableModel = {
+  backends: [
+    { service: 'trafficserver-test-2/appsvc1', port: '8080', scheme: 'http', endpoints: [{ address: '127.0.0.1', port: 9001 }, { address: '::1', port: 9002 }] },
+    { service: 'trafficserver-test-3/appsvc2', port: 'http', scheme: 'http', endpoints: [] },
+  ],
+  hosts: [
+    {
+      name: 'test.edge.com',
+      rules: [
+        { path: '/app1', pathType: 'Prefix', backend: 0, source: 'trafficserver-test-2/app-ingress' },
+        { path: '/app2', pathType: 'Exact', backend: 1, source: 'trafficserver-test-3/app-ingress' },
+      ],
+    },
+  ],
+};
+
+describe('ats-ingress routes and lookup', () => {
+  const name = `t-cli-${process.pid}`;
+  let table: RouteTable;
+  before(() => {
+    table = RouteTable.open(name);
+    table.publish(model);
+  });
+  after(() => {
+    table.remove();
+    table.close();
+  });
+
+  it('lookup --json gives status, service, servicePort, endpoint, endpoints and rule', async () => {
+    const r = await cli('lookup', '--table', name, '--json', 'TEST.edge.com:30000', '/app1/x');
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), {
+      status: 200,
+      generation: '1',
+      service: 'trafficserver-test-2/appsvc1',
+      servicePort: '8080',
+      scheme: 'http',
+      endpoints: ['127.0.0.1:9001', '[::1]:9002'],
+      endpoint: '127.0.0.1:9001',
+      rule: { host: 'test.edge.com', path: '/app1', pathType: 'Prefix', source: 'trafficserver-test-2/app-ingress' },
+    });
+  });
+
+  it('lookup --json reports 503 and 404 with a reason and no endpoint', async () => {
+    const r503 = JSON.parse((await cli('lookup', '--table', name, '--json', 'test.edge.com', '/app2')).stdout);
+    assert.equal(r503.status, 503);
+    assert.equal(r503.servicePort, 'http');
+    assert.equal(r503.endpoint, undefined);
+    assert.deepEqual(r503.endpoints, []);
+    assert.equal(r503.reason, 'no ready endpoints for this backend');
+    const r404 = JSON.parse((await cli('lookup', '--table', name, '--json', 'test.edge.com', '/app2/x')).stdout);
+    assert.equal(r404.status, 404);
+    assert.equal(r404.reason, 'no route for this path');
+  });
+
+  it('lookup in text names the rule and the endpoint', async () => {
+    const r = await cli('lookup', '--table', name, 'test.edge.com', '/app1');
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^200 test\.edge\.com \/app1/);
+    assert.match(r.stdout, /Prefix \/app1, from trafficserver-test-2\/app-ingress/);
+    assert.match(r.stdout, /endpoint: {2}127\.0\.0\.1:9001 first, of 2/);
+  });
+
+  it('routes prints the live table as text and JSON', async () => {
+    const text = await cli('routes', '--table', name);
+    assert.equal(text.code, 0);
+    assert.match(text.stdout, /^generation 1, built /);
+    assert.match(text.stdout, /1 hosts, 2 rules, 2 backends, 2 endpoints/);
+    assert.match(text.stdout, /Prefix +\/app1 +trafficserver-test-2\/appsvc1:8080 -> 127\.0\.0\.1:9001 \[::1\]:9002/);
+    assert.match(text.stdout, /503: no ready endpoints/);
+    const json = JSON.parse((await cli('routes', '--table', name, '--json')).stdout);
+    assert.equal(json.generation, '1');
+    assert.deepEqual(json.hosts, model.hosts);
+  });
+
+  it('errors say what was wrong and what to do, with a non-zero exit', async () => {
+    const missing = await cli('lookup', '--table', `t-cli-none-${process.pid}`, 'a.com', '/');
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /no table has been published under the name "t-cli-none-\d+"/);
+    assert.match(missing.stderr, /ats-ingress controller --table/);
+    const args = await cli('lookup', '--table', name, 'only-host');
+    assert.equal(args.code, 2);
+    assert.match(args.stderr, /expected HOST and PATH/);
+    const badName = await cli('routes', '--table', 'a/b');
+    assert.equal(badName.code, 2);
+    assert.match(badName.stderr, /must be 1 to 64 letters/);
+    const unknown = await cli('frobnicate');
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown command "frobnicate"/);
+    const flag = await cli('routes', '--nope');
+    assert.equal(flag.code, 2);
+    assert.match(flag.stderr, /Unknown option '--nope'/);
+  });
+});

@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+// The ats-ingress command: dispatches to its subcommands.
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { runLookup } from './lookup-command.js';
+import { runRoutes } from './routes-command.js';
+import { CliError, type Io, realIo } from './io.js';
+
+const USAGE = `usage: ats-ingress <command> [options]
+
+commands:
+  routes       print the route table that is live
+  lookup       show what the proxy would do for a request: ats-ingress lookup HOST PATH
+
+Run 'ats-ingress <command> --help' for a command's options.`;
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'routes':
+        return await runRoutes(rest, io);
+      case 'lookup':
+        return await runLookup(rest, io);
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        io.out(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        io.err(`ats-ingress: unknown command "${command}"\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (err) {
+    if (err instanceof CliError) {
+      io.err(`ats-ingress ${command}: ${err.message}`);
+      return err.exitCode;
+    }
+    const e = err as Error & { code?: string };
+    io.err(`ats-ingress ${command}: ${e.code ? `${e.code}: ` : ''}${e.message}`);
+    return 1;
+  }
+}
+
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main(process.argv.slice(2), realIo).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      console.error(err);
+      process.exitCode = 1;
+    },
+  );
+}

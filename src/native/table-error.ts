@@ -1,0 +1,23 @@
+/** Errors of the route table, from validation here or from the addon. */
+export type TableErrorCode =
+  | 'ERR_INVALID_MODEL'
+  | 'ERR_INVALID_TABLE_NAME'
+  | 'ERR_INVALID_ARG'
+  | 'ERR_TABLE_CLOSED'
+  | 'ERR_TABLE_NOT_FOUND'
+  | 'ERR_INVALID_TABLE'
+  | 'ERR_SYSTEM'
+  | 'ERR_ADDON_LOAD';
+
+export class TableError extends Error {
+  readonly code: TableErrorCode;
+  /** The model field at fault, e.g. `hosts[2].rules[0].path`, when known. */
+  readonly field: string | undefined;
+
+  constructor(message: string, code: string, field?: string) {
+    super(message);
+    this.name = 'TableError';
+    this.code = code as TableErrorCode;
+    this.field = field;
+  }
+}
