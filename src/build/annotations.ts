@@ -1,0 +1,131 @@
+// Annotations: typed and validated, each one a field of the model. An invalid
+// value is a problem naming the annotation, and the Ingress is built with the
+// default for that annotation. Nothing in an annotation is ever run or
+// spliced into ATS configuration.
+
+import type { BackendOptions, UpstreamScheme } from '../native/table-types.js';
+import { isInvalid, parseDnsName } from './names.js';
+import type { IngressSettings, Processor } from './state.js';
+import { NO_SETTINGS, reportOn } from './state.js';
+
+export const ANNOTATION_PREFIX = 'ats.ingress.kubernetes.io/';
+
+export const ANNOTATIONS = {
+  backendProtocol: `${ANNOTATION_PREFIX}backend-protocol`,
+  connectTimeout: `${ANNOTATION_PREFIX}connect-timeout`,
+  responseTimeout: `${ANNOTATION_PREFIX}response-timeout`,
+  sslRedirect: `${ANNOTATION_PREFIX}ssl-redirect`,
+  cache: `${ANNOTATION_PREFIX}cache`,
+  upstreamVhost: `${ANNOTATION_PREFIX}upstream-vhost`,
+} as const;
+
+const KNOWN: ReadonlySet<string> = new Set(Object.values(ANNOTATIONS));
+
+/** The longest timeout we take: one day. */
+export const MAX_DURATION_MS = 24 * 60 * 60 * 1000;
+
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const DURATION = /^([0-9]+(ms|s|m|h))+$/;
+const DURATION_PART = /([0-9]+)(ms|s|m|h)/g;
+
+/** `5s`, `500ms`, `1m30s`, `1h` → milliseconds; a string saying what is wrong otherwise. */
+export function parseDuration(text: string): number | string {
+  if (!DURATION.test(text)) return `"${text}" is not a duration such as 5s, 500ms or 1m30s`;
+  let ms = 0;
+  for (const [, amount = '0', unit = 'ms'] of text.matchAll(DURATION_PART)) {
+    ms += Number(amount) * (UNIT_MS[unit] ?? 1);
+  }
+  if (ms <= 0) return `"${text}" must be longer than 0`;
+  if (ms > MAX_DURATION_MS) return `"${text}" is longer than 24h`;
+  return ms;
+}
+
+export interface AnnotationProblem {
+  readonly annotation: string;
+  readonly message: string;
+}
+
+export interface ParsedAnnotations {
+  readonly settings: IngressSettings;
+  readonly problems: readonly AnnotationProblem[];
+}
+
+/** Reads our annotations; others (not under our prefix) are not ours to judge. */
+export function parseAnnotations(annotations: Readonly<Record<string, string>> | undefined): ParsedAnnotations {
+  const problems: AnnotationProblem[] = [];
+  if (!annotations) return { settings: NO_SETTINGS, problems };
+  const given: BackendOptions = {};
+  let scheme: UpstreamScheme | undefined;
+  let sslRedirect = false;
+  const bad = (annotation: string, message: string): void => {
+    problems.push({ annotation, message });
+  };
+
+  for (const [key, value] of Object.entries(annotations)) {
+    if (!key.startsWith(ANNOTATION_PREFIX)) continue;
+    if (!KNOWN.has(key)) {
+      bad(key, `unknown annotation; ours are ${[...KNOWN].sort().join(', ')}`);
+      continue;
+    }
+    switch (key) {
+      case ANNOTATIONS.backendProtocol: {
+        const v = value.toUpperCase();
+        if (v === 'HTTP') scheme = 'http';
+        else if (v === 'HTTPS') scheme = 'https';
+        else bad(key, `"${value}" is not HTTP or HTTPS; the Service port's appProtocol decides`);
+        break;
+      }
+      case ANNOTATIONS.connectTimeout:
+      case ANNOTATIONS.responseTimeout: {
+        const ms = parseDuration(value);
+        if (typeof ms === 'string') bad(key, `${ms}; ATS's default timeout is used`);
+        else if (key === ANNOTATIONS.connectTimeout) given.connectTimeoutMs = ms;
+        else given.responseTimeoutMs = ms;
+        break;
+      }
+      case ANNOTATIONS.sslRedirect:
+        if (value === 'true') sslRedirect = true;
+        else if (value !== 'false') bad(key, `"${value}" is not "true" or "false"; no redirect`);
+        break;
+      case ANNOTATIONS.cache:
+        // 'default' is the same as no annotation, so it is left out of the options.
+        if (value === 'bypass') given.cachePolicy = 'bypass';
+        else if (value !== 'default') bad(key, `"${value}" is not "default" or "bypass"; the default cache policy is used`);
+        break;
+      case ANNOTATIONS.upstreamVhost: {
+        const host = parseDnsName(value);
+        if (isInvalid(host)) bad(key, `${host.invalid}; the client's Host header is sent`);
+        else given.upstreamHost = host;
+        break;
+      }
+    }
+  }
+  const options = canonicalOptions(given);
+  const optionsKey = Object.keys(options).length > 0 ? JSON.stringify(options) : '';
+  const settings: IngressSettings = scheme ? { scheme, options, optionsKey, sslRedirect } : { options, optionsKey, sslRedirect };
+  return { settings, problems };
+}
+
+/** The same options with keys in one fixed order, and only values that differ from the defaults. */
+export function canonicalOptions(given: BackendOptions, redirectToHttps = false): BackendOptions {
+  const options: BackendOptions = {};
+  if (given.connectTimeoutMs !== undefined) options.connectTimeoutMs = given.connectTimeoutMs;
+  if (given.responseTimeoutMs !== undefined) options.responseTimeoutMs = given.responseTimeoutMs;
+  if (redirectToHttps || given.redirectToHttps === true) options.redirectToHttps = true;
+  if (given.cachePolicy !== undefined && given.cachePolicy !== 'default') options.cachePolicy = given.cachePolicy;
+  if (given.upstreamHost !== undefined) options.upstreamHost = given.upstreamHost;
+  return options;
+}
+
+export function annotationField(annotation: string): string {
+  return `metadata.annotations['${annotation}']`;
+}
+
+/** Processor: each claimed Ingress's settings. */
+export const readAnnotations: Processor = (state) => {
+  for (const ingress of state.ingresses) {
+    const { settings, problems } = parseAnnotations(ingress.object.metadata.annotations);
+    ingress.settings = settings;
+    for (const p of problems) reportOn(state, ingress, annotationField(p.annotation), 'Warning', p.message);
+  }
+};

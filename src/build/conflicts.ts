@@ -1,0 +1,63 @@
+// Conflicts: one route per (host, path, pathType) and one default backend per
+// host. Candidates arrive in precedence order (oldest Ingress first, then the
+// Ingress's own order), so the first one wins; each loser gets a Warning that
+// names the winner.
+
+import type { BackendRef, BuildState, HostGroup, Processor, RouteCandidate } from './state.js';
+import { DEFAULT_BACKEND_FIELD, pathField, reportOn } from './state.js';
+
+export function hostLabel(host: string): string {
+  return host === '' ? 'the catch-all host (rules without host)' : `host "${host}"`;
+}
+
+function sameBackend(a: BackendRef, b: BackendRef): boolean {
+  const sa = a.owner?.settings;
+  const sb = b.owner?.settings;
+  return a.serviceKey === b.serviceKey && a.portText === b.portText &&
+    sa?.scheme === sb?.scheme && sa?.optionsKey === sb?.optionsKey && sa?.sslRedirect === sb?.sslRedirect;
+}
+
+/** Most hosts have a handful of paths: those are compared in place, larger ones through a map. */
+const SMALL_HOST = 8;
+
+function inList(winners: readonly RouteCandidate[], route: RouteCandidate): RouteCandidate | undefined {
+  for (const w of winners) if (w.path === route.path && w.pathType === route.pathType) return w;
+  return undefined;
+}
+
+function inMap(seen: Map<string, RouteCandidate>, route: RouteCandidate): RouteCandidate | undefined {
+  const key = `${route.pathType} ${route.path}`;
+  const winner = seen.get(key);
+  if (!winner) seen.set(key, route);
+  return winner;
+}
+
+function resolveHost(state: BuildState, group: HostGroup): void {
+  const seen = group.routes.length > SMALL_HOST ? new Map<string, RouteCandidate>() : undefined;
+  for (const route of group.routes) {
+    const winner = seen ? inMap(seen, route) : inList(group.winners, route);
+    if (!winner) {
+      group.winners.push(route);
+      continue;
+    }
+    const what = `${hostLabel(route.host)} path "${route.path}" (${route.pathType})`;
+    const winnerField = pathField(winner.rule, winner.index);
+    const by = winner.ingress === route.ingress
+      ? `${winnerField} of this Ingress`
+      : `${winnerField} of Ingress ${winner.ingress.key}, which is older`;
+    reportOn(state, route.ingress, pathField(route.rule, route.index), 'Warning', `${what} is already served by ${by}; this path is ignored`);
+  }
+
+  const [first, ...others] = group.defaults;
+  group.defaultWinner = first;
+  if (!first) return;
+  for (const candidate of others) {
+    if (sameBackend(first.backend, candidate.backend)) continue;
+    reportOn(state, candidate.ingress, DEFAULT_BACKEND_FIELD, 'Warning',
+      `the default backend of ${hostLabel(group.name)} is already ${first.backend.serviceKey}:${first.backend.portText} from Ingress ${first.ingress.key}, which is older; this one is not used for that host`);
+  }
+}
+
+export const resolveConflicts: Processor = (state) => {
+  for (const group of state.hosts.values()) resolveHost(state, group);
+};
