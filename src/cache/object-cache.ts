@@ -1,0 +1,245 @@
+// The object cache: the one owner of every Kubernetes object the controller
+// knows, one Map per kind keyed `namespace/name` (cluster-scoped: name).
+// Watch events only change the cache; each change answers whether it can
+// affect the route model, so that unrelated churn (a Service no claimed
+// Ingress names, an Ingress of another class, a status update) never starts
+// a build.
+//
+// The answer may say "yes" when the build would in fact come out the same
+// (a rebuild too many costs little); it never says "no" when a build could
+// change. It is kept cheap by counting, for the claimed Ingresses only, the
+// Services and Secrets they name.
+
+import { isDeepStrictEqual } from 'node:util';
+import type { BuildConfig } from '../build/config.js';
+import { buildConfig, parseServicePortRef } from '../build/config.js';
+import type { ClaimPolicy } from '../build/classes.js';
+import { claimPolicy, isClaimed, isOurClass } from '../build/classes.js';
+import type { Ingress, Kind, KubeObject, ObjectKey, ObjectOfKind } from './k8s-types.js';
+import { DEFAULT_CLASS_ANNOTATION, KINDS, SERVICE_NAME_LABEL, namespaceOf, objectKey } from './k8s-types.js';
+import type { MutableSnapshot, Snapshot } from './snapshot.js';
+import { FIELD_OF_KIND, deleteObject, emptyMaps, getObject, putObject } from './snapshot.js';
+
+export interface CacheOptions {
+  /** ConfigMaps (`namespace/name`) whose changes matter, e.g. the one holding ATS records. */
+  readonly configMaps?: readonly string[];
+}
+
+/** The part of an object that can change what is built from it; the rest (status, labels, resourceVersion) cannot. */
+function buildInput(obj: KubeObject): unknown {
+  switch (obj.kind) {
+    case 'Ingress': return [obj.metadata.creationTimestamp, obj.metadata.annotations, obj.spec];
+    case 'IngressClass': return [obj.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION], obj.spec?.controller];
+    case 'Service': return [obj.spec?.type, obj.spec?.externalName, obj.spec?.ports];
+    case 'EndpointSlice': return [obj.metadata.labels?.[SERVICE_NAME_LABEL], obj.addressType, obj.endpoints, obj.ports];
+    case 'Secret': return [obj.type, obj.data];
+    case 'ConfigMap': return [obj.data, obj.binaryData];
+  }
+}
+
+function sameInput(a: KubeObject | undefined, b: KubeObject): boolean {
+  return a !== undefined && isDeepStrictEqual(buildInput(a), buildInput(b));
+}
+
+/** The Services (`namespace/name`) and Secrets an Ingress names. */
+function referencesOf(ingress: Ingress): { services: Set<string>; secrets: Set<string> } {
+  const ns = namespaceOf(ingress);
+  const services = new Set<string>();
+  const secrets = new Set<string>();
+  const spec = ingress.spec;
+  const backend = spec?.defaultBackend?.service?.name;
+  if (backend) services.add(`${ns}/${backend}`);
+  for (const rule of spec?.rules ?? []) {
+    for (const path of rule.http?.paths ?? []) {
+      const name = path.backend?.service?.name;
+      if (name) services.add(`${ns}/${name}`);
+    }
+  }
+  for (const tls of spec?.tls ?? []) {
+    if (tls.secretName) secrets.add(`${ns}/${tls.secretName}`);
+  }
+  return { services, secrets };
+}
+
+function count(counts: Map<string, number>, keys: Iterable<string>, delta: 1 | -1): void {
+  for (const key of keys) {
+    const n = (counts.get(key) ?? 0) + delta;
+    if (n > 0) counts.set(key, n);
+    else counts.delete(key);
+  }
+}
+
+function sliceService(obj: KubeObject | undefined): string | undefined {
+  if (obj?.kind !== 'EndpointSlice') return undefined;
+  const service = obj.metadata.labels?.[SERVICE_NAME_LABEL];
+  return service ? `${namespaceOf(obj)}/${service}` : undefined;
+}
+
+export class ObjectCache {
+  readonly #config: BuildConfig;
+  readonly #configMaps: ReadonlySet<string>;
+  readonly #controllerService: string | undefined;
+  #maps: MutableSnapshot = emptyMaps();
+  /** Maps handed out by snapshot(): copied before their next change. */
+  readonly #shared = new Set<keyof Snapshot>();
+  #policy: ClaimPolicy;
+  readonly #claimed = new Set<ObjectKey>();
+  /** How many claimed Ingresses name each Service / Secret. */
+  readonly #serviceRefs = new Map<string, number>();
+  readonly #secretRefs = new Map<string, number>();
+
+  constructor(config: BuildConfig = buildConfig(), options: CacheOptions = {}) {
+    this.#config = config;
+    this.#configMaps = new Set(options.configMaps ?? []);
+    const flag = config.defaultBackend ? parseServicePortRef(config.defaultBackend) : undefined;
+    this.#controllerService = flag && typeof flag !== 'string' ? `${flag.namespace}/${flag.name}` : undefined;
+    this.#policy = claimPolicy([], config);
+  }
+
+  /** Adds or replaces an object. True when the change can affect the route model. */
+  upsert(obj: KubeObject): boolean {
+    this.#writable(obj.kind);
+    const key = objectKey(obj);
+    const old = putObject(this.#maps, obj);
+    switch (obj.kind) {
+      case 'Ingress':
+        return this.#ingressChanged(key, old?.kind === 'Ingress' ? old : undefined, obj);
+      case 'IngressClass': {
+        const wasOurs = old?.kind === 'IngressClass' && isOurClass(old, this.#config);
+        if (!wasOurs && !isOurClass(obj, this.#config)) return false;
+        if (sameInput(old, obj)) return false;
+        this.#reclaim();
+        return true;
+      }
+      case 'Service':
+        return !sameInput(old, obj) && this.#serviceMatters(key);
+      case 'EndpointSlice': {
+        if (sameInput(old, obj)) return false;
+        const before = sliceService(old);
+        const now = sliceService(obj);
+        return (before !== undefined && this.#serviceMatters(before)) || (now !== undefined && this.#serviceMatters(now));
+      }
+      case 'Secret':
+        return !sameInput(old, obj) && this.#secretRefs.has(key);
+      case 'ConfigMap':
+        return !sameInput(old, obj) && this.#configMaps.has(key);
+    }
+  }
+
+  /** Removes an object. True when the change can affect the route model. */
+  remove(kind: Kind, key: ObjectKey): boolean {
+    if (!getObject(this.#maps, kind, key)) return false;
+    this.#writable(kind);
+    const old = deleteObject(this.#maps, kind, key);
+    switch (old?.kind) {
+      case undefined:
+        return false;
+      case 'Ingress':
+        return this.#ingressChanged(key, old, undefined);
+      case 'IngressClass':
+        if (!isOurClass(old, this.#config)) return false;
+        this.#reclaim();
+        return true;
+      case 'Service':
+        return this.#serviceMatters(key);
+      case 'EndpointSlice': {
+        const service = sliceService(old);
+        return service !== undefined && this.#serviceMatters(service);
+      }
+      case 'Secret':
+        return this.#secretRefs.has(key);
+      case 'ConfigMap':
+        return this.#configMaps.has(key);
+    }
+  }
+
+  /**
+   * Makes the cache hold exactly `objects` of one kind (after a relist):
+   * upserts them all and removes the others. True when any change can
+   * affect the route model.
+   */
+  replaceAll<K extends Kind>(kind: K, objects: Iterable<ObjectOfKind<K>>): boolean {
+    let matters = false;
+    const seen = new Set<ObjectKey>();
+    for (const obj of objects) {
+      seen.add(objectKey(obj));
+      if (this.upsert(obj)) matters = true;
+    }
+    for (const key of this.keys(kind)) {
+      if (!seen.has(key) && this.remove(kind, key)) matters = true;
+    }
+    return matters;
+  }
+
+  get<K extends Kind>(kind: K, key: ObjectKey): ObjectOfKind<K> | undefined {
+    return getObject(this.#maps, kind, key);
+  }
+
+  keys(kind: Kind): ObjectKey[] {
+    const map: ReadonlyMap<ObjectKey, KubeObject> = this.#maps[FIELD_OF_KIND[kind]];
+    return [...map.keys()];
+  }
+
+  /** Whether an Ingress is ours right now. */
+  isClaimed(key: ObjectKey): boolean {
+    return this.#claimed.has(key);
+  }
+
+  /**
+   * Every object as it is now. Later changes do not show in it: a map is
+   * copied at its first change after a snapshot (so taking one is free).
+   */
+  snapshot(): Snapshot {
+    for (const kind of KINDS) this.#shared.add(FIELD_OF_KIND[kind]);
+    const m = this.#maps;
+    return {
+      ingresses: m.ingresses,
+      ingressClasses: m.ingressClasses,
+      services: m.services,
+      endpointSlices: m.endpointSlices,
+      secrets: m.secrets,
+      configMaps: m.configMaps,
+    };
+  }
+
+  #writable(kind: Kind): void {
+    const field = FIELD_OF_KIND[kind];
+    if (!this.#shared.delete(field)) return;
+    this.#maps = { ...this.#maps, [field]: new Map<ObjectKey, KubeObject>(this.#maps[field]) };
+  }
+
+  #serviceMatters(key: string): boolean {
+    return this.#serviceRefs.has(key) || key === this.#controllerService;
+  }
+
+  #ingressChanged(key: ObjectKey, old: Ingress | undefined, now: Ingress | undefined): boolean {
+    const wasClaimed = this.#claimed.has(key);
+    const nowClaimed = now !== undefined && isClaimed(now, this.#policy);
+    if (!wasClaimed && !nowClaimed) return false;
+    if (wasClaimed && nowClaimed && now && sameInput(old, now)) return false;
+    if (wasClaimed && old) this.#countReferences(old, -1);
+    if (nowClaimed && now) this.#countReferences(now, 1);
+    if (nowClaimed) this.#claimed.add(key);
+    else this.#claimed.delete(key);
+    return true;
+  }
+
+  #countReferences(ingress: Ingress, delta: 1 | -1): void {
+    const { services, secrets } = referencesOf(ingress);
+    count(this.#serviceRefs, services, delta);
+    count(this.#secretRefs, secrets, delta);
+  }
+
+  /** Our IngressClasses changed: which Ingresses are ours may have too. */
+  #reclaim(): void {
+    this.#policy = claimPolicy(this.#maps.ingressClasses.values(), this.#config);
+    for (const [key, ingress] of this.#maps.ingresses) {
+      const wasClaimed = this.#claimed.has(key);
+      const nowClaimed = isClaimed(ingress, this.#policy);
+      if (wasClaimed === nowClaimed) continue;
+      this.#countReferences(ingress, nowClaimed ? 1 : -1);
+      if (nowClaimed) this.#claimed.add(key);
+      else this.#claimed.delete(key);
+    }
+  }
+}
