@@ -73,8 +73,14 @@ struct HostRecord {
   uint32_t rule_count;
   uint32_t default_backend;  // or kNone
   StrRef default_source;     // "namespace/name" of the Ingress giving it
+  // Bit min(n, 63) is set when the host has an Exact (resp. Prefix) rule
+  // whose match key is n bytes long: lookups skip index probes for lengths
+  // no rule has. A hint only: a wrong bit costs a probe or a miss, never a
+  // read out of bounds.
+  uint64_t exact_lengths;
+  uint64_t prefix_lengths;
 };
-static_assert(sizeof(HostRecord) == 32);
+static_assert(sizeof(HostRecord) == 48);
 
 enum PathType : uint32_t { kPathExact = 0, kPathPrefix = 1, kPathImplementationSpecific = 2 };
 

@@ -8,15 +8,19 @@ namespace {
 // Longest element-wise Prefix rule of `host` for a normalised path: tries the
 // path itself, then each shorter prefix ending before a '/', down to "" (the
 // rule "/"). One index probe per path element.
-uint32_t longest_prefix(const TableView& t, uint32_t host, std::string_view path) {
+bool may_have(uint64_t lengths, size_t n) { return (lengths >> (n < 63 ? n : 63)) & 1; }
+
+uint32_t longest_prefix(const TableView& t, uint32_t host, uint64_t lengths, std::string_view path) {
+  if (lengths == 0) return kNone;
   size_t len = path.size();
-  if (len > 0 && path[len - 1] != '/') {
+  if (len > 0 && path[len - 1] != '/' && may_have(lengths, len)) {
     uint32_t r = t.find_rule(host, false, path);
     if (r != kNone) return r;
   }
   while (len > 0) {
     --len;
     while (len > 0 && path[len] != '/') --len;
+    if (!may_have(lengths, len)) continue;
     uint32_t r = t.find_rule(host, false, path.substr(0, len));
     if (r != kNone) return r;
   }
@@ -62,18 +66,18 @@ Match lookup(const TableView& t, std::string_view raw_host, std::string_view raw
   }
   m.host = select_host(t, host);
   if (m.host != kNone) {
-    uint32_t r = t.find_rule(m.host, true, path);
+    const HostRecord& h = t.host(m.host);
+    uint32_t r = may_have(h.exact_lengths, path.size()) ? t.find_rule(m.host, true, path) : kNone;
     if (r != kNone) {
       m.kind = MatchKind::kExact;
     } else {
-      r = longest_prefix(t, m.host, path);
+      r = longest_prefix(t, m.host, h.prefix_lengths, path);
       if (r != kNone) m.kind = MatchKind::kPrefix;
     }
     if (r != kNone) {
       m.rule = r;
       return with_backend(t, m, t.rule(r).backend);
     }
-    const HostRecord& h = t.host(m.host);
     if (h.default_backend != kNone) {
       m.kind = MatchKind::kHostDefault;
       return with_backend(t, m, h.default_backend);

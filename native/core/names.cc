@@ -65,9 +65,29 @@ bool normalize_host(std::string_view raw, char (&buf)[kHostBufferSize], std::str
 }
 
 bool normalize_path(std::string_view raw, char (&buf)[kPathBufferSize], std::string_view& out) {
-  size_t end = raw.find_first_of("?#");
-  if (end != std::string_view::npos) raw = raw.substr(0, end);
-  if (!raw.empty() && raw[0] == '/') raw.remove_prefix(1);
+  // One scan finds the end (query or fragment) and whether any segment could
+  // be a dot-segment (starts with '.' or '%'). The common case, an absolute
+  // path with none, is returned as a view of the input: no copy.
+  size_t end = 0;
+  bool maybe_dots = false;
+  char prev = '/';
+  for (; end < raw.size(); ++end) {
+    char c = raw[end];
+    if (c == '?' || c == '#') break;
+    if (prev == '/' && (c == '.' || c == '%')) maybe_dots = true;
+    prev = c;
+  }
+  raw = raw.substr(0, end);
+  bool absolute = !raw.empty() && raw[0] == '/';
+  if (absolute && !maybe_dots) {
+    if (raw.size() > kMaxPathLength) {
+      out = {};
+      return false;
+    }
+    out = raw;
+    return true;
+  }
+  if (absolute) raw.remove_prefix(1);
   // Every output segment is written as "/" + segment, so the output is never
   // longer than "/" + raw.
   if (raw.size() + 1 > kMaxPathLength) {
@@ -77,9 +97,10 @@ bool normalize_path(std::string_view raw, char (&buf)[kPathBufferSize], std::str
   size_t len = 0;
   size_t pos = 0;
   while (true) {
-    size_t slash = raw.find('/', pos);
-    bool last = slash == std::string_view::npos;
-    std::string_view seg = raw.substr(pos, last ? std::string_view::npos : slash - pos);
+    size_t slash = pos;
+    while (slash < raw.size() && raw[slash] != '/') ++slash;
+    bool last = slash == raw.size();
+    std::string_view seg = raw.substr(pos, slash - pos);
     int dots = dots_in_segment(seg);
     if (dots == 1) {
       if (last) buf[len++] = '/';

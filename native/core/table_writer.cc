@@ -165,6 +165,8 @@ Error build_table(const TableInput& in, uint64_t generation, uint64_t build_time
                                                              : prefix_match_length(rule.path));
       rr.backend = rule.backend;
       rr.source = strings.add(rule.source);
+      uint64_t bit = uint64_t(1) << (rr.match_length < 63 ? rr.match_length : 63);
+      (rule.path_type == kPathExact ? hosts.back().exact_lengths : hosts.back().prefix_lengths) |= bit;
       rules.push_back(rr);
     }
   }
