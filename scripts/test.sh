@@ -12,6 +12,9 @@ bash scripts/build.sh
 step "C++ tests of the route-table core (ctest)"
 ctest --test-dir native/build --output-on-failure -j "$JOBS"
 
+step "C++ tests of the plugin's logic (ctest)"
+ctest --test-dir ats-plugin/build --output-on-failure -j "$JOBS"
+
 for san in thread address; do
   step "C++ tests under the ${san} sanitizer (clang)"
   dir="native/build-$san"

@@ -157,6 +157,7 @@ class ReaderCursor {
     return table_.get();
   }
   Balancer& balancer() { return balancer_; }
+  TableSource& source() const { return source_; }
 
  private:
   void catch_up(uint64_t published);

@@ -1,0 +1,54 @@
+#include "config.h"
+
+#include <cstdlib>
+
+#include "shm.h"
+
+namespace atsi::plugin {
+
+std::string parse_config(const std::vector<std::string>& args, PluginConfig& out) {
+  PluginConfig c;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string arg = args[i];
+    std::string value;
+    bool has_value = false;
+    size_t eq = arg.find('=');
+    if (arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg = arg.substr(0, eq);
+      has_value = true;
+    }
+    auto take_value = [&]() -> bool {
+      if (has_value) return true;
+      if (i + 1 >= args.size()) return false;
+      value = args[++i];
+      return true;
+    };
+    if (arg == "--table") {
+      if (!take_value()) return "--table needs a name";
+      if (!is_valid_table_name(value))
+        return "--table \"" + value + "\": a table name is 1 to 64 letters, digits, '_' or '-'";
+      c.table = value;
+    } else if (arg == "--debug-header") {
+      if (has_value) return "--debug-header takes no value";
+      c.debug_header = true;
+    } else if (arg == "--answer-unknown-hosts") {
+      if (has_value) return "--answer-unknown-hosts takes no value";
+      c.pass_unknown_hosts = false;
+    } else if (arg == "--poll-ms") {
+      if (!take_value()) return "--poll-ms needs a number";
+      char* end = nullptr;
+      unsigned long ms = std::strtoul(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0' || ms < 1 || ms > 10000)
+        return "--poll-ms \"" + value + "\": expected 1 to 10000 milliseconds";
+      c.poll_ms = uint32_t(ms);
+    } else {
+      return "unknown argument \"" + args[i] +
+             "\" (known: --table NAME, --debug-header, --poll-ms N, --answer-unknown-hosts)";
+    }
+  }
+  out = c;
+  return {};
+}
+
+}  // namespace atsi::plugin

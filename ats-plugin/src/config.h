@@ -1,0 +1,27 @@
+// The plugin's arguments, parsed once into an immutable object. No ts.h:
+// tested without ATS.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace atsi::plugin {
+
+struct PluginConfig {
+  std::string table = "default";
+  // Adds X-ATS-Ingress-Route to responses: the rule, backend and endpoint.
+  bool debug_header = false;
+  // How often the background poller looks for a new table (milliseconds).
+  uint32_t poll_ms = 20;
+  // Global mode only: requests for hosts the table does not know (and no
+  // default backend) go on to remap.config instead of getting our 404.
+  bool pass_unknown_hosts = true;
+};
+
+// Accepts "--table NAME", "--table=NAME", "--debug-header", "--poll-ms=N",
+// "--answer-unknown-hosts". Returns an empty string on success, else what was
+// wrong, naming the argument.
+std::string parse_config(const std::vector<std::string>& args, PluginConfig& out);
+
+}  // namespace atsi::plugin

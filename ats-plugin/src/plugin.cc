@@ -1,0 +1,73 @@
+// Entry points only: the global plugin (plugin.config) and the remap plugin
+// (remap.config) share one Router.
+#include <ts/ts.h>
+// remap.h uses ts.h types without including it.
+#include <ts/remap.h>
+
+#include <string>
+#include <vector>
+
+#include "config.h"
+#include "router.h"
+
+using atsi::plugin::kPluginName;
+using atsi::plugin::PluginConfig;
+using atsi::plugin::Router;
+
+namespace {
+
+int on_global_event(TSCont cont, TSEvent, void* edata) {
+  static_cast<Router*>(TSContDataGet(cont))->on_pre_remap(static_cast<TSHttpTxn>(edata));
+  return 0;
+}
+
+}  // namespace
+
+void TSPluginInit(int argc, const char* argv[]) {
+  TSPluginRegistrationInfo info{kPluginName, "ats-ingress", "ats-ingress@users.noreply.github.com"};
+  if (TSPluginRegister(&info) != TS_SUCCESS) {
+    TSError("[%s] plugin registration failed", kPluginName);
+    return;
+  }
+  std::vector<std::string> args(argv + 1, argv + argc);
+  PluginConfig config;
+  std::string error = atsi::plugin::parse_config(args, config);
+  Router* router = error.empty() ? Router::create(config, error) : nullptr;
+  if (!router) {
+    TSError("[%s] not loaded: %s", kPluginName, error.c_str());
+    return;
+  }
+  TSCont cont = TSContCreate(on_global_event, nullptr);
+  TSContDataSet(cont, router);
+  TSHttpHookAdd(TS_HTTP_PRE_REMAP_HOOK, cont);
+}
+
+TSReturnCode TSRemapInit(TSRemapInterface* api, char* errbuf, int errbuf_size) {
+  if (!api || api->tsremap_version < TSREMAP_VERSION) {
+    snprintf(errbuf, size_t(errbuf_size), "[%s] needs remap API version %d", kPluginName, TSREMAP_VERSION);
+    return TS_ERROR;
+  }
+  return TS_SUCCESS;
+}
+
+TSReturnCode TSRemapNewInstance(int argc, char* argv[], void** ih, char* errbuf, int errbuf_size) {
+  // argv[0] and argv[1] are the rule's from and to URLs.
+  std::vector<std::string> args(argc > 2 ? argv + 2 : argv + argc, argv + argc);
+  PluginConfig config;
+  config.pass_unknown_hosts = false;
+  std::string error = atsi::plugin::parse_config(args, config);
+  Router* router = error.empty() ? Router::create(config, error) : nullptr;
+  if (!router) {
+    snprintf(errbuf, size_t(errbuf_size), "[%s] %s", kPluginName, error.c_str());
+    TSError("[%s] remap instance not created: %s", kPluginName, error.c_str());
+    return TS_ERROR;
+  }
+  *ih = router;
+  return TS_SUCCESS;
+}
+
+TSRemapStatus TSRemapDoRemap(void* ih, TSHttpTxn txn, TSRemapRequestInfo* rri) {
+  return static_cast<Router*>(ih)->on_remap(txn, rri);
+}
+
+void TSRemapDeleteInstance(void* ih) { delete static_cast<Router*>(ih); }

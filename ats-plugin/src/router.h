@@ -1,0 +1,53 @@
+// The ATS side of routing: reads the request, asks decide(), carries the
+// decision out on the transaction. Shared by the global and remap modes.
+#pragma once
+
+#include <ts/ts.h>
+// remap.h uses ts.h types without including it.
+#include <ts/remap.h>
+
+#include "config.h"
+#include "shm.h"
+
+namespace atsi::plugin {
+
+inline constexpr char kPluginName[] = "ats_ingress";
+inline constexpr char kDebugTag[] = "ats_ingress";
+
+// Metric ids, created once per process.
+struct Metrics {
+  int routed = -1, not_found = -1, unavailable = -1, redirected = -1, declined = -1;
+  int switches = -1, refused = -1, generation = -1;
+};
+const Metrics& metrics();
+
+struct TxnNote;
+
+class Router {
+ public:
+  // Builds a router for `config`; the table source is shared per name in the
+  // process and polled in the background.
+  static Router* create(const PluginConfig& config, std::string& error);
+  ~Router();
+
+  // Global mode: called on TS_HTTP_PRE_REMAP_HOOK; reenables the transaction.
+  void on_pre_remap(TSHttpTxn txn);
+  // Remap mode.
+  TSRemapStatus on_remap(TSHttpTxn txn, TSRemapRequestInfo* rri);
+
+ private:
+  explicit Router(const PluginConfig& config, TableSource& source) : config_(config), source_(source) {}
+
+  enum class Result { kRouted, kAnswered, kDeclined };
+  // Decides and applies the decision to the request in (buf, hdr, url).
+  Result route(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc url);
+
+  // The transaction's note of response headers to add, created on first use.
+  TxnNote* note(TSHttpTxn txn);
+
+  const PluginConfig config_;
+  TableSource& source_;
+  TSCont txn_cont_ = nullptr;  // debug header and clean-up hooks
+};
+
+}  // namespace atsi::plugin
