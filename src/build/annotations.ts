@@ -24,16 +24,26 @@ const KNOWN: ReadonlySet<string> = new Set(Object.values(ANNOTATIONS));
 /** The longest timeout we take: one day. */
 export const MAX_DURATION_MS = 24 * 60 * 60 * 1000;
 
-const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-const DURATION = /^([0-9]+(ms|s|m|h))+$/;
-const DURATION_PART = /([0-9]+)(ms|s|m|h)/g;
-
-/** `5s`, `500ms`, `1m30s`, `1h` → milliseconds; a string saying what is wrong otherwise. */
+/** `5s`, `500ms`, `1m30s`, `1h` (whole numbers of ms, s, m, h) → milliseconds; a string saying what is wrong otherwise. */
 export function parseDuration(text: string): number | string {
-  if (!DURATION.test(text)) return `"${text}" is not a duration such as 5s, 500ms or 1m30s`;
+  const invalid = `"${text}" is not a duration such as 5s, 500ms or 1m30s`;
+  if (text.length === 0) return invalid;
   let ms = 0;
-  for (const [, amount = '0', unit = 'ms'] of text.matchAll(DURATION_PART)) {
-    ms += Number(amount) * (UNIT_MS[unit] ?? 1);
+  let i = 0;
+  while (i < text.length) {
+    let amount = 0;
+    const start = i;
+    for (let c = text.charCodeAt(i); c >= 48 && c <= 57; c = text.charCodeAt(++i)) {
+      amount = Math.min(amount * 10 + (c - 48), MAX_DURATION_MS + 1);
+    }
+    if (i === start) return invalid;
+    let unit: number;
+    if (text.startsWith('ms', i)) [unit, i] = [1, i + 2];
+    else if (text[i] === 's') [unit, i] = [1000, i + 1];
+    else if (text[i] === 'm') [unit, i] = [60_000, i + 1];
+    else if (text[i] === 'h') [unit, i] = [3_600_000, i + 1];
+    else return invalid;
+    ms = Math.min(ms + amount * unit, MAX_DURATION_MS + 1);
   }
   if (ms <= 0) return `"${text}" must be longer than 0`;
   if (ms > MAX_DURATION_MS) return `"${text}" is longer than 24h`;
@@ -101,6 +111,7 @@ export function parseAnnotations(annotations: Readonly<Record<string, string>> |
     }
   }
   const options = canonicalOptions(given);
+  if (!scheme && !sslRedirect && Object.keys(options).length === 0) return { settings: NO_SETTINGS, problems };
   const optionsKey = Object.keys(options).length > 0 ? JSON.stringify(options) : '';
   const settings: IngressSettings = scheme ? { scheme, options, optionsKey, sslRedirect } : { options, optionsKey, sslRedirect };
   return { settings, problems };

@@ -194,7 +194,7 @@ describe('annotations', () => {
       objects: [ours, ing('ns/web').ats('cache', 'bypass').rule('a.com', prefix('/', 'a', 80)), ing('ns/api').rule('b.com', prefix('/', 'a', 80)), ...svcA],
       want: {
         routes: ['a.com / Prefix -> ns/a:80 cache=bypass (ns/web)', 'b.com / Prefix -> ns/a:80 (ns/api)'],
-        backends: ['ns/a:80 -> 10.0.0.1:8080', 'ns/a:80 cache=bypass -> 10.0.0.1:8080'],
+        backends: ['ns/a:80 cache=bypass -> 10.0.0.1:8080', 'ns/a:80 -> 10.0.0.1:8080'],
       },
     },
     {
@@ -256,7 +256,8 @@ describe('services and endpoints', () => {
           'a.com /name Prefix -> ns/a:http (ns/web)',
           'a.com /num Prefix -> ns/a:80 (ns/web)',
         ],
-        backends: ['ns/a:80 -> 10.0.0.1:8080', 'ns/a:admin -> 10.0.0.1:9090', 'ns/a:http -> 10.0.0.1:8080'],
+        // Numbered in the order the sorted rules first name them.
+        backends: ['ns/a:admin -> 10.0.0.1:9090', 'ns/a:http -> 10.0.0.1:8080', 'ns/a:80 -> 10.0.0.1:8080'],
       },
     },
     {
@@ -833,8 +834,8 @@ describe('the walkthrough of the original ats-ingress README', () => {
         ],
         backends: [
           `${ns2}/appsvc1:8080 -> 10.2.1.1:8080 10.2.1.2:8080`,
-          `${ns2}/appsvc2:8080 -> 10.2.2.1:8080 10.2.2.2:8080`,
           `${ns3}/appsvc2:8080 -> 10.3.2.1:8080 10.3.2.2:8080`,
+          `${ns2}/appsvc2:8080 -> 10.2.2.1:8080 10.2.2.2:8080`,
         ],
         tls: [`${ns3}/tls-secret: test.edge.com`],
         served: [`${ns2}/app-ingress`, `${ns3}/app-ingress`],
@@ -860,19 +861,20 @@ describe('the table handed to the addon', () => {
         {
           name: 'a.com',
           rules: [
-            { path: '/x', pathType: 'Exact', backend: 1, source: 'ns/web' },
-            { path: '/y', pathType: 'Prefix', backend: 2, source: 'ns/web' },
+            { path: '/x', pathType: 'Exact', backend: 0, source: 'ns/web' },
+            { path: '/y', pathType: 'Prefix', backend: 1, source: 'ns/web' },
           ],
-          defaultBackend: 1,
+          defaultBackend: 0,
           defaultSource: 'ns/web',
         },
       ],
       backends: [
-        { service: 'ns/a', port: '80', scheme: 'http', endpoints: [{ address: '10.0.0.1', port: 8080 }] },
         { service: 'ns/a', port: '80', scheme: 'http', endpoints: [{ address: '10.0.0.1', port: 8080 }], options: { connectTimeoutMs: 2000 } },
         { service: 'ns/b', port: 'http', scheme: 'https', endpoints: [{ address: 'fd00::1', port: 9090 }], options: { connectTimeoutMs: 2000 } },
+        // --default-backend: the same Service port without the Ingress's options.
+        { service: 'ns/a', port: '80', scheme: 'http', endpoints: [{ address: '10.0.0.1', port: 8080 }] },
       ],
-      defaultBackend: 0,
+      defaultBackend: 2,
     });
     assert.deepEqual(result.problems, []);
     assert.deepEqual(result.served, ['ns/web']);

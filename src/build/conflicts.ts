@@ -4,7 +4,7 @@
 // names the winner.
 
 import type { BackendRef, BuildState, HostGroup, Processor, RouteCandidate } from './state.js';
-import { DEFAULT_BACKEND_FIELD, pathField, reportOn } from './state.js';
+import { DEFAULT_BACKEND_FIELD, backendLabel, pathField, reportOn } from './state.js';
 
 export function hostLabel(host: string): string {
   return host === '' ? 'the catch-all host (rules without host)' : `host "${host}"`;
@@ -13,7 +13,7 @@ export function hostLabel(host: string): string {
 function sameBackend(a: BackendRef, b: BackendRef): boolean {
   const sa = a.owner?.settings;
   const sb = b.owner?.settings;
-  return a.serviceKey === b.serviceKey && a.portText === b.portText &&
+  return a.namespace === b.namespace && a.service === b.service && a.port === b.port &&
     sa?.scheme === sb?.scheme && sa?.optionsKey === sb?.optionsKey && sa?.sslRedirect === sb?.sslRedirect;
 }
 
@@ -33,11 +33,22 @@ function inMap(seen: Map<string, RouteCandidate>, route: RouteCandidate): RouteC
 }
 
 function resolveHost(state: BuildState, group: HostGroup): void {
+  if (group.routes.length <= 1) {
+    group.winners = group.routes;
+  } else {
+    resolvePaths(state, group);
+  }
+  resolveDefault(state, group);
+}
+
+function resolvePaths(state: BuildState, group: HostGroup): void {
   const seen = group.routes.length > SMALL_HOST ? new Map<string, RouteCandidate>() : undefined;
+  const winners: RouteCandidate[] = [];
+  group.winners = winners;
   for (const route of group.routes) {
-    const winner = seen ? inMap(seen, route) : inList(group.winners, route);
+    const winner = seen ? inMap(seen, route) : inList(winners, route);
     if (!winner) {
-      group.winners.push(route);
+      winners.push(route);
       continue;
     }
     const what = `${hostLabel(route.host)} path "${route.path}" (${route.pathType})`;
@@ -47,14 +58,16 @@ function resolveHost(state: BuildState, group: HostGroup): void {
       : `${winnerField} of Ingress ${winner.ingress.key}, which is older`;
     reportOn(state, route.ingress, pathField(route.rule, route.index), 'Warning', `${what} is already served by ${by}; this path is ignored`);
   }
+}
 
-  const [first, ...others] = group.defaults;
+function resolveDefault(state: BuildState, group: HostGroup): void {
+  const [first, ...others] = group.defaults ?? [];
   group.defaultWinner = first;
   if (!first) return;
   for (const candidate of others) {
     if (sameBackend(first.backend, candidate.backend)) continue;
     reportOn(state, candidate.ingress, DEFAULT_BACKEND_FIELD, 'Warning',
-      `the default backend of ${hostLabel(group.name)} is already ${first.backend.serviceKey}:${first.backend.portText} from Ingress ${first.ingress.key}, which is older; this one is not used for that host`);
+      `the default backend of ${hostLabel(group.name)} is already ${backendLabel(first.backend)} from Ingress ${first.ingress.key}, which is older; this one is not used for that host`);
   }
 }
 

@@ -20,7 +20,8 @@ export const collectDefaultBackends: Processor = (state) => {
     for (const host of hosts) {
       const candidate = { host, ingress, backend };
       state.defaults.push(candidate);
-      hostGroup(state, host).defaults.push(candidate);
+      const group = hostGroup(state, host);
+      (group.defaults ??= []).push(candidate);
     }
   }
 
@@ -34,9 +35,7 @@ export const collectDefaultBackends: Processor = (state) => {
   state.controllerDefault = {
     namespace: ref.namespace,
     service: ref.name,
-    serviceKey: `${ref.namespace}/${ref.name}`,
-    port: ref.port,
-    portText: 'number' in ref.port ? String(ref.port.number) : ref.port.name,
+    port: 'number' in ref.port ? ref.port.number : ref.port.name,
     owner: undefined,
     rule: -1,
     path: -1,

@@ -35,28 +35,18 @@ export function backendRefOf(
     return undefined;
   }
   const port = service.port;
-  let portText: string;
+  let servicePort: number | string;
   if (port?.number !== undefined) {
     if (!Number.isInteger(port.number) || port.number < 1 || port.number > 65535) {
       reportOn(state, ingress, `${where(ingress, rule, path)}.service.port.number`, 'Error', `${port.number} is not a port number (1..65535)`);
       return undefined;
     }
-    portText = String(port.number);
+    servicePort = port.number;
   } else if (port?.name) {
-    portText = port.name;
+    servicePort = port.name;
   } else {
     reportOn(state, ingress, `${where(ingress, rule, path)}.service.port`, 'Error', 'a port number or port name is required');
     return undefined;
   }
-  return {
-    namespace: ingress.namespace,
-    service: service.name,
-    serviceKey: `${ingress.namespace}/${service.name}`,
-    port,
-    portText,
-    owner: ingress,
-    rule,
-    path,
-    resolved: undefined,
-  };
+  return { namespace: ingress.namespace, service: service.name, port: servicePort, owner: ingress, rule, path, resolved: undefined };
 }

@@ -5,27 +5,51 @@
 // resolved targetPort). A Service or port that does not exist still gives a
 // backend, with no endpoints and a `problem`, so its routes answer 503 and
 // say why.
+//
+// Runs once per build over every backend named, so the indexes are nested
+// by namespace then name: lookups use the strings the objects already hold
+// instead of building `namespace/name` keys for each of them.
 
 import { isIPv6 } from 'node:net';
 import type { EndpointSlice, Service, ServicePort } from '../cache/k8s-types.js';
 import { SERVICE_NAME_LABEL, namespaceOf } from '../cache/k8s-types.js';
 import type { TableEndpoint, UpstreamScheme } from '../native/table-types.js';
+import { isIPv4Address } from './names.js';
 import type { BackendRef, BuildState, Processor, ResolvedBackend } from './state.js';
 import { backendField, report } from './state.js';
-import { isIPv4Address } from './names.js';
 
 export const EXTERNAL_NAME_PROBLEM = 'ExternalName services are not supported yet';
 
-/** EndpointSlices by `namespace/service`, once per build. */
-export function indexEndpointSlices(slices: Iterable<EndpointSlice>): Map<string, EndpointSlice[]> {
-  const index = new Map<string, EndpointSlice[]>();
+/** namespace → name → value. */
+type ByNamespace<T> = Map<string, Map<string, T>>;
+
+function slot<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    map.set(key, value);
+  }
+  return value;
+}
+
+function newMap<K, V>(): Map<K, V> {
+  return new Map<K, V>();
+}
+
+/** Services by namespace and name. */
+export function indexServices(services: Iterable<Service>): ByNamespace<Service> {
+  const index: ByNamespace<Service> = new Map();
+  for (const service of services) slot(index, namespaceOf(service), newMap<string, Service>).set(service.metadata.name, service);
+  return index;
+}
+
+/** EndpointSlices by namespace and the Service of their `kubernetes.io/service-name` label. */
+export function indexEndpointSlices(slices: Iterable<EndpointSlice>): ByNamespace<EndpointSlice[]> {
+  const index: ByNamespace<EndpointSlice[]> = new Map();
   for (const slice of slices) {
     const service = slice.metadata.labels?.[SERVICE_NAME_LABEL];
     if (!service) continue;
-    const key = `${namespaceOf(slice)}/${service}`;
-    const list = index.get(key);
-    if (list) list.push(slice);
-    else index.set(key, [slice]);
+    slot(slot(index, namespaceOf(slice), newMap<string, EndpointSlice[]>), service, () => []).push(slice);
   }
   return index;
 }
@@ -36,11 +60,19 @@ function isTcp(protocol: string | null | undefined): boolean {
   return protocol === undefined || protocol === null || protocol === 'TCP';
 }
 
-function findServicePort(service: Service, ref: BackendRef): ServicePort | undefined {
-  const ports = service.spec?.ports ?? [];
-  const { number, name } = ref.port;
-  if (number !== undefined) return ports.find((p) => p.port === number && isTcp(p.protocol));
-  return ports.find((p) => p.name === name);
+function findServicePort(service: Service, port: number | string): ServicePort | undefined {
+  for (const p of service.spec?.ports ?? []) {
+    if (typeof port === 'number' ? p.port === port && isTcp(p.protocol) : p.name === port) return p;
+  }
+  return undefined;
+}
+
+/** The number of the slice port with this name (TCP), if it has one. */
+function slicePortNumber(slice: EndpointSlice, name: string): number | undefined {
+  for (const p of slice.ports ?? []) {
+    if ((p.name ?? '') === name && isTcp(p.protocol) && typeof p.port === 'number') return p.port;
+  }
+  return undefined;
 }
 
 function compareEndpoints(a: TableEndpoint, b: TableEndpoint): number {
@@ -51,29 +83,18 @@ function compareEndpoints(a: TableEndpoint, b: TableEndpoint): number {
 /**
  * The ready endpoints of one Service port: every slice of the Service, IPv4
  * and IPv6, the slice port with the Service port's name; `ready` absent or
- * null counts as ready, terminating endpoints are left out; deduplicated and
- * sorted by address, then port.
+ * null counts as ready, terminating endpoints are left out; sorted by
+ * address, then port, each once (an address may sit in two slices while
+ * they are being updated).
  */
-export function readyEndpoints(
-  state: BuildState,
-  slices: readonly EndpointSlice[],
-  servicePort: ServicePort,
-): TableEndpoint[] {
+export function readyEndpoints(state: BuildState, slices: readonly EndpointSlice[], servicePort: ServicePort): TableEndpoint[] {
   const portName = servicePort.name ?? '';
-  const out: TableEndpoint[] = [];
-  // Addresses already taken, by port (almost always a single port).
-  const seen = new Map<number, Set<string>>();
+  const all: TableEndpoint[] = [];
   for (const slice of slices) {
     const isValid = slice.addressType === 'IPv4' ? isIPv4Address : slice.addressType === 'IPv6' ? isIPv6 : undefined;
     if (!isValid) continue;
-    const slicePort = (slice.ports ?? []).find((p) => (p.name ?? '') === portName && isTcp(p.protocol));
-    const port = slicePort?.port;
-    if (port === undefined || port === null) continue;
-    let taken = seen.get(port);
-    if (!taken) {
-      taken = new Set();
-      seen.set(port, taken);
-    }
+    const port = slicePortNumber(slice, portName);
+    if (port === undefined) continue;
     const endpoints = slice.endpoints ?? [];
     for (let k = 0; k < endpoints.length; k++) {
       const endpoint = endpoints[k];
@@ -82,18 +103,26 @@ export function readyEndpoints(
       const addresses = endpoint.addresses;
       for (let m = 0; m < addresses.length; m++) {
         const address = addresses[m];
-        if (address === undefined || taken.has(address)) continue;
-        taken.add(address);
+        if (address === undefined) continue;
         if (!isValid(address)) {
           report(state, 'EndpointSlice', namespaceOf(slice), slice.metadata.name, `endpoints[${k}].addresses[${m}]`, 'Error',
             `"${address}" is not an ${slice.addressType} address; it is left out`);
           continue;
         }
-        out.push({ address, port });
+        all.push({ address, port });
       }
     }
   }
-  return out.sort(compareEndpoints);
+  all.sort(compareEndpoints);
+  let kept = 0;
+  for (let i = 0; i < all.length; i++) {
+    const e = all[i];
+    const previous = kept > 0 ? all[kept - 1] : undefined;
+    if (!e || (previous && previous.address === e.address && previous.port === e.port)) continue;
+    all[kept++] = e;
+  }
+  all.length = kept;
+  return all;
 }
 
 interface Issue {
@@ -102,77 +131,79 @@ interface Issue {
   readonly message: string;
 }
 
-interface Lookup {
-  readonly resolved: ResolvedBackend;
-  /** What to report on whoever names this backend. */
+/** A Service port as Ingresses name it, looked up once per build. */
+interface PortLookup {
+  /** `namespace/name`. */
+  readonly service: string;
+  /** The port as the Ingress names it, as text. */
+  readonly port: string;
+  readonly endpoints: TableEndpoint[];
+  /** The Service port's appProtocol asks for https. */
+  readonly appHttps: boolean;
+  readonly problem: string | undefined;
+  /** What to report on whoever names this port. */
   readonly issue: Issue | undefined;
+  /** One backend per upstream scheme, made on first use: equal content, one object. */
+  http: ResolvedBackend | undefined;
+  https: ResolvedBackend | undefined;
 }
 
-function unresolved(ref: BackendRef, scheme: UpstreamScheme, problem: string, field: string): Lookup {
-  return {
-    resolved: { service: ref.serviceKey, port: ref.portText, scheme, endpoints: [], problem },
-    issue: { field, message: `${problem}; requests get 503` },
-  };
-}
-
-/** Which of the three lookups of a Service port: no scheme annotation, HTTP, HTTPS. */
-function variant(override: UpstreamScheme | undefined): 0 | 1 | 2 {
-  return override === undefined ? 0 : override === 'http' ? 1 : 2;
+function portLookup(service: string, port: string, endpoints: TableEndpoint[], appHttps: boolean, problem?: string, issue?: Issue): PortLookup {
+  return { service, port, endpoints, appHttps, problem, issue, http: undefined, https: undefined };
 }
 
 export const resolveServices: Processor = (state) => {
-  const slicesByService = indexEndpointSlices(state.snapshot.endpointSlices.values());
-  const lookups = new Map<string, Map<string, (Lookup | undefined)[]>>();
-  const endpointsByPort = new Map<ServicePort, readonly TableEndpoint[]>();
+  const services = indexServices(state.snapshot.services.values());
+  const slices = indexEndpointSlices(state.snapshot.endpointSlices.values());
+  const lookups: ByNamespace<Map<number | string, PortLookup>> = new Map();
+  const endpointsByPort = new Map<ServicePort, TableEndpoint[]>();
 
-  const lookUp = (ref: BackendRef, override: UpstreamScheme | undefined): Lookup => {
-    const serviceKey = ref.serviceKey;
-    const service = state.snapshot.services.get(serviceKey);
-    if (!service) return unresolved(ref, override ?? 'http', `Service ${serviceKey} does not exist`, '.service.name');
+  const lookUp = (ref: BackendRef): PortLookup => {
+    const key = `${ref.namespace}/${ref.service}`;
+    const port = String(ref.port);
+    const unresolved = (problem: string, field: string, message = `${problem}; requests get 503`): PortLookup =>
+      portLookup(key, port, [], false, problem, { field, message });
+
+    const service = services.get(ref.namespace)?.get(ref.service);
+    if (!service) return unresolved(`Service ${key} does not exist`, '.service.name');
     if (service.spec?.type === 'ExternalName') {
-      const lookup = unresolved(ref, override ?? 'http', EXTERNAL_NAME_PROBLEM, '.service.name');
-      const message = `Service ${serviceKey} is of type ExternalName (${service.spec.externalName ?? 'no externalName'}): ${EXTERNAL_NAME_PROBLEM}; requests get 503`;
-      return { resolved: lookup.resolved, issue: { field: '.service.name', message } };
+      return unresolved(EXTERNAL_NAME_PROBLEM, '.service.name',
+        `Service ${key} is of type ExternalName (${service.spec.externalName ?? 'no externalName'}): ${EXTERNAL_NAME_PROBLEM}; requests get 503`);
     }
-    const servicePort = findServicePort(service, ref);
+    const servicePort = findServicePort(service, ref.port);
     if (!servicePort) {
-      return ref.port.number !== undefined
-        ? unresolved(ref, override ?? 'http', `Service ${serviceKey} has no TCP port ${ref.port.number}`, '.service.port.number')
-        : unresolved(ref, override ?? 'http', `Service ${serviceKey} has no port named "${ref.port.name ?? ''}"`, '.service.port.name');
+      return typeof ref.port === 'number'
+        ? unresolved(`Service ${key} has no TCP port ${ref.port}`, '.service.port.number')
+        : unresolved(`Service ${key} has no port named "${ref.port}"`, '.service.port.name');
     }
     if (!isTcp(servicePort.protocol)) {
-      return unresolved(ref, override ?? 'http', `Service ${serviceKey} port "${ref.portText}" is ${servicePort.protocol ?? ''}, not TCP`, '.service.port.name');
+      return unresolved(`Service ${key} port "${port}" is ${servicePort.protocol ?? ''}, not TCP`, '.service.port.name');
     }
     let endpoints = endpointsByPort.get(servicePort);
     if (!endpoints) {
-      endpoints = readyEndpoints(state, slicesByService.get(serviceKey) ?? [], servicePort);
+      endpoints = readyEndpoints(state, slices.get(ref.namespace)?.get(ref.service) ?? [], servicePort);
       endpointsByPort.set(servicePort, endpoints);
     }
     const appHttps = servicePort.appProtocol !== undefined && HTTPS_APP_PROTOCOLS.has(servicePort.appProtocol.toLowerCase());
-    const scheme: UpstreamScheme = override ?? (appHttps ? 'https' : 'http');
-    return { resolved: { service: serviceKey, port: ref.portText, scheme, endpoints, problem: undefined }, issue: undefined };
+    return portLookup(key, port, endpoints, appHttps);
   };
 
   const resolve = (ref: BackendRef): void => {
     if (ref.resolved) return;
-    let byPort = lookups.get(ref.serviceKey);
-    if (!byPort) {
-      byPort = new Map();
-      lookups.set(ref.serviceKey, byPort);
-    }
-    let variants = byPort.get(ref.portText);
-    if (!variants) {
-      variants = [undefined, undefined, undefined];
-      byPort.set(ref.portText, variants);
-    }
-    const override = ref.owner?.settings.scheme;
-    const v = variant(override);
-    let lookup = variants[v];
+    const byPort = slot(slot(lookups, ref.namespace, newMap<string, Map<number | string, PortLookup>>), ref.service, newMap<number | string, PortLookup>);
+    let lookup = byPort.get(ref.port);
     if (!lookup) {
-      lookup = lookUp(ref, override);
-      variants[v] = lookup;
+      lookup = lookUp(ref);
+      byPort.set(ref.port, lookup);
     }
-    ref.resolved = lookup.resolved;
+    // backend-protocol decides when given; otherwise the Service port's appProtocol.
+    const scheme: UpstreamScheme = ref.owner?.settings.scheme ?? (lookup.appHttps ? 'https' : 'http');
+    let resolved = lookup[scheme];
+    if (!resolved) {
+      resolved = { service: lookup.service, port: lookup.port, scheme, endpoints: lookup.endpoints, problem: lookup.problem };
+      lookup[scheme] = resolved;
+    }
+    ref.resolved = resolved;
     const issue = lookup.issue;
     if (!issue) return;
     if (ref.owner) {

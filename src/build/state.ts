@@ -1,7 +1,7 @@
 // The working state of one build: created by build(), filled in by the
 // processors in order, then dropped. Nothing here outlives a build.
 
-import type { Ingress, ServiceBackendPort } from '../cache/k8s-types.js';
+import type { Ingress } from '../cache/k8s-types.js';
 import type { Snapshot } from '../cache/snapshot.js';
 import type { BackendOptions, PathType, TableEndpoint, TableModel, UpstreamScheme } from '../native/table-types.js';
 import type { BuildConfig } from './config.js';
@@ -43,11 +43,8 @@ export interface ClaimedIngress {
 export interface BackendRef {
   readonly namespace: string;
   readonly service: string;
-  /** `namespace/service`. */
-  readonly serviceKey: string;
-  readonly port: ServiceBackendPort;
-  /** The port as the table shows it: the number or the name, as text. */
-  readonly portText: string;
+  /** The Service port: its number, or its name. */
+  readonly port: number | string;
   /** The Ingress that names it; undefined for --default-backend. */
   readonly owner: ClaimedIngress | undefined;
   /** spec.rules[rule].http.paths[path].backend; rule -1: spec.defaultBackend (or the flag, without owner). */
@@ -57,16 +54,21 @@ export interface BackendRef {
   resolved: ResolvedBackend | undefined;
 }
 
+/** `namespace/service:port` for messages. */
+export function backendLabel(ref: BackendRef): string {
+  return `${ref.namespace}/${ref.service}:${ref.port}`;
+}
+
 /** Everything about one host: its candidates, then the winners. */
 export interface HostGroup {
   /** Lowercase; '' for the catch-all. */
   readonly name: string;
   /** Every valid path for this host, in precedence order. */
   readonly routes: RouteCandidate[];
-  /** spec.defaultBackend of each Ingress naming this host, in precedence order. */
-  readonly defaults: DefaultCandidate[];
+  /** spec.defaultBackend of each Ingress naming this host, in precedence order (most hosts have none). */
+  defaults: DefaultCandidate[] | undefined;
   /** After conflicts: one route per (path, pathType). */
-  winners: RouteCandidate[];
+  winners: RouteCandidate[] | undefined;
   /** After conflicts: the default backend, if any. */
   defaultWinner: DefaultCandidate | undefined;
 }
@@ -77,7 +79,8 @@ export interface ResolvedBackend {
   readonly service: string;
   readonly port: string;
   readonly scheme: UpstreamScheme;
-  readonly endpoints: readonly TableEndpoint[];
+  /** Shared by every backend of this Service port (and the table): never changed once made. */
+  readonly endpoints: TableEndpoint[];
   readonly problem: string | undefined;
 }
 
@@ -156,7 +159,7 @@ export function newState(snapshot: Snapshot, config: BuildConfig): BuildState {
 export function hostGroup(state: BuildState, name: string): HostGroup {
   let group = state.hosts.get(name);
   if (!group) {
-    group = { name, routes: [], defaults: [], winners: [], defaultWinner: undefined };
+    group = { name, routes: [], defaults: undefined, winners: undefined, defaultWinner: undefined };
     state.hosts.set(name, group);
   }
   return group;

@@ -1,12 +1,13 @@
 // The route table: winning rules and default backends grouped by host, each
 // backend finished with its options (the redirect depends on the host having
 // a certificate), deduplicated by (service, port, scheme, options) and
-// referenced by index. Everything sorted, so the same objects give the same
-// table whatever order they arrived in.
+// referenced by index. Hosts are sorted by name and rules by path then type;
+// backends are numbered in the order that sorted walk first meets them. So
+// the same objects give the same table whatever order they arrived in.
 
 import type { TableBackend, TableHost, TableRule } from '../native/table-types.js';
 import { canonicalOptions } from './annotations.js';
-import type { BackendRef, Processor, ResolvedBackend } from './state.js';
+import type { BackendRef, ClaimedIngress, HostGroup, Processor, ResolvedBackend, RouteCandidate } from './state.js';
 import { NO_SETTINGS } from './state.js';
 import { hasHttps } from './tls.js';
 
@@ -14,21 +15,18 @@ function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** A backend of the table before it has its index. */
-interface Pending {
-  /** service, port, scheme, options: what makes two backends one, and their order. */
-  readonly sortKey: string;
-  readonly backend: TableBackend;
-  index: number;
+function compareRoutes(a: RouteCandidate, b: RouteCandidate): number {
+  return compareText(a.path, b.path) || compareText(a.pathType, b.pathType);
 }
 
 export const assembleTable: Processor = (state) => {
-  // Backends by what they are made of: the resolved Service port, then the
-  // options variant (options text number × 2 + redirect). Cheap lookups
-  // by identity and number; the text key is made once per distinct backend.
+  const backends: TableBackend[] = [];
+  // A ResolvedBackend is one per (Service, port, scheme), so backends are
+  // found by it and by the options variant (options text number × 2 +
+  // redirect): lookups by identity and number, no text keys.
   const optionIds = new Map<string, number>();
-  const pendings = new Map<ResolvedBackend, Map<number, Pending>>();
-  const pendingFor = (ref: BackendRef, host: string): Pending => {
+  const indexes = new Map<ResolvedBackend, Map<number, number>>();
+  const indexOf = (ref: BackendRef, host: string): number => {
     const resolved = ref.resolved;
     if (!resolved) throw new Error(`internal: a backend of ${ref.owner?.key ?? 'the controller'} was not resolved`);
     const settings = ref.owner?.settings ?? NO_SETTINGS;
@@ -38,83 +36,53 @@ export const assembleTable: Processor = (state) => {
       optionsId = optionIds.size;
       optionIds.set(settings.optionsKey, optionsId);
     }
-    let byVariant = pendings.get(resolved);
+    let byVariant = indexes.get(resolved);
     if (!byVariant) {
       byVariant = new Map();
-      pendings.set(resolved, byVariant);
+      indexes.set(resolved, byVariant);
     }
     const variant = optionsId * 2 + (redirect ? 1 : 0);
-    let pending = byVariant.get(variant);
-    if (!pending) {
-      const options = canonicalOptions(settings.options, redirect);
-      const hasOptions = Object.keys(options).length > 0;
-      const backend: TableBackend = {
-        service: resolved.service,
-        port: resolved.port,
-        scheme: resolved.scheme,
-        endpoints: resolved.endpoints.slice(),
-      };
-      if (hasOptions) backend.options = options;
-      if (resolved.problem !== undefined) backend.problem = resolved.problem;
-      const sortKey = `${resolved.service}\u0000${resolved.port}\u0000${resolved.scheme}\u0000${hasOptions ? JSON.stringify(options) : ''}`;
-      pending = { sortKey, backend, index: -1 };
-      byVariant.set(variant, pending);
-    }
-    return pending;
+    const known = byVariant.get(variant);
+    if (known !== undefined) return known;
+    const backend: TableBackend = {
+      service: resolved.service,
+      port: resolved.port,
+      scheme: resolved.scheme,
+      endpoints: resolved.endpoints,
+    };
+    const options = canonicalOptions(settings.options, redirect);
+    if (Object.keys(options).length > 0) backend.options = options;
+    if (resolved.problem !== undefined) backend.problem = resolved.problem;
+    byVariant.set(variant, backends.length);
+    backends.push(backend);
+    return backends.length - 1;
   };
 
-  const served = new Set<string>();
-  const tableHosts: TableHost[] = [];
-  // Each rule's backend, in the order of `rules`, numbered once the backends are sorted.
-  const ruleBackends: { readonly rules: TableRule[]; readonly backends: Pending[] }[] = [];
-  const hostDefaults: { readonly host: TableHost; readonly backend: Pending }[] = [];
+  const groups: HostGroup[] = [];
   for (const group of state.hosts.values()) {
+    if ((group.winners?.length ?? 0) > 0 || group.defaultWinner) groups.push(group);
+  }
+  groups.sort((a, b) => compareText(a.name, b.name));
+
+  const served = new Set<ClaimedIngress>();
+  const hosts: TableHost[] = [];
+  for (const group of groups) {
     const rules: TableRule[] = [];
-    const backends: Pending[] = [];
-    for (const route of group.winners) {
-      rules.push({ path: route.path, pathType: route.pathType, backend: -1, source: route.ingress.key });
-      backends.push(pendingFor(route.backend, group.name));
-      served.add(route.ingress.key);
+    for (const route of (group.winners ?? []).sort(compareRoutes)) {
+      rules.push({ path: route.path, pathType: route.pathType, backend: indexOf(route.backend, group.name), source: route.ingress.key });
+      served.add(route.ingress);
     }
     const host: TableHost = { name: group.name, rules };
     const winner = group.defaultWinner;
     if (winner) {
+      host.defaultBackend = indexOf(winner.backend, group.name);
       host.defaultSource = winner.ingress.key;
-      hostDefaults.push({ host, backend: pendingFor(winner.backend, group.name) });
-      served.add(winner.ingress.key);
+      served.add(winner.ingress);
     }
-    if (rules.length === 0 && !winner) continue;
-    tableHosts.push(host);
-    ruleBackends.push({ rules, backends });
-  }
-  const controllerDefault = state.controllerDefault ? pendingFor(state.controllerDefault, '') : undefined;
-
-  // Sort the distinct backends and number them; equal ones share a number.
-  const all: Pending[] = [];
-  for (const byVariant of pendings.values()) for (const p of byVariant.values()) all.push(p);
-  all.sort((a, b) => compareText(a.sortKey, b.sortKey));
-  const backends: TableBackend[] = [];
-  let previous: Pending | undefined;
-  for (const p of all) {
-    if (previous && previous.sortKey === p.sortKey) {
-      p.index = previous.index;
-      continue;
-    }
-    p.index = backends.length;
-    backends.push(p.backend);
-    previous = p;
+    hosts.push(host);
   }
 
-  for (const { rules, backends: pendingOfRule } of ruleBackends) {
-    for (let i = 0; i < rules.length; i++) {
-      const rule = rules[i];
-      if (rule) rule.backend = pendingOfRule[i]?.index ?? -1;
-    }
-    rules.sort((a, b) => compareText(a.path, b.path) || compareText(a.pathType, b.pathType));
-  }
-  for (const { host, backend } of hostDefaults) host.defaultBackend = backend.index;
-  const hosts = tableHosts.sort((a, b) => compareText(a.name, b.name));
   state.table = { hosts, backends };
-  if (controllerDefault) state.table.defaultBackend = controllerDefault.index;
-  state.served = [...served].sort(compareText);
+  if (state.controllerDefault) state.table.defaultBackend = indexOf(state.controllerDefault, '');
+  state.served = [...served].map((i) => i.key).sort(compareText);
 };
