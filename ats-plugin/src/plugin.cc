@@ -17,7 +17,7 @@ using atsi::plugin::Router;
 namespace {
 
 int on_global_event(TSCont cont, TSEvent, void* edata) {
-  static_cast<Router*>(TSContDataGet(cont))->on_pre_remap(static_cast<TSHttpTxn>(edata));
+  static_cast<Router*>(TSContDataGet(cont))->on_read_request(static_cast<TSHttpTxn>(edata));
   return 0;
 }
 
@@ -39,7 +39,7 @@ void TSPluginInit(int argc, const char* argv[]) {
   }
   TSCont cont = TSContCreate(on_global_event, nullptr);
   TSContDataSet(cont, router);
-  TSHttpHookAdd(TS_HTTP_PRE_REMAP_HOOK, cont);
+  TSHttpHookAdd(TS_HTTP_READ_REQUEST_HDR_HOOK, cont);
 }
 
 TSReturnCode TSRemapInit(TSRemapInterface* api, char* errbuf, int errbuf_size) {

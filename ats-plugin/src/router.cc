@@ -80,7 +80,8 @@ TableSource& shared_source(const std::string& name, uint32_t poll_ms) {
   if (!ps.source) {
     ps.source = std::make_unique<TableSource>(name);
     ps.source->refresh();  // a table published before ATS started serves at once
-    ps.poller = TSContCreate(poll_source, nullptr);
+    // Scheduled continuations need a mutex; this one is the poller's alone.
+    ps.poller = TSContCreate(poll_source, TSMutexCreate());
     TSContDataSet(ps.poller, &ps);
     TSContScheduleEveryOnPool(ps.poller, poll_ms, TS_THREAD_POOL_TASK);
   }
@@ -306,7 +307,7 @@ Router::Result Router::route(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc ur
   return Result::kRouted;
 }
 
-void Router::on_pre_remap(TSHttpTxn txn) {
+void Router::on_read_request(TSHttpTxn txn) {
   TSEvent next = TS_EVENT_HTTP_CONTINUE;
   TSMBuffer buf;
   TSMLoc hdr, url;

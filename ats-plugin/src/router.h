@@ -30,8 +30,9 @@ class Router {
   static Router* create(const PluginConfig& config, std::string& error);
   ~Router();
 
-  // Global mode: called on TS_HTTP_PRE_REMAP_HOOK; reenables the transaction.
-  void on_pre_remap(TSHttpTxn txn);
+  // Global mode: called on TS_HTTP_READ_REQUEST_HDR_HOOK, before remap (skipping
+  // remap must be decided before ATS starts it); reenables the transaction.
+  void on_read_request(TSHttpTxn txn);
   // Remap mode.
   TSRemapStatus on_remap(TSHttpTxn txn, TSRemapRequestInfo* rri);
 
