@@ -54,8 +54,10 @@ TSReturnCode TSRemapNewInstance(int argc, char* argv[], void** ih, char* errbuf,
   // argv[0] and argv[1] are the rule's from and to URLs.
   std::vector<std::string> args(argc > 2 ? argv + 2 : argv + argc, argv + argc);
   PluginConfig config;
-  config.pass_unknown_hosts = false;
   std::string error = atsi::plugin::parse_config(args, config);
+  // Set after parsing (parse_config starts from the defaults): nothing comes
+  // after the catch-all rule, so remap mode answers unknown hosts itself.
+  config.pass_unknown_hosts = false;
   Router* router = error.empty() ? Router::create(config, error) : nullptr;
   if (!router) {
     snprintf(errbuf, size_t(errbuf_size), "[%s] %s", kPluginName, error.c_str());
