@@ -2,6 +2,7 @@
 // The ats-ingress command: dispatches to its subcommands.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { runController } from './controller-command.js';
 import { runLookup } from './lookup-command.js';
 import { runRoutes } from './routes-command.js';
 import { CliError, type Io, realIo } from './io.js';
@@ -9,6 +10,7 @@ import { CliError, type Io, realIo } from './io.js';
 const USAGE = `usage: ats-ingress <command> [options]
 
 commands:
+  controller   run the ingress controller (ats-ingress controller --help)
   routes       print the route table that is live
   lookup       show what the proxy would do for a request: ats-ingress lookup HOST PATH
 
@@ -22,6 +24,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await runRoutes(rest, io);
       case 'lookup':
         return await runLookup(rest, io);
+      case 'controller':
+        return await runController(rest, io);
       case undefined:
       case '-h':
       case '--help':

@@ -1,0 +1,162 @@
+// The one loop that owns all state changes: sources hand it events, it
+// applies them to the cache, and when a change can matter it schedules a
+// build after a short hold-off (trailing, with a cap), then runs every
+// publisher on the result. Builds never overlap; changes that arrive during
+// one are batched into the next.
+import { performance } from 'node:perf_hooks';
+import { build } from '../build/build.js';
+import type { BuildConfig } from '../build/config.js';
+import type { BuildResult } from '../build/model.js';
+import type { ObjectCache } from '../cache/object-cache.js';
+import type { ObjectOfKind } from '../cache/k8s-types.js';
+import type { Logger } from '../observe/logger.js';
+import type { ControllerMetrics } from '../observe/metrics.js';
+import type { SourceEvent } from '../sources/source.js';
+import type { Publisher } from './publisher.js';
+
+export interface LoopOptions {
+  cache: ObjectCache;
+  config: BuildConfig;
+  publishers: readonly Publisher[];
+  logger: Logger;
+  metrics: ControllerMetrics;
+  /** Wait this long after the last relevant change before building. */
+  holdMs?: number;
+  /** Never wait longer than this after the first change of a batch. */
+  maxHoldMs?: number;
+}
+
+export class ControllerLoop {
+  readonly #o: Required<LoopOptions>;
+  #timer: NodeJS.Timeout | undefined;
+  #batchStart = 0;
+  #running: Promise<void> | undefined;
+  #dirty = false;
+  #stopped = false;
+  #lastResult: BuildResult | undefined;
+  #failures = 0;
+  readonly #idleWaiters: Array<() => void> = [];
+
+  constructor(options: LoopOptions) {
+    this.#o = { holdMs: 100, maxHoldMs: 500, ...options };
+  }
+
+  /** The sink sources write to. */
+  readonly apply = (events: readonly SourceEvent[]): void => {
+    if (this.#stopped) return;
+    let relevant = false;
+    for (const e of events) {
+      this.#o.metrics.events.inc({ type: e.type });
+      let changed: boolean;
+      switch (e.type) {
+        case 'upsert':
+          changed = this.#o.cache.upsert(e.object);
+          break;
+        case 'remove':
+          changed = this.#o.cache.remove(e.kind, e.key);
+          break;
+        case 'replace':
+          changed = this.#o.cache.replaceAll(e.kind, e.objects as Iterable<ObjectOfKind<typeof e.kind>>);
+          break;
+      }
+      if (changed) {
+        this.#o.metrics.relevantEvents.inc({ type: e.type });
+        relevant = true;
+      }
+    }
+    if (relevant) this.#schedule();
+  };
+
+  /** Builds and publishes now, waiting for any build in progress first. */
+  async runNow(): Promise<BuildResult> {
+    this.#clearTimer();
+    await this.#running;
+    await this.#start();
+    return this.#lastResult!;
+  }
+
+  /** Resolves when no build is scheduled or running. */
+  async idle(): Promise<void> {
+    while (this.#timer || this.#running) {
+      await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    }
+  }
+
+  get lastResult(): BuildResult | undefined {
+    return this.#lastResult;
+  }
+
+  /** Builds that threw since the last one that did not. */
+  get consecutiveFailures(): number {
+    return this.#failures;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#clearTimer();
+    await this.#running;
+  }
+
+  #schedule(): void {
+    if (this.#running) {
+      this.#dirty = true;
+      return;
+    }
+    const now = performance.now();
+    if (!this.#timer) this.#batchStart = now;
+    this.#clearTimer();
+    const wait = Math.max(0, Math.min(this.#o.holdMs, this.#batchStart + this.#o.maxHoldMs - now));
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.#start();
+    }, wait);
+  }
+
+  #clearTimer(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  // Owns the build's promise: failures are logged here, never left floating.
+  #start(): Promise<void> {
+    const run = this.#buildAndPublish()
+      .catch((err: unknown) => {
+        this.#failures++;
+        this.#o.logger.error('build failed; the last published table keeps serving', { error: err });
+      })
+      .finally(() => {
+        this.#running = undefined;
+        if (this.#dirty && !this.#stopped) {
+          this.#dirty = false;
+          this.#schedule();
+        }
+        if (!this.#timer && !this.#running) this.#idleWaiters.splice(0).forEach((w) => w());
+      });
+    this.#running = run;
+    return run;
+  }
+
+  async #buildAndPublish(): Promise<void> {
+    const t0 = performance.now();
+    const result = build(this.#o.cache.snapshot(), this.#o.config);
+    const buildMs = performance.now() - t0;
+    this.#o.metrics.builds.inc();
+    this.#o.metrics.buildSeconds.observe(buildMs / 1000);
+    this.#lastResult = result;
+    this.#failures = 0;
+    this.#o.logger.debug('built route model', {
+      buildMs: Math.round(buildMs * 10) / 10,
+      hosts: result.model.table.hosts.length,
+      backends: result.model.table.backends.length,
+      problems: result.problems.length,
+    });
+    for (const p of this.#o.publishers) {
+      try {
+        await p.publish(result);
+      } catch (err) {
+        // One publisher failing (the API server down, say) must not stop the others.
+        this.#o.logger.error('publisher failed', { publisher: p.name, error: err });
+      }
+    }
+  }
+}

@@ -1,0 +1,41 @@
+// Logs each problem when it appears and once more when it is gone, rather
+// than on every build.
+import type { BuildResult, Problem } from '../build/model.js';
+import type { Publisher } from '../controller/publisher.js';
+import type { Logger } from '../observe/logger.js';
+import type { ControllerMetrics } from '../observe/metrics.js';
+
+export function problemKey(p: Problem): string {
+  return `${p.kind}/${p.namespace}/${p.name}/${p.field}/${p.message}`;
+}
+
+export function describeProblem(p: Problem): string {
+  const obj = p.namespace ? `${p.kind} ${p.namespace}/${p.name}` : `${p.kind} ${p.name}`;
+  return `${obj}: ${p.field}: ${p.message}`;
+}
+
+export class ProblemLog implements Publisher {
+  readonly name = 'problem-log';
+  #known = new Map<string, Problem>();
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly metrics: ControllerMetrics,
+  ) {}
+
+  async publish(result: BuildResult): Promise<void> {
+    const now = new Map(result.problems.map((p) => [problemKey(p), p]));
+    for (const [key, p] of now) {
+      if (this.#known.has(key)) continue;
+      const fields = { object: `${p.kind} ${p.namespace ? `${p.namespace}/` : ''}${p.name}`, field: p.field, reason: p.message };
+      if (p.severity === 'Error') this.logger.error(describeProblem(p), fields);
+      else this.logger.warn(describeProblem(p), fields);
+    }
+    for (const [key, p] of this.#known) {
+      if (!now.has(key)) this.logger.info(`resolved: ${describeProblem(p)}`);
+    }
+    this.#known = now;
+    this.metrics.problems.set(result.problems.filter((p) => p.severity === 'Error').length, { severity: 'Error' });
+    this.metrics.problems.set(result.problems.filter((p) => p.severity === 'Warning').length, { severity: 'Warning' });
+  }
+}

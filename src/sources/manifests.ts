@@ -1,0 +1,209 @@
+// A directory of YAML (or JSON) manifests as a source: the same objects as
+// in a cluster, for local runs, the demo and tests. Every change to the
+// directory re-reads it whole and hands the loop a full list per kind; the
+// cache drops what did not change, so unrelated edits cost nothing.
+import { watch, type FSWatcher } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { LineCounter, parseAllDocuments } from 'yaml';
+import { isClusterScoped, KINDS, type Kind, type KubeObject } from '../cache/k8s-types.js';
+import type { Logger } from '../observe/logger.js';
+import type { Source, SourceHealth, SourceProblem, SourceSink } from './source.js';
+
+const API_VERSIONS: Record<Kind, string> = {
+  Ingress: 'networking.k8s.io/v1',
+  IngressClass: 'networking.k8s.io/v1',
+  Service: 'v1',
+  EndpointSlice: 'discovery.k8s.io/v1',
+  Secret: 'v1',
+  ConfigMap: 'v1',
+};
+const MANIFEST = /\.(ya?ml|json)$/i;
+
+export interface ManifestRead {
+  objects: KubeObject[];
+  problems: SourceProblem[];
+  files: number;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Checks one parsed document; returns the object, nothing for kinds we do not use, or a problem. */
+export function toObject(doc: unknown, where: string, namespaces: readonly string[]): KubeObject | SourceProblem | undefined {
+  if (doc === null || doc === undefined) return undefined; // an empty document
+  if (!isRecord(doc)) return { where, message: 'a manifest must be a mapping with apiVersion, kind and metadata' };
+  const kind = doc.kind;
+  if (typeof kind !== 'string') return { where, message: 'kind is missing' };
+  if (!(KINDS as readonly string[]).includes(kind)) return undefined; // Deployments, Namespaces, ...: not ours
+  const k = kind as Kind;
+  if (doc.apiVersion !== API_VERSIONS[k]) {
+    return { where, message: `${kind}: apiVersion ${JSON.stringify(doc.apiVersion)} is not supported; use ${API_VERSIONS[k]}` };
+  }
+  const meta = doc.metadata;
+  if (!isRecord(meta) || typeof meta.name !== 'string' || meta.name === '') {
+    return { where, message: `${kind}: metadata.name is missing` };
+  }
+  const metadata: Record<string, unknown> = { ...meta };
+  if (!isClusterScoped(k)) {
+    if (metadata.namespace === undefined) metadata.namespace = 'default';
+    if (typeof metadata.namespace !== 'string') return { where, message: `${kind} ${meta.name}: metadata.namespace must be a string` };
+    if (namespaces.length > 0 && !namespaces.includes(metadata.namespace)) return undefined;
+  }
+  if (k === 'Secret' && doc.type !== 'kubernetes.io/tls') return undefined;
+  return { ...doc, metadata } as unknown as KubeObject;
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const entries = await readdir(dir, { withFileTypes: true });
+  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    if (e.name.startsWith('.')) continue;
+    const path = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await listFiles(path)));
+    else if (e.isFile() && MANIFEST.test(e.name)) out.push(path);
+  }
+  return out;
+}
+
+/** Reads every manifest under `dir`. Bad documents become problems; the rest still count. */
+export async function readManifests(dir: string, namespaces: readonly string[] = []): Promise<ManifestRead> {
+  const files = await listFiles(dir);
+  const objects: KubeObject[] = [];
+  const problems: SourceProblem[] = [];
+  for (const file of files) {
+    const name = relative(dir, file) || file;
+    const text = await readFile(file, 'utf8');
+    const lines = new LineCounter();
+    const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
+    const list = Array.isArray(docs) ? docs : [docs];
+    for (const doc of list) {
+      const start = doc.range?.[0] ?? 0;
+      const line = lines.linePos(start).line;
+      if (doc.errors.length > 0) {
+        for (const err of doc.errors) {
+          const pos = err.linePos?.[0];
+          problems.push({ where: `${name}:${pos?.line ?? line}`, message: `YAML: ${err.message.split('\n')[0]}` });
+        }
+        continue;
+      }
+      const value: unknown = doc.toJS();
+      const items = isRecord(value) && typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items) ? value.items : [value];
+      for (const item of items) {
+        const r = toObject(item, `${name}:${line}`, namespaces);
+        if (r === undefined) continue;
+        if ('where' in r) problems.push(r);
+        else objects.push(r);
+      }
+    }
+  }
+  return { objects, problems, files: files.length };
+}
+
+export interface ManifestSourceOptions {
+  dir: string;
+  namespaces?: readonly string[];
+  logger: Logger;
+  /** Re-read this long after the last change seen (coalesces editors' bursts). */
+  debounceMs?: number;
+  /** Watch the directory for changes (default true). */
+  watch?: boolean;
+}
+
+export class ManifestSource implements Source {
+  readonly #o: ManifestSourceOptions;
+  #watcher: FSWatcher | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #reading: Promise<void> | undefined;
+  #again = false;
+  #synced = false;
+  #stopped = false;
+  #lastRead = Date.now();
+  #lastError: string | undefined;
+  #problems: SourceProblem[] = [];
+
+  constructor(options: ManifestSourceOptions) {
+    this.#o = options;
+  }
+
+  get problems(): readonly SourceProblem[] {
+    return this.#problems;
+  }
+
+  async start(sink: SourceSink): Promise<void> {
+    await this.#read(sink);
+    if (this.#lastError) throw new Error(`cannot read manifests in ${this.#o.dir}: ${this.#lastError}`);
+    if (this.#o.watch === false) return;
+    this.#watcher = watch(this.#o.dir, { recursive: true }, () => this.#changed(sink));
+    this.#watcher.on('error', (err) => {
+      this.#lastError = err.message;
+      this.#o.logger.error('manifest directory watch failed', { dir: this.#o.dir, error: err });
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#watcher?.close();
+    if (this.#timer) clearTimeout(this.#timer);
+    await this.#reading;
+  }
+
+  health(): SourceHealth {
+    return {
+      synced: this.#synced,
+      healthy: this.#lastError === undefined,
+      watches: KINDS.map((kind) => ({
+        kind,
+        state: this.#stopped ? 'stopped' : 'watching',
+        restarts: 0,
+        sinceLastEventMs: Date.now() - this.#lastRead,
+        ...(this.#lastError ? { lastError: this.#lastError } : {}),
+      })),
+    };
+  }
+
+  #changed(sink: SourceSink): void {
+    if (this.#stopped) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (this.#reading) {
+        this.#again = true;
+        return;
+      }
+      void this.#read(sink);
+    }, this.#o.debounceMs ?? 50);
+  }
+
+  // Owns its promise: errors are recorded and logged, never thrown away.
+  #read(sink: SourceSink): Promise<void> {
+    const run = (async () => {
+      try {
+        const { objects, problems, files } = await readManifests(this.#o.dir, this.#o.namespaces ?? []);
+        this.#lastError = undefined;
+        this.#lastRead = Date.now();
+        const known = new Set(this.#problems.map((p) => `${p.where}: ${p.message}`));
+        for (const p of problems) {
+          if (!known.has(`${p.where}: ${p.message}`)) this.#o.logger.error(`manifest problem: ${p.where}: ${p.message}`, { file: p.where });
+        }
+        this.#problems = problems;
+        this.#o.logger.debug('read manifests', { dir: this.#o.dir, files, objects: objects.length, problems: problems.length });
+        if (this.#stopped) return;
+        sink(KINDS.map((kind) => ({ type: 'replace' as const, kind, objects: objects.filter((o) => o.kind === kind) })));
+        this.#synced = true;
+      } catch (err) {
+        this.#lastError = (err as Error).message;
+        this.#o.logger.error('cannot read the manifests directory; keeping what was read before', { dir: this.#o.dir, error: err });
+      }
+    })().finally(() => {
+      this.#reading = undefined;
+      if (this.#again && !this.#stopped) {
+        this.#again = false;
+        void this.#read(sink);
+      }
+    });
+    this.#reading = run;
+    return run;
+  }
+}
