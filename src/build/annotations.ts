@@ -19,7 +19,7 @@ export const ANNOTATIONS = {
   upstreamVhost: `${ANNOTATION_PREFIX}upstream-vhost`,
 } as const;
 
-const KNOWN: ReadonlySet<string> = new Set(Object.values(ANNOTATIONS));
+const KNOWN: readonly string[] = Object.values(ANNOTATIONS);
 
 /** The longest timeout we take: one day. */
 export const MAX_DURATION_MS = 24 * 60 * 60 * 1000;
@@ -67,63 +67,77 @@ export function parseAnnotations(annotations: Readonly<Record<string, string>> |
   const given: BackendOptions = {};
   let scheme: UpstreamScheme | undefined;
   let sslRedirect = false;
-  const bad = (annotation: string, message: string): void => {
-    problems.push({ annotation, message });
-  };
+  let ours = false;
 
-  for (const [key, value] of Object.entries(annotations)) {
+  for (const key in annotations) {
     if (!key.startsWith(ANNOTATION_PREFIX)) continue;
-    if (!KNOWN.has(key)) {
-      bad(key, `unknown annotation; ours are ${[...KNOWN].sort().join(', ')}`);
-      continue;
-    }
+    ours = true;
+    const value = annotations[key] ?? '';
+    let problem: string | undefined;
     switch (key) {
       case ANNOTATIONS.backendProtocol: {
         const v = value.toUpperCase();
         if (v === 'HTTP') scheme = 'http';
         else if (v === 'HTTPS') scheme = 'https';
-        else bad(key, `"${value}" is not HTTP or HTTPS; the Service port's appProtocol decides`);
+        else problem = `"${value}" is not HTTP or HTTPS; the Service port's appProtocol decides`;
         break;
       }
       case ANNOTATIONS.connectTimeout:
       case ANNOTATIONS.responseTimeout: {
         const ms = parseDuration(value);
-        if (typeof ms === 'string') bad(key, `${ms}; ATS's default timeout is used`);
+        if (typeof ms === 'string') problem = `${ms}; ATS's default timeout is used`;
         else if (key === ANNOTATIONS.connectTimeout) given.connectTimeoutMs = ms;
         else given.responseTimeoutMs = ms;
         break;
       }
       case ANNOTATIONS.sslRedirect:
         if (value === 'true') sslRedirect = true;
-        else if (value !== 'false') bad(key, `"${value}" is not "true" or "false"; no redirect`);
+        else if (value !== 'false') problem = `"${value}" is not "true" or "false"; no redirect`;
         break;
       case ANNOTATIONS.cache:
         // 'default' is the same as no annotation, so it is left out of the options.
         if (value === 'bypass') given.cachePolicy = 'bypass';
-        else if (value !== 'default') bad(key, `"${value}" is not "default" or "bypass"; the default cache policy is used`);
+        else if (value !== 'default') problem = `"${value}" is not "default" or "bypass"; the default cache policy is used`;
         break;
       case ANNOTATIONS.upstreamVhost: {
         const host = parseDnsName(value);
-        if (isInvalid(host)) bad(key, `${host.invalid}; the client's Host header is sent`);
+        if (isInvalid(host)) problem = `${host.invalid}; the client's Host header is sent`;
         else given.upstreamHost = host;
         break;
       }
+      default:
+        problem = `unknown annotation; ours are ${[...KNOWN].sort().join(', ')}`;
     }
+    if (problem !== undefined) problems.push({ annotation: key, message: problem });
   }
+  if (!ours) return { settings: NO_SETTINGS, problems };
   const options = canonicalOptions(given);
-  if (!scheme && !sslRedirect && Object.keys(options).length === 0) return { settings: NO_SETTINGS, problems };
-  const optionsKey = Object.keys(options).length > 0 ? JSON.stringify(options) : '';
+  if (!scheme && !sslRedirect && options === NO_OPTIONS) return { settings: NO_SETTINGS, problems };
+  const optionsKey = options === NO_OPTIONS ? '' : JSON.stringify(options);
   const settings: IngressSettings = scheme ? { scheme, options, optionsKey, sslRedirect } : { options, optionsKey, sslRedirect };
   return { settings, problems };
 }
 
-/** The same options with keys in one fixed order, and only values that differ from the defaults. */
+/** What canonicalOptions gives when every option has its default. */
+export const NO_OPTIONS: BackendOptions = Object.freeze({});
+
+/**
+ * The same options with keys in one fixed order and only values that differ
+ * from the defaults (NO_OPTIONS itself when none do), so that equal options
+ * are equal JSON.
+ */
 export function canonicalOptions(given: BackendOptions, redirectToHttps = false): BackendOptions {
+  const redirect = redirectToHttps || given.redirectToHttps === true;
+  const cachePolicy = given.cachePolicy === 'default' ? undefined : given.cachePolicy;
+  if (given.connectTimeoutMs === undefined && given.responseTimeoutMs === undefined && !redirect &&
+    cachePolicy === undefined && given.upstreamHost === undefined) {
+    return NO_OPTIONS;
+  }
   const options: BackendOptions = {};
   if (given.connectTimeoutMs !== undefined) options.connectTimeoutMs = given.connectTimeoutMs;
   if (given.responseTimeoutMs !== undefined) options.responseTimeoutMs = given.responseTimeoutMs;
-  if (redirectToHttps || given.redirectToHttps === true) options.redirectToHttps = true;
-  if (given.cachePolicy !== undefined && given.cachePolicy !== 'default') options.cachePolicy = given.cachePolicy;
+  if (redirect) options.redirectToHttps = true;
+  if (cachePolicy !== undefined) options.cachePolicy = cachePolicy;
   if (given.upstreamHost !== undefined) options.upstreamHost = given.upstreamHost;
   return options;
 }

@@ -61,10 +61,13 @@ function resolvePaths(state: BuildState, group: HostGroup): void {
 }
 
 function resolveDefault(state: BuildState, group: HostGroup): void {
-  const [first, ...others] = group.defaults ?? [];
+  const candidates = group.defaults ?? [];
+  const first = candidates[0];
   group.defaultWinner = first;
   if (!first) return;
-  for (const candidate of others) {
+  for (let i = 1; i < candidates.length; i++) {
+    const candidate = candidates[i];
+    if (!candidate) continue;
     if (sameBackend(first.backend, candidate.backend)) continue;
     reportOn(state, candidate.ingress, DEFAULT_BACKEND_FIELD, 'Warning',
       `the default backend of ${hostLabel(group.name)} is already ${backendLabel(first.backend)} from Ingress ${first.ingress.key}, which is older; this one is not used for that host`);

@@ -13,6 +13,11 @@ export interface TlsCertificate {
   readonly keyPem: string;
 }
 
+/**
+ * Everything build() gives is read-only by contract: backends that differ
+ * only in options share one endpoints array, and the next build makes a new
+ * model rather than changing this one.
+ */
 export interface RouteModel {
   readonly table: TableModel;
   /** Sorted by secret. */

@@ -56,12 +56,19 @@ export function parsePathType(text: string | undefined): PathType | Invalid {
   if (text === undefined || text === '') {
     return { invalid: 'pathType is required (Exact, Prefix or ImplementationSpecific)' };
   }
-  const found = PATH_TYPES.find((t) => t === text);
-  return found ?? { invalid: `"${text}" is not a path type (Exact, Prefix or ImplementationSpecific)` };
+  switch (text) {
+    case 'Exact':
+    case 'Prefix':
+    case 'ImplementationSpecific':
+      return text;
+    default:
+      return { invalid: `"${text}" is not a path type (Exact, Prefix or ImplementationSpecific)` };
+  }
 }
 
 // Control characters, space, and what ends a path in a URL.
 const BAD_PATH_CHARS = /[\u0000-\u0020\u007f?#]/;
+const UNMATCHABLE_PATH = /\/\/|\/\.\.?(\/|$)|%2f/i;
 
 /**
  * A rule's path, as the table holds it. It begins with '/' and has no
@@ -79,8 +86,7 @@ export function parsePath(text: string | undefined, pathType: PathType): string 
   if (BAD_PATH_CHARS.test(text)) {
     return { invalid: `"${text}" holds a space, a control character, "?" or "#"` };
   }
-  const lower = text.toLowerCase();
-  if (text.includes('//') || text.includes('/./') || text.includes('/../') || text.endsWith('/.') || text.endsWith('/..') || lower.includes('%2f')) {
+  if (UNMATCHABLE_PATH.test(text)) {
     return { invalid: `"${text}" holds "//", a "." or ".." segment or an encoded "/", which no request path can match` };
   }
   if (pathType !== 'Exact' && text.length > 1 && text.endsWith('/')) return text.slice(0, -1);

@@ -15,6 +15,7 @@ import type { EndpointSlice, Service, ServicePort } from '../cache/k8s-types.js'
 import { SERVICE_NAME_LABEL, namespaceOf } from '../cache/k8s-types.js';
 import type { TableEndpoint, UpstreamScheme } from '../native/table-types.js';
 import { isIPv4Address } from './names.js';
+import { sortInPlace } from './order.js';
 import type { BackendRef, BuildState, Processor, ResolvedBackend } from './state.js';
 import { backendField, report } from './state.js';
 
@@ -36,6 +37,10 @@ function newMap<K, V>(): Map<K, V> {
   return new Map<K, V>();
 }
 
+function newList<T>(): T[] {
+  return [];
+}
+
 /** Services by namespace and name. */
 export function indexServices(services: Iterable<Service>): ByNamespace<Service> {
   const index: ByNamespace<Service> = new Map();
@@ -49,7 +54,7 @@ export function indexEndpointSlices(slices: Iterable<EndpointSlice>): ByNamespac
   for (const slice of slices) {
     const service = slice.metadata.labels?.[SERVICE_NAME_LABEL];
     if (!service) continue;
-    slot(slot(index, namespaceOf(slice), newMap<string, EndpointSlice[]>), service, () => []).push(slice);
+    slot(slot(index, namespaceOf(slice), newMap<string, EndpointSlice[]>), service, newList<EndpointSlice>).push(slice);
   }
   return index;
 }
@@ -113,7 +118,7 @@ export function readyEndpoints(state: BuildState, slices: readonly EndpointSlice
       }
     }
   }
-  all.sort(compareEndpoints);
+  sortInPlace(all, compareEndpoints);
   let kept = 0;
   for (let i = 0; i < all.length; i++) {
     const e = all[i];
@@ -152,32 +157,36 @@ function portLookup(service: string, port: string, endpoints: TableEndpoint[], a
   return { service, port, endpoints, appHttps, problem, issue, http: undefined, https: undefined };
 }
 
+function unresolved(service: string, port: string, problem: string, field: string, message = `${problem}; requests get 503`): PortLookup {
+  return portLookup(service, port, [], false, problem, { field, message });
+}
+
+/** The lookups of one Service, by the port as Ingresses name it (a Service has few ports: a list). */
+type ServiceLookups = { port: number | string; lookup: PortLookup }[];
+
 export const resolveServices: Processor = (state) => {
   const services = indexServices(state.snapshot.services.values());
   const slices = indexEndpointSlices(state.snapshot.endpointSlices.values());
-  const lookups: ByNamespace<Map<number | string, PortLookup>> = new Map();
+  const lookups: ByNamespace<ServiceLookups> = new Map();
   const endpointsByPort = new Map<ServicePort, TableEndpoint[]>();
 
   const lookUp = (ref: BackendRef): PortLookup => {
     const key = `${ref.namespace}/${ref.service}`;
     const port = String(ref.port);
-    const unresolved = (problem: string, field: string, message = `${problem}; requests get 503`): PortLookup =>
-      portLookup(key, port, [], false, problem, { field, message });
-
     const service = services.get(ref.namespace)?.get(ref.service);
-    if (!service) return unresolved(`Service ${key} does not exist`, '.service.name');
+    if (!service) return unresolved(key, port, `Service ${key} does not exist`, '.service.name');
     if (service.spec?.type === 'ExternalName') {
-      return unresolved(EXTERNAL_NAME_PROBLEM, '.service.name',
+      return unresolved(key, port, EXTERNAL_NAME_PROBLEM, '.service.name',
         `Service ${key} is of type ExternalName (${service.spec.externalName ?? 'no externalName'}): ${EXTERNAL_NAME_PROBLEM}; requests get 503`);
     }
     const servicePort = findServicePort(service, ref.port);
     if (!servicePort) {
       return typeof ref.port === 'number'
-        ? unresolved(`Service ${key} has no TCP port ${ref.port}`, '.service.port.number')
-        : unresolved(`Service ${key} has no port named "${ref.port}"`, '.service.port.name');
+        ? unresolved(key, port, `Service ${key} has no TCP port ${ref.port}`, '.service.port.number')
+        : unresolved(key, port, `Service ${key} has no port named "${ref.port}"`, '.service.port.name');
     }
     if (!isTcp(servicePort.protocol)) {
-      return unresolved(`Service ${key} port "${port}" is ${servicePort.protocol ?? ''}, not TCP`, '.service.port.name');
+      return unresolved(key, port, `Service ${key} port "${port}" is ${servicePort.protocol ?? ''}, not TCP`, '.service.port.name');
     }
     let endpoints = endpointsByPort.get(servicePort);
     if (!endpoints) {
@@ -188,19 +197,23 @@ export const resolveServices: Processor = (state) => {
     return portLookup(key, port, endpoints, appHttps);
   };
 
+  const find = (ref: BackendRef): PortLookup => {
+    const known = slot(slot(lookups, ref.namespace, newMap<string, ServiceLookups>), ref.service, newList<ServiceLookups[number]>);
+    for (const entry of known) if (entry.port === ref.port) return entry.lookup;
+    const lookup = lookUp(ref);
+    known.push({ port: ref.port, lookup });
+    return lookup;
+  };
+
+  let nextId = 0;
   const resolve = (ref: BackendRef): void => {
     if (ref.resolved) return;
-    const byPort = slot(slot(lookups, ref.namespace, newMap<string, Map<number | string, PortLookup>>), ref.service, newMap<number | string, PortLookup>);
-    let lookup = byPort.get(ref.port);
-    if (!lookup) {
-      lookup = lookUp(ref);
-      byPort.set(ref.port, lookup);
-    }
+    const lookup = find(ref);
     // backend-protocol decides when given; otherwise the Service port's appProtocol.
     const scheme: UpstreamScheme = ref.owner?.settings.scheme ?? (lookup.appHttps ? 'https' : 'http');
     let resolved = lookup[scheme];
     if (!resolved) {
-      resolved = { service: lookup.service, port: lookup.port, scheme, endpoints: lookup.endpoints, problem: lookup.problem };
+      resolved = { id: nextId++, service: lookup.service, port: lookup.port, scheme, endpoints: lookup.endpoints, problem: lookup.problem };
       lookup[scheme] = resolved;
     }
     ref.resolved = resolved;

@@ -19,7 +19,7 @@ export interface IngressSettings {
   readonly sslRedirect: boolean;
 }
 
-export const NO_SETTINGS: IngressSettings = { options: {}, optionsKey: '', sslRedirect: false };
+export const NO_SETTINGS: IngressSettings = Object.freeze({ options: Object.freeze({}), optionsKey: '', sslRedirect: false });
 
 export interface ClaimedIngress {
   /** `namespace/name`. */
@@ -73,8 +73,10 @@ export interface HostGroup {
   defaultWinner: DefaultCandidate | undefined;
 }
 
-/** A backend before the per-host options (redirect) are added. */
+/** A backend before the per-host options (redirect) are added: one per (Service, port, scheme) in a build. */
 export interface ResolvedBackend {
+  /** Numbers the ResolvedBackends of one build, from 0. */
+  readonly id: number;
   /** `namespace/name`. */
   readonly service: string;
   readonly port: string;

@@ -6,14 +6,11 @@
 // the same objects give the same table whatever order they arrived in.
 
 import type { TableBackend, TableHost, TableRule } from '../native/table-types.js';
-import { canonicalOptions } from './annotations.js';
-import type { BackendRef, ClaimedIngress, HostGroup, Processor, ResolvedBackend, RouteCandidate } from './state.js';
+import { NO_OPTIONS, canonicalOptions } from './annotations.js';
+import type { BackendRef, ClaimedIngress, HostGroup, Processor, RouteCandidate } from './state.js';
 import { NO_SETTINGS } from './state.js';
+import { compareText, sortInPlace } from './order.js';
 import { hasHttps } from './tls.js';
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
 
 function compareRoutes(a: RouteCandidate, b: RouteCandidate): number {
   return compareText(a.path, b.path) || compareText(a.pathType, b.pathType);
@@ -21,28 +18,22 @@ function compareRoutes(a: RouteCandidate, b: RouteCandidate): number {
 
 export const assembleTable: Processor = (state) => {
   const backends: TableBackend[] = [];
-  // A ResolvedBackend is one per (Service, port, scheme), so backends are
-  // found by it and by the options variant (options text number × 2 +
-  // redirect): lookups by identity and number, no text keys.
-  const optionIds = new Map<string, number>();
-  const indexes = new Map<ResolvedBackend, Map<number, number>>();
+  // A ResolvedBackend is one per (Service, port, scheme), so a table backend
+  // is found by the options text, then by the ResolvedBackend's id and the
+  // redirect: one small map per distinct set of options, number keys inside.
+  const byOptions = new Map<string, Map<number, number>>();
   const indexOf = (ref: BackendRef, host: string): number => {
     const resolved = ref.resolved;
     if (!resolved) throw new Error(`internal: a backend of ${ref.owner?.key ?? 'the controller'} was not resolved`);
     const settings = ref.owner?.settings ?? NO_SETTINGS;
     const redirect = settings.sslRedirect && hasHttps(state.httpsHosts, host);
-    let optionsId = optionIds.get(settings.optionsKey);
-    if (optionsId === undefined) {
-      optionsId = optionIds.size;
-      optionIds.set(settings.optionsKey, optionsId);
+    let indexes = byOptions.get(settings.optionsKey);
+    if (!indexes) {
+      indexes = new Map();
+      byOptions.set(settings.optionsKey, indexes);
     }
-    let byVariant = indexes.get(resolved);
-    if (!byVariant) {
-      byVariant = new Map();
-      indexes.set(resolved, byVariant);
-    }
-    const variant = optionsId * 2 + (redirect ? 1 : 0);
-    const known = byVariant.get(variant);
+    const key = resolved.id * 2 + (redirect ? 1 : 0);
+    const known = indexes.get(key);
     if (known !== undefined) return known;
     const backend: TableBackend = {
       service: resolved.service,
@@ -51,9 +42,9 @@ export const assembleTable: Processor = (state) => {
       endpoints: resolved.endpoints,
     };
     const options = canonicalOptions(settings.options, redirect);
-    if (Object.keys(options).length > 0) backend.options = options;
+    if (options !== NO_OPTIONS) backend.options = options;
     if (resolved.problem !== undefined) backend.problem = resolved.problem;
-    byVariant.set(variant, backends.length);
+    indexes.set(key, backends.length);
     backends.push(backend);
     return backends.length - 1;
   };
@@ -68,7 +59,7 @@ export const assembleTable: Processor = (state) => {
   const hosts: TableHost[] = [];
   for (const group of groups) {
     const rules: TableRule[] = [];
-    for (const route of (group.winners ?? []).sort(compareRoutes)) {
+    for (const route of sortInPlace(group.winners ?? [], compareRoutes)) {
       rules.push({ path: route.path, pathType: route.pathType, backend: indexOf(route.backend, group.name), source: route.ingress.key });
       served.add(route.ingress);
     }

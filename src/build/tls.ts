@@ -11,6 +11,7 @@ import type { TlsCertificate } from './model.js';
 import { isInvalid, parseHost, wildcardCovering } from './names.js';
 import type { ClaimedIngress, Processor } from './state.js';
 import { reportOn } from './state.js';
+import { compareText, sortInPlace } from './order.js';
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
@@ -61,8 +62,11 @@ export const collectTls: Processor = (state) => {
   const entries = new Map<string, Entry>();
   const owners = new Map<string, HostOwner>();
   const defaultCertificateHosts = new Set<string>();
+  const read = new Map<string, { certPem: string; keyPem: string } | string>();
   for (const ingress of state.ingresses) {
-    (ingress.object.spec?.tls ?? []).forEach((tls, i) => {
+    const list = ingress.object.spec?.tls;
+    if (!list) continue;
+    list.forEach((tls, i) => {
       const secretField = `spec.tls[${i}].secretName`;
       if ((tls.hosts ?? []).length === 0) {
         reportOn(state, ingress, `spec.tls[${i}].hosts`, 'Error', 'no hosts: certificates are served by SNI, so this entry would never be used');
@@ -82,10 +86,14 @@ export const collectTls: Processor = (state) => {
         return;
       }
       const secretKey = `${ingress.namespace}/${tls.secretName}`;
-      const secret = state.snapshot.secrets.get(secretKey);
-      const read = secret ? readTlsSecret(secret) : 'does not exist';
-      if (typeof read === 'string') {
-        reportOn(state, ingress, secretField, 'Error', `Secret ${secretKey} ${read}; no certificate for ${hosts.map((h) => h.host).join(', ') || 'its hosts'}`);
+      let pems = read.get(secretKey);
+      if (pems === undefined) {
+        const secret = state.snapshot.secrets.get(secretKey);
+        pems = secret ? readTlsSecret(secret) : 'does not exist';
+        read.set(secretKey, pems);
+      }
+      if (typeof pems === 'string') {
+        reportOn(state, ingress, secretField, 'Error', `Secret ${secretKey} ${pems}; no certificate for ${hosts.map((h) => h.host).join(', ') || 'its hosts'}`);
         return;
       }
       for (const { host, field } of hosts) {
@@ -98,7 +106,7 @@ export const collectTls: Processor = (state) => {
         if (!owner) owners.set(host, { secret: secretKey, ingress, field });
         let entry = entries.get(secretKey);
         if (!entry) {
-          entry = { secret: secretKey, hosts: new Set(), ...read };
+          entry = { secret: secretKey, hosts: new Set(), certPem: pems.certPem, keyPem: pems.keyPem };
           entries.set(secretKey, entry);
         }
         entry.hosts.add(host);
@@ -108,10 +116,10 @@ export const collectTls: Processor = (state) => {
 
   const certificates: TlsCertificate[] = [];
   for (const entry of entries.values()) {
-    const hosts = [...entry.hosts].sort();
+    const hosts = sortInPlace([...entry.hosts], compareText);
     certificates.push({ secret: entry.secret, hosts, certPem: entry.certPem, keyPem: entry.keyPem });
   }
-  certificates.sort((a, b) => (a.secret < b.secret ? -1 : a.secret > b.secret ? 1 : 0));
+  certificates.sort((a, b) => compareText(a.secret, b.secret));
   state.tls = certificates;
   state.httpsHosts = new Set([...owners.keys(), ...defaultCertificateHosts]);
 };
