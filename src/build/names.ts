@@ -50,7 +50,6 @@ export function wildcardCovering(host: string): string | undefined {
   return dot < 0 ? undefined : `*${host.slice(dot)}`;
 }
 
-export const PATH_TYPES: readonly PathType[] = ['Exact', 'Prefix', 'ImplementationSpecific'];
 
 export function parsePathType(text: string | undefined): PathType | Invalid {
   if (text === undefined || text === '') {
