@@ -34,7 +34,9 @@ void TSPluginInit(int argc, const char* argv[]) {
   std::string error = atsi::plugin::parse_config(args, config);
   Router* router = error.empty() ? Router::create(config, error) : nullptr;
   if (!router) {
-    TSError("[%s] not loaded: %s", kPluginName, error.c_str());
+    // TSPluginInit cannot report failure: a TSError alone would leave ATS
+    // running without routing. Stop it, as a missing plugin.config .so does.
+    TSEmergency("[%s] not loaded: %s", kPluginName, error.c_str());
     return;
   }
   TSCont cont = TSContCreate(on_global_event, nullptr);
