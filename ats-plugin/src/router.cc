@@ -182,7 +182,15 @@ int on_txn_event(TSCont, TSEvent event, void* edata) {
     TSMBuffer buf;
     TSMLoc hdr;
     if (TSHttpTxnClientRespGet(txn, &buf, &hdr) == TS_SUCCESS) {
-      if (!note->location.empty()) add_header(buf, hdr, "Location", note->location);
+      if (!note->location.empty()) {
+        // Global mode answers through TS_EVENT_HTTP_ERROR, after which ATS
+        // keeps only a status of 400 or more (else 500 "INKApi Error"): set
+        // the redirect's status here, where both modes pass.
+        TSHttpHdrStatusSet(buf, hdr, TS_HTTP_STATUS_PERMANENT_REDIRECT);
+        const char* reason = TSHttpHdrReasonLookup(TS_HTTP_STATUS_PERMANENT_REDIRECT);
+        if (reason) TSHttpHdrReasonSet(buf, hdr, reason, int(std::strlen(reason)));
+        add_header(buf, hdr, "Location", note->location);
+      }
       if (!note->route.empty()) add_header(buf, hdr, "X-ATS-Ingress-Route", note->route);
       TSHandleMLocRelease(buf, TS_NULL_MLOC, hdr);
     }
