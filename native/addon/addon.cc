@@ -43,124 +43,135 @@ void throw_error(Napi::Env env, const std::string& code, const std::string& mess
 
 void throw_error(Napi::Env env, const Error& e) { throw_error(env, atsi::error_code_name(e.code), e.message); }
 
-// Cheap typed reads of the model; the wrapper has validated it, so a failure
-// here means a caller bypassed the wrapper.
-class ModelReader {
- public:
-  explicit ModelReader(Napi::Env env) : env_(env) {}
-  bool failed() const { return failed_; }
+// The model arrives encoded by src/native/encode-model.ts (already
+// validated there): NUL-separated strings and a Uint32Array. Every read is
+// still bounds-checked, so a caller that bypasses the wrapper gets an error,
+// never a crash.
+constexpr uint32_t kEncodingVersion = 1;
 
-  Napi::Array array(Napi::Object o, const char* key, const std::string& where) {
-    Napi::Value v = o.Get(key);
-    if (!v.IsArray()) return fail<Napi::Array>(where + "." + key, "an array");
-    return v.As<Napi::Array>();
+class EncodedReader {
+ public:
+  EncodedReader(const std::string& strings, const uint32_t* ints, size_t n) : ints_(ints), n_(n) {
+    size_t start = 0;
+    for (size_t i = 0; i <= strings.size(); ++i) {
+      if (i == strings.size() || strings[i] == '\0') {
+        strings_.emplace_back(strings.data() + start, i - start);
+        start = i + 1;
+      }
+    }
   }
-  Napi::Object object(Napi::Value v, const std::string& where) {
-    if (!v.IsObject()) return fail<Napi::Object>(where, "an object");
-    return v.As<Napi::Object>();
+  bool ok() const { return ok_; }
+  size_t position() const { return pos_; }
+  void set_string_count(uint32_t n) {
+    if (n == 0) strings_.clear();
+    else if (n != strings_.size()) ok_ = false;
   }
-  std::string string(Napi::Object o, const char* key, const std::string& where, bool optional = false) {
-    Napi::Value v = o.Get(key);
-    if (optional && v.IsUndefined()) return {};
-    if (!v.IsString()) return fail<std::string>(where + "." + key, "a string");
-    return v.As<Napi::String>().Utf8Value();
+  uint32_t u32() {
+    if (pos_ >= n_) {
+      ok_ = false;
+      return 0;
+    }
+    return ints_[pos_++];
   }
-  uint32_t uint(Napi::Object o, const char* key, const std::string& where, uint32_t fallback, bool optional) {
-    Napi::Value v = o.Get(key);
-    if (optional && v.IsUndefined()) return fallback;
-    if (!v.IsNumber()) return fail<uint32_t>(where + "." + key, "a number");
-    double d = v.As<Napi::Number>().DoubleValue();
-    if (d < 0 || d > 4294967295.0 || d != double(uint32_t(d))) return fail<uint32_t>(where + "." + key, "a whole number");
-    return uint32_t(d);
+  std::string str() {
+    uint32_t i = u32();
+    if (i >= strings_.size()) {
+      ok_ = false;
+      return {};
+    }
+    return std::string(strings_[i]);
+  }
+  std::string opt_str() {
+    uint32_t i = u32();
+    if (i == atsi::kNone) return {};
+    if (i >= strings_.size()) {
+      ok_ = false;
+      return {};
+    }
+    return std::string(strings_[i]);
+  }
+  // A count no larger than what is left, so a bad one cannot make us reserve gigabytes.
+  uint32_t count() {
+    uint32_t c = u32();
+    if (c > n_ - pos_) ok_ = false;
+    return ok_ ? c : 0;
   }
 
  private:
-  template <typename T>
-  T fail(const std::string& where, const char* what) {
-    if (!failed_) throw_error(env_, "ERR_INVALID_MODEL", where + " must be " + what);
-    failed_ = true;
-    return T();
-  }
-  Napi::Env env_;
-  bool failed_ = false;
+  std::vector<std::string_view> strings_;
+  const uint32_t* ints_;
+  size_t n_;
+  size_t pos_ = 0;
+  bool ok_ = true;
 };
 
-bool read_model(Napi::Env env, Napi::Value value, atsi::TableInput& in) {
-  ModelReader r(env);
-  Napi::Object model = r.object(value, "model");
-  if (r.failed()) return false;
-  in.default_backend = r.uint(model, "defaultBackend", "model", atsi::kNone, true);
-  Napi::Array backends = r.array(model, "backends", "model");
-  if (r.failed()) return false;
-  for (uint32_t i = 0; i < backends.Length(); ++i) {
-    std::string w = "backends[" + std::to_string(i) + "]";
-    Napi::Object b = r.object(backends.Get(i), w);
-    if (r.failed()) return false;
-    atsi::InputBackend be;
-    be.service = r.string(b, "service", w);
-    be.port = r.string(b, "port", w);
-    be.problem = r.string(b, "problem", w, true);
-    be.scheme = r.string(b, "scheme", w) == "https" ? atsi::kSchemeHttps : atsi::kSchemeHttp;
-    Napi::Array eps = r.array(b, "endpoints", w);
-    if (r.failed()) return false;
-    for (uint32_t e = 0; e < eps.Length(); ++e) {
-      std::string ew = w + ".endpoints[" + std::to_string(e) + "]";
-      Napi::Object ep = r.object(eps.Get(e), ew);
-      if (r.failed()) return false;
-      atsi::InputEndpoint ie;
-      ie.address = r.string(ep, "address", ew);
-      ie.port = uint16_t(r.uint(ep, "port", ew, 0, false));
-      ie.weight = r.uint(ep, "weight", ew, 1, true);
-      be.endpoints.push_back(std::move(ie));
-    }
-    Napi::Value ov = b.Get("options");
-    if (ov.IsObject()) {
-      Napi::Object o = ov.As<Napi::Object>();
-      std::string ow = w + ".options";
-      if (o.Has("connectTimeoutMs") && !o.Get("connectTimeoutMs").IsUndefined())
-        be.options.connect_timeout_ms = r.uint(o, "connectTimeoutMs", ow, 0, false);
-      if (o.Has("responseTimeoutMs") && !o.Get("responseTimeoutMs").IsUndefined())
-        be.options.response_timeout_ms = r.uint(o, "responseTimeoutMs", ow, 0, false);
-      Napi::Value redirect = o.Get("redirectToHttps");
-      if (redirect.IsBoolean()) be.options.redirect_to_https = redirect.As<Napi::Boolean>().Value();
-      Napi::Value cache = o.Get("cachePolicy");
-      if (cache.IsString()) be.options.cache_policy = cache.As<Napi::String>().Utf8Value() == "bypass" ? 1 : 0;
-      Napi::Value up = o.Get("upstreamHost");
-      if (up.IsString()) be.options.upstream_host = up.As<Napi::String>().Utf8Value();
-    }
-    if (r.failed()) return false;
-    in.backends.push_back(std::move(be));
+bool read_encoded(Napi::Env env, const Napi::CallbackInfo& info, atsi::TableInput& in) {
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsTypedArray() ||
+      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
+    throw_error(env, "ERR_INVALID_ARG", "publish(strings, ints) takes a string and a Uint32Array");
+    return false;
   }
-  Napi::Array hosts = r.array(model, "hosts", "model");
-  if (r.failed()) return false;
-  for (uint32_t h = 0; h < hosts.Length(); ++h) {
-    std::string w = "hosts[" + std::to_string(h) + "]";
-    Napi::Object ho = r.object(hosts.Get(h), w);
-    if (r.failed()) return false;
-    atsi::InputHost host;
-    host.name = r.string(ho, "name", w);
-    host.default_backend = r.uint(ho, "defaultBackend", w, atsi::kNone, true);
-    host.default_source = r.string(ho, "defaultSource", w, true);
-    Napi::Array rules = r.array(ho, "rules", w);
-    if (r.failed()) return false;
-    for (uint32_t i = 0; i < rules.Length(); ++i) {
-      std::string rw = w + ".rules[" + std::to_string(i) + "]";
-      Napi::Object ro = r.object(rules.Get(i), rw);
-      if (r.failed()) return false;
-      atsi::InputRule rule;
-      rule.path = r.string(ro, "path", rw);
-      std::string type = r.string(ro, "pathType", rw);
-      rule.path_type = type == "Exact" ? atsi::kPathExact
-                       : type == "Prefix" ? atsi::kPathPrefix
-                                          : atsi::kPathImplementationSpecific;
-      rule.backend = r.uint(ro, "backend", rw, 0, false);
-      rule.source = r.string(ro, "source", rw);
-      host.rules.push_back(std::move(rule));
-    }
-    if (r.failed()) return false;
-    in.hosts.push_back(std::move(host));
+  std::string strings = info[0].As<Napi::String>().Utf8Value();
+  Napi::Uint32Array ints = info[1].As<Napi::Uint32Array>();
+  EncodedReader r(strings, ints.Data(), ints.ElementLength());
+  if (r.u32() != kEncodingVersion) {
+    throw_error(env, "ERR_INVALID_MODEL", "the encoded model has another version than this addon reads");
+    return false;
   }
-  return !r.failed();
+  r.set_string_count(r.u32());
+  in.default_backend = r.u32();
+  uint32_t nb = r.count();
+  in.backends.resize(nb);
+  for (uint32_t b = 0; b < nb && r.ok(); ++b) {
+    atsi::InputBackend& be = in.backends[b];
+    be.service = r.str();
+    be.port = r.str();
+    be.problem = r.opt_str();
+    be.scheme = r.u32() == 1 ? atsi::kSchemeHttps : atsi::kSchemeHttp;
+    uint32_t v = r.u32();
+    if (v != atsi::kNone) be.options.connect_timeout_ms = v;
+    v = r.u32();
+    if (v != atsi::kNone) be.options.response_timeout_ms = v;
+    v = r.u32();
+    if (v != atsi::kNone) be.options.redirect_to_https = v == 1;
+    v = r.u32();
+    if (v != atsi::kNone) be.options.cache_policy = uint8_t(v == 1 ? 1 : 0);
+    std::string up = r.opt_str();
+    if (!up.empty()) be.options.upstream_host = std::move(up);
+    uint32_t ne = r.count();
+    be.endpoints.resize(ne);
+    for (uint32_t e = 0; e < ne && r.ok(); ++e) {
+      be.endpoints[e].address = r.str();
+      uint32_t port = r.u32();
+      be.endpoints[e].port = port <= 65535 ? uint16_t(port) : 0;
+      be.endpoints[e].weight = r.u32();
+    }
+  }
+  uint32_t nh = r.count();
+  in.hosts.resize(nh);
+  for (uint32_t h = 0; h < nh && r.ok(); ++h) {
+    atsi::InputHost& host = in.hosts[h];
+    host.name = r.str();
+    host.default_backend = r.u32();
+    host.default_source = r.opt_str();
+    uint32_t nr = r.count();
+    host.rules.resize(nr);
+    for (uint32_t i = 0; i < nr && r.ok(); ++i) {
+      atsi::InputRule& rule = host.rules[i];
+      rule.path = r.str();
+      uint32_t type = r.u32();
+      rule.path_type = type == 0 ? atsi::kPathExact : type == 1 ? atsi::kPathPrefix : atsi::kPathImplementationSpecific;
+      rule.backend = r.u32();
+      rule.source = r.str();
+    }
+  }
+  if (!r.ok()) {
+    throw_error(env, "ERR_INVALID_MODEL",
+                "the encoded model is malformed near int " + std::to_string(r.position()) +
+                    " (publish through src/native/route-table.ts, which encodes and checks it)");
+    return false;
+  }
+  return true;
 }
 
 const char* path_type_name(uint32_t t) {
@@ -230,7 +241,7 @@ class Table : public Napi::ObjectWrap<Table> {
     Napi::Env env = info.Env();
     if (!check_open(env)) return env.Undefined();
     atsi::TableInput in;
-    if (!read_model(env, info[0], in)) return env.Undefined();
+    if (!read_encoded(env, info, in)) return env.Undefined();
     if (!publisher_) {
       if (Error e = atsi::Publisher::open(name_, publisher_)) {
         throw_error(env, e);

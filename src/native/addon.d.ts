@@ -1,8 +1,9 @@
 // The raw addon (native/addon/addon.cc). Only route-table.ts loads it.
-import type { LiveTable, LookupResult, TableModel } from './table-types.js';
+import type { LiveTable, LookupResult } from './table-types.js';
 
 export interface RawTable {
-  publish(model: TableModel): { generation: bigint; bytes: number };
+  /** The model as encoded by encode-model.ts. */
+  publish(strings: string, ints: Uint32Array): { generation: bigint; bytes: number };
   lookup(host: string, path: string): LookupResult;
   read(): LiveTable;
   /** Unlinks the control object and every table of this name. */

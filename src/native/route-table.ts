@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { RawAddon, RawTable } from './addon.js';
 import { TableError } from './table-error.js';
 import type { LiveTable, LookupResult, TableModel } from './table-types.js';
-import { validateModel } from './validate-model.js';
+import { encodeModel, type EncodedModel } from './encode-model.js';
 
 export { TableError } from './table-error.js';
 export type * from './table-types.js';
@@ -92,9 +92,13 @@ export class RouteTable {
 
   /** Validates the whole model, then publishes it as the next generation. */
   publish(model: TableModel): PublishResult {
+    return this.publishEncoded(encodeModel(model));
+  }
+
+  /** Publishes a model already checked and encoded by encodeModel(). */
+  publishEncoded(encoded: EncodedModel): PublishResult {
     this.#assertOpen();
-    validateModel(model);
-    return this.#raw.publish(model);
+    return this.#raw.publish(encoded.strings, encoded.ints);
   }
 
   /** What the plugin would do for this request, through the same C++ code. */

@@ -4,6 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import type { BuildResult } from '../build/model.js';
 import type { Publisher } from '../controller/publisher.js';
+import { encodeModel, sameEncoding, type EncodedModel } from '../native/encode-model.js';
 import { RouteTable, TableError, type TableModel } from '../native/route-table.js';
 import type { Logger } from '../observe/logger.js';
 import type { ControllerMetrics } from '../observe/metrics.js';
@@ -18,7 +19,7 @@ export interface PublishedTable {
 export class RouteTablePublisher implements Publisher {
   readonly name = 'route-table';
   readonly #table: RouteTable;
-  #lastJson: string | undefined;
+  #lastEncoded: EncodedModel | undefined;
   #last: PublishedTable | undefined;
   readonly #listeners: Array<(t: PublishedTable) => void> = [];
 
@@ -40,17 +41,17 @@ export class RouteTablePublisher implements Publisher {
 
   async publish(result: BuildResult): Promise<void> {
     const table: TableModel = result.model.table;
-    // The builder sorts everything, so equal models serialise equally.
-    const json = JSON.stringify(table);
-    if (json === this.#lastJson) {
-      this.metrics.publishes.inc({ outcome: 'unchanged' });
-      return;
-    }
     const t0 = performance.now();
     try {
-      const { generation, bytes } = this.#table.publish(table);
+      // The builder sorts everything, so equal models encode equally.
+      const encoded = encodeModel(table);
+      if (sameEncoding(this.#lastEncoded, encoded)) {
+        this.metrics.publishes.inc({ outcome: 'unchanged' });
+        return;
+      }
+      const { generation, bytes } = this.#table.publishEncoded(encoded);
       const ms = performance.now() - t0;
-      this.#lastJson = json;
+      this.#lastEncoded = encoded;
       const routes = table.hosts.reduce((n, h) => n + h.rules.length, 0);
       this.#last = { generation, bytes, routes, publishedAt: Date.now() };
       this.metrics.publishes.inc({ outcome: 'published' });
