@@ -1,0 +1,114 @@
+// Shared pieces of the plugin tests: where the plugin is, how to load it in
+// each mode, table names, polling with a deadline, and a few model builders.
+
+import assert from 'node:assert/strict';
+import { dirname, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+import type { TableBackend, TableEndpoint } from '../../src/native/route-table.js';
+import type { AtsConfig, AtsInstance, HttpRequestOptions, HttpResponse } from '../harness/ats.js';
+import type { Backend, BackendEcho } from '../harness/backends.js';
+
+/** The project root (this file runs from dist/test/plugin/). */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const PLUGIN_SO = process.env.ATS_INGRESS_PLUGIN ?? resolve(ROOT, 'ats-plugin/build/ats_ingress.so');
+
+export type Mode = 'global' | 'remap';
+
+/** A table name of its own for each test file and process. */
+export function tableName(tag: string): string {
+  return `ptest-${tag}-${process.pid}`;
+}
+
+/**
+ * plugin.config / remap.config that load the plugin for `table`.
+ * Global: the plugin in plugin.config, `remap` (the fallback rules) in remap.config.
+ * Remap: one catch-all rule running the plugin (no fallback rules: the plugin answers everything).
+ */
+export function pluginSetup(mode: Mode, table: string, args: string[] = [], remap: string[] = []): AtsConfig {
+  const all = [`--table=${table}`, ...args];
+  if (mode === 'global') return { plugins: [[PLUGIN_SO, ...all].join(' ')], remap };
+  return { plugins: [], remap: [`map / http://127.0.0.1:1/ @plugin=${PLUGIN_SO}${all.map((a) => ` @pparam=${a}`).join('')}`] };
+}
+
+/** The backend's JSON echo of a 200 answer (fails with the status and body otherwise). */
+export function echoOf(r: HttpResponse, what = 'request'): BackendEcho {
+  assert.equal(r.status, 200, `${what}: expected 200 from a backend, got ${r.status}: ${r.body}`);
+  assert.match(String(r.headers['content-type']), /application\/json/, `${what}: not a backend's answer: ${r.body}`);
+  return JSON.parse(r.body) as BackendEcho;
+}
+
+export function endpointOf(b: Backend): TableEndpoint {
+  return { address: b.address, port: b.port };
+}
+
+export function backendOf(service: string, pods: Backend[], more: Partial<TableBackend> = {}): TableBackend {
+  return { service, port: '8080', scheme: 'http', endpoints: pods.map(endpointOf), ...more };
+}
+
+export interface Polled<T> {
+  value: T;
+  ms: number;
+  tries: number;
+}
+
+/**
+ * Calls `fn` until `ok` holds or `timeoutMs` passes; fails with the last value
+ * then. Errors from `fn` count as "not yet" until the deadline.
+ */
+export async function pollUntil<T>(
+  what: string,
+  fn: () => Promise<T>,
+  ok: (v: T) => boolean,
+  opts: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<Polled<T>> {
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const intervalMs = opts.intervalMs ?? 10;
+  const t0 = performance.now();
+  let tries = 0;
+  let last: string = '(nothing yet)';
+  for (;;) {
+    tries++;
+    try {
+      const value = await fn();
+      if (ok(value)) return { value, ms: performance.now() - t0, tries };
+      last = typeof value === 'string' ? value : JSON.stringify(value);
+    } catch (err) {
+      last = `error: ${(err as Error).message}`;
+    }
+    if (performance.now() - t0 > timeoutMs) assert.fail(`${what}: not within ${timeoutMs} ms (${tries} tries); last: ${last.slice(0, 600)}`);
+    await delay(intervalMs);
+  }
+}
+
+/** Requests through ATS until the answer satisfies `ok`; returns it with the time taken. */
+export function requestUntil(
+  ats: AtsInstance,
+  req: HttpRequestOptions,
+  ok: (r: HttpResponse) => boolean,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<Polled<HttpResponse>> {
+  return pollUntil(what, () => ats.request({ ...req, fresh: true, timeoutMs: 5_000 }), ok, { timeoutMs });
+}
+
+/** Whether a 200 came from the backend pod of `service`. */
+export function fromService(service: string): (r: HttpResponse) => boolean {
+  return (r) => r.status === 200 && String(r.headers['content-type']).includes('application/json') && (JSON.parse(r.body) as BackendEcho).service === service;
+}
+
+/** `traffic_ctl metric get NAME` (manager mode) as a number; undefined when not (yet) known. */
+export async function metric(ats: AtsInstance, name: string): Promise<number | undefined> {
+  const r = await ats.trafficCtl(['metric', 'get', name], { timeoutMs: 10_000 });
+  if (r.code !== 0) return undefined;
+  const m = new RegExp(`^${name.replace(/\./g, '\\.')}\\s+(-?\\d+)`, 'm').exec(r.stdout);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Shown in a failed assertion: the ATS logs, last part only. */
+export async function logTail(ats: AtsInstance, chars = 6_000): Promise<string> {
+  const all = await ats.logs();
+  return all.length > chars ? '…' + all.slice(-chars) : all;
+}
