@@ -1,0 +1,340 @@
+// The processes the proxy benchmark starts besides ATS (which the test
+// harness runs): nginx as the backend, redis-server for the Lua design, and
+// wrk. Each runs in its own process group, is stopped by its PID, and is
+// killed by an 'exit' listener if the driver ends without stopping it.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
+
+import { freePort } from '../../test/harness/ports.js';
+import { runCommand, type CommandResult } from '../../test/harness/ats.js';
+
+const STOP_WAIT_MS = 5_000;
+const READY_TIMEOUT_MS = 10_000;
+
+/** A long-running process in its own process group (spawned detached). */
+export class Daemon {
+  private exited = false;
+  private exitInfo = '';
+  private stopping: Promise<void> | undefined;
+  private readonly onProcessExit = (): void => {
+    this.signal('SIGKILL');
+  };
+
+  private constructor(
+    readonly name: string,
+    private readonly child: ChildProcess,
+    readonly pid: number,
+    readonly logFile: string,
+  ) {
+    child.on('exit', (code, signal) => {
+      this.exited = true;
+      this.exitInfo = signal !== null ? `killed by ${signal}` : `exit code ${code}`;
+    });
+    process.on('exit', this.onProcessExit);
+  }
+
+  /** Spawns `cmd args` with stdout and stderr appended to `logFile`. */
+  static async start(name: string, cmd: string, args: string[], opts: { cwd: string; logFile: string }): Promise<Daemon> {
+    const fd = openSync(opts.logFile, 'a');
+    try {
+      const child = spawn(cmd, args, { cwd: opts.cwd, detached: true, stdio: ['ignore', fd, fd] });
+      const error = await new Promise<Error | undefined>((resolve) => {
+        child.once('spawn', () => resolve(undefined));
+        child.once('error', (e) => resolve(e));
+      });
+      if (error !== undefined || child.pid === undefined) throw new Error(`cannot start ${name} (${cmd}): ${error?.message ?? 'no pid'}`);
+      child.unref();
+      return new Daemon(name, child, child.pid, opts.logFile);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  get running(): boolean {
+    return !this.exited;
+  }
+
+  /** Why it ended, for error messages. */
+  get status(): string {
+    return this.exited ? this.exitInfo : 'running';
+  }
+
+  private signal(sig: NodeJS.Signals): void {
+    try {
+      process.kill(-this.pid, sig);
+    } catch {
+      // The group is gone already.
+    }
+  }
+
+  /** SIGTERM to its process group, SIGKILL after 5 s; waits for the exit. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      if (!this.exited) {
+        this.signal('SIGTERM');
+        const deadline = performance.now() + STOP_WAIT_MS;
+        while (!this.exited && performance.now() < deadline) await delay(20);
+        if (!this.exited) {
+          this.signal('SIGKILL');
+          const hard = performance.now() + STOP_WAIT_MS;
+          while (!this.exited && performance.now() < hard) await delay(20);
+        }
+      }
+      process.off('exit', this.onProcessExit);
+    })();
+    return this.stopping;
+  }
+
+  async logTail(chars = 2_000): Promise<string> {
+    try {
+      const text = await readFile(this.logFile, 'utf8');
+      return text.length > chars ? '…' + text.slice(-chars) : text;
+    } catch {
+      return '(no log)';
+    }
+  }
+}
+
+/** Resolves once something accepts TCP connections on 127.0.0.1:port; fails if `daemon` exits or time runs out. */
+export async function waitForPort(daemon: Daemon, port: number, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    if (!daemon.running) throw new Error(`${daemon.name} exited during start (${daemon.status}):\n${await daemon.logTail()}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ host: '127.0.0.1', port });
+      s.setTimeout(500);
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+      s.once('timeout', () => {
+        s.destroy();
+        resolve(false);
+      });
+    });
+    if (ok) return;
+    if (performance.now() > deadline) throw new Error(`${daemon.name} did not listen on 127.0.0.1:${port} within ${timeoutMs} ms:\n${await daemon.logTail()}`);
+    await delay(20);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// nginx: the backend
+
+/** The body every backend answer carries: 25 bytes. */
+export const BACKEND_BODY = 'hello from bench backend\n';
+
+const NGINX_CANDIDATES = ['/usr/sbin/nginx', '/usr/bin/nginx'];
+
+function findNginx(): string | undefined {
+  return NGINX_CANDIDATES.find((p) => existsSync(p));
+}
+
+function describe(r: CommandResult): string {
+  return `${r.timedOut ? 'timed out' : `exit ${r.code}`}\n${(r.stdout + r.stderr).trim().slice(-2_000)}`;
+}
+
+/**
+ * The nginx binary; installs Debian's `nginx` package with apt-get when it is
+ * missing (root only). `log` receives progress lines.
+ */
+export async function ensureNginx(log: (line: string) => void): Promise<string> {
+  const found = findNginx();
+  if (found !== undefined) return found;
+  const root = process.getuid?.() === 0;
+  if (!root || !existsSync('/usr/bin/apt-get')) {
+    throw new Error('nginx is not installed and cannot be installed here (needs root and apt-get): apt-get install -y nginx');
+  }
+  log('nginx is missing: installing Debian\'s nginx package with apt-get');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const update = await runCommand('apt-get', ['update', '-qq'], { env, timeoutMs: 240_000 });
+  if (update.code !== 0) throw new Error(`apt-get update failed: ${describe(update)}`);
+  const install = await runCommand('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'nginx'], { env, timeoutMs: 300_000 });
+  if (install.code !== 0) throw new Error(`apt-get install nginx failed: ${describe(install)}`);
+  // Where systemd runs, the package starts a system-wide nginx on port 80; ours runs privately.
+  if (existsSync('/usr/bin/systemctl') || existsSync('/bin/systemctl')) {
+    const active = await runCommand('systemctl', ['is-active', '--quiet', 'nginx'], { timeoutMs: 10_000 });
+    if (active.code === 0) await runCommand('systemctl', ['disable', '--now', 'nginx'], { timeoutMs: 30_000 });
+  }
+  const installed = findNginx();
+  if (installed === undefined) throw new Error(`apt-get installed nginx but none of ${NGINX_CANDIDATES.join(', ')} exists`);
+  return installed;
+}
+
+export interface Nginx {
+  readonly port: number;
+  readonly daemon: Daemon;
+  stop(): Promise<void>;
+}
+
+function nginxConfig(dir: string, port: number): string {
+  // One worker without a master process: the PID we spawn is the one serving,
+  // and it leaves the second core to ATS and wrk. Nothing outside `dir` is
+  // written: pid file, logs and temp paths all live there.
+  return `daemon off;
+master_process off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/client_body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+  keepalive_requests 1000000;
+  keepalive_timeout 75s;
+  server {
+    listen 127.0.0.1:${port} reuseport backlog=4096;
+    location / {
+      default_type text/plain;
+      return 200 "${BACKEND_BODY.replace(/\n/g, '\\n')}";
+    }
+  }
+}
+`;
+}
+
+/** A private nginx on 127.0.0.1 answering every request with 200 and BACKEND_BODY. */
+export async function startNginx(bin: string, workDir: string): Promise<Nginx> {
+  for (let attempt = 1; ; attempt++) {
+    const dir = await mkdtemp(path.join(workDir, 'nginx-'));
+    const port = await freePort();
+    const conf = path.join(dir, 'nginx.conf');
+    await writeFile(conf, nginxConfig(dir, port));
+    // -e: the error log before the configuration is read (else /var/log/nginx/error.log).
+    const daemon = await Daemon.start('nginx', bin, ['-p', `${dir}/`, '-e', `${dir}/error.log`, '-c', conf], {
+      cwd: dir,
+      logFile: path.join(dir, 'stdout.log'),
+    });
+    try {
+      await waitForPort(daemon, port);
+      return { port, daemon, stop: () => daemon.stop() };
+    } catch (err) {
+      await daemon.stop();
+      const log = await readFile(path.join(dir, 'error.log'), 'utf8').catch(() => '');
+      if (attempt < 3 && /Address already in use/.test(log)) continue;
+      throw new Error(`${(err as Error).message}\n${log.slice(-2_000)}`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// redis-server: the store of the design we replace
+
+export interface Redis {
+  readonly port: number;
+  readonly daemon: Daemon;
+  stop(): Promise<void>;
+}
+
+/** A private redis-server on 127.0.0.1 with no persistence at all. */
+export async function startRedis(workDir: string): Promise<Redis> {
+  for (let attempt = 1; ; attempt++) {
+    const dir = await mkdtemp(path.join(workDir, 'redis-'));
+    const port = await freePort();
+    const args = [
+      '--bind', '127.0.0.1',
+      '--port', String(port),
+      '--save', '',
+      '--appendonly', 'no',
+      '--dir', dir,
+      '--daemonize', 'no',
+      '--logfile', '',
+      '--databases', '4',
+      '--maxclients', '4096',
+    ];
+    const daemon = await Daemon.start('redis-server', '/usr/bin/redis-server', args, { cwd: dir, logFile: path.join(dir, 'redis.log') });
+    try {
+      await waitForPort(daemon, port);
+      return { port, daemon, stop: () => daemon.stop() };
+    } catch (err) {
+      await daemon.stop();
+      if (attempt < 3 && /Address already in use/.test(await daemon.logTail())) continue;
+      throw err;
+    }
+  }
+}
+
+function resp(args: string[]): string {
+  let s = `*${args.length}\r\n`;
+  for (const a of args) s += `$${Buffer.byteLength(a)}\r\n${a}\r\n`;
+  return s;
+}
+
+/**
+ * Sends `commands` pipelined on one connection and returns their replies.
+ * Only for commands with one-line replies (+OK, :n, -ERR): SELECT, SADD,
+ * DBSIZE, FLUSHDB.
+ */
+export async function redisPipeline(port: number, commands: string[][], timeoutMs = 60_000): Promise<string[]> {
+  const payload = commands.map(resp).join('');
+  return await new Promise<string[]>((resolve, reject) => {
+    const replies: string[] = [];
+    let buffered = '';
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`redis on port ${port}: ${replies.length} of ${commands.length} replies within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.setEncoding('utf8');
+    socket.on('connect', () => socket.write(payload));
+    socket.on('data', (chunk: string) => {
+      buffered += chunk;
+      let from = 0;
+      let nl: number;
+      while ((nl = buffered.indexOf('\r\n', from)) >= 0) {
+        replies.push(buffered.slice(from, nl));
+        from = nl + 2;
+      }
+      buffered = buffered.slice(from);
+      if (replies.length >= commands.length) {
+        clearTimeout(timer);
+        socket.end();
+        resolve(replies);
+      }
+    });
+    socket.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`redis on port ${port}: ${e.message}`));
+    });
+  });
+}
+
+/** A temp dir for one run; removed by the returned function. */
+export async function makeWorkDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ats-ingress-proxy-bench-'));
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * CPU time (ns) that process `pid` has used so far, all threads: the sum of
+ * /proc/PID/task/TID/schedstat. Undefined when it cannot be read.
+ */
+export function cpuNs(pid: number): number | undefined {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return undefined;
+  }
+  let total = 0;
+  for (const tid of tasks) {
+    try {
+      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // A thread that ended between the listing and the read.
+    }
+  }
+  return Number.isFinite(total) ? total : undefined;
+}
