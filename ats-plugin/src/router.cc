@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "decision.h"
+#include "names.h"
 
 namespace atsi::plugin {
 
@@ -288,8 +289,13 @@ Router::Result Router::route(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc ur
       TSHttpTxnStatusSet(txn, TS_HTTP_STATUS_PERMANENT_REDIRECT);
       int qlen = 0;
       const char* q = TSUrlHttpQueryGet(buf, url, &qlen);
+      // The https URL of the same resource: the host as matched (lowercase,
+      // without the client's http port), the path and query as sent.
+      char host_buf[kHostBufferSize];
+      std::string_view host;
+      normalize_host(req.host, host_buf, host);
       char location[kMaxHostLength + kMaxPathLength + 64];
-      int n = std::snprintf(location, sizeof location, "https://%.*s/%.*s%s%.*s", int(req.host.size()), req.host.data(),
+      int n = std::snprintf(location, sizeof location, "https://%.*s/%.*s%s%.*s", int(host.size()), host.data(),
                             int(req.path.size()), req.path.data(), qlen > 0 ? "?" : "", qlen, q ? q : "");
       if (n > 0 && size_t(n) < sizeof location) note(txn)->location.assign(location, size_t(n));
       TSHttpTxnErrorBodySet(txn, TSstrdup("308 use https\n"), 14, TSstrdup("text/plain; charset=utf-8"));

@@ -218,7 +218,34 @@ MappedTable::~MappedTable() {
 TableSource::TableSource(std::string table) : table_(std::move(table)) {}
 
 TableSource::~TableSource() {
-  if (const ControlBlock* c = control_.load()) ::munmap(const_cast<ControlBlock*>(c), kControlSize);
+  for (const ControlRef* c : controls_) {
+    ::munmap(const_cast<ControlBlock*>(c->block), kControlSize);
+    delete c;
+  }
+}
+
+// Maps the control object now under the name if it is not the one mapped
+// already; returns the one to use (null when there is none yet).
+const TableSource::ControlRef* TableSource::map_control() {
+  const ControlRef* current = control_.load(std::memory_order_relaxed);
+  std::string name = control_object_name(table_);
+  Fd fd(::shm_open(name.c_str(), O_RDONLY | O_CLOEXEC, 0));
+  if (fd.get() < 0) return current;  // nothing published yet, or removed: keep serving what we have
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0 || size_t(st.st_size) < kControlSize) return current;
+  if (current && current->dev == uint64_t(st.st_dev) && current->ino == uint64_t(st.st_ino)) return current;
+  void* addr = ::mmap(nullptr, kControlSize, PROT_READ, MAP_SHARED, fd.get(), 0);
+  if (addr == MAP_FAILED) return current;
+  auto* block = static_cast<const ControlBlock*>(addr);
+  if (std::memcmp(block->magic, kControlMagic, sizeof block->magic) != 0) {
+    ::munmap(addr, kControlSize);  // still being created: try again later
+    return current;
+  }
+  std::atomic_thread_fence(std::memory_order_acquire);
+  auto* ref = new ControlRef{block, current ? current->epoch + kEpochUnit : 0, uint64_t(st.st_dev), uint64_t(st.st_ino)};
+  controls_.push_back(ref);
+  control_.store(ref, std::memory_order_release);
+  return ref;
 }
 
 Error TableSource::map_generation(uint64_t g, std::shared_ptr<const MappedTable>& out) {
@@ -253,29 +280,18 @@ bool TableSource::refresh(bool wait) {
   } else if (!lk.try_lock()) {
     return false;
   }
-  const ControlBlock* control = control_.load(std::memory_order_relaxed);
-  if (!control) {
-    std::string name = control_object_name(table_);
-    Fd fd(::shm_open(name.c_str(), O_RDONLY | O_CLOEXEC, 0));
-    if (fd.get() < 0) return true;  // nothing published yet
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0 || size_t(st.st_size) < kControlSize) return true;
-    void* addr = ::mmap(nullptr, kControlSize, PROT_READ, MAP_SHARED, fd.get(), 0);
-    if (addr == MAP_FAILED) return true;
-    auto* c = static_cast<const ControlBlock*>(addr);
-    if (std::memcmp(c->magic, kControlMagic, sizeof c->magic) != 0) {
-      ::munmap(addr, kControlSize);  // still being created: try again later
-      return true;
-    }
-    std::atomic_thread_fence(std::memory_order_acquire);
-    control_.store(c, std::memory_order_release);
-    control = c;
-  }
+  // Looking the control object up by name costs system calls: only the
+  // poller (wait == true) does it every time; request threads do it until
+  // there is one.
+  const ControlRef* control = control_.load(std::memory_order_relaxed);
+  if (wait || !control) control = map_control();
+  if (!control) return true;
   for (int attempt = 0; attempt < 4; ++attempt) {
-    uint64_t g = control->generation.load(std::memory_order_acquire);
-    if (g == 0 || g == settled_.load(std::memory_order_relaxed)) return true;
+    uint64_t raw = control->block->generation.load(std::memory_order_acquire);
+    uint64_t g = raw + control->epoch;
+    if (raw == 0 || g == settled_.load(std::memory_order_relaxed)) return true;
     std::shared_ptr<const MappedTable> t;
-    Error e = map_generation(g, t);
+    Error e = map_generation(raw, t);
     if (!e) {
       current_ = std::move(t);
       switches_.fetch_add(1, std::memory_order_relaxed);
@@ -283,7 +299,7 @@ bool TableSource::refresh(bool wait) {
       return true;
     }
     bool superseded = e.code == ErrorCode::kNotFound &&
-                      control->generation.load(std::memory_order_acquire) != g;
+                      control->block->generation.load(std::memory_order_acquire) != raw;
     if (superseded) continue;
     last_error_ = e.message;
     refused_.fetch_add(1, std::memory_order_relaxed);

@@ -106,11 +106,13 @@ class TableSource {
   TableSource(const TableSource&) = delete;
   TableSource& operator=(const TableSource&) = delete;
 
-  // The generation the writer has published, with one acquire load; 0 when
-  // the control object has not been mapped yet (see refresh()).
+  // What the writer has published, with one acquire load of the control
+  // block: its generation, plus an epoch in the top byte that changes when
+  // the control object itself was replaced (a table removed and published
+  // anew restarts at generation 1). 0 before a control object was mapped.
   uint64_t published() const noexcept {
-    const ControlBlock* c = control_.load(std::memory_order_acquire);
-    return c ? c->generation.load(std::memory_order_acquire) : 0;
+    const ControlRef* c = control_.load(std::memory_order_acquire);
+    return c ? c->block->generation.load(std::memory_order_acquire) + c->epoch : 0;
   }
 
   // Maps the control object if it now exists and takes the published table
@@ -132,8 +134,20 @@ class TableSource {
  private:
   Error map_generation(uint64_t generation, std::shared_ptr<const MappedTable>& out);
 
+  struct ControlRef {
+    const ControlBlock* block;
+    uint64_t epoch;  // a multiple of kEpochUnit
+    uint64_t dev, ino;
+  };
+  static constexpr uint64_t kEpochUnit = uint64_t(1) << 56;
+  static constexpr uint64_t kGenerationMask = kEpochUnit - 1;
+  const ControlRef* map_control();
+
   std::string table_;
-  std::atomic<const ControlBlock*> control_{nullptr};
+  // Replaced control objects stay mapped (4 KiB each, rare) until the source
+  // goes: a reader may still be loading from one.
+  std::atomic<const ControlRef*> control_{nullptr};
+  std::vector<const ControlRef*> controls_;
   mutable std::mutex mu_;  // guards current_, last_error_, and the mapping work
   std::shared_ptr<const MappedTable> current_;
   std::string last_error_;

@@ -183,6 +183,23 @@ TEST_F(Shm, AMappedTableSurvivesBeingUnlinked) {
   EXPECT_EQ(routed_service(slow), "ns/new");
 }
 
+TEST_F(Shm, ATableRemovedAndPublishedAnewIsPickedUp) {
+  TableSource src(name_);
+  ReaderCursor cursor(src, 0);
+  for (int i = 0; i < 3; ++i) publish(one_route("ns/old"));
+  src.refresh();
+  EXPECT_EQ(routed_service(cursor), "ns/old");
+  ASSERT_FALSE(pub_->remove_all());
+  pub_.reset();
+  ASSERT_FALSE(Publisher::open(name_, pub_));
+  EXPECT_EQ(publish(one_route("ns/new")), 1u);  // a new control object restarts at 1
+  EXPECT_EQ(routed_service(cursor), "ns/old");  // request threads do not look names up
+  src.refresh();                                // the poller does
+  EXPECT_EQ(routed_service(cursor), "ns/new");
+  EXPECT_EQ(publish(one_route("ns/newer")), 2u);
+  EXPECT_EQ(routed_service(cursor), "ns/newer");
+}
+
 TEST(ShmNames, RefusesNamesThatCannotNameAnObject) {
   std::unique_ptr<Publisher> p;
   EXPECT_EQ(Publisher::open("a/b", p).code, ErrorCode::kInvalidName);

@@ -20,13 +20,21 @@ function sameBackend(a: BackendRef, b: BackendRef): boolean {
 /** Most hosts have a handful of paths: those are compared in place, larger ones through a map. */
 const SMALL_HOST = 8;
 
+// ImplementationSpecific is matched as Prefix (DESIGN.md section 3), so a
+// Prefix and an ImplementationSpecific rule of the same path match the same
+// requests: one table cannot hold both, and the older wins as for any conflict.
+function matchClass(pathType: string): string {
+  return pathType === 'Exact' ? 'Exact' : 'Prefix';
+}
+
 function inList(winners: readonly RouteCandidate[], route: RouteCandidate): RouteCandidate | undefined {
-  for (const w of winners) if (w.path === route.path && w.pathType === route.pathType) return w;
+  const cls = matchClass(route.pathType);
+  for (const w of winners) if (w.path === route.path && matchClass(w.pathType) === cls) return w;
   return undefined;
 }
 
 function inMap(seen: Map<string, RouteCandidate>, route: RouteCandidate): RouteCandidate | undefined {
-  const key = `${route.pathType} ${route.path}`;
+  const key = `${matchClass(route.pathType)} ${route.path}`;
   const winner = seen.get(key);
   if (!winner) seen.set(key, route);
   return winner;
