@@ -140,13 +140,9 @@ test('a new writer continues the generations; both ATS switch', async () => {
   }
 });
 
-// Known limitation (reported, not fixed here: native/core/shm.cc): a reader
-// keeps the control object it mapped first. When every object of the name is
-// removed and a new writer starts again at generation 1, the running plugin
-// keeps serving the old, unlinked table and never sees the new control object
-// (and generation 1 equals the generation it settled on). Runs as a todo so
-// that it reports when fixed.
-test('a table removed and created again from scratch is picked up', { todo: 'TableSource keeps an unlinked control object' }, async () => {
+// Every object of the name removed and a new writer starting again at
+// generation 1: the plugin's poller notices the new control object.
+test('a table removed and created again from scratch is picked up', async () => {
   const ats = atsBefore!;
   const gone = RouteTable.open(name);
   gone.remove();
