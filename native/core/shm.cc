@@ -326,13 +326,17 @@ std::string TableSource::last_error() const {
 
 void ReaderCursor::catch_up(uint64_t g) {
   if (source_.settled() != g) source_.refresh(/*wait=*/false);
-  if (source_.settled() != g) return;  // another thread is mapping it: keep the old table meanwhile
+  bool settled = source_.settled() == g;
+  // Another thread is mapping the new table: keep ours meanwhile. A cursor
+  // with none yet takes whatever the source serves now and looks again on
+  // its next call.
+  if (!settled && table_) return;
   std::shared_ptr<const MappedTable> t = source_.current();
   if (t != table_) {
     table_ = std::move(t);
     if (table_) balancer_.reset(table_->view(), seed_);
   }
-  seen_ = g;
+  if (settled) seen_ = g;
 }
 
 }  // namespace atsi

@@ -46,7 +46,7 @@ TEST(Concurrency, ReadersAlwaysSeeOneWholeGeneration) {
   TableSource source(name);
   source.refresh();
   std::atomic<bool> writer_done{false};
-  std::atomic<uint64_t> failures{0}, total_lookups{0}, switches_seen{0};
+  std::atomic<uint64_t> failures{0}, no_table{0}, backwards{0}, mixed{0}, total_lookups{0}, switches_seen{0};
 
   std::vector<std::thread> readers;
   for (int i = 0; i < kReaders; ++i) {
@@ -58,6 +58,7 @@ TEST(Concurrency, ReadersAlwaysSeeOneWholeGeneration) {
         const MappedTable* t = cursor.get();
         if (!t) {
           failures++;
+          no_table++;
           break;
         }
         const TableView& v = t->view();
@@ -72,6 +73,8 @@ TEST(Concurrency, ReadersAlwaysSeeOneWholeGeneration) {
                v.str(v.rule(m.rule).source) == "ns/i" + std::to_string(g) &&
                v.endpoint(e).port == 1 + g % 60000 && v.host_count() == 1 + g % 7;
         }
+        if (!ok) mixed++;
+        if (g < last_gen) backwards++;
         if (!ok || g < last_gen) failures++;
         if (g != last_gen) switches++;
         last_gen = g;
@@ -88,7 +91,8 @@ TEST(Concurrency, ReadersAlwaysSeeOneWholeGeneration) {
   }
   writer_done = true;
   for (auto& t : readers) t.join();
-  EXPECT_EQ(failures.load(), 0u);
+  EXPECT_EQ(failures.load(), 0u) << "no table: " << no_table << ", generation went backwards: " << backwards
+                                 << ", answer from mixed generations: " << mixed;
   EXPECT_GE(total_lookups.load(), kReaders * lookups_per_reader);
   std::printf("[ concurrency ] %zu generations, %llu lookups, %llu table switches seen by readers, %llu refused\n",
               generations, static_cast<unsigned long long>(total_lookups.load()),
