@@ -18,6 +18,24 @@ import { runCommand, type CommandResult } from '../../test/harness/ats.js';
 const STOP_WAIT_MS = 5_000;
 const READY_TIMEOUT_MS = 10_000;
 
+/**
+ * Kills process group `pgid` once process `parentPid` is gone, for when the
+ * driver is killed without a chance to clean up (the 'exit' listener covers
+ * the ordinary exits). Same approach as test/harness/ats.ts.
+ */
+function startWatchdog(parentPid: number, pgid: number): ChildProcess {
+  const script = 'while kill -0 "$1" 2>/dev/null; do sleep 0.5; done; kill -KILL "-$2" 2>/dev/null; exit 0';
+  const child = spawn('/bin/sh', ['-c', script, 'proxy-bench-watchdog', String(parentPid), String(pgid)], {
+    detached: true,
+    stdio: 'ignore',
+  });
+  child.on('error', () => {
+    /* best effort */
+  });
+  child.unref();
+  return child;
+}
+
 /** A long-running process in its own process group (spawned detached). */
 export class Daemon {
   private exited = false;
@@ -27,9 +45,11 @@ export class Daemon {
     this.signal('SIGKILL');
   };
 
+  private readonly watchdog: ChildProcess;
+
   private constructor(
     readonly name: string,
-    private readonly child: ChildProcess,
+    child: ChildProcess,
     readonly pid: number,
     readonly logFile: string,
   ) {
@@ -38,6 +58,7 @@ export class Daemon {
       this.exitInfo = signal !== null ? `killed by ${signal}` : `exit code ${code}`;
     });
     process.on('exit', this.onProcessExit);
+    this.watchdog = startWatchdog(process.pid, pid);
   }
 
   /** Spawns `cmd args` with stdout and stderr appended to `logFile`. */
@@ -88,6 +109,13 @@ export class Daemon {
         }
       }
       process.off('exit', this.onProcessExit);
+      if (this.watchdog.pid !== undefined) {
+        try {
+          process.kill(-this.watchdog.pid, 'SIGKILL');
+        } catch {
+          // Gone already.
+        }
+      }
     })();
     return this.stopping;
   }

@@ -18,7 +18,7 @@
 // and answered under load with under 1% errors; 1 when one did not; 2 when
 // the benchmark could not run (missing tool, time bound hit).
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -78,12 +78,12 @@ interface Args {
 const USAGE = `usage: node dist/bench/proxy/proxy-bench.js [--quick] [--json] [--rounds N] [--seconds S] [--routes N,N]
   --quick       one round of 1 s per variant at 10 routes (the test suite runs this so it cannot rot)
   --json        print the results as JSON on stdout (progress stays on stderr)
-  --rounds N    rounds of every variant (default 3; quick 1)
+  --rounds N    rounds of every variant (default 5; quick 1)
   --seconds S   wrk duration per run (default 5; quick 1)
   --routes LIST table sizes (default 10,100000; quick 10)`;
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { quick: false, json: false, rounds: 3, seconds: 5, warmupSeconds: 2, sizes: [10, 100_000] };
+  const a: Args = { quick: false, json: false, rounds: 5, seconds: 5, warmupSeconds: 2, sizes: [10, 100_000] };
   let rounds: number | undefined;
   let seconds: number | undefined;
   let sizes: number[] | undefined;
@@ -452,6 +452,7 @@ async function run(args: Args, cleanup: Cleanup): Promise<boolean> {
   requireFile('/usr/bin/wrk', 'apt-get install wrk');
 
   const loadBefore = os.loadavg();
+  removeStaleTables();
   const nginxBin = await ensureNginx(progress);
   const work = await makeWorkDir();
   cleanup.add('remove the work dir', work.remove);
@@ -590,6 +591,32 @@ async function run(args: Args, cleanup: Cleanup): Promise<boolean> {
   else printReport(report);
   if (process.env.ATS_INGRESS_BENCH_OUT) await writeFile(process.env.ATS_INGRESS_BENCH_OUT, JSON.stringify(report, null, 2) + '\n');
   return ok;
+}
+
+/** Removes route tables of earlier runs that were killed before their clean-up (their PID is gone). */
+function removeStaleTables(): void {
+  let names: string[];
+  try {
+    names = readdirSync('/dev/shm');
+  } catch {
+    return;
+  }
+  const stale = new Set<string>();
+  for (const n of names) {
+    const m = /^ats-ingress\.(bench-proxy-[A-Za-z0-9]+-(\d+))\./.exec(n);
+    if (m === null) continue;
+    try {
+      process.kill(Number(m[2]), 0);
+    } catch {
+      stale.add(m[1] as string);
+    }
+  }
+  for (const name of stale) {
+    const rt = RouteTable.open(name);
+    rt.remove();
+    rt.close();
+    progress(`removed route table ${name} left by a run that was killed`);
+  }
 }
 
 function budgetMs(args: Args): number {
