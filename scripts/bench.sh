@@ -6,3 +6,7 @@ cd "$ROOT"
 bash scripts/build.sh >/dev/null
 step "Lookup: ns per lookup, route-table core against a naive map-and-scan router"
 native/build/lookup_bench "$@"
+step "Build and publish: time and memory at 1,000 and 10,000 Ingresses with 100,000 endpoints"
+node --expose-gc dist/bench/controller/build-publish-bench.js
+step "Proxy: the plugin against static remap.config and a Lua+Redis lookup, through wrk"
+node dist/bench/proxy/proxy-bench.js

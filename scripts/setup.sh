@@ -4,15 +4,20 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
+#   ATSI_SETUP_PROFILE=build   only what building needs (the Dockerfile's builder)
 ATS_VERSION_PREFIX="9.2."
 DEBS=(
   trafficserver trafficserver-dev libssl-dev    # the proxy and its plugin API
-  cmake make g++ pkg-config                     # the C++ core, plugin and tests
-  googletest libgtest-dev                       # C++ unit tests
-  clang libclang-rt-14-dev llvm                 # sanitizers and libFuzzer
-  curl openssl procps                           # tests and the demo
-  wrk redis-server lua-redis lua-socket         # the benchmarks (quick mode runs in the tests)
+  cmake ninja-build make g++ pkg-config python3 # the C++ core, plugin and addon
+  googletest libgtest-dev                       # C++ unit tests (built with the core)
 )
+if [[ "${ATSI_SETUP_PROFILE:-test}" != build ]]; then
+  DEBS+=(
+    clang libclang-rt-14-dev llvm               # sanitizers and libFuzzer
+    curl openssl procps iproute2                # tests and the demo (iproute2: test network namespaces)
+    wrk redis-server lua-redis lua-socket nginx  # the benchmarks (quick mode runs in the tests)
+  )
+fi
 
 step "Checking Debian packages"
 missing=()
@@ -30,10 +35,13 @@ if ((${#missing[@]})); then
   info "installing with apt-get (about a minute)"
   DEBIAN_FRONTEND=noninteractive apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # The package starts a system-wide traffic_manager where systemd runs; ours runs privately.
-  if command -v systemctl >/dev/null && systemctl is-active --quiet trafficserver 2>/dev/null; then
-    systemctl disable --now trafficserver >/dev/null 2>&1 || true
-  fi
+  # The packages start system-wide services where systemd runs (traffic_manager
+  # on 8080, nginx on 80); ours run privately, on ports of their own.
+  for unit in trafficserver nginx redis-server; do
+    if command -v systemctl >/dev/null && systemctl is-active --quiet "$unit" 2>/dev/null; then
+      systemctl disable --now "$unit" >/dev/null 2>&1 || true
+    fi
+  done
 else
   info "all ${#DEBS[@]} present"
 fi

@@ -33,8 +33,10 @@ trap 'rm -rf "$fuzz_work"' EXIT
 native/build-fuzz/fuzz_reader -max_total_time="${ATSI_TEST_FUZZ_SECONDS:-30}" -print_final_stats=1 \
   -artifact_prefix="$fuzz_work/" "$fuzz_work" native/test/corpus 2>&1 | tail -4
 
-step "Lookup benchmark, quick mode (so it cannot rot; figures here mean little)"
+step "Benchmarks, quick mode (so they cannot rot; figures here mean little)"
 native/build/lookup_bench --quick
+node --expose-gc dist/bench/controller/build-publish-bench.js --quick
+node dist/bench/proxy/proxy-bench.js --quick
 
 step "TypeScript tests (node --test)"
 mapfile -t ts_tests < <(find dist -name '*.test.js' | sort)
