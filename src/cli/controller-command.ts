@@ -1,17 +1,17 @@
-import { Controller } from '../controller/controller.js';
+import { Controller, type ControllerConfig } from '../controller/controller.js';
 import { describeProblem } from '../publish/problem-log.js';
 import { createLogger } from '../observe/logger.js';
 import { ManifestSource } from '../sources/manifests.js';
 import type { Source } from '../sources/source.js';
 import { CONTROLLER_HELP, parseControllerOptions, type ControllerOptions } from './controller-options.js';
 import { CliError, type Io } from './io.js';
-import { createKubernetesSource } from './kube-wiring.js';
+import { kubernetesWiring } from './kube-wiring.js';
 
-function makeSource(o: ControllerOptions, logger: ReturnType<typeof createLogger>): Source {
+function makeSource(o: ControllerOptions, logger: ReturnType<typeof createLogger>): Pick<ControllerConfig, 'source' | 'extraPublishers' | 'onStop'> {
   if (o.manifests !== undefined) {
-    return new ManifestSource({ dir: o.manifests, namespaces: o.watchNamespaces, logger: logger.with({ source: 'manifests' }), watch: !o.once });
+    return { source: new ManifestSource({ dir: o.manifests, namespaces: o.watchNamespaces, logger: logger.with({ source: 'manifests' }), watch: !o.once }) };
   }
-  return createKubernetesSource(o, logger.with({ source: 'kubernetes' }));
+  return kubernetesWiring(o, logger);
 }
 
 export async function runController(args: string[], io: Io, signal?: AbortSignal): Promise<number> {
@@ -21,9 +21,10 @@ export async function runController(args: string[], io: Io, signal?: AbortSignal
     return 0;
   }
   const logger = createLogger({ level: o.logLevel, write: (line) => io.err(line) });
-  const source = makeSource(o, logger);
+  const wiring = makeSource(o, logger);
+  const source: Source = wiring.source;
   const controller = new Controller({
-    source,
+    ...wiring,
     table: o.table,
     logger,
     build: {

@@ -3,6 +3,7 @@
 import { buildConfig, type BuildConfig } from '../build/config.js';
 import type { BuildResult } from '../build/model.js';
 import { ObjectCache } from '../cache/object-cache.js';
+import type { Snapshot } from '../cache/snapshot.js';
 import { startAdminServer, type AdminServer, type HealthReport } from '../observe/admin-server.js';
 import { atsServedGeneration } from '../observe/ats-generation.js';
 import type { Logger } from '../observe/logger.js';
@@ -24,7 +25,16 @@ export interface ControllerConfig {
   holdMs?: number;
   maxHoldMs?: number;
   /** Publishers beyond the route table and the problem log (Events, status). */
-  extraPublishers?: (ctx: { isLive: () => Promise<boolean> }) => Publisher[];
+  extraPublishers?: (ctx: PublisherContext) => Publisher[];
+  /** Called by stop() after the source and loop have stopped (leader election, clients). */
+  onStop?: () => Promise<void>;
+}
+
+export interface PublisherContext {
+  /** True when ATS serves the last published table. */
+  isLive(): Promise<boolean>;
+  /** The objects as the last build saw them (for status, which needs the Ingresses). */
+  snapshot(): Snapshot;
 }
 
 export class Controller {
@@ -39,9 +49,10 @@ export class Controller {
     const build = buildConfig(config.build);
     this.table = new RouteTablePublisher(config.table, config.logger, this.metrics);
     const publishers: Publisher[] = [this.table, new ProblemLog(config.logger, this.metrics)];
-    publishers.push(...(config.extraPublishers?.({ isLive: () => this.isLive() }) ?? []));
+    const cache = new ObjectCache(build);
+    publishers.push(...(config.extraPublishers?.({ isLive: () => this.isLive(), snapshot: () => cache.snapshot() }) ?? []));
     this.loop = new ControllerLoop({
-      cache: new ObjectCache(build),
+      cache,
       config: build,
       publishers,
       logger: config.logger,
@@ -72,6 +83,7 @@ export class Controller {
   async stop(): Promise<void> {
     await this.#c.source.stop();
     await this.loop.stop();
+    await this.#c.onStop?.();
     await this.#admin?.close();
     this.table.close();
   }
