@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // The ats-ingress command: dispatches to its subcommands.
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { isEntryPoint } from './entry-point.js';
 import { runController } from './controller-command.js';
 import { runLookup } from './lookup-command.js';
 import { runRoutes } from './routes-command.js';
@@ -47,17 +46,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
 }
 
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return realpathSync(script) === fileURLToPath(import.meta.url);
-  } catch {
-    return false;
-  }
-}
 
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   main(process.argv.slice(2), realIo).then(
     (code) => {
       process.exitCode = code;

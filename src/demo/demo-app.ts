@@ -1,10 +1,9 @@
 #!/usr/bin/env node
 // A demo backend: answers every request with one of the walkthrough's pages
 // and says which pod answered in an X-Pod header.
+import { isEntryPoint } from '../cli/entry-point.js';
 import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isPageName, PAGES, type PageName } from './pages.js';
 
@@ -55,15 +54,8 @@ async function main(): Promise<void> {
   process.once('SIGINT', stop);
 }
 
-function isEntryPoint(): boolean {
-  try {
-    return !!process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
-  } catch {
-    return false;
-  }
-}
 
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   main().catch((err: unknown) => {
     process.stderr.write(`demo-app: ${(err as Error).message}\n`);
     process.exit(1);

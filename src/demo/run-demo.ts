@@ -3,8 +3,8 @@
 // (https, a self-signed certificate made here), the walkthrough's demo apps
 // on loopback, and the controller on a manifests directory holding the
 // walkthrough's Ingresses and EndpointSlices for those apps.
+import { isEntryPoint } from '../cli/entry-point.js';
 import { execFile } from 'node:child_process';
-import { realpathSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -173,15 +173,8 @@ async function main(): Promise<number> {
   return 0;
 }
 
-function isEntryPoint(): boolean {
-  try {
-    return !!process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
-  } catch {
-    return false;
-  }
-}
 
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   main().then((code) => process.exit(code), (err: unknown) => {
     process.stderr.write(`demo: ${String(err)}\n`);
     process.exit(1);
