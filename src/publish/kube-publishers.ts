@@ -72,13 +72,17 @@ export class LiveStatus implements Publisher {
     this.#pending = undefined;
     if (!result || !this.leader.isLeader()) return;
     const deadline = Date.now() + this.liveTimeoutMs;
+    let warned = false;
+    // Wait as long as it takes (giving up would leave the status unwritten
+    // until some unrelated change): after liveTimeoutMs, warn once and ask
+    // ATS less often.
     while (!(await this.ctx.isLive().catch(() => false))) {
-      if (this.#stopped || this.#pending) return; // superseded
-      if (Date.now() > deadline) {
-        this.logger.warn('ATS does not serve the latest table yet; Ingress status not written', { waitedMs: this.liveTimeoutMs });
-        return;
+      if (this.#stopped || this.#pending || !this.leader.isLeader()) return; // superseded
+      if (!warned && Date.now() > deadline) {
+        warned = true;
+        this.logger.warn('ATS does not serve the latest table yet; Ingress status is written once it does', { waitedMs: this.liveTimeoutMs });
       }
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, warned ? 1_000 : 100));
     }
     const ingresses: Ingress[] = [...this.ctx.snapshot().ingresses.values()];
     const r = await this.writer.sync(result.served, ingresses);
