@@ -1,0 +1,317 @@
+// Time from a write to the Kubernetes API to the change being served through
+// ATS, end to end: a real kube-apiserver, the controller as a child process
+// (watch → cache → batched build → shared-memory publish), traffic_server
+// with the ats_ingress plugin, echo backends in a test network namespace
+// (the setup of test/e2e, see test/e2e/env.ts). Two kinds of change:
+//
+//   (a) a new Ingress with a new host (POST), until that host answers 200
+//   (b) an endpoint change: the EndpointSlice of a Service moved to another
+//       pod (server-side apply), until the echo names the new pod. Each move
+//       goes to a pod address ATS has never contacted, as in a rollout or a
+//       scale-up; ATS 9.2 adds about 20 ms to its first request to a new
+//       address (HostDB delays its answer for an IP literal by one turn of
+//       its event loop), so a second row (b') moves a Service back and forth
+//       between two pods ATS already knows.
+//
+// Each change is timed from just before the write request to the first
+// answer through ATS that shows it, polling ATS every ~2 ms on a keep-alive
+// connection (bounded: a change not served in 5 s counts as failed). Changes
+// run one after another. The controller runs once per --hold-ms value (its
+// --batch-hold-ms; 100 is its default): the hold is a deliberate wait after
+// each change, so it shows directly in the figures.
+//
+//   node dist/bench/controller/latency-bench.js [--quick] [--json] [--changes N] [--hold-ms 100,0]
+//
+// --quick: 10 changes of each kind, default hold only (for npm test). Needs
+// root (a network namespace), Debian's trafficserver, the built plugin and
+// addon, and the kube binaries (scripts/kubebin.sh). Exit status: 0 when every
+// change was served, 1 when one was not, 2 when the benchmark could not run.
+
+import { writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+
+import type { HttpResponse } from '../../test/harness/ats.js';
+import { E2e, echo, quantile, type ControllerProcess } from '../../test/e2e/env.js';
+
+const GOAL_P99_MS = 100;
+const POLL_MS = 2;
+const CHANGE_TIMEOUT_MS = 5_000;
+const NS = 'latency-bench';
+const WEB_PORT = 8080;
+const MOVE_PORT = 8090;
+const KNOWN_PORT = 8091;
+/** Pod addresses 0 and 1 hold web-*, known-* and the first move-* pod; moves go to 2, 3, ... */
+const FIRST_FRESH = 2;
+const MAX_PODS = 250;
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    changes: { type: 'string' },
+    'hold-ms': { type: 'string' },
+  },
+});
+const quick = values.quick ?? false;
+const changes = Number(values.changes ?? (quick ? 10 : 100));
+const holds = (values['hold-ms'] ?? (quick ? '100' : '100,0')).split(',').map(Number);
+if (!Number.isInteger(changes) || changes < 1 || changes > 10_000) fatal(`--changes "${values.changes}": a whole number from 1 to 10000`);
+if (holds.some((h) => !Number.isInteger(h) || h < 0 || h > 60_000)) fatal(`--hold-ms "${values['hold-ms']}": comma-separated whole numbers of ms`);
+// One fresh pod address per endpoint change.
+const PODS = FIRST_FRESH + changes * holds.length;
+if (PODS > MAX_PODS) fatal(`--changes × hold values must stay under ${MAX_PODS - FIRST_FRESH} (each endpoint change moves to a new pod address)`);
+
+function fatal(msg: string): never {
+  process.stderr.write(`latency-bench: ${msg}\n`);
+  process.exit(2);
+}
+
+const progress = (msg: string) => process.stderr.write(`latency-bench: ${msg}\n`);
+
+interface Row {
+  holdMs: number;
+  change: 'new Ingress (new host)' | 'endpoint → a new pod address' | 'endpoint → a known pod address';
+  n: number;
+  failed: number;
+  p50: number;
+  p99: number;
+  max: number;
+  /** The write request alone (until the API server answered). */
+  writeP50: number;
+  /** Requests through ATS per served change, median. */
+  polls: number;
+  /** Measured time between two polls of ATS (request + pause), mean over served changes. */
+  pollEveryMs: number;
+  meetsGoal: boolean;
+}
+
+function row(holdMs: number, change: Row['change'], samples: number[], writes: number[], polls: number[], failed: number): Row {
+  const p99 = quantile(samples, 0.99);
+  const servedPolls = polls.reduce((a, b) => a + b, 0);
+  return {
+    holdMs,
+    change,
+    n: samples.length,
+    failed,
+    p50: quantile(samples, 0.5),
+    p99,
+    max: Math.max(...samples),
+    writeP50: quantile(writes, 0.5),
+    polls: quantile(polls, 0.5),
+    pollEveryMs: servedPolls > 0 ? samples.reduce((a, b) => a + b, 0) / servedPolls : NaN,
+    meetsGoal: failed === 0 && p99 < GOAL_P99_MS,
+  };
+}
+
+/** Polls ATS every ~POLL_MS until `ok`; the time since t0, or undefined after CHANGE_TIMEOUT_MS. */
+async function pollServed(e: E2e, host: string, ok: (r: HttpResponse) => boolean, t0: number): Promise<{ ms?: number; polls: number }> {
+  let polls = 0;
+  for (;;) {
+    polls++;
+    const began = performance.now();
+    const r = await e.ats!.request({ host, path: '/', timeoutMs: 2_000 }).catch(() => undefined);
+    const now = performance.now();
+    if (r && ok(r)) return { ms: now - t0, polls };
+    if (now - t0 > CHANGE_TIMEOUT_MS) return { polls };
+    // The next poll starts POLL_MS after this one started (at once when the request took longer).
+    const pause = began + POLL_MS - now;
+    if (pause >= 1) await delay(pause);
+    else await new Promise<void>((res) => setImmediate(res));
+  }
+}
+
+async function newIngresses(e: E2e, holdMs: number): Promise<Row> {
+  const samples: number[] = [];
+  const writes: number[] = [];
+  const polls: number[] = [];
+  let failed = 0;
+  for (let i = 0; i < changes; i++) {
+    const name = `lat-h${holdMs}-${i}`;
+    const host = `${name}.bench.test`;
+    const body = {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { name, namespace: NS },
+      spec: { ingressClassName: 'ats', rules: [{ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }] },
+    };
+    const t0 = performance.now();
+    const w = e.write('POST', `/apis/networking.k8s.io/v1/namespaces/${NS}/ingresses`, body);
+    const served = pollServed(e, host, (r) => echo(r)?.service === `${NS}/web`, t0);
+    const [wr, s] = await Promise.all([w.then((r) => ({ r, ms: performance.now() - t0 })), served]);
+    if (wr.r.status !== 201) throw new Error(`POST Ingress ${name}: HTTP ${wr.r.status} ${wr.r.text}`);
+    writes.push(wr.ms);
+    if (s.ms === undefined) failed++;
+    else {
+      samples.push(s.ms);
+      polls.push(s.polls);
+    }
+    await delay(10 + Math.random() * 10);
+  }
+  return row(holdMs, 'new Ingress (new host)', samples, writes, polls, failed);
+}
+
+let freshPod = FIRST_FRESH - 1;
+let knownPod = 0;
+
+/** Moves a one-pod Service to another pod `changes` times: to new pod addresses (fresh) or between two pods ATS knows. */
+async function endpointMoves(e: E2e, holdMs: number, fresh: boolean): Promise<Row> {
+  const samples: number[] = [];
+  const writes: number[] = [];
+  const polls: number[] = [];
+  let failed = 0;
+  const service = fresh ? 'move' : 'known';
+  const port = fresh ? MOVE_PORT : KNOWN_PORT;
+  for (let i = 0; i < changes; i++) {
+    let index: number;
+    if (fresh) index = ++freshPod;
+    else index = knownPod = 1 - knownPod;
+    const want = `${service}-${index}`;
+    const t0 = performance.now();
+    const w = e.putSlice({ namespace: NS, service, port, addresses: [e.net.podAddresses[index]!] });
+    const served = pollServed(e, `${service}.bench.test`, (r) => echo(r)?.pod === want, t0);
+    const [wms, s] = await Promise.all([w.then(() => performance.now() - t0), served]);
+    writes.push(wms);
+    if (s.ms === undefined) failed++;
+    else {
+      samples.push(s.ms);
+      polls.push(s.polls);
+    }
+    await delay(10 + Math.random() * 10);
+  }
+  return row(holdMs, fresh ? 'endpoint → a new pod address' : 'endpoint → a known pod address', samples, writes, polls, failed);
+}
+
+async function setup(e: E2e): Promise<void> {
+  await e.kubectl(['create', 'namespace', NS]);
+  const svc = (name: string, targetPort: number) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: NS }, spec: { ports: [{ name: 'http', port: 80, targetPort }] } });
+  const hostIngress = (name: string) => ({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name, namespace: NS },
+    spec: { ingressClassName: 'ats', rules: [{ host: `${name}.bench.test`, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name, port: { number: 80 } } } }] } }] },
+  });
+  const items = [
+    { apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'ats' }, spec: { controller: 'ats.ingress.kubernetes.io/controller' } },
+    svc('web', WEB_PORT),
+    svc('move', MOVE_PORT),
+    svc('known', KNOWN_PORT),
+    hostIngress('move'),
+    hostIngress('known'),
+  ];
+  await e.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
+  await e.putSlice({ namespace: NS, service: 'web', port: WEB_PORT, addresses: e.net.podAddresses.slice(0, 2) });
+  await e.putSlice({ namespace: NS, service: 'move', port: MOVE_PORT, addresses: [e.net.podAddresses[freshPod]!] });
+  // Both "known" pods get traffic through ATS before any measurement.
+  await e.putSlice({ namespace: NS, service: 'known', port: KNOWN_PORT, addresses: e.net.podAddresses.slice(0, 2) });
+}
+
+function table(rows: Row[]): string {
+  const head = ['hold ms', 'change', 'n', 'p50 ms', 'p99 ms', 'max ms', 'write p50 ms', 'polls p50', 'poll every ms', 'failed', `p99 < ${GOAL_P99_MS} ms`];
+  const cells = rows.map((r) => [
+    `${r.holdMs}${r.holdMs === 100 ? ' (default)' : ''}`,
+    r.change,
+    String(r.n),
+    r.p50.toFixed(1),
+    r.p99.toFixed(1),
+    r.max.toFixed(1),
+    r.writeP50.toFixed(1),
+    String(r.polls),
+    r.pollEveryMs.toFixed(1),
+    String(r.failed),
+    r.meetsGoal ? 'yes' : 'NO',
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (c: string[]) => c.map((x, i) => (i === 1 ? x.padEnd(widths[i]!) : x.padStart(widths[i]!))).join('  ');
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+}
+
+async function main(): Promise<number> {
+  const loadBefore = loadavg();
+  progress(`starting kube-apiserver, the test network and ATS (${changes} changes of each kind, hold ${holds.join(', ')} ms)`);
+  let e: E2e;
+  try {
+    e = await E2e.start({
+      tag: 'latbench',
+      pods: PODS,
+      backends: [
+        ...[0, 1].flatMap((i) => [
+          { service: `${NS}/web`, pod: `web-${i}`, podIndex: i, port: WEB_PORT },
+          { service: `${NS}/known`, pod: `known-${i}`, podIndex: i, port: KNOWN_PORT },
+        ]),
+        ...Array.from({ length: PODS - FIRST_FRESH + 1 }, (_, k) => {
+          const i = FIRST_FRESH - 1 + k;
+          return { service: `${NS}/move`, pod: `move-${i}`, podIndex: i, port: MOVE_PORT };
+        }),
+      ],
+    });
+  } catch (err) {
+    progress(`cannot set up: ${(err as Error).message}`);
+    return 2;
+  }
+  const rows: Row[] = [];
+  const started = performance.now();
+  let controller: ControllerProcess | undefined;
+  try {
+    await setup(e);
+    for (const hold of holds) {
+      await controller?.stop();
+      controller = await e.startController(['--batch-hold-ms', String(hold), '--ats-stats-url', e.statsUrl, '--log-level', 'warn']);
+      await controller.waitReady(60_000);
+      for (const host of ['move', 'known']) {
+        const pods = new Set<string>();
+        const t0 = performance.now();
+        while (pods.size < (host === 'known' && hold === holds[0] ? 2 : 1) && performance.now() - t0 < 10_000) {
+          const pod = echo(await e.ats!.request({ host: `${host}.bench.test`, path: '/', fresh: true }).catch(() => ({ status: 0, headers: {}, body: '' })))?.pod;
+          if (pod) pods.add(pod);
+        }
+        if (pods.size === 0) throw new Error(`${host}.bench.test is not served\n${controller.log()}`);
+      }
+      if (hold === holds[0]) await e.putSlice({ namespace: NS, service: 'known', port: KNOWN_PORT, addresses: [e.net.podAddresses[knownPod]!] });
+      progress(`hold ${hold} ms: ${changes} new Ingresses`);
+      rows.push(await newIngresses(e, hold));
+      progress(`hold ${hold} ms: ${changes} endpoint changes to new pod addresses`);
+      rows.push(await endpointMoves(e, hold, true));
+      progress(`hold ${hold} ms: ${changes} endpoint changes between known pod addresses`);
+      rows.push(await endpointMoves(e, hold, false));
+    }
+  } catch (err) {
+    progress(`failed: ${(err as Error).stack ?? String(err)}`);
+    if (controller) progress(`controller log:\n${controller.log()}`);
+    await e.close().catch((c: Error) => progress(c.message));
+    return 2;
+  }
+  const runSeconds = (performance.now() - started) / 1000;
+  await e.close();
+  const loadAfter = loadavg();
+  const report = {
+    benchmark: 'controller write-to-served latency',
+    goal: `p99 < ${GOAL_P99_MS} ms`,
+    changesPerKind: changes,
+    pollMs: POLL_MS,
+    loadAverageBefore: loadBefore,
+    loadAverageAfter: loadAfter,
+    runSeconds,
+    rows,
+  };
+  if (process.env['ATS_INGRESS_BENCH_OUT']) await writeFile(process.env['ATS_INGRESS_BENCH_OUT'], JSON.stringify(report, null, 2) + '\n');
+  if (values.json) {
+    console.log(JSON.stringify(report, null, 2));
+  } else {
+    console.log(`Write to the API server → route served through ATS (${changes} changes of each kind, one at a time, ATS polled every ~${POLL_MS} ms)`);
+    console.log(`load average before: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}; after: ${loadAfter.map((l) => l.toFixed(2)).join(' ')}; ${runSeconds.toFixed(0)} s of measuring`);
+    console.log(table(rows));
+    console.log(`goal: p99 < ${GOAL_P99_MS} ms. "hold" is the controller's --batch-hold-ms: it waits that long after a change before building.`);
+  }
+  return rows.some((r) => r.failed > 0) ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    progress((err as Error).stack ?? String(err));
+    process.exit(2);
+  },
+);
