@@ -36,7 +36,7 @@ export async function runController(args: string[], io: Io, signal?: AbortSignal
     ...(o.once ? {} : { adminAddress: o.adminAddress }),
     ...(o.atsStatsUrl !== undefined ? { atsStatsUrl: o.atsStatsUrl } : {}),
     holdMs: o.batchHoldMs,
-    maxHoldMs: o.batchMaxMs,
+    coalesceMs: o.batchCoalesceMs,
   });
 
   if (o.once) {

@@ -43,8 +43,10 @@ Running:
   --leader-election-namespace NS
                              namespace of the Lease for leader election
                              (default: ats-ingress); only the leader writes status
-  --batch-hold-ms MS         wait this long after a change before rebuilding (default: 100)
-  --batch-max-ms MS          never wait longer than this after the first change (default: 500)
+  --batch-hold-ms MS         at least this long between two rebuilds; changes in
+                             between are batched (default: 100)
+  --batch-coalesce-ms MS     after a quiet spell, wait this long for the rest
+                             of a burst before rebuilding (default: 10)
   --log-level LEVEL          debug, info, warn or error (default: info)
   -h, --help                 this text`;
 
@@ -63,7 +65,7 @@ export interface ControllerOptions {
   publishAddresses: string[];
   leaderElectionNamespace: string;
   batchHoldMs: number;
-  batchMaxMs: number;
+  batchCoalesceMs: number;
   logLevel: LogLevel;
   help: boolean;
 }
@@ -97,7 +99,7 @@ export function parseControllerOptions(args: string[]): ControllerOptions {
         'publish-address': { type: 'string', multiple: true, default: [] },
         'leader-election-namespace': { type: 'string', default: 'ats-ingress' },
         'batch-hold-ms': { type: 'string' },
-        'batch-max-ms': { type: 'string' },
+        'batch-coalesce-ms': { type: 'string' },
         'log-level': { type: 'string', default: 'info' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -149,7 +151,7 @@ export function parseControllerOptions(args: string[]): ControllerOptions {
     publishAddresses: v['publish-address'] ?? [],
     leaderElectionNamespace: v['leader-election-namespace'] ?? 'ats-ingress',
     batchHoldMs: positiveInt('--batch-hold-ms', v['batch-hold-ms'], 100, 60_000),
-    batchMaxMs: positiveInt('--batch-max-ms', v['batch-max-ms'], 500, 600_000),
+    batchCoalesceMs: positiveInt('--batch-coalesce-ms', v['batch-coalesce-ms'], 10, 60_000),
     logLevel,
     help,
   };

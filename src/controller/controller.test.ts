@@ -82,7 +82,7 @@ describe('controller over a manifests directory', () => {
         ingress('trafficserver-test-3', 'edge-3', 'test.edge.com', [['/app2', 'appsvc2']]),
     );
     source = new ManifestSource({ dir, logger: silentLogger, debounceMs: 20 });
-    controller = new Controller({ source, table, logger: silentLogger, build: {}, holdMs: 10, maxHoldMs: 50, adminAddress: '127.0.0.1:0' });
+    controller = new Controller({ source, table, logger: silentLogger, build: {}, holdMs: 10, coalesceMs: 5, adminAddress: '127.0.0.1:0' });
     await controller.start();
     reader = RouteTable.open(table);
   });

@@ -23,7 +23,7 @@ export interface ControllerConfig {
   adminAddress?: string;
   atsStatsUrl?: string;
   holdMs?: number;
-  maxHoldMs?: number;
+  coalesceMs?: number;
   /** Publishers beyond the route table and the problem log (Events, status). */
   extraPublishers?: (ctx: PublisherContext) => Publisher[];
   /** Called by stop() after the source and loop have stopped (leader election, clients). */
@@ -58,7 +58,7 @@ export class Controller {
       logger: config.logger,
       metrics: this.metrics,
       ...(config.holdMs !== undefined ? { holdMs: config.holdMs } : {}),
-      ...(config.maxHoldMs !== undefined ? { maxHoldMs: config.maxHoldMs } : {}),
+      ...(config.coalesceMs !== undefined ? { coalesceMs: config.coalesceMs } : {}),
     });
   }
 

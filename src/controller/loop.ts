@@ -1,8 +1,11 @@
 // The one loop that owns all state changes: sources hand it events, it
 // applies them to the cache, and when a change can matter it schedules a
-// build after a short hold-off (trailing, with a cap), then runs every
-// publisher on the result. Builds never overlap; changes that arrive during
-// one are batched into the next.
+// build, then runs every publisher on the result. Builds never overlap.
+//
+// Batching: a change after a quiet spell is built after only a short
+// coalescing wait (events of one kubectl apply arrive together), so a lone
+// change goes live in tens of milliseconds; under churn, builds start at
+// most once per hold period and every change in between rides along.
 import { performance } from 'node:perf_hooks';
 import { build } from '../build/build.js';
 import type { BuildConfig } from '../build/config.js';
@@ -20,16 +23,16 @@ export interface LoopOptions {
   publishers: readonly Publisher[];
   logger: Logger;
   metrics: ControllerMetrics;
-  /** Wait this long after the last relevant change before building. */
+  /** At least this long between the starts of two builds (default 100 ms). */
   holdMs?: number;
-  /** Never wait longer than this after the first change of a batch. */
-  maxHoldMs?: number;
+  /** Wait this long after the first change following a quiet spell, to take in its companions (default 10 ms). */
+  coalesceMs?: number;
 }
 
 export class ControllerLoop {
   readonly #o: Required<LoopOptions>;
   #timer: NodeJS.Timeout | undefined;
-  #batchStart = 0;
+  #lastBuildStart = -Infinity;
   #running: Promise<void> | undefined;
   #dirty = false;
   #stopped = false;
@@ -38,7 +41,7 @@ export class ControllerLoop {
   readonly #idleWaiters: Array<() => void> = [];
 
   constructor(options: LoopOptions) {
-    this.#o = { holdMs: 100, maxHoldMs: 500, ...options };
+    this.#o = { holdMs: 100, coalesceMs: 10, ...options };
   }
 
   /** The sink sources write to. */
@@ -102,10 +105,9 @@ export class ControllerLoop {
       this.#dirty = true;
       return;
     }
+    if (this.#timer) return; // a build is already due; never postpone it
     const now = performance.now();
-    if (!this.#timer) this.#batchStart = now;
-    this.#clearTimer();
-    const wait = Math.max(0, Math.min(this.#o.holdMs, this.#batchStart + this.#o.maxHoldMs - now));
+    const wait = Math.max(this.#o.coalesceMs, this.#lastBuildStart + this.#o.holdMs - now);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       void this.#start();
@@ -119,6 +121,7 @@ export class ControllerLoop {
 
   // Owns the build's promise: failures are logged here, never left floating.
   #start(): Promise<void> {
+    this.#lastBuildStart = performance.now();
     const run = this.#buildAndPublish()
       .catch((err: unknown) => {
         this.#failures++;

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { buildConfig } from '../build/config.js';
+import { ingress, ingressClass, prefix, service, slice } from '../build/fixtures.js';
+import type { BuildResult } from '../build/model.js';
+import { ObjectCache } from '../cache/object-cache.js';
+import { silentLogger } from '../observe/logger.js';
+import { controllerMetrics } from '../observe/metrics.js';
+import { ControllerLoop } from './loop.js';
+
+function loopWithCounter(holdMs: number, coalesceMs: number) {
+  const builds: BuildResult[] = [];
+  const config = buildConfig();
+  const loop = new ControllerLoop({
+    cache: new ObjectCache(config),
+    config,
+    logger: silentLogger,
+    metrics: controllerMetrics(),
+    holdMs,
+    coalesceMs,
+    publishers: [{ name: 'count', publish: async (r) => void builds.push(r) }],
+  });
+  loop.apply([
+    { type: 'upsert', object: ingressClass('ats').build() },
+    { type: 'upsert', object: ingress('ns/web').className('ats').rule('a.com', prefix('/', 'web', 80)).build() },
+    { type: 'upsert', object: service('ns/web').port('http', 80, 8080).build() },
+  ]);
+  return { loop, builds };
+}
+
+describe('the loop batches changes', () => {
+  it('builds a lone change after the short coalescing wait, not the hold', async () => {
+    const { loop, builds } = loopWithCounter(1000, 5);
+    await loop.idle();
+    assert.equal(builds.length, 1);
+    const t0 = Date.now();
+    loop.apply([{ type: 'upsert', object: slice('ns/web').port('http', 8080).ready('10.0.0.1').build() }]);
+    // The hold (1 s) limits how often builds start, and the first build was
+    // long ago enough only if we wait; here it was just now, so this waits.
+    await loop.idle();
+    assert.equal(builds.length, 2);
+    assert.ok(Date.now() - t0 >= 800, 'a second build within the hold period waits for it');
+  });
+
+  it('a change after a quiet spell goes out at once; churn is batched to one build per hold', async () => {
+    const { loop, builds } = loopWithCounter(200, 5);
+    await loop.idle();
+    await delay(250); // quiet spell longer than the hold
+    const t0 = Date.now();
+    loop.apply([{ type: 'upsert', object: slice('ns/web').port('http', 8080).ready('10.0.0.1').build() }]);
+    await loop.idle();
+    assert.ok(Date.now() - t0 < 150, `built ${Date.now() - t0} ms after the change`);
+    const before = builds.length;
+    // 60 endpoint changes over ~600 ms: about 600 / 200 builds, not 60.
+    for (let i = 0; i < 60; i++) {
+      loop.apply([{ type: 'upsert', object: slice('ns/web').port('http', 8080).ready(`10.0.1.${i + 1}`).build() }]);
+      await delay(10);
+    }
+    await loop.idle();
+    const churnBuilds = builds.length - before;
+    assert.ok(churnBuilds >= 2 && churnBuilds <= 8, `${churnBuilds} builds for 60 changes`);
+    // The last build saw the last change.
+    const last = builds.at(-1)!.model.table.backends[0]!;
+    assert.deepEqual(last.endpoints.map((e) => e.address), ['10.0.1.60']);
+  });
+
+  it('an irrelevant change builds nothing', async () => {
+    const { loop, builds } = loopWithCounter(10, 1);
+    await loop.idle();
+    const n = builds.length;
+    loop.apply([{ type: 'upsert', object: service('other/unrelated').port('http', 80, 8080).build() }]);
+    await delay(50);
+    await loop.idle();
+    assert.equal(builds.length, n);
+  });
+});
