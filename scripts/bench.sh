@@ -10,3 +10,5 @@ step "Build and publish: time and memory at 1,000 and 10,000 Ingresses with 100,
 node --expose-gc dist/bench/controller/build-publish-bench.js
 step "Proxy: the plugin against static remap.config and a Lua+Redis lookup, through wrk"
 node dist/bench/proxy/proxy-bench.js
+step "Controller: time from a write to the API server to the route served through ATS"
+node dist/bench/controller/latency-bench.js

@@ -44,7 +44,7 @@ Running:
                              namespace of the Lease for leader election
                              (default: ats-ingress); only the leader writes status
   --batch-hold-ms MS         at least this long between two rebuilds; changes in
-                             between are batched (default: 100)
+                             between are batched (default: 50)
   --batch-coalesce-ms MS     after a quiet spell, wait this long for the rest
                              of a burst before rebuilding (default: 10)
   --log-level LEVEL          debug, info, warn or error (default: info)
@@ -150,7 +150,7 @@ export function parseControllerOptions(args: string[]): ControllerOptions {
     ...(v['ats-stats-url'] !== undefined ? { atsStatsUrl: v['ats-stats-url'] } : {}),
     publishAddresses: v['publish-address'] ?? [],
     leaderElectionNamespace: v['leader-election-namespace'] ?? 'ats-ingress',
-    batchHoldMs: positiveInt('--batch-hold-ms', v['batch-hold-ms'], 100, 60_000),
+    batchHoldMs: positiveInt('--batch-hold-ms', v['batch-hold-ms'], 50, 60_000),
     batchCoalesceMs: positiveInt('--batch-coalesce-ms', v['batch-coalesce-ms'], 10, 60_000),
     logLevel,
     help,

@@ -23,7 +23,7 @@ export interface LoopOptions {
   publishers: readonly Publisher[];
   logger: Logger;
   metrics: ControllerMetrics;
-  /** At least this long between the starts of two builds (default 100 ms). */
+  /** At least this long between the starts of two builds (default 50 ms). */
   holdMs?: number;
   /** Wait this long after the first change following a quiet spell, to take in its companions (default 10 ms). */
   coalesceMs?: number;
@@ -41,7 +41,7 @@ export class ControllerLoop {
   readonly #idleWaiters: Array<() => void> = [];
 
   constructor(options: LoopOptions) {
-    this.#o = { holdMs: 100, coalesceMs: 10, ...options };
+    this.#o = { holdMs: 50, coalesceMs: 10, ...options };
   }
 
   /** The sink sources write to. */
