@@ -1,5 +1,9 @@
 #include "router.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -136,6 +140,22 @@ void set_cache_key(TSHttpTxn txn, TSMBuffer buf, TSMLoc url, const RequestFacts&
                         int(req.host.size()), req.host.data(), int(req.path.size()), req.path.data(),
                         qlen > 0 ? "?" : "", qlen, q ? q : "");
   if (n > 0 && size_t(n) < sizeof key) TSCacheUrlSet(txn, key, n);
+}
+
+void set_server_address(TSHttpTxn txn, const EndpointRecord& e) {
+  sockaddr_storage ss{};
+  if (e.family == 4) {
+    auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(e.port);
+    std::memcpy(&sin->sin_addr, e.address, 4);
+  } else {
+    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = htons(e.port);
+    std::memcpy(&sin6->sin6_addr, e.address, 16);
+  }
+  TSHttpTxnServerAddrSet(txn, reinterpret_cast<const sockaddr*>(&ss));
 }
 
 void apply_options(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, const BackendOptionsView& o) {
@@ -312,6 +332,10 @@ Router::Result Router::route(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc ur
                  d.scheme == kSchemeHttps ? TS_URL_LEN_HTTPS : TS_URL_LEN_HTTP);
   TSUrlHostSet(buf, url, address, int(alen));
   TSUrlPortSet(buf, url, d.endpoint->port);
+  // The URL says where the request goes (and ATS's self-loop check reads it);
+  // giving ATS the address as well skips its host database, which otherwise
+  // delays the first request to a new pod address by an event-loop turn.
+  set_server_address(txn, *d.endpoint);
   apply_options(txn, buf, hdr, d.options);
   TSStatIntIncrement(m.routed, 1);
   if (TSIsDebugTagSet(kDebugTag)) {
