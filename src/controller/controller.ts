@@ -52,6 +52,7 @@ export class Controller {
     const cache = new ObjectCache(build);
     publishers.push(...(config.extraPublishers?.({ isLive: () => this.isLive(), snapshot: () => cache.snapshot() }) ?? []));
     this.loop = new ControllerLoop({
+      startPaused: true, // start() builds once every kind has been listed
       cache,
       config: build,
       publishers,

@@ -65,6 +65,34 @@ describe('the loop batches changes', () => {
     assert.deepEqual(last.endpoints.map((e) => e.address), ['10.0.1.60']);
   });
 
+  it('a paused loop applies changes but builds only from runNow()', async () => {
+    const builds: BuildResult[] = [];
+    const config = buildConfig();
+    const loop = new ControllerLoop({
+      cache: new ObjectCache(config),
+      config,
+      logger: silentLogger,
+      metrics: controllerMetrics(),
+      startPaused: true,
+      coalesceMs: 1,
+      publishers: [{ name: 'count', publish: async (r) => void builds.push(r) }],
+    });
+    // Ingresses listed first, their Services later: no table in between.
+    loop.apply([
+      { type: 'replace', kind: 'IngressClass', objects: [ingressClass('ats').build()] },
+      { type: 'replace', kind: 'Ingress', objects: [ingress('ns/web').className('ats').rule('a.com', prefix('/', 'web', 80)).build()] },
+    ]);
+    await delay(30);
+    assert.equal(builds.length, 0);
+    loop.apply([{ type: 'replace', kind: 'Service', objects: [service('ns/web').port('http', 80, 8080).build()] }]);
+    const first = await loop.runNow();
+    assert.equal(builds.length, 1);
+    assert.equal(first.model.table.backends[0]!.problem, undefined, 'the first table already has the Service');
+    loop.apply([{ type: 'upsert', object: slice('ns/web').port('http', 8080).ready('10.0.0.1').build() }]);
+    await loop.idle();
+    assert.equal(builds.length, 2, 'after runNow() changes build as usual');
+  });
+
   it('an irrelevant change builds nothing', async () => {
     const { loop, builds } = loopWithCounter(10, 1);
     await loop.idle();

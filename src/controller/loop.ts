@@ -27,6 +27,12 @@ export interface LoopOptions {
   holdMs?: number;
   /** Wait this long after the first change following a quiet spell, to take in its companions (default 10 ms). */
   coalesceMs?: number;
+  /**
+   * Apply changes but build nothing until the first runNow(): a controller
+   * must not publish a table made from some kinds while others are still
+   * being listed (Ingresses without their Services would answer 503).
+   */
+  startPaused?: boolean;
 }
 
 export class ControllerLoop {
@@ -36,12 +42,14 @@ export class ControllerLoop {
   #running: Promise<void> | undefined;
   #dirty = false;
   #stopped = false;
+  #paused: boolean;
   #lastResult: BuildResult | undefined;
   #failures = 0;
   readonly #idleWaiters: Array<() => void> = [];
 
   constructor(options: LoopOptions) {
-    this.#o = { holdMs: 50, coalesceMs: 10, ...options };
+    this.#o = { holdMs: 50, coalesceMs: 10, startPaused: false, ...options };
+    this.#paused = this.#o.startPaused;
   }
 
   /** The sink sources write to. */
@@ -67,11 +75,12 @@ export class ControllerLoop {
         relevant = true;
       }
     }
-    if (relevant) this.#schedule();
+    if (relevant && !this.#paused) this.#schedule();
   };
 
   /** Builds and publishes now, waiting for any build in progress first. */
   async runNow(): Promise<BuildResult> {
+    this.#paused = false;
     this.#clearTimer();
     await this.#running;
     await this.#start();
