@@ -229,8 +229,7 @@ std::string describe(const TableView& t, const Decision& d, std::string_view add
   if (m.host != kNone) s += "host=" + std::string(t.str(t.host(m.host).name)) + " ";
   if (m.rule != kNone) {
     const RuleRecord& r = t.rule(m.rule);
-    static const char* types[] = {"Exact", "Prefix", "ImplementationSpecific"};
-    s += "path=" + std::string(t.str(r.path)) + " type=" + types[r.path_type] + " ingress=" + std::string(t.str(r.source)) + " ";
+    s += "path=" + std::string(t.str(r.path)) + " type=" + path_type_name(r.path_type) + " ingress=" + std::string(t.str(r.source)) + " ";
   } else if (m.kind == MatchKind::kHostDefault || m.kind == MatchKind::kTableDefault) {
     s += "rule=default ";
   }

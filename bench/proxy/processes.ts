@@ -14,27 +14,11 @@ import { setTimeout as delay } from 'node:timers/promises';
 
 import { freePort } from '../../test/harness/ports.js';
 import { runCommand, type CommandResult } from '../../test/harness/ats.js';
+import { signalGroup, startWatchdog, stopWatchdog } from '../../test/harness/process-group.js';
 
 const STOP_WAIT_MS = 5_000;
 const READY_TIMEOUT_MS = 10_000;
 
-/**
- * Kills process group `pgid` once process `parentPid` is gone, for when the
- * driver is killed without a chance to clean up (the 'exit' listener covers
- * the ordinary exits). Same approach as test/harness/ats.ts.
- */
-function startWatchdog(parentPid: number, pgid: number): ChildProcess {
-  const script = 'while kill -0 "$1" 2>/dev/null; do sleep 0.5; done; kill -KILL "-$2" 2>/dev/null; exit 0';
-  const child = spawn('/bin/sh', ['-c', script, 'proxy-bench-watchdog', String(parentPid), String(pgid)], {
-    detached: true,
-    stdio: 'ignore',
-  });
-  child.on('error', () => {
-    /* best effort */
-  });
-  child.unref();
-  return child;
-}
 
 /** A long-running process in its own process group (spawned detached). */
 export class Daemon {
@@ -58,7 +42,7 @@ export class Daemon {
       this.exitInfo = signal !== null ? `killed by ${signal}` : `exit code ${code}`;
     });
     process.on('exit', this.onProcessExit);
-    this.watchdog = startWatchdog(process.pid, pid);
+    this.watchdog = startWatchdog(process.pid, pid, 'proxy-bench-watchdog');
   }
 
   /** Spawns `cmd args` with stdout and stderr appended to `logFile`. */
@@ -88,11 +72,7 @@ export class Daemon {
   }
 
   private signal(sig: NodeJS.Signals): void {
-    try {
-      process.kill(-this.pid, sig);
-    } catch {
-      // The group is gone already.
-    }
+    signalGroup(this.pid, sig);
   }
 
   /** SIGTERM to its process group, SIGKILL after 5 s; waits for the exit. Idempotent. */
@@ -109,13 +89,7 @@ export class Daemon {
         }
       }
       process.off('exit', this.onProcessExit);
-      if (this.watchdog.pid !== undefined) {
-        try {
-          process.kill(-this.watchdog.pid, 'SIGKILL');
-        } catch {
-          // Gone already.
-        }
-      }
+      stopWatchdog(this.watchdog);
     })();
     return this.stopping;
   }

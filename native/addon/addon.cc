@@ -24,7 +24,6 @@ using atsi::ErrorCode;
 class AddonData {
  public:
   Napi::FunctionReference error_class;
-  Napi::FunctionReference table_class;
 };
 
 void throw_error(Napi::Env env, const std::string& code, const std::string& message) {
@@ -174,18 +173,10 @@ bool read_encoded(Napi::Env env, const Napi::CallbackInfo& info, atsi::TableInpu
   return true;
 }
 
-const char* path_type_name(uint32_t t) {
-  switch (t) {
-    case atsi::kPathExact: return "Exact";
-    case atsi::kPathPrefix: return "Prefix";
-    default: return "ImplementationSpecific";
-  }
-}
-
 std::string endpoint_text(const atsi::EndpointRecord& e) {
   char buf[INET6_ADDRSTRLEN] = {0};
   inet_ntop(e.family == 4 ? AF_INET : AF_INET6, e.address, buf, sizeof buf);
-  return e.family == 4 ? std::string(buf) : std::string(buf);
+  return buf;
 }
 
 std::string endpoint_hostport(const atsi::EndpointRecord& e) {
@@ -303,7 +294,7 @@ class Table : public Napi::ObjectWrap<Table> {
       if (m.rule != atsi::kNone) {
         const atsi::RuleRecord& r = v.rule(m.rule);
         rule.Set("path", str(env, v.str(r.path)));
-        rule.Set("pathType", Napi::String::New(env, path_type_name(r.path_type)));
+        rule.Set("pathType", Napi::String::New(env, atsi::path_type_name(r.path_type)));
         rule.Set("source", str(env, v.str(r.source)));
       } else if (m.kind == atsi::MatchKind::kHostDefault) {
         rule.Set("pathType", Napi::String::New(env, "Default"));
@@ -340,7 +331,7 @@ class Table : public Napi::ObjectWrap<Table> {
         const atsi::RuleRecord& r = v.rule(hr.first_rule + i);
         Napi::Object ro = Napi::Object::New(env);
         ro.Set("path", str(env, v.str(r.path)));
-        ro.Set("pathType", Napi::String::New(env, path_type_name(r.path_type)));
+        ro.Set("pathType", Napi::String::New(env, atsi::path_type_name(r.path_type)));
         ro.Set("backend", Napi::Number::New(env, r.backend));
         ro.Set("source", str(env, v.str(r.source)));
         rules.Set(i, ro);
@@ -428,11 +419,8 @@ Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   env.SetInstanceData(data);  // freed by Node when this environment goes
-  Napi::Function table = Table::Define(env);
-  data->table_class = Napi::Persistent(table);
-  exports.Set("Table", table);
+  exports.Set("Table", Table::Define(env));
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass));
-  exports.Set("formatVersion", Napi::Number::New(env, atsi::kFormatVersion));
   return exports;
 }
 

@@ -41,6 +41,14 @@ Match with_backend(const TableView& t, Match m, uint32_t backend) {
 
 }  // namespace
 
+const char* path_type_name(uint32_t path_type) {
+  switch (path_type) {
+    case kPathExact: return "Exact";
+    case kPathPrefix: return "Prefix";
+    default: return "ImplementationSpecific";
+  }
+}
+
 uint32_t select_host(const TableView& t, std::string_view host) {
   if (!host.empty()) {
     uint32_t h = t.find_exact_host(host);

@@ -27,6 +27,9 @@ struct Match {
 // with or without its leading '/', maybe with a query.
 Match lookup(const TableView& table, std::string_view raw_host, std::string_view raw_path);
 
+// "Exact", "Prefix" or "ImplementationSpecific", for people (CLI, debug header).
+const char* path_type_name(uint32_t path_type);
+
 // Host selection alone, exposed for tests and the CLI.
 uint32_t select_host(const TableView& table, std::string_view normalized_host);
 

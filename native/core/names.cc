@@ -12,7 +12,7 @@ int dots_in_segment(std::string_view seg) {
   while (i < seg.size()) {
     if (seg[i] == '.') {
       ++i;
-    } else if (i + 2 < seg.size() + 0 && seg[i] == '%' && seg[i + 1] == '2' && lower(seg[i + 2]) == 'e') {
+    } else if (i + 2 < seg.size() && seg[i] == '%' && seg[i + 1] == '2' && lower(seg[i + 2]) == 'e') {
       i += 3;
     } else {
       return 0;

@@ -140,7 +140,6 @@ class TableSource {
     uint64_t dev, ino;
   };
   static constexpr uint64_t kEpochUnit = uint64_t(1) << 56;
-  static constexpr uint64_t kGenerationMask = kEpochUnit - 1;
   const ControlRef* map_control();
 
   std::string table_;

@@ -20,19 +20,6 @@ export class CliError extends Error {
   }
 }
 
-export function captureIo(): Io & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    out(text: string) {
-      io.stdout += text.endsWith('\n') ? text : `${text}\n`;
-    },
-    err(text: string) {
-      io.stderr += text.endsWith('\n') ? text : `${text}\n`;
-    },
-  };
-  return io;
-}
 
 /** JSON with bigints as decimal strings (generations are 64-bit). */
 export function toJson(value: unknown): string {

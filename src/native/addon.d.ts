@@ -15,5 +15,4 @@ export interface RawTable {
 export interface RawAddon {
   Table: new (name: string) => RawTable;
   setErrorClass(ctor: new (message: string, code: string) => Error): void;
-  formatVersion: number;
 }

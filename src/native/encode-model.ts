@@ -35,13 +35,13 @@ function uint(v: unknown, field: string, min: number, max: number): number {
   return v;
 }
 
-export function isValidHostName(name: string): boolean {
+function isValidHostName(name: string): boolean {
   if (name.length === 0 || name.length > 253) return false;
   return name.split('.').every((label) => HOST_LABEL.test(label));
 }
 
 /** The part of a path that takes part in matching (see native/core/names.h). */
-export function matchKey(path: string, pathType: string): string {
+function matchKey(path: string, pathType: string): string {
   return pathType === 'Exact' ? path : path.replace(/\/+$/, '');
 }
 

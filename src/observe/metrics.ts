@@ -11,44 +11,37 @@ interface Metric {
   render(): string[];
 }
 
-export class Counter implements Metric {
-  readonly #values = new Map<string, number>();
+/** One value per label set, rendered as a sample per set. */
+abstract class LabelledValues implements Metric {
+  protected readonly values = new Map<string, number>();
+  protected abstract readonly type: 'counter' | 'gauge';
   constructor(
     readonly name: string,
     readonly help: string,
   ) {}
-  inc(labels: Labels = {}, by = 1): void {
-    const k = labelKey(labels);
-    this.#values.set(k, (this.#values.get(k) ?? 0) + by);
-  }
   get(labels: Labels = {}): number {
-    return this.#values.get(labelKey(labels)) ?? 0;
+    return this.values.get(labelKey(labels)) ?? 0;
   }
   render(): string[] {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
-    if (this.#values.size === 0) lines.push(`${this.name} 0`);
-    for (const [k, v] of this.#values) lines.push(`${this.name}${k ? `{${k}}` : ''} ${v}`);
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`];
+    if (this.values.size === 0) lines.push(`${this.name} 0`);
+    for (const [k, v] of this.values) lines.push(`${this.name}${k ? `{${k}}` : ''} ${v}`);
     return lines;
   }
 }
 
-export class Gauge implements Metric {
-  readonly #values = new Map<string, number>();
-  constructor(
-    readonly name: string,
-    readonly help: string,
-  ) {}
+export class Counter extends LabelledValues {
+  protected readonly type = 'counter';
+  inc(labels: Labels = {}, by = 1): void {
+    const k = labelKey(labels);
+    this.values.set(k, (this.values.get(k) ?? 0) + by);
+  }
+}
+
+export class Gauge extends LabelledValues {
+  protected readonly type = 'gauge';
   set(value: number, labels: Labels = {}): void {
-    this.#values.set(labelKey(labels), value);
-  }
-  get(labels: Labels = {}): number {
-    return this.#values.get(labelKey(labels)) ?? 0;
-  }
-  render(): string[] {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`];
-    if (this.#values.size === 0) lines.push(`${this.name} 0`);
-    for (const [k, v] of this.#values) lines.push(`${this.name}${k ? `{${k}}` : ''} ${v}`);
-    return lines;
+    this.values.set(labelKey(labels), value);
   }
 }
 

@@ -24,6 +24,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { freePorts } from './ports.js';
+import { signalGroup, startWatchdog, stopWatchdog } from './process-group.js';
 
 export const DEFAULT_BIN_DIR = '/usr/bin';
 export const ATS_MODULES_DIR = '/usr/lib/trafficserver/modules';
@@ -207,13 +208,6 @@ export function liveGroupMembers(pgid: number): number[] {
   return members;
 }
 
-function signalGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // ESRCH: the group is gone already.
-  }
-}
 
 async function waitFor(cond: () => boolean, timeoutMs: number, intervalMs = POLL_MS): Promise<boolean> {
   const deadline = performance.now() + timeoutMs;
@@ -224,25 +218,7 @@ async function waitFor(cond: () => boolean, timeoutMs: number, intervalMs = POLL
   }
 }
 
-/** Kills the group `pgid` once process `parentPid` is gone. Detached so a Ctrl-C to the test does not kill it. */
-function startWatchdog(parentPid: number, pgid: number): ChildProcess {
-  const script =
-    // dash's kill takes a negative PID as a group only without '--'.
-    'while kill -0 "$1" 2>/dev/null; do sleep 0.5; done; kill -KILL "-$2" 2>/dev/null; exit 0';
-  const child = spawn('/bin/sh', ['-c', script, 'ats-harness-watchdog', String(parentPid), String(pgid)], {
-    detached: true,
-    stdio: 'ignore',
-  });
-  child.on('error', () => {
-    /* best effort */
-  });
-  child.unref();
-  return child;
-}
 
-function stopWatchdog(child: ChildProcess | undefined): void {
-  if (child?.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
-}
 
 // ---------------------------------------------------------------------------
 // Bounded commands
@@ -682,7 +658,7 @@ class AtsProcess implements AtsInstance {
     this.child = child;
     this.pgid = child.pid;
     process.on('exit', this.onProcessExit);
-    this.watchdog = startWatchdog(process.pid, child.pid);
+    this.watchdog = startWatchdog(process.pid, child.pid, 'ats-harness-watchdog');
 
     const deadline = t0 + timeoutMs;
     let failure: string | undefined;
