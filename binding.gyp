@@ -9,7 +9,9 @@
         "native/core/table_view.cc",
         "native/core/lookup.cc",
         "native/core/balancer.cc",
-        "native/core/shm.cc"
+        "native/core/shm_names.cc",
+        "native/core/publisher.cc",
+        "native/core/table_source.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

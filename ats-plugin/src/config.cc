@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-#include "shm.h"
+#include "shm_names.h"
 
 namespace atsi::plugin {
 

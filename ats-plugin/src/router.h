@@ -7,7 +7,7 @@
 #include <ts/remap.h>
 
 #include "config.h"
-#include "shm.h"
+#include "table_source.h"
 
 namespace atsi::plugin {
 

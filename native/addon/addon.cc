@@ -14,7 +14,9 @@
 
 #include "balancer.h"
 #include "lookup.h"
-#include "shm.h"
+#include "publisher.h"
+#include "shm_names.h"
+#include "table_source.h"
 
 namespace {
 

@@ -143,8 +143,8 @@ enum OptionType : uint16_t {
 };
 
 // The control object: the one place a reader looks, once per request, to see
-// whether a newer table exists. Tables live in objects named after their
-// generation (see shm.h).
+// whether a newer table exists (its layout: control_block.h). Tables live in
+// objects named after their generation (see shm_names.h).
 inline constexpr char kControlMagic[8] = {'A', 'T', 'S', 'I', 'C', 'T', 'L', '1'};
 inline constexpr size_t kControlSize = 4096;
 

@@ -7,7 +7,8 @@
 #include <cstdlib>
 #include <new>
 
-#include "shm.h"
+#include "publisher.h"
+#include "table_source.h"
 #include "test_tables.h"
 
 namespace {

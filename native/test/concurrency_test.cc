@@ -9,7 +9,8 @@
 #include <thread>
 #include <vector>
 
-#include "shm.h"
+#include "publisher.h"
+#include "table_source.h"
 #include "test_tables.h"
 
 namespace atsi {

@@ -1,6 +1,4 @@
 // The publish protocol over real POSIX shared memory.
-#include "shm.h"
-
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -10,6 +8,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "control_block.h"
+#include "publisher.h"
+#include "shm_names.h"
+#include "table_source.h"
 #include "test_tables.h"
 
 namespace atsi {
@@ -208,6 +210,17 @@ TEST(ShmNames, RefusesNamesThatCannotNameAnObject) {
   EXPECT_TRUE(is_valid_table_name("default"));
   EXPECT_EQ(control_object_name("x"), "/ats-ingress.x.ctl");
   EXPECT_EQ(table_object_name("x", 12), "/ats-ingress.x.12");
+}
+
+TEST(ShmNames, CheckTableNameSaysWhatIsWrong) {
+  EXPECT_FALSE(check_table_name("a-B_9"));
+  EXPECT_FALSE(check_table_name(std::string(64, 'a')));
+  Error e = check_table_name("a.b");
+  EXPECT_EQ(e.code, ErrorCode::kInvalidName);
+  EXPECT_EQ(e.message, "table name \"a.b\" must be 1 to 64 letters, digits, '_' or '-'");
+  // The writer refuses with the very same error.
+  std::unique_ptr<Publisher> p;
+  EXPECT_EQ(Publisher::open("a.b", p).message, e.message);
 }
 
 }  // namespace

@@ -1,78 +1,22 @@
-// The publish protocol over POSIX shared memory (DESIGN.md section 3).
-//
-// Objects, for a table named NAME:
-//   /ats-ingress.NAME.ctl        the control block: the published generation
-//   /ats-ingress.NAME.GEN        one immutable table per generation
-// The writer writes a whole new table object, then stores its generation in
-// the control block with one release store; it never touches a published
-// table again. It unlinks old objects by name; a reader that mapped one keeps
-// its mapping (the kernel frees it at the last munmap), and a reader that
-// lost the race to open it finds a newer generation and tries that instead.
-// Readers unmap a table only when their last reference to it goes.
+// The reading side of the publish protocol (shm_names.h): a TableSource per
+// table name and process maps and validates each newly published table once;
+// a ReaderCursor per thread notices a new generation with one atomic load.
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "balancer.h"
+#include "control_block.h"
 #include "errors.h"
-#include "format.h"
-#include "table_input.h"
 #include "table_view.h"
 
 namespace atsi {
-
-struct ControlBlock {
-  char magic[8];
-  uint32_t format_version;
-  uint32_t size;
-  std::atomic<uint64_t> generation;  // 0: nothing published yet
-  std::atomic<uint64_t> publish_time_ms;
-  std::atomic<uint64_t> writer_pid;
-};
-static_assert(std::atomic<uint64_t>::is_always_lock_free, "control block needs lock-free 64-bit atomics");
-
-// Table names become parts of object names: [A-Za-z0-9_-], 1 to 64 bytes.
-bool is_valid_table_name(std::string_view name);
-std::string control_object_name(std::string_view table);
-std::string table_object_name(std::string_view table, uint64_t generation);
-
-struct PublishResult {
-  uint64_t generation = 0;
-  size_t bytes = 0;
-};
-
-// Writes tables. One per process and table name; publishes are serialised
-// across processes by an exclusive lock on the control object.
-class Publisher {
- public:
-  static Error open(std::string_view table, std::unique_ptr<Publisher>& out);
-  ~Publisher();
-  Publisher(const Publisher&) = delete;
-  Publisher& operator=(const Publisher&) = delete;
-
-  Error publish(const TableInput& input, uint64_t build_time_ms, PublishResult& result);
-  // Publishes ready-made table bytes (their generation is rewritten). For
-  // tests of the reader's defences and for tools.
-  Error publish_bytes(std::vector<uint8_t> bytes, PublishResult& result);
-  // Removes the control object and every table object of this name.
-  Error remove_all();
-
- private:
-  Publisher() = default;
-  Error write_object(uint64_t generation, const std::vector<uint8_t>& bytes);
-  void remove_older_than(uint64_t generation);
-
-  std::string table_;
-  int control_fd_ = -1;
-  ControlBlock* control_ = nullptr;
-  bool swept_ = false;
-};
 
 // One validated, mapped table. Unmapped when the last reference goes.
 class MappedTable {
@@ -181,7 +125,5 @@ class ReaderCursor {
   std::shared_ptr<const MappedTable> table_;
   Balancer balancer_;
 };
-
-uint64_t now_ms();
 
 }  // namespace atsi
