@@ -11,7 +11,8 @@
         "native/core/balancer.cc",
         "native/core/shm_names.cc",
         "native/core/publisher.cc",
-        "native/core/table_source.cc"
+        "native/core/table_source.cc",
+        "native/core/model_decoder.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # npm test: set up what is missing, build, then run every test.
-#   ATSI_TEST_FUZZ_SECONDS   how long the fuzz target runs (default 30)
+#   ATSI_TEST_FUZZ_SECONDS   how long fuzzing takes in all (default 30): two
+#                            thirds for the table reader, the rest for the
+#                            model decoder
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -25,13 +27,23 @@ for san in thread address; do
     UBSAN_OPTIONS="print_stacktrace=1 halt_on_error=1" "$dir/core_tests" --gtest_brief=1
 done
 
-step "Fuzzing the table reader (libFuzzer, ${ATSI_TEST_FUZZ_SECONDS:-30} s)"
+step "Building the fuzz targets (clang, libFuzzer)"
+fuzz_total="${ATSI_TEST_FUZZ_SECONDS:-30}"
+fuzz_reader_s=$((fuzz_total * 2 / 3 > 0 ? fuzz_total * 2 / 3 : 1))
+fuzz_decoder_s=$((fuzz_total - fuzz_reader_s > 0 ? fuzz_total - fuzz_reader_s : 1))
 CXX=clang++ cmake -S native -B native/build-fuzz -G Ninja -DATSI_FUZZ=ON -DATSI_TESTS=OFF >/dev/null
-cmake --build native/build-fuzz -j "$JOBS" --target fuzz_reader
+cmake --build native/build-fuzz -j "$JOBS" --target fuzz_reader fuzz_decoder
 fuzz_work="$(mktemp -d)"
 trap 'rm -rf "$fuzz_work"' EXIT
-native/build-fuzz/fuzz_reader -max_total_time="${ATSI_TEST_FUZZ_SECONDS:-30}" -print_final_stats=1 \
-  -artifact_prefix="$fuzz_work/" "$fuzz_work" native/test/corpus 2>&1 | tail -4
+# fuzz TARGET SECONDS SEED_CORPUS WHAT
+fuzz() {
+  step "Fuzzing the $4 (libFuzzer, $2 s)"
+  mkdir -p "$fuzz_work/$1"
+  "native/build-fuzz/fuzz_$1" -max_total_time="$2" -print_final_stats=1 \
+    -artifact_prefix="$fuzz_work/$1-" "$fuzz_work/$1" "$3" 2>&1 | tail -4
+}
+fuzz reader "$fuzz_reader_s" native/test/corpus "table reader"
+fuzz decoder "$fuzz_decoder_s" native/test/corpus-decoder "model decoder"
 
 step "Benchmarks, quick mode (so they cannot rot; figures here mean little)"
 native/build/lookup_bench --quick

@@ -1,5 +1,5 @@
 // The Node binding of the route-table core. Arguments arrive already checked
-// by src/native/route-table.ts; this side checks types cheaply and throws
+// by src/route-table/route-table.ts; this side checks types cheaply and throws
 // TableError (the class the wrapper registers) with a `code`. No global
 // mutable state: everything lives in per-environment instance data.
 #ifndef NAPI_DISABLE_CPP_EXCEPTIONS
@@ -14,6 +14,7 @@
 
 #include "balancer.h"
 #include "lookup.h"
+#include "model_decoder.h"
 #include "publisher.h"
 #include "shm_names.h"
 #include "table_source.h"
@@ -44,68 +45,10 @@ void throw_error(Napi::Env env, const std::string& code, const std::string& mess
 
 void throw_error(Napi::Env env, const Error& e) { throw_error(env, atsi::error_code_name(e.code), e.message); }
 
-// The model arrives encoded by src/native/encode-model.ts (already
-// validated there): NUL-separated strings and a Uint32Array. Every read is
-// still bounds-checked, so a caller that bypasses the wrapper gets an error,
-// never a crash.
-constexpr uint32_t kEncodingVersion = 1;
-
-class EncodedReader {
- public:
-  EncodedReader(const std::string& strings, const uint32_t* ints, size_t n) : ints_(ints), n_(n) {
-    size_t start = 0;
-    for (size_t i = 0; i <= strings.size(); ++i) {
-      if (i == strings.size() || strings[i] == '\0') {
-        strings_.emplace_back(strings.data() + start, i - start);
-        start = i + 1;
-      }
-    }
-  }
-  bool ok() const { return ok_; }
-  size_t position() const { return pos_; }
-  void set_string_count(uint32_t n) {
-    if (n == 0) strings_.clear();
-    else if (n != strings_.size()) ok_ = false;
-  }
-  uint32_t u32() {
-    if (pos_ >= n_) {
-      ok_ = false;
-      return 0;
-    }
-    return ints_[pos_++];
-  }
-  std::string str() {
-    uint32_t i = u32();
-    if (i >= strings_.size()) {
-      ok_ = false;
-      return {};
-    }
-    return std::string(strings_[i]);
-  }
-  std::string opt_str() {
-    uint32_t i = u32();
-    if (i == atsi::kNone) return {};
-    if (i >= strings_.size()) {
-      ok_ = false;
-      return {};
-    }
-    return std::string(strings_[i]);
-  }
-  // A count no larger than what is left, so a bad one cannot make us reserve gigabytes.
-  uint32_t count() {
-    uint32_t c = u32();
-    if (c > n_ - pos_) ok_ = false;
-    return ok_ ? c : 0;
-  }
-
- private:
-  std::vector<std::string_view> strings_;
-  const uint32_t* ints_;
-  size_t n_;
-  size_t pos_ = 0;
-  bool ok_ = true;
-};
-
+// The model arrives encoded by src/route-table/encode-model.ts (already
+// validated there): NUL-separated strings and a Uint32Array, decoded by the
+// core (model_decoder.h), which bounds-checks every read, so a caller that
+// bypasses the wrapper gets an error, never a crash.
 bool read_encoded(Napi::Env env, const Napi::CallbackInfo& info, atsi::TableInput& in) {
   if (info.Length() < 2 || !info[0].IsString() || !info[1].IsTypedArray() ||
       info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
@@ -114,62 +57,9 @@ bool read_encoded(Napi::Env env, const Napi::CallbackInfo& info, atsi::TableInpu
   }
   std::string strings = info[0].As<Napi::String>().Utf8Value();
   Napi::Uint32Array ints = info[1].As<Napi::Uint32Array>();
-  EncodedReader r(strings, ints.Data(), ints.ElementLength());
-  if (r.u32() != kEncodingVersion) {
-    throw_error(env, "ERR_INVALID_MODEL", "the encoded model has another version than this addon reads");
-    return false;
-  }
-  r.set_string_count(r.u32());
-  in.default_backend = r.u32();
-  uint32_t nb = r.count();
-  in.backends.resize(nb);
-  for (uint32_t b = 0; b < nb && r.ok(); ++b) {
-    atsi::InputBackend& be = in.backends[b];
-    be.service = r.str();
-    be.port = r.str();
-    be.problem = r.opt_str();
-    be.scheme = r.u32() == 1 ? atsi::kSchemeHttps : atsi::kSchemeHttp;
-    uint32_t v = r.u32();
-    if (v != atsi::kNone) be.options.connect_timeout_ms = v;
-    v = r.u32();
-    if (v != atsi::kNone) be.options.response_timeout_ms = v;
-    v = r.u32();
-    if (v != atsi::kNone) be.options.redirect_to_https = v == 1;
-    v = r.u32();
-    if (v != atsi::kNone) be.options.cache_policy = uint8_t(v == 1 ? 1 : 0);
-    std::string up = r.opt_str();
-    if (!up.empty()) be.options.upstream_host = std::move(up);
-    uint32_t ne = r.count();
-    be.endpoints.resize(ne);
-    for (uint32_t e = 0; e < ne && r.ok(); ++e) {
-      be.endpoints[e].address = r.str();
-      uint32_t port = r.u32();
-      be.endpoints[e].port = port <= 65535 ? uint16_t(port) : 0;
-      be.endpoints[e].weight = r.u32();
-    }
-  }
-  uint32_t nh = r.count();
-  in.hosts.resize(nh);
-  for (uint32_t h = 0; h < nh && r.ok(); ++h) {
-    atsi::InputHost& host = in.hosts[h];
-    host.name = r.str();
-    host.default_backend = r.u32();
-    host.default_source = r.opt_str();
-    uint32_t nr = r.count();
-    host.rules.resize(nr);
-    for (uint32_t i = 0; i < nr && r.ok(); ++i) {
-      atsi::InputRule& rule = host.rules[i];
-      rule.path = r.str();
-      uint32_t type = r.u32();
-      rule.path_type = type == 0 ? atsi::kPathExact : type == 1 ? atsi::kPathPrefix : atsi::kPathImplementationSpecific;
-      rule.backend = r.u32();
-      rule.source = r.str();
-    }
-  }
-  if (!r.ok()) {
-    throw_error(env, "ERR_INVALID_MODEL",
-                "the encoded model is malformed near int " + std::to_string(r.position()) +
-                    " (publish through src/native/route-table.ts, which encodes and checks it)");
+  if (Error e = atsi::decode_model(strings, ints.Data(), ints.ElementLength(), in)) {
+    throw_error(env, atsi::error_code_name(e.code),
+                e.message + " (publish through src/route-table/route-table.ts, which encodes and checks it)");
     return false;
   }
   return true;

@@ -1,6 +1,6 @@
 // What a table is built from: the route model, already validated and sorted
-// by the controller. The addon fills it from JavaScript; C++ tests fill it
-// directly.
+// by the controller. The addon fills it from JavaScript (model_decoder.h);
+// C++ tests fill it directly.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +16,7 @@ struct InputEndpoint {
   std::string address;  // IPv4 or IPv6 text
   uint16_t port = 0;
   uint32_t weight = 1;
+  bool operator==(const InputEndpoint&) const = default;
 };
 
 struct InputOptions {
@@ -24,6 +25,7 @@ struct InputOptions {
   std::optional<bool> redirect_to_https;
   std::optional<uint8_t> cache_policy;  // 0 default, 1 bypass
   std::optional<std::string> upstream_host;
+  bool operator==(const InputOptions&) const = default;
 };
 
 struct InputBackend {
@@ -33,6 +35,7 @@ struct InputBackend {
   std::vector<InputEndpoint> endpoints;
   InputOptions options;
   std::string problem;
+  bool operator==(const InputBackend&) const = default;
 };
 
 struct InputRule {
@@ -40,6 +43,7 @@ struct InputRule {
   PathType path_type = kPathPrefix;
   uint32_t backend = 0;
   std::string source;
+  bool operator==(const InputRule&) const = default;
 };
 
 struct InputHost {
@@ -47,12 +51,14 @@ struct InputHost {
   std::vector<InputRule> rules;
   uint32_t default_backend = kNone;
   std::string default_source;
+  bool operator==(const InputHost&) const = default;
 };
 
 struct TableInput {
   std::vector<InputHost> hosts;
   std::vector<InputBackend> backends;
   uint32_t default_backend = kNone;
+  bool operator==(const TableInput&) const = default;
 };
 
 }  // namespace atsi

@@ -1,5 +1,6 @@
 // The hot path allocates nothing: lookups, endpoint picks and the per-request
-// generation check, counted by replacing the global operator new.
+// generation check, counted by replacing the global operator new. Also: the model decoder allocates
+// nothing for a count its input cannot hold.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -7,12 +8,15 @@
 #include <cstdlib>
 #include <new>
 
+#include "model_decoder.h"
+#include "model_encoder.h"
 #include "publisher.h"
 #include "table_source.h"
 #include "test_tables.h"
 
 namespace {
 std::atomic<long> g_allocations{0};
+std::atomic<size_t> g_bytes{0};
 thread_local bool t_counting = false;
 }  // namespace
 
@@ -20,7 +24,10 @@ thread_local bool t_counting = false;
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 
 void* operator new(size_t n) {
-  if (t_counting) g_allocations++;
+  if (t_counting) {
+    g_allocations++;
+    g_bytes += n;
+  }
   if (void* p = std::malloc(n ? n : 1)) return p;
   throw std::bad_alloc();
 }
@@ -62,6 +69,26 @@ TEST(HotPath, LookupPickAndGenerationCheckDoNotAllocate) {
   EXPECT_EQ(g_allocations.load(), 0);
   EXPECT_GT(routed, 5000);
   pub->remove_all();
+}
+
+TEST(ModelDecoderAllocation, AHugeCountAllocatesNothingForIt) {
+  testing::TableBuilder t;
+  uint32_t b = t.backend("ns/a", {"10.0.0.1:8080"});
+  t.host("a.com").prefix("/", b);
+  testing::EncodedModel m = testing::encode_model(t.input());
+  const uint32_t counts_at[] = {3, 13, 17, 21};  // backends, endpoints, hosts, rules
+  for (uint32_t at : counts_at) {
+    testing::EncodedModel bad = m;
+    bad.ints[at] = 0xFFFFFFFFu;
+    TableInput out;
+    g_bytes = 0;
+    t_counting = true;
+    Error e = decode_model(bad.strings, bad.ints.data(), bad.ints.size(), out);
+    t_counting = false;
+    EXPECT_EQ(e.code, ErrorCode::kInvalidModel) << at;
+    // The strings' views, what was decoded before the count, the message.
+    EXPECT_LT(g_bytes.load(), 4096u) << at;
+  }
 }
 
 }  // namespace

@@ -1,25 +1,36 @@
-// Writes a seed corpus of valid tables for the fuzz target.
+// Writes seed corpora for the fuzz targets: valid tables for fuzz_reader
+// (native/test/corpus) and, when a second directory is given, the same
+// models encoded and framed for fuzz_decoder (native/test/corpus-decoder).
 #include <cstdio>
 #include <fstream>
 #include <string>
 
+#include "model_encoder.h"
 #include "test_tables.h"
 
 using namespace atsi;
 using namespace atsi::testing;
 
+static std::string decoder_dir;
+
 static void write(const std::string& dir, const std::string& name, const TableInput& in) {
   std::vector<uint8_t> b = build_bytes(in, 3);
   std::ofstream f(dir + "/" + name, std::ios::binary);
   f.write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
+  if (!decoder_dir.empty()) {
+    std::string framed = frame(encode_model(in));
+    std::ofstream d(decoder_dir + "/" + name, std::ios::binary);
+    d.write(framed.data(), std::streamsize(framed.size()));
+  }
 }
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: make_corpus DIR\n");
+  if (argc != 2 && argc != 3) {
+    std::fprintf(stderr, "usage: make_corpus READER_DIR [DECODER_DIR]\n");
     return 2;
   }
   std::string dir = argv[1];
+  if (argc == 3) decoder_dir = argv[2];
   write(dir, "empty", TableInput{});
   {
     TableBuilder t;

@@ -1,0 +1,261 @@
+// The decoder of the addon's flat model encoding: what encode-model.ts
+// writes comes back as the same TableInput; anything else is refused with
+// the position, without reading out of bounds or allocating for a count the
+// input cannot hold.
+#include "model_decoder.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "model_encoder.h"
+#include "table_writer.h"
+#include "test_tables.h"
+
+namespace atsi {
+namespace {
+
+using testing::EncodedModel;
+using testing::encode_model;
+using testing::TableBuilder;
+
+// Every field of the layout, each kind of host and rule, IPv4 and IPv6.
+TableInput rich_model() {
+  TableBuilder t;
+  uint32_t a = t.backend("ns/a", {"10.0.0.1:8080", "[2001:db8::7]:8443*3"}, "http");
+  uint32_t s = t.backend("ns/secure", {"10.0.0.2:443"}, "443");
+  uint32_t gone = t.backend("ns/gone", {});
+  TableInput& in = t.input();
+  in.backends[s].scheme = kSchemeHttps;
+  in.backends[s].options.connect_timeout_ms = 1500;
+  in.backends[s].options.response_timeout_ms = 30000;
+  in.backends[s].options.redirect_to_https = true;
+  in.backends[s].options.cache_policy = 1;
+  in.backends[s].options.upstream_host = "internal.svc";
+  in.backends[a].options.redirect_to_https = false;
+  in.backends[a].options.cache_policy = 0;
+  in.backends[gone].problem = "service ns/gone does not exist";
+  t.host("a.com").exact("/x", a).prefix("/", s).rule("/impl", kPathImplementationSpecific, gone, "ns/other");
+  t.host("*.b.com").prefix("/y", a).host_default(s, "ns/b-ing");
+  t.host("").prefix("/p", a);
+  t.table_default(gone);
+  return in;
+}
+
+std::string joined(std::initializer_list<const char*> parts) {
+  std::string s;
+  bool first = true;
+  for (const char* p : parts) {
+    if (!first) s.push_back('\0');
+    s += p;
+    first = false;
+  }
+  return s;
+}
+
+// Decodes from copies in buffers of exactly the given sizes, so that
+// AddressSanitizer catches any read past either end.
+Error decode_exact(const std::string& strings, const std::vector<uint32_t>& ints, size_t n, TableInput& out) {
+  std::unique_ptr<char[]> s(new char[strings.size()]);
+  std::copy(strings.begin(), strings.end(), s.get());
+  std::unique_ptr<uint32_t[]> i(new uint32_t[n]);
+  std::copy(ints.begin(), ints.begin() + std::ptrdiff_t(n), i.get());
+  return decode_model(std::string_view(s.get(), strings.size()), i.get(), n, out);
+}
+
+std::string decode_error(const EncodedModel& m) {
+  TableInput out;
+  Error e = decode_exact(m.strings, m.ints, m.ints.size(), out);
+  if (!e) return "ok";
+  EXPECT_EQ(e.code, ErrorCode::kInvalidModel);
+  return e.message;
+}
+
+TEST(ModelDecoder, TheEncoderWritesTheLayoutOfEncodeModelTs) {
+  // One backend with one endpoint, one host with one Prefix rule: the ints
+  // and strings encode-model.ts gives for the same model.
+  TableBuilder t;
+  uint32_t b = t.backend("ns/a", {"10.0.0.1:8080"});
+  t.host("a.com").prefix("/", b);
+  EncodedModel m = encode_model(t.input());
+  EXPECT_EQ(m.strings, joined({"ns/a", "80", "10.0.0.1", "a.com", "/", "ns/ing"}));
+  std::vector<uint32_t> want = {
+      1, 6, kNone,                                           // version, strings, no default backend
+      1, 0, 1, kNone, 0, kNone, kNone, kNone, kNone, kNone,  // 1 backend: names, no problem, http, no options
+      1, 2, 8080, 1,                                         // 1 endpoint: address, port, weight
+      1, 3, kNone, kNone,                                    // 1 host: name, no default backend or source
+      1, 4, 1, 0, 5,                                         // 1 rule: path, Prefix, backend, source
+  };
+  EXPECT_EQ(m.ints, want);
+}
+
+TEST(ModelDecoder, AValidEncodingRoundTripsIntoTheSameInput) {
+  TableInput in = rich_model();
+  EncodedModel m = encode_model(in);
+  TableInput out;
+  Error e = decode_exact(m.strings, m.ints, m.ints.size(), out);
+  ASSERT_FALSE(e) << e.message;
+  EXPECT_TRUE(out == in);
+  // And it makes a table.
+  std::vector<uint8_t> bytes;
+  e = build_table(out, 1, 0, bytes);
+  EXPECT_FALSE(e) << e.message;
+}
+
+TEST(ModelDecoder, TheEmptyModelHasNoStrings) {
+  EncodedModel m = encode_model(TableInput{});
+  EXPECT_EQ(m.strings, "");
+  EXPECT_EQ(m.ints, (std::vector<uint32_t>{1, 0, kNone, 0, 0}));
+  TableInput out = rich_model();
+  ASSERT_FALSE(decode_exact(m.strings, m.ints, m.ints.size(), out));
+  EXPECT_TRUE(out == TableInput{});
+}
+
+TEST(ModelDecoder, OneEmptyStringIsNotNoStrings) {
+  TableBuilder t;
+  t.host("");
+  EncodedModel m = encode_model(t.input());
+  EXPECT_EQ(m.strings, "");
+  EXPECT_EQ(m.ints[1], 1u);
+  TableInput out;
+  ASSERT_FALSE(decode_exact(m.strings, m.ints, m.ints.size(), out));
+  EXPECT_TRUE(out == t.input());
+}
+
+TEST(ModelDecoder, EveryTruncationIsRefusedAndLeavesTheOutputAlone) {
+  EncodedModel m = encode_model(rich_model());
+  const TableInput sentinel = [] {
+    TableBuilder t;
+    t.host("sentinel.example");
+    return t.input();
+  }();
+  for (size_t n = 0; n < m.ints.size(); ++n) {
+    TableInput out = sentinel;
+    Error e = decode_exact(m.strings, m.ints, n, out);
+    ASSERT_TRUE(e) << "a truncation at " << n << " ints was accepted";
+    EXPECT_EQ(e.code, ErrorCode::kInvalidModel) << n;
+    EXPECT_EQ(e.message.rfind("the encoded model is malformed at int ", 0), 0u) << n << ": " << e.message;
+    EXPECT_TRUE(out == sentinel) << n;
+  }
+  TableInput out;
+  EXPECT_EQ(decode_exact(m.strings, m.ints, 0, out).message,
+            "the encoded model is malformed at int 0: the encoding ends early");
+  EXPECT_EQ(decode_exact(m.strings, m.ints, 1, out).message,
+            "the encoded model is malformed at int 1: the encoding ends early");
+  EXPECT_EQ(decode_exact(m.strings, m.ints, 2, out).message,
+            "the encoded model is malformed at int 2: the encoding ends early");
+  EXPECT_EQ(decode_exact(m.strings, m.ints, 6, out).message,
+            "the encoded model is malformed at int 3: count 3 is more than the 2 ints left can hold");
+}
+
+TEST(ModelDecoder, RefusesAnotherVersion) {
+  EncodedModel m = encode_model(rich_model());
+  m.ints[0] = 2;
+  EXPECT_EQ(decode_error(m), "the encoded model has version 2; this addon reads version 1");
+  m.ints[0] = 0;
+  EXPECT_EQ(decode_error(m), "the encoded model has version 0; this addon reads version 1");
+}
+
+TEST(ModelDecoder, RefusesAStringCountThatDoesNotMatchTheStrings) {
+  TableBuilder t;
+  uint32_t b = t.backend("ns/a", {"10.0.0.1:8080"});
+  t.host("a.com").prefix("/", b);
+  const EncodedModel good = encode_model(t.input());
+  EncodedModel m = good;
+  m.ints[1] = 7;
+  EXPECT_EQ(decode_error(m), "the encoded model is malformed at int 1: it says 7 strings, the strings hold 6");
+  m.ints[1] = 5;
+  EXPECT_EQ(decode_error(m), "the encoded model is malformed at int 1: it says 5 strings, the strings hold 6");
+  m = good;
+  m.strings.push_back('\0');
+  EXPECT_EQ(decode_error(m), "the encoded model is malformed at int 1: it says 6 strings, the strings hold 7");
+  m = encode_model(TableInput{});
+  m.strings = "stray";
+  EXPECT_EQ(decode_error(m), "the encoded model is malformed at int 1: it says 0 strings, the strings hold 1");
+}
+
+TEST(ModelDecoder, RefusesOutOfRangeStringIndexes) {
+  TableBuilder t;
+  uint32_t b = t.backend("ns/a", {"10.0.0.1:8080"});
+  t.host("a.com").prefix("/", b);
+  const EncodedModel good = encode_model(t.input());
+  EncodedModel m = good;
+  m.ints[4] = 6;  // backends[0].service
+  EXPECT_EQ(decode_error(m),
+            "the encoded model is malformed at int 4: string index 6 is out of range (6 strings)");
+  m = good;
+  m.ints[6] = 0xFFFFFFFEu;  // backends[0].problem: kNone is allowed, kNone - 1 is not
+  EXPECT_EQ(decode_error(m),
+            "the encoded model is malformed at int 6: string index 4294967294 is out of range (6 strings)");
+  m = good;
+  m.ints[25] = 100;  // hosts[0].rules[0].source, the last int
+  EXPECT_EQ(decode_error(m),
+            "the encoded model is malformed at int 25: string index 100 is out of range (6 strings)");
+  m = good;
+  m.ints[4] = kNone;  // a required string cannot be absent
+  EXPECT_EQ(decode_error(m),
+            "the encoded model is malformed at int 4: string index 4294967295 is out of range (6 strings)");
+}
+
+TEST(ModelDecoder, RefusesHugeCountsBeforeAllocatingForThem) {
+  TableBuilder t;
+  uint32_t b = t.backend("ns/a", {"10.0.0.1:8080"});
+  t.host("a.com").prefix("/", b);
+  const EncodedModel good = encode_model(t.input());
+  EncodedModel m = good;
+  m.ints[3] = 0xFFFFFFFFu;  // backends
+  EXPECT_EQ(decode_error(m),
+            "the encoded model is malformed at int 3: count 4294967295 is more than the 22 ints left can hold");
+  m.ints[3] = 3;  // 22 ints cannot hold 3 backends of at least 10 ints each
+  EXPECT_EQ(decode_error(m), "the encoded model is malformed at int 3: count 3 is more than the 22 ints left can hold");
+  m = good;
+  m.ints[13] = 0x40000000u;  // backends[0].endpoints
+  EXPECT_EQ(decode_error(m),
+            "the encoded model is malformed at int 13: count 1073741824 is more than the 12 ints left can hold");
+  m = good;
+  m.ints[17] = 0xFFFFFFFFu;  // hosts
+  EXPECT_EQ(decode_error(m),
+            "the encoded model is malformed at int 17: count 4294967295 is more than the 8 ints left can hold");
+  m = good;
+  m.ints[21] = 0x7FFFFFFFu;  // hosts[0].rules
+  EXPECT_EQ(decode_error(m),
+            "the encoded model is malformed at int 21: count 2147483647 is more than the 4 ints left can hold");
+}
+
+TEST(ModelDecoder, RefusesIntsAfterTheLastHost) {
+  EncodedModel m = encode_model(rich_model());
+  size_t n = m.ints.size();
+  m.ints.push_back(0);
+  const std::string at = "the encoded model is malformed at int " + std::to_string(n) + ": ";
+  EXPECT_EQ(decode_error(m), at + "1 int follows the last host");
+  m.ints.push_back(0);
+  EXPECT_EQ(decode_error(m), at + "2 ints follow the last host");
+}
+
+TEST(ModelDecoder, LeavesValuesToTheWriter) {
+  // The decoder checks the shape only; build_table names a bad value.
+  TableBuilder t;
+  uint32_t b = t.backend("ns/a", {"10.0.0.1:8080"});
+  t.host("a.com").prefix("/", b);
+  EncodedModel m = encode_model(t.input());
+  m.ints[15] = 70000;  // backends[0].endpoints[0].port
+  TableInput out;
+  ASSERT_FALSE(decode_exact(m.strings, m.ints, m.ints.size(), out));
+  EXPECT_EQ(out.backends[0].endpoints[0].port, 0);
+  std::vector<uint8_t> bytes;
+  EXPECT_EQ(build_table(out, 1, 0, bytes).message, "backends[0].endpoints[0].port: must be 1 to 65535");
+}
+
+TEST(ModelDecoder, FramingRoundTripsAndTakesAnyBytes) {
+  EncodedModel m = encode_model(rich_model());
+  EncodedModel back = testing::unframe(testing::frame(m));
+  EXPECT_EQ(back.strings, m.strings);
+  EXPECT_EQ(back.ints, m.ints);
+  EXPECT_TRUE(testing::unframe("").ints.empty());
+  EXPECT_EQ(testing::unframe(std::string("\xff\xff\xff\xff" "abc", 7)).strings, "abc");
+}
+
+}  // namespace
+}  // namespace atsi
