@@ -2,15 +2,22 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 
 namespace atsi::plugin {
+namespace {
+
+constexpr std::string_view kNoTable = "no route table has been published yet";
+
+}  // namespace
 
 Decision decide(const TableView* t, Balancer& balancer, const RequestFacts& req, bool decline_unknown_hosts) {
   Decision d;
+  d.table = t;
   if (!t) {
     d.status = 503;
-    d.reason = "no route table has been published yet";
     return d;
   }
   d.match = lookup(*t, req.host, req.path);
@@ -22,12 +29,9 @@ Decision decide(const TableView* t, Balancer& balancer, const RequestFacts& req,
         return d;
       }
       d.status = 404;
-      d.reason = m.reason;
       return d;
     case Outcome::kNoEndpoints:
       d.status = 503;
-      d.reason = m.reason;
-      d.detail = t->str(t->backend(m.backend).problem);
       return d;
     case Outcome::kRouted:
       break;
@@ -55,11 +59,28 @@ size_t endpoint_address_text(const EndpointRecord& e, char* buf, size_t size) {
 }
 
 size_t answer_body(const Decision& d, char* buf, size_t size) {
-  int n = d.detail.empty()
-              ? std::snprintf(buf, size, "%d %s\n", d.status, d.reason)
-              : std::snprintf(buf, size, "%d %s: %.*s\n", d.status, d.reason, int(d.detail.size()), d.detail.data());
-  if (n < 0) return 0;
-  return size_t(n) < size ? size_t(n) : size - 1;
+  if (size == 0) return 0;
+  int p = std::snprintf(buf, size, "%d ", d.status);
+  if (p < 0) return 0;
+  size_t len = std::min(size_t(p), size - 1);
+  if (len + 1 < size) {
+    size_t room = size - len;  // with the NUL
+    size_t text;
+    if (d.table) {
+      text = outcome_text(*d.table, d.match, buf + len, room);
+    } else {
+      text = kNoTable.size();
+      size_t n = std::min(text, room - 1);
+      std::memcpy(buf + len, kNoTable.data(), n);
+      buf[len + n] = '\0';
+    }
+    len += std::min(text, room - 1);
+  }
+  if (len + 1 < size) {
+    buf[len++] = '\n';
+    buf[len] = '\0';
+  }
+  return len;
 }
 
 }  // namespace atsi::plugin

@@ -21,15 +21,14 @@ struct RequestFacts {
 enum class Action : uint8_t {
   kDecline,   // not ours: global mode lets remap.config have it
   kRoute,     // send to `endpoint`
-  kAnswer,    // answer `status` with `reason` (and `detail`)
+  kAnswer,    // answer `status`, saying why (answer_body)
   kRedirect,  // 308 to https
 };
 
 struct Decision {
   Action action = Action::kAnswer;
   int status = 0;
-  const char* reason = "";
-  std::string_view detail;  // the backend's problem text, when it has one
+  const TableView* table = nullptr;  // null: nothing published yet
   Match match;
   const EndpointRecord* endpoint = nullptr;
   Scheme scheme = kSchemeHttp;
@@ -42,8 +41,10 @@ Decision decide(const TableView* table, Balancer& balancer, const RequestFacts& 
 // "10.0.0.1" or "2001:db8::1" into `buf` (at least 46 bytes); returns the length.
 size_t endpoint_address_text(const EndpointRecord& e, char* buf, size_t size);
 
-// The body of an answer: "<status> <reason>[: <detail>]\n". Returns the length
-// written (truncated to fit `size`).
+// The body of an answer: "<status> <outcome_text>\n", or "503 no route table
+// has been published yet\n" before there is a table. Returns the length
+// written, cut to fit `size` (a body is for people; a cut one still says
+// why). No allocation.
 size_t answer_body(const Decision& d, char* buf, size_t size);
 
 }  // namespace atsi::plugin

@@ -172,9 +172,7 @@ void apply_options(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, const BackendOption
 }
 
 // Our own answers: a short plain body that says why. ATS frees both buffers.
-void set_answer(TSHttpTxn txn, const Decision& d) {
-  char body[512];
-  size_t n = answer_body(d, body, sizeof body);
+void set_answer(TSHttpTxn txn, const Decision& d, const char* body, size_t n) {
   TSHttpTxnStatusSet(txn, TSHttpStatus(d.status));
   TSHttpTxnErrorBodySet(txn, TSstrndup(body, int64_t(n)), n, TSstrdup("text/plain; charset=utf-8"));
 }
@@ -297,12 +295,15 @@ Router::Result Router::route(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc ur
     case Action::kDecline:
       TSStatIntIncrement(m.declined, 1);
       return Result::kDeclined;
-    case Action::kAnswer:
+    case Action::kAnswer: {
       TSStatIntIncrement(d.status == 404 ? m.not_found : m.unavailable, 1);
-      TSDebug(kDebugTag, "%d for host \"%.*s\" path \"/%.*s\": %s", d.status, int(req.host.size()), req.host.data(),
-              int(req.path.size()), req.path.data(), d.reason);
-      set_answer(txn, d);
+      char body[512];
+      size_t n = answer_body(d, body, sizeof body);
+      TSDebug(kDebugTag, "host \"%.*s\" path \"/%.*s\": %.*s", int(req.host.size()), req.host.data(),
+              int(req.path.size()), req.path.data(), int(n > 0 && body[n - 1] == '\n' ? n - 1 : n), body);
+      set_answer(txn, d, body, n);
       return Result::kAnswered;
+    }
     case Action::kRedirect: {
       TSStatIntIncrement(m.redirected, 1);
       TSHttpTxnStatusSet(txn, TS_HTTP_STATUS_PERMANENT_REDIRECT);

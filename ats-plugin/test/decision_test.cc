@@ -2,12 +2,16 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <string>
+
 #include "test_tables.h"
 
 namespace atsi::plugin {
 namespace {
 
 using atsi::testing::build;
+using atsi::testing::outcome;
 using atsi::testing::TableBuilder;
 
 class DecisionTest : public ::testing::Test {
@@ -57,6 +61,45 @@ TEST_F(DecisionTest, AnswersWithAReason) {
   EXPECT_EQ(std::string(body, answer_body(d, body, sizeof body)), "503 no route table has been published yet\n");
   // Bodies are cut to the buffer, never overrun.
   EXPECT_EQ(answer_body(d, body, 8), 7u);
+}
+
+TEST_F(DecisionTest, BodiesSayTheCoresOutcomeText) {
+  char body[256];
+  struct Case {
+    const char* host;
+    std::string path;
+    const char* want;
+  } cases[] = {
+      {"b.com", "app", "404 no route for this host\n"},
+      {"a.com", "other", "404 no route for this path\n"},
+      {"a.com", std::string(kMaxPathLength + 1, 'x'), "404 path too long\n"},
+      {"a.com", "none", "503 no ready endpoints for this backend\n"},
+      {"a.com", "gone", "503 the backend cannot serve: service ns/gone does not exist\n"},
+  };
+  for (const Case& c : cases) {
+    Decision d = decide_for(c.host, c.path.c_str());
+    ASSERT_EQ(d.action, Action::kAnswer) << c.want;
+    EXPECT_EQ(d.table, &built_.view);
+    EXPECT_EQ(std::string(body, answer_body(d, body, sizeof body)), c.want);
+    EXPECT_EQ(std::string(body), std::to_string(d.status) + " " + outcome(built_.view, d.match) + "\n");
+  }
+}
+
+TEST_F(DecisionTest, BodiesAreCutToTheBufferNeverOverrun) {
+  Decision d = decide_for("a.com", "gone");
+  const std::string whole = "503 the backend cannot serve: service ns/gone does not exist\n";
+  char body[128];
+  for (size_t size = 1; size <= whole.size() + 1; ++size) {
+    std::memset(body, '#', sizeof body);
+    size_t n = answer_body(d, body, size);
+    EXPECT_EQ(n, size - 1) << size;
+    EXPECT_EQ(std::string(body, n), whole.substr(0, size - 1)) << size;
+    EXPECT_EQ(body[n], '\0') << size;
+    EXPECT_EQ(body[size], '#') << size;
+  }
+  std::memset(body, '#', sizeof body);
+  EXPECT_EQ(answer_body(d, body, 0), 0u);
+  EXPECT_EQ(body[0], '#');
 }
 
 TEST_F(DecisionTest, UnknownHostsAreDeclinedOnlyWhenAsked) {

@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "balancer.h"
 #include "lookup.h"
@@ -77,6 +78,16 @@ std::string endpoint_hostport(const atsi::EndpointRecord& e) {
 }
 
 Napi::String str(Napi::Env env, std::string_view s) { return Napi::String::New(env, s.data(), s.size()); }
+
+// outcome_text() whole, however long the backend's problem text is.
+Napi::String outcome_string(Napi::Env env, const atsi::TableView& v, const atsi::Match& m) {
+  char buf[256];
+  size_t n = atsi::outcome_text(v, m, buf, sizeof buf);
+  if (n < sizeof buf) return str(env, {buf, n});
+  std::string whole(n + 1, '\0');
+  atsi::outcome_text(v, m, whole.data(), whole.size());
+  return str(env, {whole.data(), n});
+}
 
 class Table : public Napi::ObjectWrap<Table> {
  public:
@@ -160,12 +171,7 @@ class Table : public Napi::ObjectWrap<Table> {
                                              : m.outcome == atsi::Outcome::kNoEndpoints ? 503
                                                                                          : 404));
     out.Set("generation", Napi::BigInt::New(env, v.generation()));
-    if (m.outcome != atsi::Outcome::kRouted) {
-      std::string reason = m.reason;
-      if (m.backend != atsi::kNone && v.backend(m.backend).problem.length)
-        reason = std::string(v.str(v.backend(m.backend).problem));
-      out.Set("reason", Napi::String::New(env, reason));
-    }
+    if (m.outcome != atsi::Outcome::kRouted) out.Set("reason", outcome_string(env, v, m));
     if (m.backend != atsi::kNone) {
       const atsi::BackendRecord& b = v.backend(m.backend);
       out.Set("service", str(env, v.str(b.service)));

@@ -1,5 +1,8 @@
 #include "lookup.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include "names.h"
 
 namespace atsi {
@@ -32,14 +35,52 @@ Match with_backend(const TableView& t, Match m, uint32_t backend) {
   const BackendRecord& b = t.backend(backend);
   if (b.endpoint_count == 0) {
     m.outcome = Outcome::kNoEndpoints;
-    m.reason = b.problem.length ? "the backend cannot serve" : "no ready endpoints for this backend";
+    m.reason = b.problem.length ? Reason::kBackendProblem : Reason::kNoEndpoints;
   } else {
     m.outcome = Outcome::kRouted;
   }
   return m;
 }
 
+// Appends to a caller's buffer, cutting at its end, and counts the whole.
+class Appender {
+ public:
+  Appender(char* buf, size_t size) : buf_(buf), size_(size) {}
+  Appender& operator<<(std::string_view s) {
+    if (len_ + 1 < size_) {
+      size_t n = std::min(s.size(), size_ - 1 - len_);
+      std::memcpy(buf_ + len_, s.data(), n);
+    }
+    len_ += s.size();
+    return *this;
+  }
+  size_t finish() {
+    if (size_) buf_[std::min(len_, size_ - 1)] = '\0';
+    return len_;
+  }
+
+ private:
+  char* buf_;
+  size_t size_;
+  size_t len_ = 0;
+};
+
 }  // namespace
+
+size_t outcome_text(const TableView& t, const Match& m, char* buf, size_t size) {
+  Appender out(buf, size);
+  switch (m.reason) {
+    case Reason::kNone: break;
+    case Reason::kNoHost: out << "no route for this host"; break;
+    case Reason::kNoPath: out << "no route for this path"; break;
+    case Reason::kPathTooLong: out << "path too long"; break;
+    case Reason::kNoEndpoints: out << "no ready endpoints for this backend"; break;
+    case Reason::kBackendProblem:
+      out << "the backend cannot serve: " << t.str(t.backend(m.backend).problem);
+      break;
+  }
+  return out.finish();
+}
 
 const char* path_type_name(uint32_t path_type) {
   switch (path_type) {
@@ -69,7 +110,7 @@ Match lookup(const TableView& t, std::string_view raw_host, std::string_view raw
   normalize_host(raw_host, host_buf, host);  // unusable hosts fall to the catch-all
   Match m;
   if (!normalize_path(raw_path, path_buf, path)) {
-    m.reason = "path too long";
+    m.reason = Reason::kPathTooLong;
     return m;
   }
   m.host = select_host(t, host);
@@ -95,7 +136,7 @@ Match lookup(const TableView& t, std::string_view raw_host, std::string_view raw
     m.kind = MatchKind::kTableDefault;
     return with_backend(t, m, t.header().default_backend);
   }
-  m.reason = m.host == kNone ? "no route for this host" : "no route for this path";
+  m.reason = m.host == kNone ? Reason::kNoHost : Reason::kNoPath;
   return m;
 }
 

@@ -3,6 +3,7 @@
 // no locks; work grows with the length of host and path only.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -12,6 +13,15 @@ namespace atsi {
 
 enum class Outcome : uint8_t { kRouted, kNotFound, kNoEndpoints };
 enum class MatchKind : uint8_t { kNone, kExact, kPrefix, kHostDefault, kTableDefault };
+// Why a lookup did not route; outcome_text() says it for people.
+enum class Reason : uint8_t {
+  kNone,            // routed
+  kNoHost,          // 404: no host matched and there is no default backend
+  kNoPath,          // 404: the host matched, none of its rules did, no default backend
+  kPathTooLong,     // 404: longer than kMaxPathLength
+  kNoEndpoints,     // 503: the backend has no ready endpoint
+  kBackendProblem,  // 503: the backend cannot serve, for the reason its `problem` names
+};
 
 struct Match {
   Outcome outcome = Outcome::kNotFound;
@@ -19,13 +29,22 @@ struct Match {
   uint32_t host = kNone;     // the host selected (kNone when no host matched)
   uint32_t rule = kNone;     // for kExact and kPrefix
   uint32_t backend = kNone;  // for every outcome but kNotFound
-  // Static text for 404 and 503 answers: the plugin puts it in the body.
-  const char* reason = "";
+  Reason reason = Reason::kNone;
 };
 
 // `raw_host` as the client sent it (any case, maybe with ":port"); `raw_path`
 // with or without its leading '/', maybe with a query.
 Match lookup(const TableView& table, std::string_view raw_host, std::string_view raw_path);
+
+// Why `m` did not route, for people: the text of the plugin's 404 and 503
+// bodies and of the addon's lookup() `reason`, one of
+//   "no route for this host", "no route for this path", "path too long",
+//   "no ready endpoints for this backend", "the backend cannot serve: <problem>"
+// and "" for a routed match. Like snprintf: writes at most `size` bytes
+// including a terminating NUL (nothing when `size` is 0) and returns the
+// length of the whole text, so a result >= `size` means it was cut. No
+// allocation: the plugin calls it per request. `m` must come from `table`.
+size_t outcome_text(const TableView& table, const Match& m, char* buf, size_t size);
 
 // "Exact", "Prefix" or "ImplementationSpecific", for people (CLI, debug header).
 const char* path_type_name(uint32_t path_type);

@@ -1,5 +1,6 @@
-// The hot path allocates nothing: lookups, endpoint picks and the per-request
-// generation check, counted by replacing the global operator new. Also: the model decoder allocates
+// The hot path allocates nothing: lookups, endpoint picks, the per-request
+// generation check and the outcome text of 404 and 503 answers, counted by
+// replacing the global operator new. Also: the model decoder allocates
 // nothing for a count its input cannot hold.
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -69,6 +70,30 @@ TEST(HotPath, LookupPickAndGenerationCheckDoNotAllocate) {
   EXPECT_EQ(g_allocations.load(), 0);
   EXPECT_GT(routed, 5000);
   pub->remove_all();
+}
+
+TEST(HotPath, OutcomeTextDoesNotAllocate) {
+  testing::TableBuilder t;
+  uint32_t a = t.backend("ns/a", {"10.0.0.1:80"});
+  uint32_t none = t.backend("ns/none", {});
+  uint32_t gone = t.backend("ns/gone", {});
+  t.input().backends[gone].problem = "service ns/gone does not exist, and this text is long enough to be cut";
+  t.host("a.com").prefix("/a", a).prefix("/none", none).prefix("/gone", gone);
+  auto built = testing::build(t.input());
+  const char* hosts[] = {"a.com", "b.com"};
+  const char* paths[] = {"/a", "/none", "/gone/x", "/other"};
+  char small[16], big[256];
+  size_t total = 0;
+  g_allocations = 0;
+  t_counting = true;
+  for (int i = 0; i < 10000; ++i) {
+    Match m = lookup(built.view, hosts[i % 2], paths[i % 4]);
+    total += outcome_text(built.view, m, big, sizeof big);
+    total += outcome_text(built.view, m, small, sizeof small);
+  }
+  t_counting = false;
+  EXPECT_EQ(g_allocations.load(), 0);
+  EXPECT_GT(total, 0u);
 }
 
 TEST(ModelDecoderAllocation, AHugeCountAllocatesNothingForIt) {

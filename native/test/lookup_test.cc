@@ -4,12 +4,16 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <string>
+
 #include "test_tables.h"
 
 namespace atsi {
 namespace {
 
 using testing::build;
+using testing::outcome;
 using testing::route;
 using testing::TableBuilder;
 
@@ -119,7 +123,8 @@ TEST(Lookup, NoCatchAllMeans404ForUnknownHosts) {
   EXPECT_EQ(route(b.view, "b.com", "/"), "404");
   Match m = lookup(b.view, "b.com", "/");
   EXPECT_EQ(m.host, kNone);
-  EXPECT_STREQ(m.reason, "no route for this host");
+  EXPECT_EQ(m.reason, Reason::kNoHost);
+  EXPECT_EQ(outcome(b.view, m), "no route for this host");
   m = lookup(b.view, "a.com", "/");
   EXPECT_EQ(m.outcome, Outcome::kRouted);
   EXPECT_EQ(m.kind, MatchKind::kPrefix);
@@ -155,7 +160,8 @@ TEST(Lookup, ServiceWithoutEndpointsIs503) {
   auto b = build(t.input());
   Match m = lookup(b.view, "a.com", "/none");
   EXPECT_EQ(m.outcome, Outcome::kNoEndpoints);
-  EXPECT_STREQ(m.reason, "no ready endpoints for this backend");
+  EXPECT_EQ(m.reason, Reason::kNoEndpoints);
+  EXPECT_EQ(outcome(b.view, m), "no ready endpoints for this backend");
   m = lookup(b.view, "a.com", "/missing/x");
   EXPECT_EQ(m.outcome, Outcome::kNoEndpoints);
   EXPECT_EQ(b.view.str(b.view.backend(m.backend).problem), "service ns/missing does not exist");
@@ -212,7 +218,67 @@ TEST(Lookup, PathTooLongIs404WithReason) {
   auto b = build(t.input());
   Match m = lookup(b.view, "a.com", "/" + std::string(kMaxPathLength + 10, 'x'));
   EXPECT_EQ(m.outcome, Outcome::kNotFound);
-  EXPECT_STREQ(m.reason, "path too long");
+  EXPECT_EQ(m.reason, Reason::kPathTooLong);
+  EXPECT_EQ(outcome(b.view, m), "path too long");
+}
+
+TEST(OutcomeText, OneTextPerReason) {
+  TableBuilder t;
+  uint32_t a = t.backend("ns/a", {"10.0.0.1:80"});
+  uint32_t none = t.backend("ns/none", {});
+  uint32_t missing = t.backend("ns/missing", {});
+  t.input().backends[missing].problem = "service ns/missing does not exist";
+  t.host("a.com").prefix("/a", a).prefix("/none", none).prefix("/missing", missing);
+  auto b = build(t.input());
+  auto text = [&](const char* host, const std::string& path) { return outcome(b.view, lookup(b.view, host, path)); };
+  EXPECT_EQ(text("a.com", "/a/x"), "");
+  EXPECT_EQ(text("b.com", "/a"), "no route for this host");
+  EXPECT_EQ(text("a.com", "/b"), "no route for this path");
+  EXPECT_EQ(text("a.com", "/" + std::string(kMaxPathLength, 'x')), "path too long");
+  EXPECT_EQ(text("a.com", "/none"), "no ready endpoints for this backend");
+  EXPECT_EQ(text("a.com", "/missing/x"), "the backend cannot serve: service ns/missing does not exist");
+  EXPECT_EQ(lookup(b.view, "a.com", "/missing").reason, Reason::kBackendProblem);
+  EXPECT_EQ(lookup(b.view, "a.com", "/b").reason, Reason::kNoPath);
+  EXPECT_EQ(lookup(b.view, "a.com", "/a").reason, Reason::kNone);
+}
+
+TEST(OutcomeText, CutsToTheBufferAndSaysHowLongTheWholeIs) {
+  TableBuilder t;
+  uint32_t missing = t.backend("ns/missing", {});
+  t.input().backends[missing].problem = "service ns/missing does not exist";
+  t.host("a.com").prefix("/", missing);
+  auto b = build(t.input());
+  Match m = lookup(b.view, "a.com", "/");
+  const std::string whole = "the backend cannot serve: service ns/missing does not exist";
+  char buf[128];
+  std::memset(buf, '#', sizeof buf);
+  EXPECT_EQ(outcome_text(b.view, m, buf, sizeof buf), whole.size());
+  EXPECT_STREQ(buf, whole.c_str());
+  // Cut: size - 1 bytes and a NUL, nothing past them.
+  std::memset(buf, '#', sizeof buf);
+  EXPECT_EQ(outcome_text(b.view, m, buf, 5), whole.size());
+  EXPECT_STREQ(buf, "the ");
+  EXPECT_EQ(buf[5], '#');
+  // Cut inside the problem text, and exactly at the end of the whole.
+  std::memset(buf, '#', sizeof buf);
+  EXPECT_EQ(outcome_text(b.view, m, buf, 30), whole.size());
+  EXPECT_EQ(std::string(buf), whole.substr(0, 29));
+  EXPECT_EQ(outcome_text(b.view, m, buf, whole.size()), whole.size());
+  EXPECT_EQ(std::string(buf), whole.substr(0, whole.size() - 1));
+  EXPECT_EQ(outcome_text(b.view, m, buf, whole.size() + 1), whole.size());
+  EXPECT_EQ(std::string(buf), whole);
+  // Size 0 writes nothing at all; size 1 only the NUL.
+  std::memset(buf, '#', sizeof buf);
+  EXPECT_EQ(outcome_text(b.view, m, buf, 0), whole.size());
+  EXPECT_EQ(buf[0], '#');
+  EXPECT_EQ(outcome_text(b.view, m, buf, 1), whole.size());
+  EXPECT_EQ(buf[0], '\0');
+  EXPECT_EQ(buf[1], '#');
+  // A routed match has no text.
+  Match routed;
+  routed.outcome = Outcome::kRouted;
+  EXPECT_EQ(outcome_text(b.view, routed, buf, sizeof buf), 0u);
+  EXPECT_STREQ(buf, "");
 }
 
 }  // namespace

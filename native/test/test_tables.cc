@@ -80,6 +80,16 @@ Built build(const TableInput& in, uint64_t generation) {
   return b;
 }
 
+std::string outcome(const TableView& t, const Match& m) {
+  char buf[512];
+  size_t n = outcome_text(t, m, buf, sizeof buf);
+  if (n >= sizeof buf) {
+    std::fprintf(stderr, "outcome_text: %zu bytes do not fit the test's buffer\n", n);
+    std::abort();
+  }
+  return std::string(buf, n);
+}
+
 std::string route(const TableView& t, const std::string& host, const std::string& path) {
   Match m = lookup(t, host, path);
   switch (m.outcome) {

@@ -43,6 +43,9 @@ struct Built {
 Built build(const TableInput& in, uint64_t generation = 1);
 std::vector<uint8_t> build_bytes(const TableInput& in, uint64_t generation = 1);
 
+// outcome_text() as a string.
+std::string outcome(const TableView& t, const Match& m);
+
 // The service of the routed backend, or "404"/"503".
 std::string route(const TableView& t, const std::string& host, const std::string& path);
 
