@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "errors.h"
+
 namespace atsi::plugin {
 
 struct PluginConfig {
@@ -20,8 +22,8 @@ struct PluginConfig {
 };
 
 // Accepts "--table NAME", "--table=NAME", "--debug-header", "--poll-ms=N",
-// "--answer-unknown-hosts". Returns an empty string on success, else what was
-// wrong, naming the argument.
-std::string parse_config(const std::vector<std::string>& args, PluginConfig& out);
+// "--answer-unknown-hosts". On success fills `out`; else returns kInvalidArg
+// with a message naming the argument, and leaves `out` alone.
+Error parse_config(const std::vector<std::string>& args, PluginConfig& out);
 
 }  // namespace atsi::plugin

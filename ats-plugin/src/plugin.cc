@@ -31,12 +31,12 @@ void TSPluginInit(int argc, const char* argv[]) {
   }
   std::vector<std::string> args(argv + 1, argv + argc);
   PluginConfig config;
-  std::string error = atsi::plugin::parse_config(args, config);
-  Router* router = error.empty() ? Router::create(config, error) : nullptr;
+  atsi::Error error = atsi::plugin::parse_config(args, config);
+  Router* router = error ? nullptr : Router::create(config, error);
   if (!router) {
     // TSPluginInit cannot report failure: a TSError alone would leave ATS
     // running without routing. Stop it, as a missing plugin.config .so does.
-    TSEmergency("[%s] not loaded: %s", kPluginName, error.c_str());
+    TSEmergency("[%s] not loaded: %s", kPluginName, error.message.c_str());
     return;
   }
   TSCont cont = TSContCreate(on_global_event, nullptr);
@@ -56,14 +56,14 @@ TSReturnCode TSRemapNewInstance(int argc, char* argv[], void** ih, char* errbuf,
   // argv[0] and argv[1] are the rule's from and to URLs.
   std::vector<std::string> args(argc > 2 ? argv + 2 : argv + argc, argv + argc);
   PluginConfig config;
-  std::string error = atsi::plugin::parse_config(args, config);
+  atsi::Error error = atsi::plugin::parse_config(args, config);
   // Set after parsing (parse_config starts from the defaults): nothing comes
   // after the catch-all rule, so remap mode answers unknown hosts itself.
   config.pass_unknown_hosts = false;
-  Router* router = error.empty() ? Router::create(config, error) : nullptr;
+  Router* router = error ? nullptr : Router::create(config, error);
   if (!router) {
-    snprintf(errbuf, size_t(errbuf_size), "[%s] %s", kPluginName, error.c_str());
-    TSError("[%s] remap instance not created: %s", kPluginName, error.c_str());
+    snprintf(errbuf, size_t(errbuf_size), "[%s] %s", kPluginName, error.message.c_str());
+    TSError("[%s] remap instance not created: %s", kPluginName, error.message.c_str());
     return TS_ERROR;
   }
   *ih = router;

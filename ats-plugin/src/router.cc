@@ -250,10 +250,10 @@ const Metrics& metrics() {
   return m;
 }
 
-Router* Router::create(const PluginConfig& config, std::string& error) {
+Router* Router::create(const PluginConfig& config, Error& error) {
   metrics();
   if (txn_arg_index() < 0) {
-    error = "cannot reserve a transaction argument";
+    error = {ErrorCode::kSystem, "cannot reserve a transaction argument"};
     return nullptr;
   }
   auto* r = new Router(config, shared_source(config.table, config.poll_ms));

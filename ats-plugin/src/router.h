@@ -7,6 +7,7 @@
 #include <ts/remap.h>
 
 #include "config.h"
+#include "errors.h"
 #include "table_source.h"
 
 namespace atsi::plugin {
@@ -25,9 +26,10 @@ struct TxnNote;
 
 class Router {
  public:
-  // Builds a router for `config`; the table source is shared per name in the
-  // process and polled in the background.
-  static Router* create(const PluginConfig& config, std::string& error);
+  // Builds a router for `config`, or returns null with `error` set; the
+  // table source is shared per name in the process and polled in the
+  // background.
+  static Router* create(const PluginConfig& config, Error& error);
   ~Router();
 
   // Global mode: called on TS_HTTP_READ_REQUEST_HDR_HOOK, before remap (skipping

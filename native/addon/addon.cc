@@ -1,6 +1,7 @@
 // The Node binding of the route-table core. Arguments arrive already checked
 // by src/route-table/route-table.ts; this side checks types cheaply and throws
-// TableError (the class the wrapper registers) with a `code`. No global
+// TableError (the class the wrapper registers) with a `code` from
+// native/core/errors.h, the one list of codes (exported as `errorCodes`). No global
 // mutable state: everything lives in per-environment instance data.
 #ifndef NAPI_DISABLE_CPP_EXCEPTIONS
 #define NAPI_DISABLE_CPP_EXCEPTIONS
@@ -14,6 +15,7 @@
 #include <string_view>
 
 #include "balancer.h"
+#include "errors.h"
 #include "lookup.h"
 #include "model_decoder.h"
 #include "publisher.h"
@@ -30,21 +32,22 @@ class AddonData {
   Napi::FunctionReference error_class;
 };
 
-void throw_error(Napi::Env env, const std::string& code, const std::string& message) {
+void throw_error(Napi::Env env, ErrorCode code_value, const std::string& message) {
+  Napi::String code = Napi::String::New(env, atsi::error_code_name(code_value));
   auto* data = env.GetInstanceData<AddonData>();
   Napi::Value err;
   if (data && !data->error_class.IsEmpty()) {
-    err = data->error_class.New({Napi::String::New(env, message), Napi::String::New(env, code)});
+    err = data->error_class.New({Napi::String::New(env, message), code});
     if (env.IsExceptionPending()) return;
   } else {
     Napi::Error e = Napi::Error::New(env, message);
-    e.Set("code", Napi::String::New(env, code));
+    e.Set("code", code);
     err = e.Value();
   }
   napi_throw(env, err);
 }
 
-void throw_error(Napi::Env env, const Error& e) { throw_error(env, atsi::error_code_name(e.code), e.message); }
+void throw_error(Napi::Env env, const Error& e) { throw_error(env, e.code, e.message); }
 
 // The model arrives encoded by src/route-table/encode-model.ts (already
 // validated there): NUL-separated strings and a Uint32Array, decoded by the
@@ -53,13 +56,13 @@ void throw_error(Napi::Env env, const Error& e) { throw_error(env, atsi::error_c
 bool read_encoded(Napi::Env env, const Napi::CallbackInfo& info, atsi::TableInput& in) {
   if (info.Length() < 2 || !info[0].IsString() || !info[1].IsTypedArray() ||
       info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
-    throw_error(env, "ERR_INVALID_ARG", "publish(strings, ints) takes a string and a Uint32Array");
+    throw_error(env, ErrorCode::kInvalidArg, "publish(strings, ints) takes a string and a Uint32Array");
     return false;
   }
   std::string strings = info[0].As<Napi::String>().Utf8Value();
   Napi::Uint32Array ints = info[1].As<Napi::Uint32Array>();
   if (Error e = atsi::decode_model(strings, ints.Data(), ints.ElementLength(), in)) {
-    throw_error(env, atsi::error_code_name(e.code),
+    throw_error(env, e.code,
                 e.message + " (publish through src/route-table/route-table.ts, which encodes and checks it)");
     return false;
   }
@@ -89,6 +92,15 @@ Napi::String outcome_string(Napi::Env env, const atsi::TableView& v, const atsi:
   return str(env, {whole.data(), n});
 }
 
+// Every error code name, in enum order: the TypeScript union is tested
+// against it.
+Napi::Array error_codes(Napi::Env env) {
+  Napi::Array a = Napi::Array::New(env, atsi::kErrorCodes.size());
+  for (size_t i = 0; i < atsi::kErrorCodes.size(); ++i)
+    a.Set(uint32_t(i), Napi::String::New(env, atsi::error_code_name(atsi::kErrorCodes[i])));
+  return a;
+}
+
 class Table : public Napi::ObjectWrap<Table> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -101,19 +113,16 @@ class Table : public Napi::ObjectWrap<Table> {
   explicit Table(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Table>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsString()) {
-      throw_error(env, "ERR_INVALID_ARG", "table name must be a string");
+      throw_error(env, ErrorCode::kInvalidArg, "table name must be a string");
       return;
     }
     name_ = info[0].As<Napi::String>().Utf8Value();
-    if (!atsi::is_valid_table_name(name_)) {
-      throw_error(env, "ERR_INVALID_TABLE_NAME",
-                  "table name \"" + name_ + "\" must be 1 to 64 letters, digits, '_' or '-'");
-    }
+    if (Error e = atsi::check_table_name(name_)) throw_error(env, e);
   }
 
  private:
   bool check_open(Napi::Env env) {
-    if (closed_) throw_error(env, "ERR_TABLE_CLOSED", "table \"" + name_ + "\" is closed");
+    if (closed_) throw_error(env, ErrorCode::kTableClosed, "table \"" + name_ + "\" is closed");
     return !closed_;
   }
 
@@ -124,7 +133,7 @@ class Table : public Napi::ObjectWrap<Table> {
     auto t = source_->current();
     if (!t) {
       std::string why = source_->last_error();
-      throw_error(env, "ERR_TABLE_NOT_FOUND",
+      throw_error(env, ErrorCode::kNotFound,
                   why.empty() ? "no table has been published under the name \"" + name_ + "\""
                               : "no valid table under the name \"" + name_ + "\": " + why);
     }
@@ -157,7 +166,7 @@ class Table : public Napi::ObjectWrap<Table> {
     Napi::Env env = info.Env();
     if (!check_open(env)) return env.Undefined();
     if (info.Length() < 2 || !info[0].IsString() || !info[1].IsString()) {
-      throw_error(env, "ERR_INVALID_ARG", "lookup(host, path) takes two strings");
+      throw_error(env, ErrorCode::kInvalidArg, "lookup(host, path) takes two strings");
       return env.Undefined();
     }
     auto t = live(env);
@@ -319,6 +328,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(data);  // freed by Node when this environment goes
   exports.Set("Table", Table::Define(env));
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass));
+  exports.Set("errorCodes", error_codes(env));
   return exports;
 }
 

@@ -1,7 +1,9 @@
-// Error codes shared by the core, the addon (as JS error codes) and the
-// plugin (in TSError lines).
+// Error codes: the one list, shared by the core, the addon (as the `code` of
+// its JS errors, and exported as `errorCodes` so that the TypeScript union
+// can be checked against it) and the plugin (in TSError lines).
 #pragma once
 
+#include <array>
 #include <string>
 
 namespace atsi {
@@ -13,6 +15,17 @@ enum class ErrorCode {
   kSystem,           // a system call failed (errno in the message)
   kNotFound,         // nothing published under that name
   kInvalidTable,     // a mapped table failed validation
+  kInvalidArg,       // an argument of the wrong type or value (addon call, plugin argument)
+  kTableClosed,      // a table used after close()
+  kAddonLoad,        // the addon could not be loaded (raised by the TypeScript wrapper)
+};
+
+// Every code but kOk, in enum order. A code added above goes here too (the
+// errors test checks that the list is complete).
+inline constexpr std::array kErrorCodes = {
+    ErrorCode::kInvalidModel, ErrorCode::kInvalidName, ErrorCode::kSystem,
+    ErrorCode::kNotFound,     ErrorCode::kInvalidTable, ErrorCode::kInvalidArg,
+    ErrorCode::kTableClosed,  ErrorCode::kAddonLoad,
 };
 
 inline const char* error_code_name(ErrorCode c) {
@@ -23,6 +36,9 @@ inline const char* error_code_name(ErrorCode c) {
     case ErrorCode::kSystem: return "ERR_SYSTEM";
     case ErrorCode::kNotFound: return "ERR_TABLE_NOT_FOUND";
     case ErrorCode::kInvalidTable: return "ERR_INVALID_TABLE";
+    case ErrorCode::kInvalidArg: return "ERR_INVALID_ARG";
+    case ErrorCode::kTableClosed: return "ERR_TABLE_CLOSED";
+    case ErrorCode::kAddonLoad: return "ERR_ADDON_LOAD";
   }
   return "ERR_UNKNOWN";
 }
