@@ -6,10 +6,26 @@
 #include <cstdio>
 #include <cstring>
 
+#include "names.h"
+
 namespace atsi::plugin {
 namespace {
 
 constexpr std::string_view kNoTable = "no route table has been published yet";
+
+// snprintf's result as "the length, or 0 when it did not fit".
+size_t fitted(int n, char* buf, size_t size) {
+  if (n >= 0 && size_t(n) < size) return size_t(n);
+  if (size) buf[0] = '\0';
+  return 0;
+}
+
+size_t url(const char* scheme, std::string_view host, std::string_view path, std::string_view query, char* buf,
+           size_t size) {
+  int n = std::snprintf(buf, size, "%s://%.*s/%.*s%s%.*s", scheme, int(host.size()), host.data(), int(path.size()),
+                        path.data(), query.empty() ? "" : "?", int(query.size()), query.data());
+  return fitted(n, buf, size);
+}
 
 }  // namespace
 
@@ -81,6 +97,41 @@ size_t answer_body(const Decision& d, char* buf, size_t size) {
     buf[len] = '\0';
   }
   return len;
+}
+
+size_t cache_key_url(const RequestFacts& req, std::string_view query, char* buf, size_t size) {
+  return url(req.client_tls ? "https" : "http", req.host, req.path, query, buf, size);
+}
+
+size_t redirect_location(const RequestFacts& req, std::string_view query, char* buf, size_t size) {
+  char host_buf[kHostBufferSize];
+  std::string_view host;
+  normalize_host(req.host, host_buf, host);
+  return url("https", host, req.path, query, buf, size);
+}
+
+std::string route_description(const TableView& t, const Decision& d) {
+  const Match& m = d.match;
+  std::string s;
+  if (m.host != kNone) s += "host=" + std::string(t.str(t.host(m.host).name)) + " ";
+  if (m.rule != kNone) {
+    const RuleRecord& r = t.rule(m.rule);
+    s += "path=" + std::string(t.str(r.path)) + " type=" + path_type_name(r.path_type) +
+         " ingress=" + std::string(t.str(r.source)) + " ";
+  } else if (m.kind == MatchKind::kHostDefault || m.kind == MatchKind::kTableDefault) {
+    s += "rule=default ";
+  }
+  if (m.backend != kNone) {
+    const BackendRecord& b = t.backend(m.backend);
+    s += "service=" + std::string(t.str(b.service)) + ":" + std::string(t.str(b.port)) + " ";
+  }
+  if (d.endpoint) {
+    char address[64];
+    std::string a(address, endpoint_address_text(*d.endpoint, address, sizeof address));
+    s += "endpoint=" + (d.endpoint->family == 6 ? "[" + a + "]" : a) + ":" + std::to_string(d.endpoint->port) + " ";
+  }
+  s += "generation=" + std::to_string(t.generation());
+  return s;
 }
 
 }  // namespace atsi::plugin

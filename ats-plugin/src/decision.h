@@ -1,9 +1,12 @@
-// What to do with one request, decided from the table alone. No ts.h: the
-// ATS glue (router.cc) only carries the decision out, and this part is tested
-// without ATS.
+// What to do with one request, decided from the table alone, and the texts
+// that carry it out (answer body, cache key, redirect Location, debug
+// header). No ts.h: the ATS glue (router.cc) only applies the decision, and
+// this part is tested without ATS.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "balancer.h"
@@ -46,5 +49,23 @@ size_t endpoint_address_text(const EndpointRecord& e, char* buf, size_t size);
 // written, cut to fit `size` (a body is for people; a cut one still says
 // why). No allocation.
 size_t answer_body(const Decision& d, char* buf, size_t size);
+
+// The URLs below are "<scheme>://<host>/<path>[?<query>]", with `query` as
+// ATS gives it (without the '?'; an empty one adds no '?'). Each returns the
+// length written, or 0 with `buf` emptied when the URL does not fit `size`:
+// a cut URL would name another resource. No allocation.
+
+// The cache key: the URL the client asked for, host as sent, so that a
+// cached object does not depend on the pod that served it.
+size_t cache_key_url(const RequestFacts& req, std::string_view query, char* buf, size_t size);
+
+// The Location of a redirect to https: the host as matched (lowercase,
+// without the client's port or a trailing dot), the path and query as sent.
+size_t redirect_location(const RequestFacts& req, std::string_view query, char* buf, size_t size);
+
+// The X-ATS-Ingress-Route header (off by default): "host=... path=...
+// type=... ingress=... service=ns/name:port endpoint=addr:port
+// generation=N", with the parts the decision has. Allocates: debug only.
+std::string route_description(const TableView& table, const Decision& d);
 
 }  // namespace atsi::plugin

@@ -4,9 +4,11 @@
 // remap.h uses ts.h types without including it.
 #include <ts/remap.h>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
+#include "common.h"
 #include "config.h"
 #include "router.h"
 
@@ -26,7 +28,7 @@ int on_global_event(TSCont cont, TSEvent, void* edata) {
 void TSPluginInit(int argc, const char* argv[]) {
   TSPluginRegistrationInfo info{kPluginName, "ats-ingress", "ats-ingress@users.noreply.github.com"};
   if (TSPluginRegister(&info) != TS_SUCCESS) {
-    TSError("[%s] plugin registration failed", kPluginName);
+    ATSI_ERROR("plugin registration failed");
     return;
   }
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -36,7 +38,7 @@ void TSPluginInit(int argc, const char* argv[]) {
   if (!router) {
     // TSPluginInit cannot report failure: a TSError alone would leave ATS
     // running without routing. Stop it, as a missing plugin.config .so does.
-    TSEmergency("[%s] not loaded: %s", kPluginName, error.message.c_str());
+    ATSI_EMERGENCY("not loaded: %s", error.message.c_str());
     return;
   }
   TSCont cont = TSContCreate(on_global_event, nullptr);
@@ -46,7 +48,7 @@ void TSPluginInit(int argc, const char* argv[]) {
 
 TSReturnCode TSRemapInit(TSRemapInterface* api, char* errbuf, int errbuf_size) {
   if (!api || api->tsremap_version < TSREMAP_VERSION) {
-    snprintf(errbuf, size_t(errbuf_size), "[%s] needs remap API version %d", kPluginName, TSREMAP_VERSION);
+    std::snprintf(errbuf, size_t(errbuf_size), "[%s] needs remap API version %d", kPluginName, TSREMAP_VERSION);
     return TS_ERROR;
   }
   return TS_SUCCESS;
@@ -62,8 +64,8 @@ TSReturnCode TSRemapNewInstance(int argc, char* argv[], void** ih, char* errbuf,
   config.pass_unknown_hosts = false;
   Router* router = error ? nullptr : Router::create(config, error);
   if (!router) {
-    snprintf(errbuf, size_t(errbuf_size), "[%s] %s", kPluginName, error.message.c_str());
-    TSError("[%s] remap instance not created: %s", kPluginName, error.message.c_str());
+    std::snprintf(errbuf, size_t(errbuf_size), "[%s] %s", kPluginName, error.message.c_str());
+    ATSI_ERROR("remap instance not created: %s", error.message.c_str());
     return TS_ERROR;
   }
   *ih = router;

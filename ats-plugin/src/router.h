@@ -8,19 +8,12 @@
 
 #include "config.h"
 #include "errors.h"
-#include "table_source.h"
+
+namespace atsi {
+class TableSource;
+}
 
 namespace atsi::plugin {
-
-inline constexpr char kPluginName[] = "ats_ingress";
-inline constexpr char kDebugTag[] = "ats_ingress";
-
-// Metric ids, created once per process.
-struct Metrics {
-  int routed = -1, not_found = -1, unavailable = -1, redirected = -1, declined = -1;
-  int switches = -1, refused = -1, generation = -1;
-};
-const Metrics& metrics();
 
 struct TxnNote;
 
@@ -28,7 +21,7 @@ class Router {
  public:
   // Builds a router for `config`, or returns null with `error` set; the
   // table source is shared per name in the process and polled in the
-  // background.
+  // background (table_registry.h).
   static Router* create(const PluginConfig& config, Error& error);
   ~Router();
 

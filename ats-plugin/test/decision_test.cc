@@ -118,5 +118,85 @@ TEST_F(DecisionTest, RedirectsPlainHttpWhenTheBackendAsks) {
   EXPECT_EQ(d.scheme, kSchemeHttps);
 }
 
+std::string cache_key(const RequestFacts& req, std::string_view query) {
+  char buf[256];
+  return std::string(buf, cache_key_url(req, query, buf, sizeof buf));
+}
+
+std::string location(const RequestFacts& req, std::string_view query) {
+  char buf[256];
+  return std::string(buf, redirect_location(req, query, buf, sizeof buf));
+}
+
+TEST(CacheKeyUrl, TheUrlTheClientAskedFor) {
+  EXPECT_EQ(cache_key({"A.com:80", "app/x", false}, ""), "http://A.com:80/app/x");
+  EXPECT_EQ(cache_key({"a.com", "app/x", true}, "q=1&b"), "https://a.com/app/x?q=1&b");
+  EXPECT_EQ(cache_key({"a.com", "", false}, ""), "http://a.com/");
+  EXPECT_EQ(cache_key({"[2001:db8::1]:8080", "p", false}, "x"), "http://[2001:db8::1]:8080/p?x");
+}
+
+TEST(RedirectLocation, HttpsWithTheHostAsMatched) {
+  EXPECT_EQ(location({"A.COM:80", "secure/x", false}, "a=1"), "https://a.com/secure/x?a=1");
+  EXPECT_EQ(location({"a.com.", "", false}, ""), "https://a.com/");
+  EXPECT_EQ(location({"[2001:DB8::1]:8080", "secure", false}, ""), "https://[2001:db8::1]/secure");
+  EXPECT_EQ(location({"a.com:8080", "s", false}, "q"), "https://a.com/s?q");
+}
+
+TEST(Urls, TooLongIsRefusedNotCut) {
+  RequestFacts req{"a.com", "app/x", false};
+  const std::string key = "http://a.com/app/x?q=1";
+  const std::string loc = "https://a.com/app/x?q=1";
+  char buf[64];
+  // Exactly fits (with the NUL), then one byte short.
+  EXPECT_EQ(cache_key_url(req, "q=1", buf, key.size() + 1), key.size());
+  EXPECT_EQ(std::string(buf), key);
+  std::memset(buf, '#', sizeof buf);
+  EXPECT_EQ(cache_key_url(req, "q=1", buf, key.size()), 0u);
+  EXPECT_EQ(buf[0], '\0');
+  EXPECT_EQ(redirect_location(req, "q=1", buf, loc.size() + 1), loc.size());
+  EXPECT_EQ(std::string(buf), loc);
+  std::memset(buf, '#', sizeof buf);
+  EXPECT_EQ(redirect_location(req, "q=1", buf, loc.size()), 0u);
+  EXPECT_EQ(buf[0], '\0');
+  // A long query against the buffer.
+  std::string query(100, 'q');
+  EXPECT_EQ(cache_key_url(req, query, buf, sizeof buf), 0u);
+  EXPECT_EQ(redirect_location(req, query, buf, sizeof buf), 0u);
+  EXPECT_EQ(redirect_location(req, query, buf, 0), 0u);
+}
+
+TEST_F(DecisionTest, TheDebugHeaderNamesRuleServiceAndEndpoint) {
+  Decision d = decide_for("A.com:80", "app/x");
+  EXPECT_EQ(route_description(built_.view, d),
+            "host=a.com path=/app type=Prefix ingress=ns/ing service=ns/app:80 endpoint=10.0.0.1:8080 generation=1");
+  d = decide_for("a.com", "app");
+  EXPECT_EQ(route_description(built_.view, d),
+            "host=a.com path=/app type=Prefix ingress=ns/ing service=ns/app:80 endpoint=[2001:db8::7]:8443 "
+            "generation=1");
+  d = decide_for("a.com", "none");
+  EXPECT_EQ(route_description(built_.view, d),
+            "host=a.com path=/none type=Prefix ingress=ns/ing service=ns/none:80 generation=1");
+}
+
+TEST(RouteDescription, DefaultBackendsAndExactRules) {
+  TableBuilder t;
+  uint32_t a = t.backend("ns/a", {"10.0.0.9:81"}, "http");
+  uint32_t z = t.backend("ns/z", {"[::1]:82"});
+  t.host("d.com").host_default(a, "ns/d").exact("/e", z);
+  t.table_default(z);
+  auto built = build(t.input(), 7);
+  Balancer bal;
+  bal.reset(built.view, 0);
+  Decision d = decide(&built.view, bal, RequestFacts{"d.com", "other", false}, false);
+  EXPECT_EQ(route_description(built.view, d),
+            "host=d.com rule=default service=ns/a:http endpoint=10.0.0.9:81 generation=7");
+  d = decide(&built.view, bal, RequestFacts{"d.com", "e", false}, false);
+  EXPECT_EQ(route_description(built.view, d),
+            "host=d.com path=/e type=Exact ingress=ns/ing service=ns/z:80 endpoint=[::1]:82 generation=7");
+  d = decide(&built.view, bal, RequestFacts{"x.org", "", false}, true);
+  EXPECT_EQ(d.action, Action::kRoute);  // a table default is not an unknown host
+  EXPECT_EQ(route_description(built.view, d), "rule=default service=ns/z:80 endpoint=[::1]:82 generation=7");
+}
+
 }  // namespace
 }  // namespace atsi::plugin

@@ -1,0 +1,34 @@
+#include "metrics.h"
+
+#include <ts/ts.h>
+
+namespace atsi::plugin {
+namespace {
+
+Metrics create_metrics() {
+  Metrics m;
+  auto counter = [](const char* name) {
+    int id = -1;
+    if (TSStatFindName(name, &id) == TS_ERROR)
+      id = TSStatCreate(name, TS_RECORDDATATYPE_INT, TS_STAT_NON_PERSISTENT, TS_STAT_SYNC_SUM);
+    return id;
+  };
+  m.routed = counter("plugin.ats_ingress.requests_routed");
+  m.not_found = counter("plugin.ats_ingress.requests_not_found");
+  m.unavailable = counter("plugin.ats_ingress.requests_unavailable");
+  m.redirected = counter("plugin.ats_ingress.requests_redirected");
+  m.declined = counter("plugin.ats_ingress.requests_declined");
+  m.switches = counter("plugin.ats_ingress.table_switches");
+  m.refused = counter("plugin.ats_ingress.tables_refused");
+  m.generation = counter("plugin.ats_ingress.table_generation");
+  return m;
+}
+
+}  // namespace
+
+const Metrics& metrics() {
+  static const Metrics m = create_metrics();
+  return m;
+}
+
+}  // namespace atsi::plugin

@@ -1,0 +1,62 @@
+#include "ts_helpers.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstring>
+
+namespace atsi::plugin {
+
+std::string_view host_of(TSMBuffer buf, TSMLoc hdr, TSMLoc url) {
+  int len = 0;
+  const char* v = nullptr;
+  TSMLoc field = TSMimeHdrFieldFind(buf, hdr, TS_MIME_FIELD_HOST, TS_MIME_LEN_HOST);
+  if (field != TS_NULL_MLOC) {
+    v = TSMimeHdrFieldValueStringGet(buf, hdr, field, -1, &len);
+    TSHandleMLocRelease(buf, hdr, field);
+  }
+  if (!v || len == 0) v = TSUrlHostGet(buf, url, &len);
+  return v && len > 0 ? std::string_view(v, size_t(len)) : std::string_view();
+}
+
+void set_host_header(TSMBuffer buf, TSMLoc hdr, std::string_view value) {
+  TSMLoc field = TSMimeHdrFieldFind(buf, hdr, TS_MIME_FIELD_HOST, TS_MIME_LEN_HOST);
+  if (field == TS_NULL_MLOC) {
+    if (TSMimeHdrFieldCreateNamed(buf, hdr, TS_MIME_FIELD_HOST, TS_MIME_LEN_HOST, &field) != TS_SUCCESS) return;
+    TSMimeHdrFieldAppend(buf, hdr, field);
+  }
+  TSMimeHdrFieldValueStringSet(buf, hdr, field, -1, value.data(), int(value.size()));
+  TSHandleMLocRelease(buf, hdr, field);
+}
+
+void add_header(TSMBuffer buf, TSMLoc hdr, std::string_view name, std::string_view value) {
+  TSMLoc field;
+  if (TSMimeHdrFieldCreateNamed(buf, hdr, name.data(), int(name.size()), &field) != TS_SUCCESS) return;
+  TSMimeHdrFieldValueStringSet(buf, hdr, field, -1, value.data(), int(value.size()));
+  TSMimeHdrFieldAppend(buf, hdr, field);
+  TSHandleMLocRelease(buf, hdr, field);
+}
+
+void set_server_address(TSHttpTxn txn, const EndpointRecord& e) {
+  sockaddr_storage ss{};
+  if (e.family == 4) {
+    auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons(e.port);
+    std::memcpy(&sin->sin_addr, e.address, 4);
+  } else {
+    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    sin6->sin6_family = AF_INET6;
+    sin6->sin6_port = htons(e.port);
+    std::memcpy(&sin6->sin6_addr, e.address, 16);
+  }
+  TSHttpTxnServerAddrSet(txn, reinterpret_cast<const sockaddr*>(&ss));
+}
+
+void set_error_body(TSHttpTxn txn, int status, const char* body, size_t len) {
+  TSHttpTxnStatusSet(txn, TSHttpStatus(status));
+  TSHttpTxnErrorBodySet(txn, TSstrndup(body, int64_t(len)), len, TSstrdup("text/plain; charset=utf-8"));
+}
+
+}  // namespace atsi::plugin
