@@ -6,6 +6,8 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 step "Compiling TypeScript"
+# From scratch: a file deleted from src/ must not leave its test behind in dist/.
+rm -rf dist
 npx tsc -p .
 chmod +x dist/src/cli/main.js
 

@@ -3,7 +3,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
-bash scripts/setup.sh
+ATSI_SETUP_PROFILE=demo bash scripts/setup.sh
 bash scripts/build.sh
 step "Starting the demo"
-exec node dist/src/demo/run-demo.js "$@"
+exec node dist/demo/run-demo.js "$@"

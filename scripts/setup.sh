@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# Installs what is missing for building and testing, and nothing else.
-# Debian packages are pinned where the behaviour we test depends on them (ATS).
+# Installs what is missing, for one of three uses:
+#   ATSI_SETUP_PROFILE=test    (default) everything npm test needs: Debian
+#                              packages, npm packages, and the test API server
+#                              (kube-apiserver, etcd, kubectl) built from Go
+#                              modules into a cache outside the checkout
+#   ATSI_SETUP_PROFILE=demo    what npm run demo needs (no Go, no API server)
+#   ATSI_SETUP_PROFILE=build   only what building needs (the Dockerfile's builder)
+# Traffic Server must be Debian's 9.2 (the plugin is built against its API);
+# other packages are taken at the version Debian 12 has.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
+PROFILE="${ATSI_SETUP_PROFILE:-test}"
+case "$PROFILE" in test | demo | build) ;; *) die "ATSI_SETUP_PROFILE=$PROFILE: expected test, demo or build" ;; esac
 
-#   ATSI_SETUP_PROFILE=build   only what building needs (the Dockerfile's builder)
 ATS_VERSION_PREFIX="9.2."
 DEBS=(
   trafficserver trafficserver-dev libssl-dev    # the proxy and its plugin API
   cmake ninja-build make g++ pkg-config python3 # the C++ core, plugin and addon
   googletest libgtest-dev                       # C++ unit tests (built with the core)
 )
-if [[ "${ATSI_SETUP_PROFILE:-test}" != build ]]; then
+if [[ "$PROFILE" != build ]]; then
   DEBS+=(
     clang libclang-rt-14-dev llvm               # sanitizers and libFuzzer
     curl openssl procps iproute2                # tests and the demo (iproute2: test network namespaces)
@@ -61,4 +69,14 @@ if [[ -d node_modules && node_modules/.package-lock.json -nt package-lock.json ]
   info "node_modules is up to date"
 else
   npm ci --no-audit --no-fund --loglevel=error
+fi
+
+if [[ "$PROFILE" == test ]]; then
+  step "Checking Go (it builds the test API server; the product does not use it)"
+  GO="$(command -v go || true)"
+  [[ -n "$GO" ]] || { [[ -x /usr/local/go/bin/go ]] && GO=/usr/local/go/bin/go; }
+  [[ -n "$GO" ]] || die "go is not installed: install Go 1.25 or later (https://go.dev/dl) and put it on PATH"
+  info "$("$GO" version)"
+  step "The test API server (kube-apiserver, etcd, kubectl)"
+  PATH="$(dirname "$GO"):$PATH" bash "$ROOT/scripts/kubebin.sh" >/dev/null
 fi

@@ -11,6 +11,9 @@ started=$SECONDS
 bash scripts/setup.sh
 bash scripts/build.sh
 
+step "Lint (ESLint: layers, promises)"
+npx eslint .
+
 step "C++ tests of the route-table core (ctest)"
 ctest --test-dir native/build --output-on-failure -j "$JOBS"
 

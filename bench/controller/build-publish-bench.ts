@@ -6,12 +6,12 @@
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { build } from '../../src/build/build.js';
-import { exact, ingress, ingressClass, prefix, service, slice } from '../../src/build/fixtures.js';
-import type { KubeObject } from '../../src/cache/k8s-types.js';
+import { build } from '../../src/model/build.js';
+import { exact, ingress, ingressClass, prefix, service, slice } from '../../src/testing/fixtures.js';
+import type { KubeObject } from '../../src/kube/types.js';
 import { ObjectCache } from '../../src/cache/object-cache.js';
-import { encodeModel } from '../../src/native/encode-model.js';
-import { RouteTable } from '../../src/native/route-table.js';
+import { encodeModel } from '../../src/route-table/encode-model.js';
+import { RouteTable } from '../../src/route-table/route-table.js';
 
 function cluster(ingresses: number, endpoints: number): KubeObject[] {
   const perService = Math.max(1, Math.round(endpoints / ingresses));

@@ -27,7 +27,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 import { ATS_MODULES_DIR, AtsStartError, httpRequest, startAts, type AtsInstance, type AtsOptions } from '../../test/harness/ats.js';
-import { RouteTable } from '../../src/native/route-table.js';
+import { RouteTable } from '../../src/route-table/route-table.js';
 import {
   BACKEND_BODY,
   cpuNs,

@@ -10,7 +10,7 @@
 // 127.0.0.1:1, where nothing listens, so a request that matched a wrong route
 // fails fast instead of looking routed.
 
-import type { TableModel } from '../../src/native/table-types.js';
+import type { TableModel } from '../../src/model/table-model.js';
 
 export const DEAD_ADDRESS = '127.0.0.1';
 export const DEAD_PORT = 1;

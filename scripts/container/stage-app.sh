@@ -7,14 +7,16 @@ set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 DEST="${1:?usage: stage-app.sh DEST}"
 cd "$ROOT"
-for f in dist/src/cli/main.js build/Release/ats_ingress.node ats-plugin/build/ats_ingress.so; do
+for f in build/Release/ats_ingress.node ats-plugin/build/ats_ingress.so; do
   [[ -f "$f" ]] || die "$f is missing: run scripts/build.sh first"
 done
 mkdir -p "$DEST"
 rm -rf "$DEST/dist" "$DEST/build" "$DEST/node_modules"
 mkdir -p "$DEST/dist" "$DEST/build/Release" "$DEST/scripts/container" "$DEST/k8s"
-# The controller, without tests or benchmarks.
-(cd dist && find src test/harness -name '*.js' ! -name '*.test.js' -print0 | tar --null -T - -cf -) | tar -xf - -C "$DEST/dist"
+# The shipped code only (tsconfig.build.json: no tests, test kits, demo,
+# harness or benchmarks), compiled afresh into the staged tree.
+npx tsc -p tsconfig.build.json --outDir "$DEST/dist"
+chmod +x "$DEST/dist/src/cli/main.js"
 cp build/Release/ats_ingress.node "$DEST/build/Release/"
 cp ats-plugin/build/ats_ingress.so "$DEST/ats_ingress.so"
 cp scripts/container/ats-entry.sh "$DEST/scripts/container/"

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { build } from '../build/build.js';
-import { buildConfig } from '../build/config.js';
-import { configMap, ingress, ingressClass, prefix, service, slice, snapshotFrom, tlsSecret } from '../build/fixtures.js';
-import type { Ingress } from './k8s-types.js';
+import { build } from '../model/build.js';
+import { buildConfig } from '../config/config.js';
+import { configMap, ingress, ingressClass, prefix, service, serviceRef, slice, snapshotFrom, tlsSecret } from '../testing/fixtures.js';
+import type { Ingress } from '../kube/types.js';
 import { ObjectCache } from './object-cache.js';
 
 /** A cache that already knows our IngressClass. */
@@ -108,7 +108,7 @@ describe('object cache: whether a change can affect the route model', () => {
   });
 
   test('the Service of --default-backend does', () => {
-    const cache = cacheWithClass(buildConfig({ defaultBackend: 'sys/fallback:80' }));
+    const cache = cacheWithClass(buildConfig({ defaultBackend: serviceRef('sys/fallback:80') }));
     assert.equal(cache.upsert(service('sys/fallback').port('http', 80).build()), true);
     assert.equal(cache.upsert(slice('sys/fallback').port('http', 80).ready('10.0.0.1').build()), true);
     assert.equal(cache.upsert(service('sys/other').port('http', 80).build()), false);

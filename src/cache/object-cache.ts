@@ -11,12 +11,13 @@
 // Services and Secrets they name.
 
 import { isDeepStrictEqual } from 'node:util';
-import type { BuildConfig } from '../build/config.js';
-import { buildConfig, parseServicePortRef } from '../build/config.js';
-import type { ClaimPolicy } from '../build/classes.js';
-import { claimPolicy, isClaimed, isOurClass } from '../build/classes.js';
-import type { Ingress, Kind, KubeObject, ObjectKey, ObjectOfKind } from './k8s-types.js';
-import { DEFAULT_CLASS_ANNOTATION, KINDS, SERVICE_NAME_LABEL, namespaceOf, objectKey } from './k8s-types.js';
+import type { ClaimPolicy } from '../config/claim.js';
+import { claimPolicy, isClaimed, isOurClass } from '../config/claim.js';
+import type { BuildConfig } from '../config/config.js';
+import { buildConfig } from '../config/config.js';
+import type { Ingress, Kind, KubeObject, ObjectKey, ObjectOfKind } from '../kube/types.js';
+import { KINDS } from '../kube/kinds.js';
+import { DEFAULT_CLASS_ANNOTATION, SERVICE_NAME_LABEL, namespaceOf, objectKey } from '../kube/types.js';
 import type { MutableSnapshot, Snapshot } from './snapshot.js';
 import { FIELD_OF_KIND, deleteObject, emptyMaps, getObject, putObject } from './snapshot.js';
 
@@ -91,8 +92,8 @@ export class ObjectCache {
   constructor(config: BuildConfig = buildConfig(), options: CacheOptions = {}) {
     this.#config = config;
     this.#configMaps = new Set(options.configMaps ?? []);
-    const flag = config.defaultBackend ? parseServicePortRef(config.defaultBackend) : undefined;
-    this.#controllerService = flag && typeof flag !== 'string' ? `${flag.namespace}/${flag.name}` : undefined;
+    const flag = config.defaultBackend;
+    this.#controllerService = flag ? `${flag.namespace}/${flag.name}` : undefined;
     this.#policy = claimPolicy([], config);
   }
 

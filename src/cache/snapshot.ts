@@ -13,8 +13,8 @@ import type {
   ObjectOfKind,
   Secret,
   Service,
-} from './k8s-types.js';
-import { objectKey } from './k8s-types.js';
+} from '../kube/types.js';
+import { objectKey } from '../kube/types.js';
 
 export interface Snapshot {
   readonly ingresses: ReadonlyMap<ObjectKey, Ingress>;

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { RouteTable, type TableModel } from '../native/route-table.js';
+import { RouteTable, type TableModel } from '../route-table/route-table.js';
 
 const run = promisify(execFile);
 const BIN = fileURLToPath(new URL('./main.js', import.meta.url));

@@ -1,17 +1,31 @@
-import { Controller, type ControllerConfig } from '../controller/controller.js';
+// `ats-ingress controller`: parses the flags once, wires the controller for
+// its source, and runs it (or builds and publishes once with --once).
+import { Controller } from '../controller/controller.js';
+import { kubernetesWiring, manifestsWiring, type Wiring } from '../controller/wiring.js';
+import { createLogger, type Logger } from '../observe/logger.js';
 import { describeProblem } from '../publish/problem-log.js';
-import { createLogger } from '../observe/logger.js';
-import { ManifestSource } from '../sources/manifests.js';
-import type { Source } from '../sources/source.js';
+import type { SourceProblem } from '../sources/source.js';
 import { CONTROLLER_HELP, parseControllerOptions, type ControllerOptions } from './controller-options.js';
 import { CliError, type Io } from './io.js';
-import { kubernetesWiring } from './kube-wiring.js';
 
-function makeSource(o: ControllerOptions, logger: ReturnType<typeof createLogger>): Pick<ControllerConfig, 'source' | 'extraPublishers' | 'onStop'> {
-  if (o.manifests !== undefined) {
-    return { source: new ManifestSource({ dir: o.manifests, namespaces: o.watchNamespaces, logger: logger.with({ source: 'manifests' }), watch: !o.once }) };
+function wiringFor(o: ControllerOptions, logger: Logger): Wiring & { sourceProblems?: () => readonly SourceProblem[] } {
+  if (o.source.kind === 'manifests') {
+    const w = manifestsWiring({ dir: o.source.dir, namespaces: o.build.watchNamespaces, watch: !o.once }, logger);
+    return { ...w, sourceProblems: () => w.source.problems };
   }
-  return kubernetesWiring(o, logger);
+  try {
+    return kubernetesWiring(
+      {
+        ...(o.source.kubeconfig !== undefined ? { kubeconfig: o.source.kubeconfig } : {}),
+        namespaces: o.build.watchNamespaces,
+        leaderElectionNamespace: o.leaderElectionNamespace,
+        publishAddresses: o.publishAddresses,
+      },
+      logger,
+    );
+  } catch (err) {
+    throw new CliError((err as Error).message, 1);
+  }
 }
 
 export async function runController(args: string[], io: Io, signal?: AbortSignal): Promise<number> {
@@ -21,19 +35,13 @@ export async function runController(args: string[], io: Io, signal?: AbortSignal
     return 0;
   }
   const logger = createLogger({ level: o.logLevel, write: (line) => io.err(line) });
-  const wiring = makeSource(o, logger);
-  const source: Source = wiring.source;
+  const { sourceProblems, ...wiring } = wiringFor(o, logger);
   const controller = new Controller({
     ...wiring,
     table: o.table,
     logger,
-    build: {
-      controllerName: o.controllerName,
-      ingressClassName: o.ingressClass,
-      watchNamespaces: o.watchNamespaces,
-      ...(o.defaultBackend !== undefined ? { defaultBackend: o.defaultBackend } : {}),
-    },
-    ...(o.once ? {} : { adminAddress: o.adminAddress }),
+    build: o.build,
+    ...(o.once ? {} : { admin: o.admin }),
     ...(o.atsStatsUrl !== undefined ? { atsStatsUrl: o.atsStatsUrl } : {}),
     holdMs: o.batchHoldMs,
     coalesceMs: o.batchCoalesceMs,
@@ -53,10 +61,10 @@ export async function runController(args: string[], io: Io, signal?: AbortSignal
         }
         if (h.defaultBackend !== undefined) io.out(`  ${h.name || '*'} (default) -> ${t.backends[h.defaultBackend]!.service}`);
       }
-      const sourceProblems = source instanceof ManifestSource ? source.problems : [];
-      const count = result.problems.length + sourceProblems.length;
+      const fromSource = sourceProblems?.() ?? [];
+      const count = result.problems.length + fromSource.length;
       io.out(count === 0 ? 'no problems' : `${count} problems:`);
-      for (const p of sourceProblems) io.out(`  ${p.where}: ${p.message}`);
+      for (const p of fromSource) io.out(`  ${p.where}: ${p.message}`);
       for (const p of result.problems) io.out(`  ${p.severity}: ${describeProblem(p)}`);
       return 0;
     } finally {

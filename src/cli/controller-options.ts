@@ -1,9 +1,14 @@
 // The controller's flags, parsed and checked once; everything below the CLI
 // gets this object and reads no environment.
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
-import { DEFAULT_CONTROLLER_NAME, DEFAULT_INGRESS_CLASS_NAME, parseServicePortRef } from '../build/config.js';
-import { checkTableName, DEFAULT_TABLE_NAME, TableError } from '../native/route-table.js';
+import { buildConfig, DEFAULT_CONTROLLER_NAME, DEFAULT_INGRESS_CLASS_NAME, parseServicePortRef, type BuildConfig } from '../config/config.js';
+import type { HostPort } from '../observe/admin-server.js';
 import { isLogLevel, type LogLevel } from '../observe/logger.js';
+import { parsePublishAddresses, type LoadBalancerAddress } from '../publish/ingress-status.js';
+import { checkTableName, DEFAULT_TABLE_NAME, TableError } from '../route-table/route-table.js';
+import { isInvalid } from '../validate/invalid.js';
+import { dnsLabelError } from '../validate/names.js';
 import { CliError } from './io.js';
 
 export const CONTROLLER_HELP = `usage: ats-ingress controller [options]
@@ -50,33 +55,67 @@ Running:
   --log-level LEVEL          debug, info, warn or error (default: info)
   -h, --help                 this text`;
 
+export type SourceOption = { readonly kind: 'manifests'; readonly dir: string } | { readonly kind: 'kubernetes'; readonly kubeconfig?: string };
+
+/** Every flag, parsed once into the type its users need. */
 export interface ControllerOptions {
-  kubeconfig?: string;
-  manifests?: string;
-  inCluster: boolean;
-  once: boolean;
-  table: string;
-  ingressClass: string;
-  controllerName: string;
-  watchNamespaces: string[];
-  defaultBackend?: string;
-  adminAddress: string;
-  atsStatsUrl?: string;
-  publishAddresses: string[];
-  leaderElectionNamespace: string;
-  batchHoldMs: number;
-  batchCoalesceMs: number;
-  logLevel: LogLevel;
-  help: boolean;
+  readonly source: SourceOption;
+  readonly once: boolean;
+  readonly table: string;
+  readonly build: BuildConfig;
+  readonly admin: HostPort;
+  readonly atsStatsUrl?: URL;
+  readonly publishAddresses: readonly LoadBalancerAddress[];
+  readonly leaderElectionNamespace: string;
+  readonly batchHoldMs: number;
+  readonly batchCoalesceMs: number;
+  readonly logLevel: LogLevel;
+  readonly help: boolean;
 }
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
-function positiveInt(flag: string, v: string | undefined, fallback: number, max: number): number {
+function wholeNumber(flag: string, v: string | undefined, fallback: number, max: number): number {
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > max) throw new CliError(`${flag} "${v}": expected a whole number from 0 to ${max}`);
+  if (!/^[0-9]+$/.test(v) || n > max) throw new CliError(`${flag} "${v}": expected a whole number from 0 to ${max}`);
   return n;
+}
+
+function namespaceName(flag: string, ns: string): string {
+  const error = dnsLabelError(ns);
+  if (error) throw new CliError(`${flag} "${ns}" is not a namespace name: it ${error}`);
+  return ns;
+}
+
+/** `HOST:PORT`, `[v6]:PORT` or `:PORT` (all addresses). */
+function parseHostPort(flag: string, text: string, example: string): HostPort {
+  const usage = `${flag} "${text}": expected HOST:PORT, e.g. ${example}`;
+  const colon = text.lastIndexOf(':');
+  if (colon < 0) throw new CliError(usage);
+  let host = text.slice(0, colon);
+  const portText = text.slice(colon + 1);
+  if (!/^[0-9]{1,5}$/.test(portText) || Number(portText) > 65535) throw new CliError(usage);
+  if (host.startsWith('[') && host.endsWith(']')) {
+    host = host.slice(1, -1);
+    if (isIP(host) !== 6) throw new CliError(usage);
+  } else if (host === '') {
+    host = '0.0.0.0';
+  } else if (isIP(host) === 0 && host !== 'localhost') {
+    throw new CliError(`${usage} (HOST is an IP address or localhost)`);
+  }
+  return { host, port: Number(portText) };
+}
+
+function statsUrl(text: string): URL {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (!url || url.protocol !== 'http:' || url.pathname === '/' || url.search || url.hash) {
+    throw new CliError(`--ats-stats-url "${text}": expected an http:// URL with a path, e.g. http://127.0.0.1:8080/_stats`);
+  }
+  return url;
 }
 
 export function parseControllerOptions(args: string[]): ControllerOptions {
@@ -108,7 +147,6 @@ export function parseControllerOptions(args: string[]): ControllerOptions {
     throw new CliError(`${(err as Error).message}\nRun 'ats-ingress controller --help' for the options.`);
   }
   const v = parsed.values;
-  const help = v.help ?? false;
   if (v.kubeconfig !== undefined && v.manifests !== undefined) {
     throw new CliError('--kubeconfig and --manifests are two different sources: give one');
   }
@@ -120,39 +158,36 @@ export function parseControllerOptions(args: string[]): ControllerOptions {
   }
   const logLevel = v['log-level'] ?? 'info';
   if (!isLogLevel(logLevel)) throw new CliError(`--log-level "${logLevel}": expected debug, info, warn or error`);
-  for (const ns of v['watch-namespace'] ?? []) {
-    if (!DNS_LABEL.test(ns)) throw new CliError(`--watch-namespace "${ns}" is not a namespace name`);
+  const watchNamespaces = (v['watch-namespace'] ?? []).map((ns) => namespaceName('--watch-namespace', ns));
+  let defaultBackend;
+  if (v['default-backend'] !== undefined) {
+    defaultBackend = parseServicePortRef(v['default-backend']);
+    if (isInvalid(defaultBackend)) throw new CliError(`--default-backend ${defaultBackend.invalid}`);
   }
-  const defaultBackend = v['default-backend'];
-  if (defaultBackend !== undefined) {
-    const ref = parseServicePortRef(defaultBackend);
-    if (typeof ref === 'string') throw new CliError(`--default-backend ${ref}`);
+  let publishAddresses: LoadBalancerAddress[];
+  try {
+    publishAddresses = parsePublishAddresses(v['publish-address'] ?? []);
+  } catch (err) {
+    throw new CliError((err as Error).message);
   }
-  const admin = v['admin-address'] ?? '127.0.0.1:10254';
-  const port = Number(admin.slice(admin.lastIndexOf(':') + 1));
-  if (!admin.includes(':') || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new CliError(`--admin-address "${admin}": expected HOST:PORT, e.g. 0.0.0.0:10254`);
-  }
-  if (v['ats-stats-url'] !== undefined && !/^http:\/\/[^/]+\//.test(v['ats-stats-url'])) {
-    throw new CliError(`--ats-stats-url "${v['ats-stats-url']}": expected an http:// URL with a path, e.g. http://127.0.0.1:8080/_stats`);
-  }
+  const build = buildConfig({
+    controllerName: v['controller-name'] ?? DEFAULT_CONTROLLER_NAME,
+    ingressClassName: v['ingress-class'] ?? DEFAULT_INGRESS_CLASS_NAME,
+    watchNamespaces,
+    ...(defaultBackend !== undefined ? { defaultBackend } : {}),
+  });
   return {
-    ...(v.kubeconfig !== undefined ? { kubeconfig: v.kubeconfig } : {}),
-    ...(v.manifests !== undefined ? { manifests: v.manifests } : {}),
-    inCluster: v.kubeconfig === undefined && v.manifests === undefined,
+    source: v.manifests !== undefined ? { kind: 'manifests', dir: v.manifests } : { kind: 'kubernetes', ...(v.kubeconfig !== undefined ? { kubeconfig: v.kubeconfig } : {}) },
     once: v.once ?? false,
     table,
-    ingressClass: v['ingress-class'] ?? DEFAULT_INGRESS_CLASS_NAME,
-    controllerName: v['controller-name'] ?? DEFAULT_CONTROLLER_NAME,
-    watchNamespaces: v['watch-namespace'] ?? [],
-    ...(defaultBackend !== undefined ? { defaultBackend } : {}),
-    adminAddress: admin,
-    ...(v['ats-stats-url'] !== undefined ? { atsStatsUrl: v['ats-stats-url'] } : {}),
-    publishAddresses: v['publish-address'] ?? [],
-    leaderElectionNamespace: v['leader-election-namespace'] ?? 'ats-ingress',
-    batchHoldMs: positiveInt('--batch-hold-ms', v['batch-hold-ms'], 50, 60_000),
-    batchCoalesceMs: positiveInt('--batch-coalesce-ms', v['batch-coalesce-ms'], 10, 60_000),
+    build,
+    admin: parseHostPort('--admin-address', v['admin-address'] ?? '127.0.0.1:10254', '0.0.0.0:10254'),
+    ...(v['ats-stats-url'] !== undefined ? { atsStatsUrl: statsUrl(v['ats-stats-url']) } : {}),
+    publishAddresses,
+    leaderElectionNamespace: namespaceName('--leader-election-namespace', v['leader-election-namespace'] ?? 'ats-ingress'),
+    batchHoldMs: wholeNumber('--batch-hold-ms', v['batch-hold-ms'], 50, 60_000),
+    batchCoalesceMs: wholeNumber('--batch-coalesce-ms', v['batch-coalesce-ms'], 10, 60_000),
     logLevel,
-    help,
+    help: v.help ?? false,
   };
 }

@@ -1,4 +1,4 @@
-import type { LookupResult } from '../native/route-table.js';
+import type { LookupResult } from '../route-table/route-table.js';
 import { CliError, type Io, toJson } from './io.js';
 import { explainNotFound, openLiveTable, parseTableArgs } from './table-options.js';
 
@@ -12,7 +12,7 @@ the same C++ lookup as the ATS plugin.
   --json         print one JSON object: status, service, servicePort,
                  endpoint, endpoints, rule, generation, reason`;
 
-export function formatLookup(host: string, path: string, r: LookupResult): string {
+function formatLookup(host: string, path: string, r: LookupResult): string {
   const lines = [`${r.status} ${host} ${path}  (table generation ${r.generation})`];
   if (r.rule) {
     const where = r.rule.path !== undefined ? `${r.rule.pathType} ${r.rule.path}` : 'default backend';

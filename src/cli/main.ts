@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The ats-ingress command: dispatches to its subcommands.
 import { isEntryPoint } from './entry-point.js';
+import { runAtsRunroot } from './ats-runroot-command.js';
 import { runController } from './controller-command.js';
 import { runLookup } from './lookup-command.js';
 import { runRoutes } from './routes-command.js';
@@ -12,10 +13,11 @@ commands:
   controller   run the ingress controller (ats-ingress controller --help)
   routes       print the route table that is live
   lookup       show what the proxy would do for a request: ats-ingress lookup HOST PATH
+  ats-runroot  write Traffic Server's configuration for the ATS container
 
 Run 'ats-ingress <command> --help' for a command's options.`;
 
-export async function main(argv: string[], io: Io): Promise<number> {
+async function main(argv: string[], io: Io): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
@@ -25,6 +27,8 @@ export async function main(argv: string[], io: Io): Promise<number> {
         return await runLookup(rest, io);
       case 'controller':
         return await runController(rest, io);
+      case 'ats-runroot':
+        return await runAtsRunroot(rest, io);
       case undefined:
       case '-h':
       case '--help':

@@ -1,4 +1,4 @@
-import type { LiveTable } from '../native/route-table.js';
+import type { LiveTable } from '../route-table/route-table.js';
 import { type Io, toJson } from './io.js';
 import { explainNotFound, openLiveTable, parseTableArgs } from './table-options.js';
 
@@ -10,7 +10,7 @@ their rules, backends and their endpoints.
   --table NAME   the shared-memory table (default: default)
   --json         print the table as JSON`;
 
-export function formatRoutes(t: LiveTable): string {
+function formatRoutes(t: LiveTable): string {
   const backend = (i: number) => {
     const b = t.backends[i]!;
     const eps = b.endpoints.map((e) => (e.address.includes(':') ? `[${e.address}]` : e.address) + `:${e.port}${e.weight && e.weight !== 1 ? `*${e.weight}` : ''}`);

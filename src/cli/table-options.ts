@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { DEFAULT_TABLE_NAME, RouteTable, TableError } from '../native/route-table.js';
+import { DEFAULT_TABLE_NAME, RouteTable, TableError } from '../route-table/route-table.js';
 import { CliError } from './io.js';
 
 export interface TableCommandArgs {

@@ -6,9 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { RouteTable } from '../native/route-table.js';
+import { RouteTable } from '../route-table/route-table.js';
 import { silentLogger } from '../observe/logger.js';
 import { ManifestSource } from '../sources/manifests.js';
+import { buildConfig } from '../config/config.js';
 import { Controller } from './controller.js';
 
 const CLASS = `apiVersion: networking.k8s.io/v1
@@ -82,7 +83,7 @@ describe('controller over a manifests directory', () => {
         ingress('trafficserver-test-3', 'edge-3', 'test.edge.com', [['/app2', 'appsvc2']]),
     );
     source = new ManifestSource({ dir, logger: silentLogger, debounceMs: 20 });
-    controller = new Controller({ source, table, logger: silentLogger, build: {}, holdMs: 10, coalesceMs: 5, adminAddress: '127.0.0.1:0' });
+    controller = new Controller({ source, table, logger: silentLogger, build: buildConfig(), holdMs: 10, coalesceMs: 5, admin: { host: '127.0.0.1', port: 0 } });
     await controller.start();
     reader = RouteTable.open(table);
   });

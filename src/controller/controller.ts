@@ -1,61 +1,60 @@
 // Wires one controller: a source, the cache, the loop, the publishers and
-// the admin server. The CLI builds the options; tests build them directly.
-import { buildConfig, type BuildConfig } from '../build/config.js';
-import type { BuildResult } from '../build/model.js';
+// the admin server. The CLI builds the configuration from its flags; tests
+// and the demo build it directly.
+import type { BuildConfig } from '../config/config.js';
+import type { BuildResult } from '../model/model.js';
 import { ObjectCache } from '../cache/object-cache.js';
-import type { Snapshot } from '../cache/snapshot.js';
-import { startAdminServer, type AdminServer, type HealthReport } from '../observe/admin-server.js';
+import { startAdminServer, type AdminServer, type HealthReport, type HostPort } from '../observe/admin-server.js';
 import { atsServedGeneration } from '../observe/ats-generation.js';
 import type { Logger } from '../observe/logger.js';
 import { controllerMetrics, type ControllerMetrics } from '../observe/metrics.js';
 import { ProblemLog } from '../publish/problem-log.js';
+import type { Publisher, PublisherContext } from '../publish/publisher.js';
 import { RouteTablePublisher } from '../publish/route-table-publisher.js';
 import type { Source } from '../sources/source.js';
 import { ControllerLoop } from './loop.js';
-import type { Publisher } from './publisher.js';
 
 export interface ControllerConfig {
   source: Source;
-  build: Partial<BuildConfig>;
+  build: BuildConfig;
   table: string;
   logger: Logger;
-  /** HOST:PORT of the admin server; none when absent. */
-  adminAddress?: string;
-  atsStatsUrl?: string;
+  /** Where the admin server listens; none when absent. */
+  admin?: HostPort;
+  atsStatsUrl?: URL;
   holdMs?: number;
   coalesceMs?: number;
   /** Publishers beyond the route table and the problem log (Events, status). */
   extraPublishers?: (ctx: PublisherContext) => Publisher[];
-  /** Called by stop() after the source and loop have stopped (leader election, clients). */
+  /** Whether this replica leads (Kubernetes leader election); absent: no election. */
+  isLeader?: () => boolean;
+  /** Called by stop() after the source, loop and publishers have stopped (leader election, clients). */
   onStop?: () => Promise<void>;
 }
 
-export interface PublisherContext {
-  /** True when ATS serves the last published table. */
-  isLive(): Promise<boolean>;
-  /** The objects as the last build saw them (for status, which needs the Ingresses). */
-  snapshot(): Snapshot;
-}
-
 export class Controller {
-  readonly metrics: ControllerMetrics = controllerMetrics();
+  readonly metrics: ControllerMetrics;
   readonly loop: ControllerLoop;
   readonly table: RouteTablePublisher;
   readonly #c: ControllerConfig;
+  readonly #publishers: Publisher[];
   #admin: AdminServer | undefined;
 
   constructor(config: ControllerConfig) {
     this.#c = config;
-    const build = buildConfig(config.build);
+    this.metrics = controllerMetrics({
+      watches: () => config.source.health().watches,
+      ...(config.isLeader ? { isLeader: config.isLeader } : {}),
+    });
     this.table = new RouteTablePublisher(config.table, config.logger, this.metrics);
-    const publishers: Publisher[] = [this.table, new ProblemLog(config.logger, this.metrics)];
-    const cache = new ObjectCache(build);
-    publishers.push(...(config.extraPublishers?.({ isLive: () => this.isLive(), snapshot: () => cache.snapshot() }) ?? []));
+    const cache = new ObjectCache(config.build);
+    this.#publishers = [this.table, new ProblemLog(config.logger, this.metrics)];
+    this.#publishers.push(...(config.extraPublishers?.({ isLive: () => this.isLive(), snapshot: () => cache.snapshot() }) ?? []));
     this.loop = new ControllerLoop({
       startPaused: true, // start() builds once every kind has been listed
       cache,
-      config: build,
-      publishers,
+      config: config.build,
+      publishers: this.#publishers,
       logger: config.logger,
       metrics: this.metrics,
       ...(config.holdMs !== undefined ? { holdMs: config.holdMs } : {}),
@@ -69,11 +68,11 @@ export class Controller {
 
   /** Starts the admin server and the source; resolves after the first table is published. */
   async start(): Promise<BuildResult> {
-    if (this.#c.adminAddress) {
-      this.#admin = await startAdminServer(this.#c.adminAddress, {
+    if (this.#c.admin) {
+      this.#admin = await startAdminServer(this.#c.admin, {
         healthz: () => this.healthz(),
         readyz: () => this.readyz(),
-        metrics: () => this.metrics.registry.render(),
+        metrics: () => this.metrics.registry.metrics(),
       });
       this.#c.logger.info('admin server listening', { address: `${this.#admin.address}:${this.#admin.port}` });
     }
@@ -84,6 +83,7 @@ export class Controller {
   async stop(): Promise<void> {
     await this.#c.source.stop();
     await this.loop.stop();
+    for (const p of this.#publishers) await p.stop?.();
     await this.#c.onStop?.();
     await this.#admin?.close();
     this.table.close();

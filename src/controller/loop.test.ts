@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { buildConfig } from '../build/config.js';
-import { ingress, ingressClass, prefix, service, slice } from '../build/fixtures.js';
-import type { BuildResult } from '../build/model.js';
+import { buildConfig } from '../config/config.js';
+import { ingress, ingressClass, prefix, service, slice } from '../testing/fixtures.js';
+import type { BuildResult } from '../model/model.js';
 import { ObjectCache } from '../cache/object-cache.js';
 import { silentLogger } from '../observe/logger.js';
 import { controllerMetrics } from '../observe/metrics.js';

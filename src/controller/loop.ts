@@ -7,15 +7,15 @@
 // change goes live in tens of milliseconds; under churn, builds start at
 // most once per hold period and every change in between rides along.
 import { performance } from 'node:perf_hooks';
-import { build } from '../build/build.js';
-import type { BuildConfig } from '../build/config.js';
-import type { BuildResult } from '../build/model.js';
+import { build } from '../model/build.js';
+import type { BuildConfig } from '../config/config.js';
+import type { BuildResult } from '../model/model.js';
 import type { ObjectCache } from '../cache/object-cache.js';
-import type { ObjectOfKind } from '../cache/k8s-types.js';
+import type { ObjectOfKind } from '../kube/types.js';
 import type { Logger } from '../observe/logger.js';
 import type { ControllerMetrics } from '../observe/metrics.js';
 import type { SourceEvent } from '../sources/source.js';
-import type { Publisher } from './publisher.js';
+import type { Publisher } from '../publish/publisher.js';
 
 export interface LoopOptions {
   cache: ObjectCache;
@@ -94,10 +94,6 @@ export class ControllerLoop {
     }
   }
 
-  get lastResult(): BuildResult | undefined {
-    return this.#lastResult;
-  }
-
   /** Builds that threw since the last one that did not. */
   get consecutiveFailures(): number {
     return this.#failures;
@@ -163,8 +159,10 @@ export class ControllerLoop {
       problems: result.problems.length,
     });
     for (const p of this.#o.publishers) {
+      const started = performance.now();
       try {
         await p.publish(result);
+        this.#o.metrics.publisherSeconds.observe({ publisher: p.name }, (performance.now() - started) / 1000);
       } catch (err) {
         // One publisher failing (the API server down, say) must not stop the others.
         this.#o.logger.error('publisher failed', { publisher: p.name, error: err });

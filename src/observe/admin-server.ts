@@ -12,7 +12,14 @@ export interface HealthReport {
 export interface AdminHandlers {
   healthz(): HealthReport;
   readyz(): Promise<HealthReport>;
-  metrics(): string;
+  metrics(): Promise<string>;
+}
+
+export interface HostPort {
+  /** An IP address (IPv6 without brackets) or localhost. */
+  readonly host: string;
+  /** 0: any free port. */
+  readonly port: number;
 }
 
 export interface AdminServer {
@@ -21,10 +28,7 @@ export interface AdminServer {
   close(): Promise<void>;
 }
 
-export async function startAdminServer(hostPort: string, handlers: AdminHandlers): Promise<AdminServer> {
-  const i = hostPort.lastIndexOf(':');
-  const host = hostPort.slice(0, i).replace(/^\[|\]$/g, '') || '127.0.0.1';
-  const port = Number(hostPort.slice(i + 1));
+export async function startAdminServer({ host, port }: HostPort, handlers: AdminHandlers): Promise<AdminServer> {
   const server: Server = createServer((req, res) => {
     const send = (status: number, type: string, body: string) => {
       res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
@@ -40,7 +44,11 @@ export async function startAdminServer(hostPort: string, handlers: AdminHandlers
         handlers.readyz().then(report, (err: unknown) => report({ ok: false, detail: { error: String(err) } }));
         return;
       case '/metrics':
-        return send(200, 'text/plain; version=0.0.4', handlers.metrics());
+        handlers.metrics().then(
+          (text) => send(200, 'text/plain; version=0.0.4', text),
+          (err: unknown) => send(500, 'text/plain', `cannot collect metrics: ${String(err)}\n`),
+        );
+        return;
       default:
         return send(404, 'text/plain', 'try /healthz, /readyz or /metrics\n');
     }

@@ -4,7 +4,7 @@ import { request } from 'node:http';
 
 const METRIC = 'plugin.ats_ingress.table_generation';
 
-export async function atsServedGeneration(statsUrl: string, timeoutMs = 2000): Promise<bigint> {
+export async function atsServedGeneration(statsUrl: URL, timeoutMs = 2000): Promise<bigint> {
   const body = await new Promise<string>((resolve, reject) => {
     const req = request(statsUrl, { timeout: timeoutMs }, (res) => {
       let text = '';

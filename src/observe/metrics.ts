@@ -1,110 +1,67 @@
-// A small Prometheus registry: counters, gauges and histograms with labels,
-// rendered in the text exposition format.
-type Labels = Record<string, string>;
+// The controller's Prometheus metrics, on prom-client: its registry, label
+// handling and text format, and the default process metrics (CPU, RSS, heap,
+// GC, event-loop lag: what shows when a build holds the loop). One registry
+// per controller, so tests may run several in one process.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-function labelKey(labels: Labels): string {
-  const keys = Object.keys(labels).sort();
-  return keys.map((k) => `${k}="${String(labels[k]).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',');
+/** What the metrics read at scrape time from the parts that own the state. */
+export interface MetricSources {
+  /** Per watch: its kind, restarts so far, and milliseconds since it last heard anything. */
+  watches?(): ReadonlyArray<{ readonly kind: string; readonly restarts: number; readonly sinceLastEventMs: number }>;
+  /** Whether this replica holds the leader Lease (and so writes Events and status). */
+  isLeader?(): boolean;
 }
 
-interface Metric {
-  render(): string[];
-}
+const SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
-/** One value per label set, rendered as a sample per set. */
-abstract class LabelledValues implements Metric {
-  protected readonly values = new Map<string, number>();
-  protected abstract readonly type: 'counter' | 'gauge';
-  constructor(
-    readonly name: string,
-    readonly help: string,
-  ) {}
-  get(labels: Labels = {}): number {
-    return this.values.get(labelKey(labels)) ?? 0;
-  }
-  render(): string[] {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`];
-    if (this.values.size === 0) lines.push(`${this.name} 0`);
-    for (const [k, v] of this.values) lines.push(`${this.name}${k ? `{${k}}` : ''} ${v}`);
-    return lines;
-  }
-}
-
-export class Counter extends LabelledValues {
-  protected readonly type = 'counter';
-  inc(labels: Labels = {}, by = 1): void {
-    const k = labelKey(labels);
-    this.values.set(k, (this.values.get(k) ?? 0) + by);
-  }
-}
-
-export class Gauge extends LabelledValues {
-  protected readonly type = 'gauge';
-  set(value: number, labels: Labels = {}): void {
-    this.values.set(labelKey(labels), value);
-  }
-}
-
-export class Histogram implements Metric {
-  readonly #counts: number[];
-  #sum = 0;
-  #count = 0;
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly buckets: readonly number[],
-  ) {
-    this.#counts = buckets.map(() => 0);
-  }
-  observe(value: number): void {
-    this.#sum += value;
-    this.#count++;
-    this.buckets.forEach((b, i) => {
-      if (value <= b) this.#counts[i]!++;
-    });
-  }
-  render(): string[] {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
-    this.buckets.forEach((b, i) => lines.push(`${this.name}_bucket{le="${b}"} ${this.#counts[i]}`));
-    lines.push(`${this.name}_bucket{le="+Inf"} ${this.#count}`, `${this.name}_sum ${this.#sum}`, `${this.name}_count ${this.#count}`);
-    return lines;
-  }
-}
-
-export class Registry {
-  readonly #metrics: Metric[] = [];
-  counter(name: string, help: string): Counter {
-    return this.#add(new Counter(name, help));
-  }
-  gauge(name: string, help: string): Gauge {
-    return this.#add(new Gauge(name, help));
-  }
-  histogram(name: string, help: string, buckets: readonly number[]): Histogram {
-    return this.#add(new Histogram(name, help, buckets));
-  }
-  render(): string {
-    return `${this.#metrics.flatMap((m) => m.render()).join('\n')}\n`;
-  }
-  #add<M extends Metric>(m: M): M {
-    this.#metrics.push(m);
-    return m;
-  }
-}
-
-/** The controller's own metrics. */
-export function controllerMetrics(registry = new Registry()) {
+export function controllerMetrics(sources: MetricSources = {}, registry = new Registry()) {
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
   return {
     registry,
-    events: registry.counter('ats_ingress_source_events_total', 'Watch events applied to the cache.'),
-    relevantEvents: registry.counter('ats_ingress_source_relevant_events_total', 'Events that could change the routes.'),
-    builds: registry.counter('ats_ingress_builds_total', 'Builds of the route model.'),
-    buildSeconds: registry.histogram('ats_ingress_build_seconds', 'Time to build the route model.', [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5]),
-    publishes: registry.counter('ats_ingress_table_publishes_total', 'Route tables published (by outcome).'),
-    publishSeconds: registry.histogram('ats_ingress_table_publish_seconds', 'Time to publish a route table.', [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1]),
-    generation: registry.gauge('ats_ingress_table_generation', 'Generation of the last route table published.'),
-    tableBytes: registry.gauge('ats_ingress_table_bytes', 'Size of the last route table published.'),
-    routes: registry.gauge('ats_ingress_routes', 'Rules in the last route table published.'),
-    problems: registry.gauge('ats_ingress_problems', 'Problems found by the last build, by severity.'),
+    events: new Counter({ name: 'ats_ingress_source_events_total', help: 'Watch events applied to the cache, by type.', labelNames: ['type'], registers }),
+    relevantEvents: new Counter({ name: 'ats_ingress_source_relevant_events_total', help: 'Events that could change the routes, by type.', labelNames: ['type'], registers }),
+    builds: new Counter({ name: 'ats_ingress_builds_total', help: 'Builds of the route model.', registers }),
+    buildSeconds: new Histogram({ name: 'ats_ingress_build_seconds', help: 'Time to build the route model.', buckets: SECONDS, registers }),
+    publisherSeconds: new Histogram({ name: 'ats_ingress_publisher_seconds', help: 'Time each publisher took for one build, by publisher.', labelNames: ['publisher'], buckets: SECONDS, registers }),
+    publishes: new Counter({ name: 'ats_ingress_table_publishes_total', help: 'Route tables handed to the publisher, by outcome (published, unchanged, refused).', labelNames: ['outcome'], registers }),
+    publishSeconds: new Histogram({ name: 'ats_ingress_table_publish_seconds', help: 'Time to encode and publish a route table.', buckets: SECONDS, registers }),
+    generation: new Gauge({ name: 'ats_ingress_table_generation', help: 'Generation of the last route table published.', registers }),
+    tableBytes: new Gauge({ name: 'ats_ingress_table_bytes', help: 'Size of the last route table published.', registers }),
+    routes: new Gauge({ name: 'ats_ingress_routes', help: 'Rules in the last route table published.', registers }),
+    problems: new Gauge({ name: 'ats_ingress_problems', help: 'Problems found by the last build, by severity.', labelNames: ['severity'], registers }),
+    watchRestarts: new Counter({
+      name: 'ats_ingress_watch_restarts_total',
+      help: 'Restarts of the Kubernetes watches (errors, 410 relists, watchdog), by kind.',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        if (!sources.watches) return;
+        this.reset();
+        for (const w of sources.watches()) this.inc({ kind: w.kind }, w.restarts);
+      },
+    }),
+    lastEventAge: new Gauge({
+      name: 'ats_ingress_last_event_age_seconds',
+      help: 'Seconds since the quietest watch of each kind last heard from the API server (an event, a list or a bookmark).',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        if (!sources.watches) return;
+        this.reset();
+        const oldest = new Map<string, number>();
+        for (const w of sources.watches()) oldest.set(w.kind, Math.max(oldest.get(w.kind) ?? 0, w.sinceLastEventMs));
+        for (const [kind, ms] of oldest) this.set({ kind }, ms / 1000);
+      },
+    }),
+    leader: new Gauge({
+      name: 'ats_ingress_leader',
+      help: '1 when this replica holds the leader Lease and writes Events and status.',
+      registers,
+      collect() {
+        this.set(sources.isLeader?.() ? 1 : 0);
+      },
+    }),
   };
 }
 export type ControllerMetrics = ReturnType<typeof controllerMetrics>;

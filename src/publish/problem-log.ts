@@ -1,11 +1,11 @@
 // Logs each problem when it appears and once more when it is gone, rather
 // than on every build.
-import type { BuildResult, Problem } from '../build/model.js';
-import type { Publisher } from '../controller/publisher.js';
+import type { BuildResult, Problem } from '../model/model.js';
+import type { Publisher } from './publisher.js';
 import type { Logger } from '../observe/logger.js';
 import type { ControllerMetrics } from '../observe/metrics.js';
 
-export function problemKey(p: Problem): string {
+function problemKey(p: Problem): string {
   return `${p.kind}/${p.namespace}/${p.name}/${p.field}/${p.message}`;
 }
 
@@ -35,7 +35,7 @@ export class ProblemLog implements Publisher {
       if (!now.has(key)) this.logger.info(`resolved: ${describeProblem(p)}`);
     }
     this.#known = now;
-    this.metrics.problems.set(result.problems.filter((p) => p.severity === 'Error').length, { severity: 'Error' });
-    this.metrics.problems.set(result.problems.filter((p) => p.severity === 'Warning').length, { severity: 'Warning' });
+    this.metrics.problems.set({ severity: 'Error' }, result.problems.filter((p) => p.severity === 'Error').length);
+    this.metrics.problems.set({ severity: 'Warning' }, result.problems.filter((p) => p.severity === 'Warning').length);
   }
 }

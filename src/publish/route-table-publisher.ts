@@ -2,10 +2,11 @@
 // changed. An invalid model is refused whole with the field named; the last
 // good table keeps serving.
 import { performance } from 'node:perf_hooks';
-import type { BuildResult } from '../build/model.js';
-import type { Publisher } from '../controller/publisher.js';
-import { encodeModel, sameEncoding, type EncodedModel } from '../native/encode-model.js';
-import { RouteTable, TableError, type TableModel } from '../native/route-table.js';
+import type { BuildResult } from '../model/model.js';
+import type { Publisher } from './publisher.js';
+import { encodeModel, sameEncoding, type EncodedModel } from '../route-table/encode-model.js';
+import type { TableModel } from '../model/table-model.js';
+import { RouteTable, TableError } from '../route-table/route-table.js';
 import type { Logger } from '../observe/logger.js';
 import type { ControllerMetrics } from '../observe/metrics.js';
 
@@ -21,7 +22,6 @@ export class RouteTablePublisher implements Publisher {
   readonly #table: RouteTable;
   #lastEncoded: EncodedModel | undefined;
   #last: PublishedTable | undefined;
-  readonly #listeners: Array<(t: PublishedTable) => void> = [];
 
   constructor(
     tableName: string,
@@ -33,10 +33,6 @@ export class RouteTablePublisher implements Publisher {
 
   get last(): PublishedTable | undefined {
     return this.#last;
-  }
-
-  onPublish(listener: (t: PublishedTable) => void): void {
-    this.#listeners.push(listener);
   }
 
   async publish(result: BuildResult): Promise<void> {
@@ -67,15 +63,10 @@ export class RouteTablePublisher implements Publisher {
         backends: table.backends.length,
         publishMs: Math.round(ms * 10) / 10,
       });
-      for (const l of this.#listeners) l(this.#last);
     } catch (err) {
       this.metrics.publishes.inc({ outcome: 'refused' });
       if (err instanceof TableError) {
-        this.logger.error('route table refused; the last good table keeps serving', {
-          code: err.code,
-          field: err.field,
-          error: err.message,
-        });
+        this.logger.error('route table refused; the last good table keeps serving', { error: err });
         return;
       }
       throw err;

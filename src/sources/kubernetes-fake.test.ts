@@ -5,10 +5,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import type { Kind } from '../cache/k8s-types.js';
-import { KubeApiError, type KubeRequest, type KubeTransport, type RawWatchEvent, type WatchRequest } from './kube-client.js';
+import type { Kind } from '../kube/types.js';
+import type { KubeRequest, KubeTransport, RawWatchEvent, WatchRequest } from '../kube/client.js';
+import { KubeApiError } from '../kube/errors.js';
 import { KubernetesSource, normalizeObject, type KubernetesSourceOptions } from './kubernetes.js';
-import { RecordingSink, sleepMs, waitFor } from './kubernetes.testkit.js';
+import { RecordingSink, sleepMs, waitFor } from '../testing/kube-testkit.js';
 
 type ListAnswer = { items: unknown[]; rv: string; continue?: string } | KubeApiError;
 

@@ -6,18 +6,11 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
-import { isClusterScoped, KINDS, type Kind, type KubeObject } from '../cache/k8s-types.js';
+import { isClusterScoped, isKind, KIND_INFO, KINDS } from '../kube/kinds.js';
+import type { KubeObject } from '../kube/types.js';
 import type { Logger } from '../observe/logger.js';
 import type { Source, SourceHealth, SourceProblem, SourceSink } from './source.js';
 
-const API_VERSIONS: Record<Kind, string> = {
-  Ingress: 'networking.k8s.io/v1',
-  IngressClass: 'networking.k8s.io/v1',
-  Service: 'v1',
-  EndpointSlice: 'discovery.k8s.io/v1',
-  Secret: 'v1',
-  ConfigMap: 'v1',
-};
 const MANIFEST = /\.(ya?ml|json)$/i;
 
 export interface ManifestRead {
@@ -31,15 +24,16 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /** Checks one parsed document; returns the object, nothing for kinds we do not use, or a problem. */
-export function toObject(doc: unknown, where: string, namespaces: readonly string[]): KubeObject | SourceProblem | undefined {
+function toObject(doc: unknown, where: string, namespaces: readonly string[]): KubeObject | SourceProblem | undefined {
   if (doc === null || doc === undefined) return undefined; // an empty document
   if (!isRecord(doc)) return { where, message: 'a manifest must be a mapping with apiVersion, kind and metadata' };
   const kind = doc.kind;
   if (typeof kind !== 'string') return { where, message: 'kind is missing' };
-  if (!(KINDS as readonly string[]).includes(kind)) return undefined; // Deployments, Namespaces, ...: not ours
-  const k = kind as Kind;
-  if (doc.apiVersion !== API_VERSIONS[k]) {
-    return { where, message: `${kind}: apiVersion ${JSON.stringify(doc.apiVersion)} is not supported; use ${API_VERSIONS[k]}` };
+  if (!isKind(kind)) return undefined; // Deployments, Namespaces, ...: not ours
+  const k = kind;
+  const apiVersion = KIND_INFO[k].apiVersion;
+  if (doc.apiVersion !== apiVersion) {
+    return { where, message: `${kind}: apiVersion ${JSON.stringify(doc.apiVersion)} is not supported; use ${apiVersion}` };
   }
   const meta = doc.metadata;
   if (!isRecord(meta) || typeof meta.name !== 'string' || meta.name === '') {
@@ -68,7 +62,7 @@ async function listFiles(dir: string): Promise<string[]> {
 }
 
 /** Reads every manifest under `dir`. Bad documents become problems; the rest still count. */
-export async function readManifests(dir: string, namespaces: readonly string[] = []): Promise<ManifestRead> {
+async function readManifests(dir: string, namespaces: readonly string[] = []): Promise<ManifestRead> {
   const files = await listFiles(dir);
   const objects: KubeObject[] = [];
   const problems: SourceProblem[] = [];

@@ -1,7 +1,7 @@
 // What every source of objects (the Kubernetes API, a directory of
 // manifests) gives the controller loop. Sources never touch the cache: they
 // hand batches of events to one sink, and the loop applies them.
-import type { Kind, KubeObject, ObjectKey } from '../cache/k8s-types.js';
+import type { Kind, KubeObject, ObjectKey } from '../kube/types.js';
 
 export type SourceEvent =
   | { readonly type: 'upsert'; readonly object: KubeObject }

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,7 +39,12 @@ describe('the image\'s scripts', () => {
     for (const f of ['dist/src/cli/main.js', 'build/Release/ats_ingress.node', 'ats_ingress.so', 'scripts/container/ats-entry.sh', 'node_modules/yaml/package.json']) {
       assert.ok(existsSync(join(stage, f)), `${f} is staged`);
     }
-    assert.ok(!existsSync(join(stage, 'dist/src/native/route-table.test.js')), 'no tests');
+    // No test code of any kind: tests, test kits, the harness, the demo, the benchmarks.
+    const shipped = (await readdir(join(stage, 'dist'), { recursive: true })).map(String).sort();
+    const testCode = shipped.filter((f) => /\.test\.js$/.test(f) || /^(test|bench|demo)(\/|$)/.test(f) || /^src\/testing(\/|$)/.test(f));
+    assert.deepEqual(testCode, [], 'test code in the staged tree');
+    assert.deepEqual([...new Set(shipped.map((f) => f.split('/')[0]))], ['src'], 'only src/ is compiled into the image');
+    assert.ok(shipped.includes('src/example-app/example-app.js'), 'the walkthrough\'s example app (k8s/apps runs it)');
     assert.ok(!existsSync(join(stage, 'node_modules/typescript')), 'no dev dependencies');
     const { stdout } = await run(process.execPath, [join(stage, 'dist/src/cli/main.js'), 'controller', '--help'], { timeout: 20_000 });
     assert.match(stdout, /--manifests DIR/);
@@ -121,7 +126,7 @@ spec:
       const code = await Promise.race([exited, delay(15_000).then(() => 'timeout' as const)]);
       if (code === 'timeout') process.kill(-ats.pid!, 'SIGKILL');
       await backend?.close();
-      await run(process.execPath, ['-e', `import('${join(ROOT, 'dist/src/native/route-table.js')}').then(m => { const t = m.RouteTable.open('${table}'); t.remove(); t.close(); })`]);
+      await run(process.execPath, ['-e', `import('${join(ROOT, 'dist/src/route-table/route-table.js')}').then(m => { const t = m.RouteTable.open('${table}'); t.remove(); t.close(); })`]);
       await rm(runroot, { recursive: true, force: true });
     }
   });

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { httpRequest } from '../harness/ats.js';
 import { freePorts } from '../harness/ports.js';
 
-const DEMO = fileURLToPath(new URL('../../src/demo/run-demo.js', import.meta.url));
+const DEMO = fileURLToPath(new URL('../../demo/run-demo.js', import.meta.url));
 
 function startDemo(args: string[]) {
   const child = spawn(process.execPath, [DEMO, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -226,6 +226,13 @@ describe('the walkthrough on a real API server', () => {
     assert.match(ev.message, /no-such-service.*does not exist/, JSON.stringify(ev));
     const table = await e.kubectl(['get', 'events', '-n', NS2]);
     assert.match(table, /Warning\s+\S+\s+ingress\/broken/i, table);
+    // What a user reads: `kubectl describe` selects Events by the object's
+    // uid, so it shows ours only when involvedObject.uid is set.
+    const uid = JSON.parse(await e.kubectl(['get', 'ingress', 'broken', '-n', NS2, '-o', 'json'])).metadata.uid as string;
+    assert.equal((ev as unknown as { involvedObject: { uid?: string } }).involvedObject.uid, uid, JSON.stringify(ev));
+    const described = await e.kubectl(['describe', 'ingress', 'broken', '-n', NS2]);
+    const eventsPart = described.slice(described.indexOf('Events:'));
+    assert.match(eventsPart, /Warning\s+InvalidServiceName\s+.*ats-ingress\s+.*no-such-service.*does not exist/, described);
     // Nothing reported about the walkthrough's own Ingresses (their Secret exists).
     for (const ns of [NS2, NS3]) {
       const list = JSON.parse(await e.kubectl(['get', 'events', '-n', ns, '-o', 'json'])).items as typeof events;

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { after, before, test, type TestContext } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 
-import { RouteTable, type TableModel } from '../../src/native/route-table.js';
+import { RouteTable, type TableModel } from '../../src/route-table/route-table.js';
 import { startAts, type AtsInstance, type HttpResponse } from '../harness/ats.js';
 import { closeBackends, startBackends, type Backend, type BackendEcho } from '../harness/backends.js';
 import { backendOf, echoOf, fromService, logTail, pluginSetup, requestUntil, tableName } from './helpers.js';

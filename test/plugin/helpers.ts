@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
-import type { TableBackend, TableEndpoint } from '../../src/native/route-table.js';
+import type { TableBackend, TableEndpoint } from '../../src/route-table/route-table.js';
 import type { AtsConfig, AtsInstance, HttpRequestOptions, HttpResponse } from '../harness/ats.js';
 import type { Backend, BackendEcho } from '../harness/backends.js';
 

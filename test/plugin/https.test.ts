@@ -13,8 +13,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { RouteTable } from '../../src/native/route-table.js';
-import { runCommand, startAts, type AtsInstance } from '../harness/ats.js';
+import { RouteTable } from '../../src/route-table/route-table.js';
+import { startAts, type AtsInstance } from '../harness/ats.js';
+import { runCommand } from '../harness/processes.js';
 import { closeBackends, startBackend, type Backend } from '../harness/backends.js';
 import { backendOf, echoOf, pluginSetup, tableName } from './helpers.js';
 

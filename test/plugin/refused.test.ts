@@ -5,7 +5,7 @@
 // A bad table is written as a confused or broken writer would: an object for
 // the next generation straight into /dev/shm, then the control block's
 // generation (u64 at byte 16 of /dev/shm/ats-ingress.NAME.ctl) pointed at it
-// (see native/core/shm.h ControlBlock and native/test/shm_test.cc).
+// (see native/core/control_block.h and native/test/shm_test.cc).
 //
 // Run: bash scripts/build.sh && node --test dist/test/plugin/refused.test.js
 
@@ -15,7 +15,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { RouteTable, type TableModel } from '../../src/native/route-table.js';
+import { RouteTable, type TableModel } from '../../src/route-table/route-table.js';
 import { startAts, type AtsInstance } from '../harness/ats.js';
 import { closeBackends, startBackend, type Backend } from '../harness/backends.js';
 import { backendOf, echoOf, fromService, logTail, metric, pluginSetup, pollUntil, requestUntil, tableName } from './helpers.js';

@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 
-import { RouteTable, type TableModel } from '../../src/native/route-table.js';
+import { RouteTable, type TableModel } from '../../src/route-table/route-table.js';
 import { startAts, type AtsInstance } from '../harness/ats.js';
 import { closeBackends, startBackend, type Backend } from '../harness/backends.js';
 import { backendOf, echoOf, fromService, pluginSetup, requestUntil, ROOT, tableName } from './helpers.js';
@@ -65,7 +65,7 @@ after(async () => {
 });
 
 test('a child process publishes, then dies by SIGKILL: the running ATS keeps serving', async () => {
-  const addon = pathToFileURL(resolve(ROOT, 'dist/src/native/route-table.js')).href;
+  const addon = pathToFileURL(resolve(ROOT, 'dist/src/route-table/route-table.js')).href;
   const code = `
     import { RouteTable } from ${JSON.stringify(addon)};
     const [name, model] = process.argv.slice(1);

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { RouteTable, type TableModel } from '../../src/native/route-table.js';
+import { RouteTable, type TableModel } from '../../src/route-table/route-table.js';
 import { startAts, type AtsInstance } from '../harness/ats.js';
 import { closeBackends, ipv6Available, startBackend, startBackends, type Backend } from '../harness/backends.js';
 import { backendOf, echoOf, logTail, pluginSetup, tableName, type Mode } from './helpers.js';

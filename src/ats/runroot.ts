@@ -1,0 +1,157 @@
+// Traffic Server's configuration in a private runroot: the one definition of
+// the files, records and plugin lines that the ATS container's entry point
+// (through `ats-ingress ats-runroot`), the demo and the test harness all
+// write, so that tests run ATS as production does. Everything here comes
+// from the command line or the caller, never from a Kubernetes object, and
+// every value is checked before it becomes a line of configuration.
+
+import { mkdir, writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import path from 'node:path';
+
+export const ATS_MODULES_DIR = '/usr/lib/trafficserver/modules';
+export const STATS_PLUGIN = 'stats_over_http.so';
+
+export type RecordValue = string | number;
+
+export interface RunrootConfig {
+  /** The runroot: an absolute path, created if missing. */
+  readonly dir: string;
+  /** The address ATS listens on (`ip-in`). */
+  readonly bind: string;
+  readonly httpPort: number;
+  /** The TLS port; absent: none. */
+  readonly httpsPort?: number;
+  /** The plugin's shared object and its arguments (`--table NAME`, ...); absent: no plugin. */
+  readonly plugin?: { readonly path: string; readonly args: readonly string[] };
+  /** stats_over_http on this path, answering loopback only (the controller reads the served generation there). */
+  readonly statsPath?: string;
+  /** Seconds ATS drains connections on SIGTERM. */
+  readonly shutdownTimeoutS?: number;
+  /** Records that replace or add to the production set (tests: ports, threads, debug tags). */
+  readonly records?: Readonly<Record<string, RecordValue>>;
+  /** plugin.config lines before ours (benchmarks: tslua). */
+  readonly extraPlugins?: readonly string[];
+  /** remap.config lines (empty in production: the plugin routes in global mode). */
+  readonly remap?: readonly string[];
+  /** More files under etc/, by relative name. */
+  readonly files?: Readonly<Record<string, string>>;
+}
+
+export function runrootYaml(dir: string): string {
+  return [
+    `prefix: ${dir}`,
+    'exec_prefix: /usr',
+    'bindir: /usr/bin',
+    'sbindir: /usr/sbin',
+    `sysconfdir: ${dir}/etc`,
+    `datadir: ${dir}/cache`,
+    'includedir: /usr/include',
+    'libdir: /usr/lib/trafficserver',
+    `libexecdir: ${ATS_MODULES_DIR}`,
+    `localstatedir: ${dir}`,
+    `runtimedir: ${dir}/run`,
+    `logdir: ${dir}/log`,
+    `cachedir: ${dir}/cache`,
+    '',
+  ].join('\n');
+}
+
+const RECORD_NAME = /^proxy\.[A-Za-z0-9_]+(\.[A-Za-z0-9_-]+)*$/;
+// A STRING record's value as records.config reads it: one line, no control characters.
+const STRING_VALUE = /^[\x20-\x7e]*$/;
+
+/** One records.config line; throws a TypeError naming what cannot be one. */
+export function recordLine(name: string, value: RecordValue): string {
+  if (!RECORD_NAME.test(name)) throw new TypeError(`record name ${JSON.stringify(name)} is not proxy.<word>.<word>...`);
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new TypeError(`record ${name}: ${value} is not a finite number`);
+    return `CONFIG ${name} ${Number.isInteger(value) ? 'INT' : 'FLOAT'} ${value}`;
+  }
+  if (!STRING_VALUE.test(value)) throw new TypeError(`record ${name}: the value must be printable ASCII on one line`);
+  return `CONFIG ${name} STRING ${value}`;
+}
+
+function port(name: string, p: number): number {
+  if (!Number.isInteger(p) || p < 1 || p > 65535) throw new TypeError(`${name} ${p} is not a port (1..65535)`);
+  return p;
+}
+
+/** The records of a production pod, for this config (before its overrides). */
+export function productionRecords(c: RunrootConfig): Record<string, RecordValue> {
+  if (!path.isAbsolute(c.dir)) throw new TypeError(`runroot ${JSON.stringify(c.dir)} is not an absolute path`);
+  if (isIP(c.bind) === 0) throw new TypeError(`bind address ${JSON.stringify(c.bind)} is not an IP address`);
+  const bind = isIP(c.bind) === 6 ? `[${c.bind}]` : c.bind;
+  const ports = [`${port('http port', c.httpPort)}:ip-in=${bind}`];
+  if (c.httpsPort !== undefined) ports.push(`${port('https port', c.httpsPort)}:ssl:ip-in=${bind}`);
+  return {
+    'proxy.config.http.server_ports': ports.join(' '),
+    // Runs as whoever starts it (root included); the pod runs it as a non-root user.
+    'proxy.config.admin.user_id': '#-1',
+    // Global mode: the plugin routes before remap; what it declines needs a remap rule.
+    'proxy.config.url_remap.remap_required': 1,
+    // The pod sees the client's Host header.
+    'proxy.config.url_remap.pristine_host_hdr': 1,
+    'proxy.config.reverse_proxy.enabled': 1,
+    'proxy.config.http.cache.http': 0,
+    'proxy.config.stop.shutdown_timeout': c.shutdownTimeoutS ?? 25,
+    'proxy.config.ssl.server.cert.path': `${c.dir}/etc/ssl`,
+    'proxy.config.ssl.server.private_key.path': `${c.dir}/etc/ssl`,
+    'proxy.config.log.logging_enabled': 0,
+    'proxy.config.diags.output.status': 'E',
+    'proxy.config.diags.output.note': 'E',
+    'proxy.config.diags.output.warning': 'E',
+    'proxy.config.diags.output.error': 'E',
+    // The controller reads the generation ATS serves from stats: sync them often.
+    'proxy.config.raw_stat_sync_interval_ms': 500,
+    'proxy.config.net.connections_throttle': 10000,
+  };
+}
+
+/** Every client may use the proxy; the plugin decides what is routed. */
+export const IP_ALLOW_YAML = `ip_allow:
+  - apply: in
+    ip_addrs: [0.0.0.0-255.255.255.255, "::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"]
+    action: allow
+    methods: ALL
+`;
+
+const ARG = /^[A-Za-z0-9_./=:-]+$/;
+
+function pluginLine(words: readonly string[]): string {
+  for (const w of words) if (!ARG.test(w)) throw new TypeError(`plugin argument ${JSON.stringify(w)} has characters plugin.config cannot carry`);
+  return words.join(' ');
+}
+
+/** The files of a runroot, by path relative to its dir. */
+export function runrootFiles(c: RunrootConfig): Map<string, string> {
+  const records = { ...productionRecords(c), ...(c.records ?? {}) };
+  const plugins = [...(c.extraPlugins ?? [])];
+  const files = new Map<string, string>();
+  if (c.statsPath !== undefined) {
+    if (!/^[A-Za-z0-9_-]+$/.test(c.statsPath)) throw new TypeError(`stats path ${JSON.stringify(c.statsPath)}: letters, digits, '_' and '-' only`);
+    files.set('etc/stats_over_http.config', `path=${c.statsPath}\nallow_ip=127.0.0.1\nallow_ip6=::1\n`);
+    plugins.push(pluginLine([STATS_PLUGIN, `${c.dir}/etc/stats_over_http.config`]));
+  }
+  if (c.plugin) plugins.push(pluginLine([c.plugin.path, ...c.plugin.args]));
+  files.set('runroot.yaml', runrootYaml(c.dir));
+  files.set('etc/records.config', ['# Written by ats-ingress (src/ats/runroot.ts)', ...Object.entries(records).map(([k, v]) => recordLine(k, v)), ''].join('\n'));
+  files.set('etc/ip_allow.yaml', IP_ALLOW_YAML);
+  // Without storage.config ATS exits; empty: no cache.
+  files.set('etc/storage.config', '');
+  files.set('etc/plugin.config', plugins.map((l) => `${l}\n`).join(''));
+  files.set('etc/remap.config', (c.remap ?? []).map((l) => `${l}\n`).join(''));
+  for (const [name, content] of Object.entries(c.files ?? {})) files.set(`etc/${name}`, content);
+  return files;
+}
+
+/** Writes the runroot's files (and its empty log, run and cache folders). */
+export async function writeRunroot(c: RunrootConfig): Promise<void> {
+  for (const sub of ['etc/ssl', 'log', 'run', 'cache']) await mkdir(path.join(c.dir, sub), { recursive: true });
+  for (const [name, content] of runrootFiles(c)) {
+    const full = path.resolve(c.dir, name);
+    if (!full.startsWith(c.dir + path.sep)) throw new TypeError(`${name} is outside the runroot`);
+    await mkdir(path.dirname(full), { recursive: true });
+    await writeFile(full, content);
+  }
+}

@@ -1,0 +1,56 @@
+// The controller's configuration as the cache and the builder need it,
+// already parsed into typed values by the CLI (one parse per flag) and passed
+// down; nothing here reads the environment.
+
+import { invalid, type Invalid } from '../validate/invalid.js';
+import { dnsLabelError } from '../validate/names.js';
+
+export const DEFAULT_CONTROLLER_NAME = 'ats.ingress.kubernetes.io/controller';
+export const DEFAULT_INGRESS_CLASS_NAME = 'ats';
+
+/** A Service port as the controller's flags name it: `namespace/name:port`. */
+export interface ServicePortRef {
+  readonly namespace: string;
+  readonly name: string;
+  /** The Service port: its number, or its name. */
+  readonly port: number | string;
+}
+
+export interface BuildConfig {
+  /** The `spec.controller` of the IngressClasses that are ours. */
+  readonly controllerName: string;
+  /** Our class name, also accepted in the legacy `kubernetes.io/ingress.class` annotation. */
+  readonly ingressClassName: string;
+  /** Only Ingresses of these namespaces are claimed; empty: every namespace. */
+  readonly watchNamespaces: readonly string[];
+  /** `--default-backend`. */
+  readonly defaultBackend?: ServicePortRef;
+}
+
+export function buildConfig(overrides: Partial<BuildConfig> = {}): BuildConfig {
+  return {
+    controllerName: DEFAULT_CONTROLLER_NAME,
+    ingressClassName: DEFAULT_INGRESS_CLASS_NAME,
+    watchNamespaces: [],
+    ...overrides,
+  };
+}
+
+/** Parses `namespace/name:port` (port a number or a port name). */
+export function parseServicePortRef(text: string): ServicePortRef | Invalid {
+  const usage = invalid(`"${text}" is not namespace/name:port (port a number or a port name)`);
+  const slash = text.indexOf('/');
+  const colon = text.lastIndexOf(':');
+  if (slash <= 0 || colon <= slash + 1 || colon === text.length - 1) return usage;
+  const namespace = text.slice(0, slash);
+  const name = text.slice(slash + 1, colon);
+  const port = text.slice(colon + 1);
+  if (dnsLabelError(namespace) || dnsLabelError(name)) return usage;
+  if (/^[0-9]+$/.test(port)) {
+    const number = Number(port);
+    if (number < 1 || number > 65535) return invalid(`"${text}": port ${port} is not in 1..65535`);
+    return { namespace, name, port: number };
+  }
+  if (dnsLabelError(port)) return usage;
+  return { namespace, name, port };
+}

@@ -1,0 +1,82 @@
+// The two ways to run the controller: on a directory of manifests, or on the
+// Kubernetes API with its publishers (Events, Ingress status) and leader
+// election. Each gives the parts of a ControllerConfig that depend on it.
+import { hostname } from 'node:os';
+import { getObject } from '../cache/snapshot.js';
+import { KubeClient } from '../kube/client.js';
+import { isClusterScoped } from '../kube/kinds.js';
+import { LeaderElector } from '../kube/leader.js';
+import type { Logger } from '../observe/logger.js';
+import { KubeEventRecorder } from '../publish/events.js';
+import { KubeStatusWriter, type LoadBalancerAddress } from '../publish/ingress-status.js';
+import { LeaderEvents, LiveStatus } from '../publish/leader-only.js';
+import type { Publisher, PublisherContext } from '../publish/publisher.js';
+import { KubernetesSource } from '../sources/kubernetes.js';
+import { ManifestSource } from '../sources/manifests.js';
+import type { ControllerConfig } from './controller.js';
+
+const LEASE_NAME = 'ats-ingress-leader';
+
+export type Wiring = Pick<ControllerConfig, 'source' | 'extraPublishers' | 'isLeader' | 'onStop'>;
+
+export interface ManifestsWiringOptions {
+  readonly dir: string;
+  readonly namespaces: readonly string[];
+  /** Watch the directory for changes (false for --once). */
+  readonly watch: boolean;
+}
+
+export function manifestsWiring(o: ManifestsWiringOptions, logger: Logger): Wiring & { source: ManifestSource } {
+  return { source: new ManifestSource({ dir: o.dir, namespaces: o.namespaces, logger: logger.with({ source: 'manifests' }), watch: o.watch }) };
+}
+
+export interface KubernetesWiringOptions {
+  /** A kubeconfig file; absent: in-cluster. */
+  readonly kubeconfig?: string;
+  readonly namespaces: readonly string[];
+  readonly leaderElectionNamespace: string;
+  /** Written to status.loadBalancer of served Ingresses; none: status is not written. */
+  readonly publishAddresses: readonly LoadBalancerAddress[];
+}
+
+/** Throws (with what to do) when the kubeconfig or the in-cluster configuration cannot be loaded. */
+export function kubernetesWiring(o: KubernetesWiringOptions, logger: Logger): Wiring {
+  const client = new KubeClient(o.kubeconfig !== undefined ? { kubeconfig: o.kubeconfig } : {});
+  const source = new KubernetesSource({ transport: client, namespaces: o.namespaces, logger: logger.with({ component: 'kubernetes-source' }) });
+  const leader = new LeaderElector({
+    transport: client,
+    namespace: o.leaderElectionNamespace,
+    name: LEASE_NAME,
+    identity: `${hostname()}_${process.pid}`,
+    logger: logger.with({ component: 'leader-election' }),
+  });
+  leader.onChange((leading) => logger.info(leading ? 'became the leader: writing Events and status' : 'not the leader'));
+  const extraPublishers = (ctx: PublisherContext): Publisher[] => {
+    const events = new KubeEventRecorder({
+      transport: client,
+      instance: hostname(),
+      logger: logger.with({ component: 'events' }),
+      // The uid links an Event to the very object: `kubectl describe` selects on it.
+      uidOf: (kind, namespace, name) => {
+        if (kind === 'Controller') return undefined;
+        return getObject(ctx.snapshot(), kind, isClusterScoped(kind) ? name : `${namespace}/${name}`)?.metadata.uid;
+      },
+    });
+    const list: Publisher[] = [new LeaderEvents(events, leader)];
+    if (o.publishAddresses.length > 0) {
+      const writer = new KubeStatusWriter({ transport: client, addresses: o.publishAddresses, logger: logger.with({ component: 'status' }) });
+      list.push(new LiveStatus(writer, leader, ctx, logger.with({ component: 'status' })));
+    }
+    return list;
+  };
+  leader.start();
+  return {
+    source,
+    extraPublishers,
+    isLeader: () => leader.isLeader(),
+    onStop: async () => {
+      await leader.stop({ release: true });
+      client.close();
+    },
+  };
+}

@@ -1,0 +1,902 @@
+import { encodeModel } from '../route-table/encode-model.js';
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { build } from './build.js';
+import type { BuildConfig } from '../config/config.js';
+import { buildConfig } from '../config/config.js';
+import type { ObjectLike, View } from '../testing/fixtures.js';
+import {
+  app,
+  base64,
+  exact,
+  implementationSpecific,
+  ingress,
+  ingressClass,
+  path,
+  prefix,
+  service,
+  serviceRef,
+  slice,
+  snapshotFrom,
+  tlsSecret,
+  view,
+} from '../testing/fixtures.js';
+
+interface Case {
+  readonly name: string;
+  readonly objects: readonly ObjectLike[];
+  readonly config?: Partial<BuildConfig>;
+  /** routes and problems are always checked (absent: none); the rest when given. */
+  readonly want: Partial<View>;
+}
+
+function check(c: Case): void {
+  const result = build(snapshotFrom(c.objects), buildConfig(c.config));
+  // Whatever the objects, the table must be one the writer accepts: a table
+  // refused whole would take every route down with it.
+  assert.doesNotThrow(() => encodeModel(result.model.table), 'the table passes the addon\'s checks');
+  const got = view(result);
+  const picked: Partial<View> = { routes: got.routes, problems: got.problems };
+  for (const key of ['backends', 'tls', 'served'] as const) {
+    if (c.want[key] !== undefined) Object.assign(picked, { [key]: got[key] });
+  }
+  assert.deepEqual(picked, { routes: [], problems: [], ...c.want });
+}
+
+function run(cases: readonly Case[]): void {
+  for (const c of cases) test(c.name, () => check(c));
+}
+
+const ours = ingressClass('ats');
+/** An Ingress of our class. */
+const ing = (key: string) => ingress(key).className('ats');
+const svcA = app('ns/a', 80, 8080, '10.0.0.1');
+
+describe('ingress class selection', () => {
+  run([
+    {
+      name: 'claims an Ingress whose ingressClassName names an IngressClass with our controller',
+      objects: [ours, ing('ns/web').rule('a.com', prefix('/', 'a', 80)), ...svcA],
+      want: { routes: ['a.com / Prefix -> ns/a:80 (ns/web)'], served: ['ns/web'] },
+    },
+    {
+      name: 'leaves an Ingress of a class with another controller',
+      objects: [ours, ingressClass('nginx').controller('k8s.io/ingress-nginx'), ingress('ns/web').className('nginx').rule('a.com', prefix('/', 'a', 80)), ...svcA],
+      want: { routes: [], served: [] },
+    },
+    {
+      name: 'leaves an Ingress whose ingressClassName names no IngressClass, even our class name',
+      objects: [ingress('ns/web').className('ats').rule('a.com', prefix('/', 'a', 80)), ...svcA],
+      want: { routes: [] },
+    },
+    {
+      name: 'claims the legacy annotation naming config.ingressClassName',
+      objects: [ingress('ns/web').legacyClass('ats').rule('a.com', prefix('/', 'a', 80)), ...svcA],
+      want: { routes: ['a.com / Prefix -> ns/a:80 (ns/web)'] },
+    },
+    {
+      name: 'claims the legacy annotation naming one of our IngressClasses',
+      objects: [ingressClass('edge'), ingress('ns/web').legacyClass('edge').rule('a.com', prefix('/', 'a', 80)), ...svcA],
+      want: { routes: ['a.com / Prefix -> ns/a:80 (ns/web)'] },
+    },
+    {
+      name: 'leaves the legacy annotation naming another class',
+      objects: [ours, ingress('ns/web').legacyClass('nginx').rule('a.com', prefix('/', 'a', 80)), ...svcA],
+      want: { routes: [] },
+    },
+    {
+      name: 'config.ingressClassName changes the legacy name we answer to',
+      objects: [ingress('ns/web').legacyClass('edge').rule('a.com', prefix('/', 'a', 80)), ingress('ns/old').legacyClass('ats').rule('b.com', prefix('/', 'a', 80)), ...svcA],
+      config: { ingressClassName: 'edge' },
+      want: { routes: ['a.com / Prefix -> ns/a:80 (ns/web)'] },
+    },
+    {
+      name: 'spec.ingressClassName wins over the legacy annotation',
+      objects: [ours, ingressClass('nginx').controller('k8s.io/ingress-nginx'), ingress('ns/web').className('nginx').legacyClass('ats').rule('a.com', prefix('/', 'a', 80)), ...svcA],
+      want: { routes: [] },
+    },
+    {
+      name: 'claims an Ingress with no class when our IngressClass is the default',
+      objects: [ingressClass('ats').isDefault(), ingress('ns/web').rule('a.com', prefix('/', 'a', 80)), ...svcA],
+      want: { routes: ['a.com / Prefix -> ns/a:80 (ns/web)'] },
+    },
+    {
+      name: 'never claims everything by default: no class and our class is not the default',
+      objects: [ours, ingress('ns/web').rule('a.com', prefix('/', 'a', 80)), ...svcA],
+      want: { routes: [] },
+    },
+    {
+      name: 'leaves an Ingress with no class when the default class is another controller\'s',
+      objects: [ours, ingressClass('nginx').controller('k8s.io/ingress-nginx').isDefault(), ingress('ns/web').rule('a.com', prefix('/', 'a', 80)), ...svcA],
+      want: { routes: [] },
+    },
+    {
+      name: 'is-default-class must be "true"',
+      objects: [ingressClass('ats').isDefault('yes'), ingress('ns/web').rule('a.com', prefix('/', 'a', 80)), ...svcA],
+      want: { routes: [] },
+    },
+    {
+      name: 'a configured controller name',
+      objects: [ingressClass('ats'), ingressClass('mine').controller('example.com/ats'), ingress('ns/web').className('mine').rule('a.com', prefix('/', 'a', 80)), ingress('ns/other').className('ats').rule('b.com', prefix('/', 'a', 80)), ...svcA],
+      config: { controllerName: 'example.com/ats' },
+      want: { routes: ['a.com / Prefix -> ns/a:80 (ns/web)'] },
+    },
+    {
+      name: 'watched namespaces: Ingresses of other namespaces are left alone',
+      objects: [ours, ing('ns/web').rule('a.com', prefix('/', 'a', 80)), ing('other/web').rule('b.com', prefix('/', 'a', 80)), ...svcA],
+      config: { watchNamespaces: ['ns'] },
+      want: { routes: ['a.com / Prefix -> ns/a:80 (ns/web)'], served: ['ns/web'] },
+    },
+  ]);
+});
+
+describe('annotations', () => {
+  run([
+    {
+      name: 'valid annotations become backend options',
+      objects: [
+        ours,
+        ing('ns/web')
+          .ats('backend-protocol', 'HTTPS')
+          .ats('connect-timeout', '5s')
+          .ats('response-timeout', '1m30s')
+          .ats('cache', 'bypass')
+          .ats('upstream-vhost', 'Internal.Example.com')
+          .rule('a.com', prefix('/', 'a', 80)),
+        ...svcA,
+      ],
+      want: {
+        routes: ['a.com / Prefix -> ns/a:80 https connectTimeoutMs=5000 responseTimeoutMs=90000 cache=bypass upstreamHost=internal.example.com (ns/web)'],
+      },
+    },
+    {
+      name: 'milliseconds, and the defaults left out: cache "default", ssl-redirect "false"',
+      objects: [ours, ing('ns/web').ats('connect-timeout', '500ms').ats('cache', 'default').ats('ssl-redirect', 'false').rule('a.com', prefix('/', 'a', 80)), ...svcA],
+      want: { routes: ['a.com / Prefix -> ns/a:80 connectTimeoutMs=500 (ns/web)'] },
+    },
+    {
+      name: 'each invalid value is a problem naming the annotation, and the routes build with the defaults',
+      objects: [
+        ours,
+        ing('ns/web')
+          .ats('backend-protocol', 'GRPC')
+          .ats('connect-timeout', '5')
+          .ats('response-timeout', '0s')
+          .ats('ssl-redirect', 'yes')
+          .ats('cache', 'never')
+          .ats('upstream-vhost', 'not a host')
+          .ats('server-snippet', 'ts.debug()')
+          .rule('a.com', prefix('/', 'a', 80)),
+        ...svcA,
+      ],
+      want: {
+        routes: ['a.com / Prefix -> ns/a:80 (ns/web)'],
+        problems: [
+          `Warning Ingress ns/web metadata.annotations['ats.ingress.kubernetes.io/backend-protocol']: "GRPC" is not HTTP or HTTPS; the Service port's appProtocol decides`,
+          `Warning Ingress ns/web metadata.annotations['ats.ingress.kubernetes.io/cache']: "never" is not "default" or "bypass"; the default cache policy is used`,
+          `Warning Ingress ns/web metadata.annotations['ats.ingress.kubernetes.io/connect-timeout']: "5" is not a duration such as 5s, 500ms or 1m30s; ATS's default timeout is used`,
+          `Warning Ingress ns/web metadata.annotations['ats.ingress.kubernetes.io/response-timeout']: "0s" must be longer than 0; ATS's default timeout is used`,
+          `Warning Ingress ns/web metadata.annotations['ats.ingress.kubernetes.io/server-snippet']: unknown annotation; ours are ats.ingress.kubernetes.io/backend-protocol, ats.ingress.kubernetes.io/cache, ats.ingress.kubernetes.io/connect-timeout, ats.ingress.kubernetes.io/response-timeout, ats.ingress.kubernetes.io/ssl-redirect, ats.ingress.kubernetes.io/upstream-vhost`,
+          `Warning Ingress ns/web metadata.annotations['ats.ingress.kubernetes.io/ssl-redirect']: "yes" is not "true" or "false"; no redirect`,
+          `Warning Ingress ns/web metadata.annotations['ats.ingress.kubernetes.io/upstream-vhost']: "not a host" is not a DNS name (lowercase letters, digits, "-" and ".", each label 1 to 63 characters starting and ending with a letter or digit); the client's Host header is sent`,
+        ],
+      },
+    },
+    {
+      name: 'one invalid annotation leaves the valid ones in force',
+      objects: [ours, ing('ns/web').ats('connect-timeout', 'soon').ats('cache', 'bypass').rule('a.com', prefix('/', 'a', 80)), ...svcA],
+      want: {
+        routes: ['a.com / Prefix -> ns/a:80 cache=bypass (ns/web)'],
+        problems: [`Warning Ingress ns/web metadata.annotations['ats.ingress.kubernetes.io/connect-timeout']: "soon" is not a duration such as 5s, 500ms or 1m30s; ATS's default timeout is used`],
+      },
+    },
+    {
+      name: 'other prefixes are not ours to judge',
+      objects: [ours, ing('ns/web').annotation('nginx.ingress.kubernetes.io/rewrite-target', '/').rule('a.com', prefix('/', 'a', 80)), ...svcA],
+      want: { routes: ['a.com / Prefix -> ns/a:80 (ns/web)'] },
+    },
+    {
+      name: 'options are per Ingress: the same Service from two Ingresses gives two backends',
+      objects: [ours, ing('ns/web').ats('cache', 'bypass').rule('a.com', prefix('/', 'a', 80)), ing('ns/api').rule('b.com', prefix('/', 'a', 80)), ...svcA],
+      want: {
+        routes: ['a.com / Prefix -> ns/a:80 cache=bypass (ns/web)', 'b.com / Prefix -> ns/a:80 (ns/api)'],
+        backends: ['ns/a:80 cache=bypass -> 10.0.0.1:8080', 'ns/a:80 -> 10.0.0.1:8080'],
+      },
+    },
+    {
+      name: 'ssl-redirect: only for the hosts that have a certificate, and only when the annotation says so',
+      objects: [
+        ours,
+        tlsSecret('ns/a-cert'),
+        ing('ns/web').ats('ssl-redirect', 'true').tls('a-cert', 'a.com').rule('a.com', prefix('/', 'a', 80)).rule('plain.com', prefix('/', 'a', 80)),
+        ing('ns/api').tls('a-cert', 'b.com').rule('b.com', prefix('/', 'a', 80)),
+        ...svcA,
+      ],
+      want: {
+        routes: [
+          'a.com / Prefix -> ns/a:80 redirectToHttps (ns/web)',
+          'b.com / Prefix -> ns/a:80 (ns/api)',
+          'plain.com / Prefix -> ns/a:80 (ns/web)',
+        ],
+        tls: ['ns/a-cert: a.com b.com'],
+      },
+    },
+    {
+      name: 'ssl-redirect: a wildcard certificate covers one extra label',
+      objects: [
+        ours,
+        tlsSecret('ns/wild'),
+        ing('ns/web').ats('ssl-redirect', 'true').tls('wild', '*.a.com').rule('x.a.com', prefix('/', 'a', 80)).rule('x.y.a.com', prefix('/', 'a', 80)).rule('*.a.com', prefix('/', 'a', 80)),
+        ...svcA,
+      ],
+      want: {
+        routes: [
+          '*.a.com / Prefix -> ns/a:80 redirectToHttps (ns/web)',
+          'x.a.com / Prefix -> ns/a:80 redirectToHttps (ns/web)',
+          'x.y.a.com / Prefix -> ns/a:80 (ns/web)',
+        ],
+        tls: ['ns/wild: *.a.com'],
+      },
+    },
+    {
+      name: 'backend-protocol HTTP wins over the Service port\'s appProtocol',
+      objects: [ours, ing('ns/web').ats('backend-protocol', 'http').rule('a.com', prefix('/', 'a', 443)), service('ns/a').port('https', 443, 8443, { appProtocol: 'https' })],
+      want: { routes: ['a.com / Prefix -> ns/a:443 (ns/web)'] },
+    },
+  ]);
+});
+
+describe('services and endpoints', () => {
+  run([
+    {
+      name: 'Service port by number and by name; targetPort through the slice port of the same name',
+      objects: [
+        ours,
+        ing('ns/web').rule('a.com', prefix('/num', 'a', 80), prefix('/name', 'a', 'http'), prefix('/admin', 'a', 'admin')),
+        service('ns/a').port('http', 80, 'web').port('admin', 9000, 9090),
+        slice('ns/a').port('http', 8080).port('admin', 9090).ready('10.0.0.1'),
+      ],
+      want: {
+        routes: [
+          'a.com /admin Prefix -> ns/a:admin (ns/web)',
+          'a.com /name Prefix -> ns/a:http (ns/web)',
+          'a.com /num Prefix -> ns/a:80 (ns/web)',
+        ],
+        // Numbered in the order the sorted rules first name them.
+        backends: ['ns/a:admin -> 10.0.0.1:9090', 'ns/a:http -> 10.0.0.1:8080', 'ns/a:80 -> 10.0.0.1:8080'],
+      },
+    },
+    {
+      name: 'an unnamed Service port matches the unnamed slice port',
+      objects: [ours, ing('ns/web').rule('a.com', prefix('/', 'a', 80)), service('ns/a').port('', 80, 8080), slice('ns/a').port('', 8080).ready('10.0.0.1')],
+      want: { routes: ['a.com / Prefix -> ns/a:80 (ns/web)'], backends: ['ns/a:80 -> 10.0.0.1:8080'] },
+    },
+    {
+      name: 'several slices, IPv4 and IPv6, deduplicated and sorted',
+      objects: [
+        ours,
+        ing('ns/web').rule('a.com', prefix('/', 'a', 80)),
+        service('ns/a').port('http', 80, 8080),
+        slice('ns/a', 'b').port('http', 8080).ready('10.0.0.3', '10.0.0.1'),
+        slice('ns/a', 'a').port('http', 8080).ready('10.0.0.2', '10.0.0.1'),
+        slice('ns/a', 'v6').port('http', 8080).ready('fd00::2', 'fd00::1'),
+      ],
+      want: {
+        routes: ['a.com / Prefix -> ns/a:80 (ns/web)'],
+        backends: ['ns/a:80 -> 10.0.0.1:8080 10.0.0.2:8080 10.0.0.3:8080 [fd00::1]:8080 [fd00::2]:8080'],
+      },
+    },
+    {
+      name: 'conditions: ready null is ready; not ready and terminating are left out',
+      objects: [
+        ours,
+        ing('ns/web').rule('a.com', prefix('/', 'a', 80)),
+        service('ns/a').port('http', 80, 8080),
+        slice('ns/a')
+          .port('http', 8080)
+          .ready('10.0.0.1')
+          .readyUnknown('10.0.0.2')
+          .endpoint(['10.0.0.3'])
+          .notReady('10.0.0.4')
+          .terminating('10.0.0.5')
+          .endpoint(['10.0.0.6'], { ready: true, terminating: true }),
+      ],
+      want: { backends: ['ns/a:80 -> 10.0.0.1:8080 10.0.0.2:8080 10.0.0.3:8080'], routes: ['a.com / Prefix -> ns/a:80 (ns/web)'] },
+    },
+    {
+      name: 'slices of other Services, without the service label, FQDN, or of another port name are not used',
+      objects: [
+        ours,
+        ing('ns/web').rule('a.com', prefix('/', 'a', 80)),
+        service('ns/a').port('http', 80, 8080),
+        slice('ns/a').port('http', 8080).ready('10.0.0.1'),
+        slice('ns/b').port('http', 8080).ready('10.0.0.2'),
+        slice('other/a').port('http', 8080).ready('10.0.0.3'),
+        slice('ns/a', 'metrics').port('metrics', 9100).ready('10.0.0.4'),
+        slice('ns/a', 'fqdn').addressType('FQDN').port('http', 8080).ready('a.example.com'),
+        slice('ns/a', 'nolabel').label('kubernetes.io/service-name', '').port('http', 8080).ready('10.0.0.5'),
+      ],
+      want: { routes: ['a.com / Prefix -> ns/a:80 (ns/web)'], backends: ['ns/a:80 -> 10.0.0.1:8080'] },
+    },
+    {
+      name: 'an address that does not fit its slice is left out, with a problem on the slice',
+      objects: [ours, ing('ns/web').rule('a.com', prefix('/', 'a', 80)), service('ns/a').port('http', 80, 8080), slice('ns/a').port('http', 8080).ready('10.0.0.1', 'fd00::1', '10.0.0.999')],
+      want: {
+        routes: ['a.com / Prefix -> ns/a:80 (ns/web)'],
+        backends: ['ns/a:80 -> 10.0.0.1:8080'],
+        problems: [
+          'Error EndpointSlice ns/a-a endpoints[1].addresses[0]: "fd00::1" is not an IPv4 address; it is left out',
+          'Error EndpointSlice ns/a-a endpoints[2].addresses[0]: "10.0.0.999" is not an IPv4 address; it is left out',
+        ],
+      },
+    },
+    {
+      name: 'a Service with no endpoints yet: a backend with none, no problem (503 until pods are ready)',
+      objects: [ours, ing('ns/web').rule('a.com', prefix('/', 'a', 80)), service('ns/a').port('http', 80, 8080)],
+      want: { routes: ['a.com / Prefix -> ns/a:80 (ns/web)'], backends: ['ns/a:80 -> (none)'] },
+    },
+    {
+      name: 'a Service that does not exist: a backend with a problem, and a problem on the Ingress',
+      objects: [ours, ing('ns/web').rule('a.com', prefix('/', 'nope', 80))],
+      want: {
+        routes: ['a.com / Prefix -> ns/nope:80 (ns/web)'],
+        backends: ['ns/nope:80 -> (none) ! Service ns/nope does not exist'],
+        problems: ['Error Ingress ns/web spec.rules[0].http.paths[0].backend.service.name: Service ns/nope does not exist; requests get 503'],
+        served: ['ns/web'],
+      },
+    },
+    {
+      name: 'a Service of another namespace is not found',
+      objects: [ours, ing('ns/web').rule('a.com', prefix('/', 'a', 80)), ...app('other/a', 80, 8080, '10.0.0.1')],
+      want: {
+        routes: ['a.com / Prefix -> ns/a:80 (ns/web)'],
+        problems: ['Error Ingress ns/web spec.rules[0].http.paths[0].backend.service.name: Service ns/a does not exist; requests get 503'],
+      },
+    },
+    {
+      name: 'a port that does not exist, by number and by name',
+      objects: [ours, ing('ns/web').rule('a.com', prefix('/n', 'a', 81), prefix('/s', 'a', 'admin')), ...svcA],
+      want: {
+        routes: ['a.com /n Prefix -> ns/a:81 (ns/web)', 'a.com /s Prefix -> ns/a:admin (ns/web)'],
+        backends: ['ns/a:81 -> (none) ! Service ns/a has no TCP port 81', 'ns/a:admin -> (none) ! Service ns/a has no port named "admin"'],
+        problems: [
+          'Error Ingress ns/web spec.rules[0].http.paths[0].backend.service.port.number: Service ns/a has no TCP port 81; requests get 503',
+          'Error Ingress ns/web spec.rules[0].http.paths[1].backend.service.port.name: Service ns/a has no port named "admin"; requests get 503',
+        ],
+      },
+    },
+    {
+      name: 'a UDP port is not proxied',
+      objects: [ours, ing('ns/web').rule('a.com', prefix('/', 'dns', 'dns')), service('ns/dns').port('dns', 53, 53, { protocol: 'UDP' })],
+      want: {
+        routes: ['a.com / Prefix -> ns/dns:dns (ns/web)'],
+        backends: ['ns/dns:dns -> (none) ! Service ns/dns port "dns" is UDP, not TCP'],
+        problems: ['Error Ingress ns/web spec.rules[0].http.paths[0].backend.service.port.name: Service ns/dns port "dns" is UDP, not TCP; requests get 503'],
+      },
+    },
+    {
+      name: 'ExternalName Services are not supported yet: a backend with no endpoints and a problem',
+      objects: [ours, ing('ns/web').rule('a.com', prefix('/', 'ext', 443)), service('ns/ext').externalName('api.example.com').port('https', 443)],
+      want: {
+        routes: ['a.com / Prefix -> ns/ext:443 (ns/web)'],
+        backends: ['ns/ext:443 -> (none) ! ExternalName services are not supported yet'],
+        problems: ['Error Ingress ns/web spec.rules[0].http.paths[0].backend.service.name: Service ns/ext is of type ExternalName (api.example.com): ExternalName services are not supported yet; requests get 503'],
+      },
+    },
+    {
+      name: 'upstream https from the Service port\'s appProtocol',
+      objects: [
+        ours,
+        ing('ns/web').rule('a.com', prefix('/a', 'a', 443), prefix('/b', 'b', 443), prefix('/c', 'c', 80)),
+        service('ns/a').port('https', 443, 8443, { appProtocol: 'https' }),
+        service('ns/b').port('https', 443, 8443, { appProtocol: 'kubernetes.io/https' }),
+        service('ns/c').port('h2c', 80, 8080, { appProtocol: 'kubernetes.io/h2c' }),
+      ],
+      want: {
+        routes: ['a.com /a Prefix -> ns/a:443 https (ns/web)', 'a.com /b Prefix -> ns/b:443 https (ns/web)', 'a.com /c Prefix -> ns/c:80 (ns/web)'],
+      },
+    },
+    {
+      name: 'upstream https from the annotation',
+      objects: [ours, ing('ns/web').ats('backend-protocol', 'HTTPS').rule('a.com', prefix('/', 'a', 80)), ...svcA],
+      want: { routes: ['a.com / Prefix -> ns/a:80 https (ns/web)'], backends: ['ns/a:80 https -> 10.0.0.1:8080'] },
+    },
+    {
+      name: 'backends are shared: the same Service port from many rules is one backend',
+      objects: [ours, ing('ns/web').rule('a.com', prefix('/x', 'a', 80), exact('/y', 'a', 80)).rule('b.com', prefix('/', 'a', 80)), ...svcA],
+      want: {
+        routes: ['a.com /x Prefix -> ns/a:80 (ns/web)', 'a.com /y Exact -> ns/a:80 (ns/web)', 'b.com / Prefix -> ns/a:80 (ns/web)'],
+        backends: ['ns/a:80 -> 10.0.0.1:8080'],
+      },
+    },
+  ]);
+});
+
+describe('rules', () => {
+  run([
+    {
+      name: 'hosts are lowercased; exact, wildcard and catch-all hosts; rules sorted by path then type',
+      objects: [
+        ours,
+        ing('ns/web')
+          .rule('A.Example.COM', prefix('/z', 'a', 80), exact('/a', 'a', 80), prefix('/a', 'a', 80), implementationSpecific('/a', 'a', 80))
+          .rule('*.example.com', prefix('/', 'a', 80))
+          .rule('', exact('/health', 'a', 80)),
+        ...svcA,
+      ],
+      want: {
+        routes: [
+          '* /health Exact -> ns/a:80 (ns/web)',
+          '*.example.com / Prefix -> ns/a:80 (ns/web)',
+          'a.example.com /a Exact -> ns/a:80 (ns/web)',
+          'a.example.com /a Prefix -> ns/a:80 (ns/web)',
+          'a.example.com /z Prefix -> ns/a:80 (ns/web)',
+        ],
+        // ImplementationSpecific matches as Prefix: the same path twice is a conflict.
+        problems: [
+          'Warning Ingress ns/web spec.rules[0].http.paths[3]: host "a.example.com" path "/a" (ImplementationSpecific) is already served by spec.rules[0].http.paths[2] of this Ingress; this path is ignored',
+        ],
+      },
+    },
+    {
+      name: 'an invalid host is a problem naming the field, and only that rule is skipped',
+      objects: [
+        ours,
+        ing('ns/web')
+          .rule('good.com', prefix('/', 'a', 80))
+          .rule('*.*.a.com', prefix('/', 'a', 80))
+          .rule('foo*.a.com', prefix('/', 'a', 80))
+          .rule('a..com', prefix('/', 'a', 80))
+          .rule('10.0.0.1', prefix('/', 'a', 80))
+          .rule('a.com:8080', prefix('/', 'a', 80))
+          .rule('a.com.', prefix('/', 'a', 80))
+          .rule('under_score.com', prefix('/', 'a', 80)),
+        ...svcA,
+      ],
+      want: {
+        routes: ['good.com / Prefix -> ns/a:80 (ns/web)'],
+        problems: [
+          'Error Ingress ns/web spec.rules[1].host: "*.*.a.com" is not a valid host: a wildcard is allowed only as the whole first label ("*.example.com"); this rule is skipped',
+          'Error Ingress ns/web spec.rules[2].host: "foo*.a.com" is not a valid host: a wildcard is allowed only as the whole first label ("*.example.com"); this rule is skipped',
+          'Error Ingress ns/web spec.rules[3].host: "a..com" is not a DNS name (lowercase letters, digits, "-" and ".", each label 1 to 63 characters starting and ending with a letter or digit); this rule is skipped',
+          'Error Ingress ns/web spec.rules[4].host: "10.0.0.1" is an IP address; a DNS name is required; this rule is skipped',
+          'Error Ingress ns/web spec.rules[5].host: "a.com:8080" is not a DNS name (lowercase letters, digits, "-" and ".", each label 1 to 63 characters starting and ending with a letter or digit); this rule is skipped',
+          'Error Ingress ns/web spec.rules[6].host: "a.com." is not a DNS name (lowercase letters, digits, "-" and ".", each label 1 to 63 characters starting and ending with a letter or digit); this rule is skipped',
+          'Error Ingress ns/web spec.rules[7].host: "under_score.com" is not a DNS name (lowercase letters, digits, "-" and ".", each label 1 to 63 characters starting and ending with a letter or digit); this rule is skipped',
+        ],
+        served: ['ns/web'],
+      },
+    },
+    {
+      name: 'invalid paths and path types are problems; only that path is skipped',
+      objects: [
+        ours,
+        ing('ns/web').rule(
+          'a.com',
+          prefix('/ok', 'a', 80),
+          prefix('relative', 'a', 80),
+          exact('', 'a', 80),
+          path({ path: '/x', backend: { service: { name: 'a', port: { number: 80 } } } }),
+          path({ path: '/x', pathType: 'Regex', backend: { service: { name: 'a', port: { number: 80 } } } }),
+          prefix('/a/../admin', 'a', 80),
+          prefix('/a//b', 'a', 80),
+          prefix('/a%2Fb', 'a', 80),
+          exact('/a b', 'a', 80),
+          exact('/a?b=c', 'a', 80),
+          implementationSpecific('', 'a', 80),
+        ),
+        ...svcA,
+      ],
+      want: {
+        routes: ['a.com / ImplementationSpecific -> ns/a:80 (ns/web)', 'a.com /ok Prefix -> ns/a:80 (ns/web)'],
+        problems: [
+          'Error Ingress ns/web spec.rules[0].http.paths[1].path: "relative" does not begin with "/"; this path is skipped',
+          'Error Ingress ns/web spec.rules[0].http.paths[2].path: path is required for pathType Exact; this path is skipped',
+          'Error Ingress ns/web spec.rules[0].http.paths[3].pathType: pathType is required (Exact, Prefix or ImplementationSpecific); this path is skipped',
+          'Error Ingress ns/web spec.rules[0].http.paths[4].pathType: "Regex" is not a path type (Exact, Prefix or ImplementationSpecific); this path is skipped',
+          'Error Ingress ns/web spec.rules[0].http.paths[5].path: "/a/../admin" holds "//", a "." or ".." segment or an encoded "/", which no request path can match; this path is skipped',
+          'Error Ingress ns/web spec.rules[0].http.paths[6].path: "/a//b" holds "//", a "." or ".." segment or an encoded "/", which no request path can match; this path is skipped',
+          'Error Ingress ns/web spec.rules[0].http.paths[7].path: "/a%2Fb" holds "//", a "." or ".." segment or an encoded "/", which no request path can match; this path is skipped',
+          'Error Ingress ns/web spec.rules[0].http.paths[8].path: "/a b" holds a space, a control character, "?" or "#"; this path is skipped',
+          'Error Ingress ns/web spec.rules[0].http.paths[9].path: "/a?b=c" holds a space, a control character, "?" or "#"; this path is skipped',
+        ],
+      },
+    },
+    {
+      name: 'a Prefix path loses its trailing slash; an Exact one keeps it',
+      objects: [ours, ing('ns/web').rule('a.com', prefix('/foo/', 'a', 80), exact('/bar/', 'a', 80), prefix('/', 'a', 80)), ...svcA],
+      want: { routes: ['a.com / Prefix -> ns/a:80 (ns/web)', 'a.com /bar/ Exact -> ns/a:80 (ns/web)', 'a.com /foo Prefix -> ns/a:80 (ns/web)'] },
+    },
+    {
+      name: 'backends that are not a Service port are problems; the path is skipped',
+      objects: [
+        ours,
+        ing('ns/web').rule(
+          'a.com',
+          path({ path: '/res', pathType: 'Prefix', backend: { resource: { kind: 'StorageBucket', name: 'static' } } }),
+          path({ path: '/none', pathType: 'Prefix' }),
+          path({ path: '/noport', pathType: 'Prefix', backend: { service: { name: 'a' } } }),
+          path({ path: '/badport', pathType: 'Prefix', backend: { service: { name: 'a', port: { number: 70000 } } } }),
+          path({ path: '/noname', pathType: 'Prefix', backend: { service: { name: '', port: { number: 80 } } } }),
+        ),
+        ...svcA,
+      ],
+      want: {
+        routes: [],
+        problems: [
+          'Error Ingress ns/web spec.rules[0].http.paths[0].backend.resource: resource backends (StorageBucket static) are not supported, only Service backends',
+          'Error Ingress ns/web spec.rules[0].http.paths[1].backend: a backend is required',
+          'Error Ingress ns/web spec.rules[0].http.paths[2].backend.service.port: a port number or port name is required',
+          'Error Ingress ns/web spec.rules[0].http.paths[3].backend.service.port.number: 70000 is not a port number (1..65535)',
+          'Error Ingress ns/web spec.rules[0].http.paths[4].backend.service.name: the Service name is required',
+        ],
+        served: [],
+      },
+    },
+    {
+      name: 'the same host from several Ingresses and namespaces merges their paths',
+      objects: [
+        ours,
+        ing('one/web').rule('a.com', prefix('/one', 'a', 80)),
+        ing('two/web').rule('A.com', prefix('/two', 'a', 80)),
+        ...app('one/a', 80, 8080, '10.0.1.1'),
+        ...app('two/a', 80, 8080, '10.0.2.1'),
+      ],
+      want: {
+        routes: ['a.com /one Prefix -> one/a:80 (one/web)', 'a.com /two Prefix -> two/a:80 (two/web)'],
+        backends: ['one/a:80 -> 10.0.1.1:8080', 'two/a:80 -> 10.0.2.1:8080'],
+        served: ['one/web', 'two/web'],
+      },
+    },
+    {
+      name: 'a host-only rule with no default backend gives nothing',
+      objects: [ours, ing('ns/web').rule('a.com'), ...svcA],
+      want: { routes: [], served: [] },
+    },
+  ]);
+});
+
+describe('conflicts', () => {
+  run([
+    {
+      name: 'the same host, path and type from two Ingresses: the oldest wins, the other gets a Warning naming it',
+      objects: [
+        ours,
+        ing('ns/aaa-new').created(60).rule('a.com', prefix('/x', 'b', 80), prefix('/only-new', 'b', 80)),
+        ing('ns/zzz-old').created(0).rule('a.com', prefix('/x', 'a', 80)),
+        ...svcA,
+        ...app('ns/b', 80, 8080, '10.0.0.2'),
+      ],
+      want: {
+        routes: ['a.com /only-new Prefix -> ns/b:80 (ns/aaa-new)', 'a.com /x Prefix -> ns/a:80 (ns/zzz-old)'],
+        problems: ['Warning Ingress ns/aaa-new spec.rules[0].http.paths[0]: host "a.com" path "/x" (Prefix) is already served by spec.rules[0].http.paths[0] of Ingress ns/zzz-old, which is older; this path is ignored'],
+        served: ['ns/aaa-new', 'ns/zzz-old'],
+      },
+    },
+    {
+      name: 'created at the same time: namespace/name decides',
+      objects: [
+        ours,
+        ing('b/web').rule('a.com', prefix('/x', 'a', 80)),
+        ing('a/web').rule('a.com', prefix('/x', 'a', 80)),
+        ...app('a/a', 80, 8080, '10.0.1.1'),
+        ...app('b/a', 80, 8080, '10.0.2.1'),
+      ],
+      want: {
+        routes: ['a.com /x Prefix -> a/a:80 (a/web)'],
+        problems: ['Warning Ingress b/web spec.rules[0].http.paths[0]: host "a.com" path "/x" (Prefix) is already served by spec.rules[0].http.paths[0] of Ingress a/web, which is older; this path is ignored'],
+        served: ['a/web'],
+      },
+    },
+    {
+      name: 'same path, different types: no conflict',
+      objects: [ours, ing('ns/one').rule('a.com', prefix('/x', 'a', 80)), ing('ns/two').rule('a.com', exact('/x', 'a', 80)), ...svcA],
+      want: { routes: ['a.com /x Exact -> ns/a:80 (ns/two)', 'a.com /x Prefix -> ns/a:80 (ns/one)'] },
+    },
+    {
+      name: 'Prefix "/x" and "/x/" are the same rule',
+      objects: [ours, ing('ns/one').rule('a.com', prefix('/x', 'a', 80)), ing('ns/two').created(1).rule('a.com', prefix('/x/', 'a', 80)), ...svcA],
+      want: {
+        routes: ['a.com /x Prefix -> ns/a:80 (ns/one)'],
+        problems: ['Warning Ingress ns/two spec.rules[0].http.paths[0]: host "a.com" path "/x" (Prefix) is already served by spec.rules[0].http.paths[0] of Ingress ns/one, which is older; this path is ignored'],
+      },
+    },
+    {
+      name: 'the same path twice in one Ingress: the first wins',
+      objects: [ours, ing('ns/web').rule('a.com', prefix('/x', 'a', 80)).rule('a.com', prefix('/x', 'b', 80)), ...svcA, ...app('ns/b', 80, 8080, '10.0.0.2')],
+      want: {
+        routes: ['a.com /x Prefix -> ns/a:80 (ns/web)'],
+        problems: ['Warning Ingress ns/web spec.rules[1].http.paths[0]: host "a.com" path "/x" (Prefix) is already served by spec.rules[0].http.paths[0] of this Ingress; this path is ignored'],
+      },
+    },
+    {
+      name: 'conflicts on the catch-all host',
+      objects: [ours, ing('ns/one').rule('', prefix('/', 'a', 80)), ing('ns/two').created(5).rule('', prefix('/', 'a', 80)), ...svcA],
+      want: {
+        routes: ['* / Prefix -> ns/a:80 (ns/one)'],
+        problems: ['Warning Ingress ns/two spec.rules[0].http.paths[0]: the catch-all host (rules without host) path "/" (Prefix) is already served by spec.rules[0].http.paths[0] of Ingress ns/one, which is older; this path is ignored'],
+      },
+    },
+  ]);
+});
+
+describe('default backends', () => {
+  run([
+    {
+      name: 'spec.defaultBackend is the default of each host the Ingress\'s rules name',
+      objects: [ours, ing('ns/web').defaultBackend('d', 80).rule('a.com', prefix('/x', 'a', 80)).rule('b.com', exact('/y', 'a', 80)), ...svcA, ...app('ns/d', 80, 8080, '10.0.0.9')],
+      want: {
+        routes: [
+          'a.com /x Prefix -> ns/a:80 (ns/web)',
+          'a.com default -> ns/d:80 (ns/web)',
+          'b.com /y Exact -> ns/a:80 (ns/web)',
+          'b.com default -> ns/d:80 (ns/web)',
+        ],
+      },
+    },
+    {
+      name: 'a host-only rule with a default backend: the host serves the default',
+      objects: [ours, ing('ns/web').defaultBackend('d', 80).rule('a.com'), ...app('ns/d', 80, 8080, '10.0.0.9')],
+      want: { routes: ['a.com default -> ns/d:80 (ns/web)'], served: ['ns/web'] },
+    },
+    {
+      name: 'an Ingress with no rules serves its default backend on the catch-all host',
+      objects: [ours, ing('ns/fallback').defaultBackend('d', 'http'), ...app('ns/d', 80, 8080, '10.0.0.9')],
+      want: { routes: ['* default -> ns/d:http (ns/fallback)'], served: ['ns/fallback'] },
+    },
+    {
+      name: 'two Ingresses name a host with different defaults: the oldest one\'s, and a Warning',
+      objects: [
+        ours,
+        ing('ns/new').created(10).defaultBackend('e', 80).rule('a.com', prefix('/new', 'a', 80)),
+        ing('ns/old').defaultBackend('d', 80).rule('a.com', prefix('/old', 'a', 80)),
+        ...svcA,
+        ...app('ns/d', 80, 8080, '10.0.0.9'),
+        ...app('ns/e', 80, 8080, '10.0.0.10'),
+      ],
+      want: {
+        routes: ['a.com /new Prefix -> ns/a:80 (ns/new)', 'a.com /old Prefix -> ns/a:80 (ns/old)', 'a.com default -> ns/d:80 (ns/old)'],
+        problems: ['Warning Ingress ns/new spec.defaultBackend: the default backend of host "a.com" is already ns/d:80 from Ingress ns/old, which is older; this one is not used for that host'],
+      },
+    },
+    {
+      name: 'the same default from two Ingresses is no conflict',
+      objects: [
+        ours,
+        ing('ns/new').created(10).defaultBackend('d', 80).rule('a.com', prefix('/new', 'a', 80)),
+        ing('ns/old').defaultBackend('d', 80).rule('a.com', prefix('/old', 'a', 80)),
+        ...svcA,
+        ...app('ns/d', 80, 8080, '10.0.0.9'),
+      ],
+      want: { routes: ['a.com /new Prefix -> ns/a:80 (ns/new)', 'a.com /old Prefix -> ns/a:80 (ns/old)', 'a.com default -> ns/d:80 (ns/old)'] },
+    },
+    {
+      name: 'the controller\'s --default-backend, by port number or name',
+      objects: [ours, service('sys/fallback').port('http', 80, 8080), slice('sys/fallback').port('http', 8080).ready('10.9.9.9')],
+      config: { defaultBackend: serviceRef('sys/fallback:http') },
+      want: { routes: ['controller default -> sys/fallback:http'], backends: ['sys/fallback:http -> 10.9.9.9:8080'], served: [] },
+    },
+    {
+      name: '--default-backend naming a Service that does not exist',
+      objects: [ours],
+      config: { defaultBackend: serviceRef('sys/fallback:80') },
+      want: {
+        routes: ['controller default -> sys/fallback:80'],
+        backends: ['sys/fallback:80 -> (none) ! Service sys/fallback does not exist'],
+        problems: ['Error Controller ats.ingress.kubernetes.io/controller --default-backend: Service sys/fallback does not exist; requests get 503'],
+      },
+    },
+    {
+      name: 'spec.defaultBackend.resource is not supported',
+      objects: [ours, ing('ns/web').defaultResourceBackend('StorageBucket', 'static').rule('a.com', prefix('/', 'a', 80)), ...svcA],
+      want: {
+        routes: ['a.com / Prefix -> ns/a:80 (ns/web)'],
+        problems: ['Error Ingress ns/web spec.defaultBackend.resource: resource backends (StorageBucket static) are not supported, only Service backends'],
+      },
+    },
+    {
+      name: 'a default backend naming a Service that does not exist',
+      objects: [ours, ing('ns/web').defaultBackend('nope', 80)],
+      want: {
+        routes: ['* default -> ns/nope:80 (ns/web)'],
+        problems: ['Error Ingress ns/web spec.defaultBackend.service.name: Service ns/nope does not exist; requests get 503'],
+      },
+    },
+  ]);
+});
+
+describe('tls', () => {
+  const badPem = base64('not a certificate');
+  run([
+    {
+      name: 'a certificate per Secret with the hosts it serves, lowercased and sorted',
+      objects: [
+        ours,
+        tlsSecret('ns/cert'),
+        tlsSecret('ns/other'),
+        ing('ns/web').tls('cert', 'B.com', 'a.com').tls('other', 'c.com').rule('a.com', prefix('/', 'a', 80)),
+        ing('ns/api').tls('cert', 'd.com').rule('d.com', prefix('/', 'a', 80)),
+        ...svcA,
+      ],
+      want: { routes: ['a.com / Prefix -> ns/a:80 (ns/web)', 'd.com / Prefix -> ns/a:80 (ns/api)'], tls: ['ns/cert: a.com b.com d.com', 'ns/other: c.com'] },
+    },
+    {
+      name: 'a missing or malformed Secret is a problem naming spec.tls[i].secretName; routes still build',
+      objects: [
+        ours,
+        tlsSecret('ns/opaque').type('Opaque'),
+        tlsSecret('ns/nokey').without('tls.key'),
+        tlsSecret('ns/notb64').data('tls.crt', '!!!not base64!!!'),
+        tlsSecret('ns/notpem').data('tls.crt', badPem),
+        tlsSecret('ns/badkey').data('tls.key', badPem),
+        tlsSecret('other/cert'),
+        ing('ns/web')
+          .tls('missing', 'a.com')
+          .tls('opaque', 'a.com')
+          .tls('nokey', 'a.com')
+          .tls('notb64', 'a.com')
+          .tls('notpem', 'a.com')
+          .tls('badkey', 'a.com')
+          .tls('cert', 'a.com')
+          .rule('a.com', prefix('/', 'a', 80)),
+        ...svcA,
+      ],
+      want: {
+        routes: ['a.com / Prefix -> ns/a:80 (ns/web)'],
+        tls: [],
+        problems: [
+          'Error Ingress ns/web spec.tls[0].secretName: Secret ns/missing does not exist; no certificate for a.com',
+          'Error Ingress ns/web spec.tls[1].secretName: Secret ns/opaque is of type "Opaque", not kubernetes.io/tls; no certificate for a.com',
+          'Error Ingress ns/web spec.tls[2].secretName: Secret ns/nokey has no tls.key; no certificate for a.com',
+          'Error Ingress ns/web spec.tls[3].secretName: Secret ns/notb64 has a tls.crt that is not base64; no certificate for a.com',
+          'Error Ingress ns/web spec.tls[4].secretName: Secret ns/notpem has a tls.crt that holds no PEM certificate; no certificate for a.com',
+          'Error Ingress ns/web spec.tls[5].secretName: Secret ns/badkey has a tls.key that holds no PEM private key; no certificate for a.com',
+          'Error Ingress ns/web spec.tls[6].secretName: Secret ns/cert does not exist; no certificate for a.com',
+        ],
+      },
+    },
+    {
+      name: 'a host with certificates from two Secrets keeps the older Ingress\'s',
+      objects: [
+        ours,
+        tlsSecret('ns/old-cert'),
+        tlsSecret('ns/new-cert'),
+        ing('ns/new').created(30).tls('new-cert', 'a.com', 'b.com').rule('b.com', prefix('/', 'a', 80)),
+        ing('ns/old').tls('old-cert', 'a.com').rule('a.com', prefix('/', 'a', 80)),
+        ...svcA,
+      ],
+      want: {
+        routes: ['a.com / Prefix -> ns/a:80 (ns/old)', 'b.com / Prefix -> ns/a:80 (ns/new)'],
+        tls: ['ns/new-cert: b.com', 'ns/old-cert: a.com'],
+        problems: ['Warning Ingress ns/new spec.tls[0].hosts[0]: host "a.com" already has the certificate of Secret ns/old-cert from spec.tls[0].hosts[0] of Ingress ns/old, which is older; this one is not used for it'],
+      },
+    },
+    {
+      name: 'tls entries without hosts, with invalid hosts, or without secretName',
+      objects: [
+        ours,
+        tlsSecret('ns/cert'),
+        ing('ns/web').ats('ssl-redirect', 'true').tls('cert').tls('cert', 'bad_host.com', 'a.com').tls(undefined, 'b.com').rule('b.com', prefix('/', 'a', 80)),
+        ...svcA,
+      ],
+      want: {
+        routes: ['b.com / Prefix -> ns/a:80 redirectToHttps (ns/web)'],
+        tls: ['ns/cert: a.com'],
+        problems: [
+          'Error Ingress ns/web spec.tls[0].hosts: no hosts: certificates are served by SNI, so this entry would never be used',
+          'Error Ingress ns/web spec.tls[1].hosts[0]: "bad_host.com" is not a DNS name (lowercase letters, digits, "-" and ".", each label 1 to 63 characters starting and ending with a letter or digit); no certificate for it',
+          'Warning Ingress ns/web spec.tls[2].secretName: no secretName: these hosts get the default certificate',
+        ],
+      },
+    },
+    {
+      name: 'Secrets of unclaimed Ingresses are not published',
+      objects: [ours, tlsSecret('ns/cert'), ingress('ns/theirs').className('nginx').tls('cert', 'a.com').rule('a.com', prefix('/', 'a', 80))],
+      want: { tls: [] },
+    },
+  ]);
+
+  test('the certificate and key are the decoded PEM text', () => {
+    const result = build(snapshotFrom([ours, tlsSecret('ns/cert'), ing('ns/web').tls('cert', 'a.com').rule('a.com', prefix('/', 'a', 80)), ...svcA]));
+    const [cert] = result.model.tls;
+    assert.ok(cert);
+    assert.match(cert.certPem, /^-----BEGIN CERTIFICATE-----\n/);
+    assert.match(cert.keyPem, /^-----BEGIN PRIVATE KEY-----\n/);
+  });
+});
+
+describe('the walkthrough of the original ats-ingress README', () => {
+  // Two namespaces, each with appsvc1 and appsvc2 (two pods each). Namespace
+  // trafficserver-test-2 serves test.media.com /app1 and /app2 and
+  // test.edge.com /app1; trafficserver-test-3 serves test.edge.com /app2, also
+  // over HTTPS.
+  const ns2 = 'trafficserver-test-2';
+  const ns3 = 'trafficserver-test-3';
+  const objects: ObjectLike[] = [
+    ingressClass('ats').isDefault(),
+    ...app(`${ns2}/appsvc1`, 8080, 8080, '10.2.1.1', '10.2.1.2'),
+    ...app(`${ns2}/appsvc2`, 8080, 8080, '10.2.2.1', '10.2.2.2'),
+    ...app(`${ns3}/appsvc1`, 8080, 8080, '10.3.1.1', '10.3.1.2'),
+    ...app(`${ns3}/appsvc2`, 8080, 8080, '10.3.2.1', '10.3.2.2'),
+    ingress(`${ns2}/app-ingress`)
+      .rule('test.media.com', exact('/app1', 'appsvc1', 8080), exact('/app2', 'appsvc2', 8080))
+      .rule('test.edge.com', exact('/app1', 'appsvc1', 8080)),
+    tlsSecret(`${ns3}/tls-secret`),
+    ingress(`${ns3}/app-ingress`).created(5).tls('tls-secret', 'test.edge.com').rule('test.edge.com', prefix('/app2', 'appsvc2', 8080)),
+  ];
+  run([
+    {
+      name: 'test.media.com from one namespace; test.edge.com merged from two',
+      objects,
+      want: {
+        routes: [
+          `test.edge.com /app1 Exact -> ${ns2}/appsvc1:8080 (${ns2}/app-ingress)`,
+          `test.edge.com /app2 Prefix -> ${ns3}/appsvc2:8080 (${ns3}/app-ingress)`,
+          `test.media.com /app1 Exact -> ${ns2}/appsvc1:8080 (${ns2}/app-ingress)`,
+          `test.media.com /app2 Exact -> ${ns2}/appsvc2:8080 (${ns2}/app-ingress)`,
+        ],
+        backends: [
+          `${ns2}/appsvc1:8080 -> 10.2.1.1:8080 10.2.1.2:8080`,
+          `${ns3}/appsvc2:8080 -> 10.3.2.1:8080 10.3.2.2:8080`,
+          `${ns2}/appsvc2:8080 -> 10.2.2.1:8080 10.2.2.2:8080`,
+        ],
+        tls: [`${ns3}/tls-secret: test.edge.com`],
+        served: [`${ns2}/app-ingress`, `${ns3}/app-ingress`],
+      },
+    },
+  ]);
+});
+
+describe('the table handed to the addon', () => {
+  test('is exactly the TableModel shape: indexes, sources, no undefined fields', () => {
+    const result = build(
+      snapshotFrom([
+        ours,
+        ing('ns/web').ats('connect-timeout', '2s').defaultBackend('a', 80).rule('a.com', exact('/x', 'a', 80), prefix('/y', 'b', 'http')),
+        ...svcA,
+        service('ns/b').port('http', 80, 9090, { appProtocol: 'https' }),
+        slice('ns/b').port('http', 9090).ready('fd00::1'),
+      ]),
+      buildConfig({ defaultBackend: serviceRef('ns/a:80') }),
+    );
+    assert.deepEqual(result.model.table, {
+      hosts: [
+        {
+          name: 'a.com',
+          rules: [
+            { path: '/x', pathType: 'Exact', backend: 0, source: 'ns/web' },
+            { path: '/y', pathType: 'Prefix', backend: 1, source: 'ns/web' },
+          ],
+          defaultBackend: 0,
+          defaultSource: 'ns/web',
+        },
+      ],
+      backends: [
+        { service: 'ns/a', port: '80', scheme: 'http', endpoints: [{ address: '10.0.0.1', port: 8080 }], options: { connectTimeoutMs: 2000 } },
+        { service: 'ns/b', port: 'http', scheme: 'https', endpoints: [{ address: 'fd00::1', port: 9090 }], options: { connectTimeoutMs: 2000 } },
+        // --default-backend: the same Service port without the Ingress's options.
+        { service: 'ns/a', port: '80', scheme: 'http', endpoints: [{ address: '10.0.0.1', port: 8080 }] },
+      ],
+      defaultBackend: 2,
+    });
+    assert.deepEqual(result.problems, []);
+    assert.deepEqual(result.served, ['ns/web']);
+    // No key holds undefined: what goes to C++ is exactly what is listed.
+    assert.ok(!JSON.stringify(result.model, (_k, v: unknown) => (v === undefined ? '<undefined>' : v)).includes('<undefined>'));
+  });
+
+  test('one bad Ingress never removes another Ingress\'s routes', () => {
+    const good = ing('ns/good').rule('a.com', prefix('/', 'a', 80));
+    const bad = ing('ns/bad').created(10)
+      .ats('connect-timeout', 'forever')
+      .defaultResourceBackend('Bucket', 'b')
+      .tls('missing', 'a.com')
+      .rule('BAD HOST', prefix('/', 'a', 80))
+      .rule('a.com', prefix('nope', 'a', 80), prefix('/', 'missing', 80));
+    const alone = build(snapshotFrom([ours, good, ...svcA]));
+    const together = build(snapshotFrom([ours, good, bad, ...svcA]));
+    const goodRoutes = (r: ReturnType<typeof build>) => view(r).routes.filter((line) => line.endsWith('(ns/good)'));
+    assert.deepEqual(goodRoutes(together), goodRoutes(alone));
+    assert.ok(together.problems.every((p) => p.name === 'bad'));
+  });
+});

@@ -1,0 +1,37 @@
+// Ingress class selection: the claimed Ingresses, oldest first. The rules of
+// what is ours live in config/claim.ts, which the object cache asks too.
+
+import { claimPolicy, isClaimed } from '../config/claim.js';
+import type { Ingress } from '../kube/types.js';
+import { namespaceOf } from '../kube/types.js';
+import type { ClaimedIngress, Processor } from './state.js';
+import { NO_SETTINGS, olderFirst } from './state.js';
+
+/** creationTimestamp in ms since the epoch; +Infinity (the newest) when absent or unreadable. */
+function creationTime(ingress: Ingress): number {
+  const t = ingress.metadata.creationTimestamp;
+  const ms = t ? Date.parse(t) : NaN;
+  return Number.isNaN(ms) ? Number.POSITIVE_INFINITY : ms;
+}
+
+/** Processor: the claimed Ingresses, oldest first. */
+export const selectIngresses: Processor = (state) => {
+  const policy = claimPolicy(state.snapshot.ingressClasses.values(), state.config);
+  const claimed: ClaimedIngress[] = [];
+  for (const ingress of state.snapshot.ingresses.values()) {
+    if (!isClaimed(ingress, policy)) continue;
+    const namespace = namespaceOf(ingress);
+    const name = ingress.metadata.name;
+    claimed.push({
+      key: `${namespace}/${name}`,
+      namespace,
+      name,
+      object: ingress,
+      created: creationTime(ingress),
+      settings: NO_SETTINGS,
+      ruleHosts: [],
+    });
+  }
+  claimed.sort(olderFirst);
+  state.ingresses = claimed;
+};

@@ -1,0 +1,232 @@
+// Services and endpoints: each backend an Ingress names becomes a Service
+// port with its ready endpoints. The Service port is found by number or by
+// name; its endpoints come from the EndpointSlices labelled with the Service
+// (a slice's port carries the Service port's name, and its number is the
+// resolved targetPort). A Service or port that does not exist still gives a
+// backend, with no endpoints and a `problem`, so its routes answer 503 and
+// say why.
+//
+// Runs once per build over every backend named, so the indexes are nested
+// by namespace then name: lookups use the strings the objects already hold
+// instead of building `namespace/name` keys for each of them.
+
+import { isIPv6 } from 'node:net';
+import type { EndpointSlice, Service, ServicePort } from '../kube/types.js';
+import { SERVICE_NAME_LABEL, namespaceOf } from '../kube/types.js';
+import type { TableEndpoint, UpstreamScheme } from './table-model.js';
+import { isIPv4Address } from './names.js';
+import { sortInPlace } from './order.js';
+import type { BackendRef, BuildState, Processor, ResolvedBackend } from './state.js';
+import { backendField, report } from './state.js';
+
+const EXTERNAL_NAME_PROBLEM = 'ExternalName services are not supported yet';
+
+/** namespace → name → value. */
+type ByNamespace<T> = Map<string, Map<string, T>>;
+
+function slot<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    map.set(key, value);
+  }
+  return value;
+}
+
+function newMap<K, V>(): Map<K, V> {
+  return new Map<K, V>();
+}
+
+function newList<T>(): T[] {
+  return [];
+}
+
+/** Services by namespace and name. */
+function indexServices(services: Iterable<Service>): ByNamespace<Service> {
+  const index: ByNamespace<Service> = new Map();
+  for (const service of services) slot(index, namespaceOf(service), newMap<string, Service>).set(service.metadata.name, service);
+  return index;
+}
+
+/** EndpointSlices by namespace and the Service of their `kubernetes.io/service-name` label. */
+function indexEndpointSlices(slices: Iterable<EndpointSlice>): ByNamespace<EndpointSlice[]> {
+  const index: ByNamespace<EndpointSlice[]> = new Map();
+  for (const slice of slices) {
+    const service = slice.metadata.labels?.[SERVICE_NAME_LABEL];
+    if (!service) continue;
+    slot(slot(index, namespaceOf(slice), newMap<string, EndpointSlice[]>), service, newList<EndpointSlice>).push(slice);
+  }
+  return index;
+}
+
+const HTTPS_APP_PROTOCOLS: ReadonlySet<string> = new Set(['https', 'kubernetes.io/https']);
+
+function isTcp(protocol: string | null | undefined): boolean {
+  return protocol === undefined || protocol === null || protocol === 'TCP';
+}
+
+function findServicePort(service: Service, port: number | string): ServicePort | undefined {
+  for (const p of service.spec?.ports ?? []) {
+    if (typeof port === 'number' ? p.port === port && isTcp(p.protocol) : p.name === port) return p;
+  }
+  return undefined;
+}
+
+/** The number of the slice port with this name (TCP), if it has one. */
+function slicePortNumber(slice: EndpointSlice, name: string): number | undefined {
+  for (const p of slice.ports ?? []) {
+    if ((p.name ?? '') === name && isTcp(p.protocol) && typeof p.port === 'number') return p.port;
+  }
+  return undefined;
+}
+
+function compareEndpoints(a: TableEndpoint, b: TableEndpoint): number {
+  if (a.address !== b.address) return a.address < b.address ? -1 : 1;
+  return a.port - b.port;
+}
+
+/**
+ * The ready endpoints of one Service port: every slice of the Service, IPv4
+ * and IPv6, the slice port with the Service port's name; `ready` absent or
+ * null counts as ready, terminating endpoints are left out; sorted by
+ * address, then port, each once (an address may sit in two slices while
+ * they are being updated).
+ */
+function readyEndpoints(state: BuildState, slices: readonly EndpointSlice[], servicePort: ServicePort): TableEndpoint[] {
+  const portName = servicePort.name ?? '';
+  const all: TableEndpoint[] = [];
+  for (const slice of slices) {
+    const isValid = slice.addressType === 'IPv4' ? isIPv4Address : slice.addressType === 'IPv6' ? isIPv6 : undefined;
+    if (!isValid) continue;
+    const port = slicePortNumber(slice, portName);
+    if (port === undefined) continue;
+    const endpoints = slice.endpoints ?? [];
+    for (let k = 0; k < endpoints.length; k++) {
+      const endpoint = endpoints[k];
+      const conditions = endpoint?.conditions;
+      if (!endpoint || conditions?.ready === false || conditions?.terminating === true) continue;
+      const addresses = endpoint.addresses;
+      for (let m = 0; m < addresses.length; m++) {
+        const address = addresses[m];
+        if (address === undefined) continue;
+        if (!isValid(address)) {
+          report(state, 'EndpointSlice', namespaceOf(slice), slice.metadata.name, `endpoints[${k}].addresses[${m}]`, 'Error',
+            `"${address}" is not an ${slice.addressType} address; it is left out`);
+          continue;
+        }
+        all.push({ address, port });
+      }
+    }
+  }
+  sortInPlace(all, compareEndpoints);
+  let kept = 0;
+  for (let i = 0; i < all.length; i++) {
+    const e = all[i];
+    const previous = kept > 0 ? all[kept - 1] : undefined;
+    if (!e || (previous && previous.address === e.address && previous.port === e.port)) continue;
+    all[kept++] = e;
+  }
+  all.length = kept;
+  return all;
+}
+
+interface Issue {
+  /** A field under the backend's, e.g. `.service.name`. */
+  readonly field: string;
+  readonly message: string;
+}
+
+/** A Service port as Ingresses name it, looked up once per build. */
+interface PortLookup {
+  /** `namespace/name`. */
+  readonly service: string;
+  /** The port as the Ingress names it, as text. */
+  readonly port: string;
+  readonly endpoints: TableEndpoint[];
+  /** The Service port's appProtocol asks for https. */
+  readonly appHttps: boolean;
+  readonly problem: string | undefined;
+  /** What to report on whoever names this port. */
+  readonly issue: Issue | undefined;
+  /** One backend per upstream scheme, made on first use: equal content, one object. */
+  http: ResolvedBackend | undefined;
+  https: ResolvedBackend | undefined;
+}
+
+function portLookup(service: string, port: string, endpoints: TableEndpoint[], appHttps: boolean, problem?: string, issue?: Issue): PortLookup {
+  return { service, port, endpoints, appHttps, problem, issue, http: undefined, https: undefined };
+}
+
+function unresolved(service: string, port: string, problem: string, field: string, message = `${problem}; requests get 503`): PortLookup {
+  return portLookup(service, port, [], false, problem, { field, message });
+}
+
+/** The lookups of one Service, by the port as Ingresses name it (a Service has few ports: a list). */
+type ServiceLookups = { port: number | string; lookup: PortLookup }[];
+
+export const resolveServices: Processor = (state) => {
+  const services = indexServices(state.snapshot.services.values());
+  const slices = indexEndpointSlices(state.snapshot.endpointSlices.values());
+  const lookups: ByNamespace<ServiceLookups> = new Map();
+  const endpointsByPort = new Map<ServicePort, TableEndpoint[]>();
+
+  const lookUp = (ref: BackendRef): PortLookup => {
+    const key = `${ref.namespace}/${ref.service}`;
+    const port = String(ref.port);
+    const service = services.get(ref.namespace)?.get(ref.service);
+    if (!service) return unresolved(key, port, `Service ${key} does not exist`, '.service.name');
+    if (service.spec?.type === 'ExternalName') {
+      return unresolved(key, port, EXTERNAL_NAME_PROBLEM, '.service.name',
+        `Service ${key} is of type ExternalName (${service.spec.externalName ?? 'no externalName'}): ${EXTERNAL_NAME_PROBLEM}; requests get 503`);
+    }
+    const servicePort = findServicePort(service, ref.port);
+    if (!servicePort) {
+      return typeof ref.port === 'number'
+        ? unresolved(key, port, `Service ${key} has no TCP port ${ref.port}`, '.service.port.number')
+        : unresolved(key, port, `Service ${key} has no port named "${ref.port}"`, '.service.port.name');
+    }
+    if (!isTcp(servicePort.protocol)) {
+      return unresolved(key, port, `Service ${key} port "${port}" is ${servicePort.protocol ?? ''}, not TCP`, '.service.port.name');
+    }
+    let endpoints = endpointsByPort.get(servicePort);
+    if (!endpoints) {
+      endpoints = readyEndpoints(state, slices.get(ref.namespace)?.get(ref.service) ?? [], servicePort);
+      endpointsByPort.set(servicePort, endpoints);
+    }
+    const appHttps = servicePort.appProtocol !== undefined && HTTPS_APP_PROTOCOLS.has(servicePort.appProtocol.toLowerCase());
+    return portLookup(key, port, endpoints, appHttps);
+  };
+
+  const find = (ref: BackendRef): PortLookup => {
+    const known = slot(slot(lookups, ref.namespace, newMap<string, ServiceLookups>), ref.service, newList<ServiceLookups[number]>);
+    for (const entry of known) if (entry.port === ref.port) return entry.lookup;
+    const lookup = lookUp(ref);
+    known.push({ port: ref.port, lookup });
+    return lookup;
+  };
+
+  let nextId = 0;
+  const resolve = (ref: BackendRef): void => {
+    if (ref.resolved) return;
+    const lookup = find(ref);
+    // backend-protocol decides when given; otherwise the Service port's appProtocol.
+    const scheme: UpstreamScheme = ref.owner?.settings.scheme ?? (lookup.appHttps ? 'https' : 'http');
+    let resolved = lookup[scheme];
+    if (!resolved) {
+      resolved = { id: nextId++, service: lookup.service, port: lookup.port, scheme, endpoints: lookup.endpoints, problem: lookup.problem };
+      lookup[scheme] = resolved;
+    }
+    ref.resolved = resolved;
+    const issue = lookup.issue;
+    if (!issue) return;
+    if (ref.owner) {
+      report(state, 'Ingress', ref.owner.namespace, ref.owner.name, `${backendField(ref)}${issue.field}`, 'Error', issue.message);
+    } else {
+      report(state, 'Controller', '', state.config.controllerName, backendField(ref), 'Error', issue.message);
+    }
+  };
+
+  for (const route of state.routes) resolve(route.backend);
+  for (const d of state.defaults) resolve(d.backend);
+  if (state.controllerDefault) resolve(state.controllerDefault);
+};

@@ -1,0 +1,196 @@
+// The working state of one build: created by build(), filled in by the
+// processors in order, then dropped. Nothing here outlives a build.
+
+import type { Ingress } from '../kube/types.js';
+import type { Snapshot } from '../cache/snapshot.js';
+import type { BackendOptions, PathType, TableEndpoint, TableModel, UpstreamScheme } from './table-model.js';
+import type { BuildConfig } from '../config/config.js';
+import type { Problem, ProblemKind, Severity, TlsCertificate } from './model.js';
+
+/** What an Ingress's annotations ask for, already validated. */
+export interface IngressSettings {
+  /** `backend-protocol`; absent: the Service port's appProtocol decides. */
+  readonly scheme?: UpstreamScheme;
+  /** Options every backend of the Ingress gets (no redirect: that depends on the host). */
+  readonly options: BackendOptions;
+  /** The options as canonical text: equal options, equal text. */
+  readonly optionsKey: string;
+  /** `ssl-redirect: "true"`: redirect plain HTTP for the hosts that have a certificate. */
+  readonly sslRedirect: boolean;
+}
+
+export const NO_SETTINGS: IngressSettings = Object.freeze({ options: Object.freeze({}), optionsKey: '', sslRedirect: false });
+
+export interface ClaimedIngress {
+  /** `namespace/name`. */
+  readonly key: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly object: Ingress;
+  /** creationTimestamp in ms; +Infinity when absent or unreadable (newest). */
+  readonly created: number;
+  /** Filled in by the annotations processor. */
+  settings: IngressSettings;
+  /** The valid hosts its rules name ('' for a rule without host), each once; filled in by the rules processor. */
+  readonly ruleHosts: string[];
+}
+
+/**
+ * A Service port named by an Ingress (or by the controller's
+ * --default-backend). Where it sits is kept as indexes, not text: the field
+ * is spelled out only for a problem.
+ */
+export interface BackendRef {
+  readonly namespace: string;
+  readonly service: string;
+  /** The Service port: its number, or its name. */
+  readonly port: number | string;
+  /** The Ingress that names it; undefined for --default-backend. */
+  readonly owner: ClaimedIngress | undefined;
+  /** spec.rules[rule].http.paths[path].backend; rule -1: spec.defaultBackend (or the flag, without owner). */
+  readonly rule: number;
+  readonly path: number;
+  /** Filled in by the services processor. */
+  resolved: ResolvedBackend | undefined;
+}
+
+/** `namespace/service:port` for messages. */
+export function backendLabel(ref: BackendRef): string {
+  return `${ref.namespace}/${ref.service}:${ref.port}`;
+}
+
+/** Everything about one host: its candidates, then the winners. */
+export interface HostGroup {
+  /** Lowercase; '' for the catch-all. */
+  readonly name: string;
+  /** Every valid path for this host, in precedence order. */
+  readonly routes: RouteCandidate[];
+  /** spec.defaultBackend of each Ingress naming this host, in precedence order (most hosts have none). */
+  defaults: DefaultCandidate[] | undefined;
+  /** After conflicts: one route per (path, pathType). */
+  winners: RouteCandidate[] | undefined;
+  /** After conflicts: the default backend, if any. */
+  defaultWinner: DefaultCandidate | undefined;
+}
+
+/** A backend before the per-host options (redirect) are added: one per (Service, port, scheme) in a build. */
+export interface ResolvedBackend {
+  /** Numbers the ResolvedBackends of one build, from 0. */
+  readonly id: number;
+  /** `namespace/name`. */
+  readonly service: string;
+  readonly port: string;
+  readonly scheme: UpstreamScheme;
+  /** Shared by every backend of this Service port (and the table): never changed once made. */
+  readonly endpoints: TableEndpoint[];
+  readonly problem: string | undefined;
+}
+
+export interface RouteCandidate {
+  /** Lowercase; '' for the catch-all. */
+  readonly host: string;
+  readonly path: string;
+  readonly pathType: PathType;
+  readonly ingress: ClaimedIngress;
+  /** spec.rules[rule].http.paths[index] */
+  readonly rule: number;
+  readonly index: number;
+  readonly backend: BackendRef;
+}
+
+export interface DefaultCandidate {
+  readonly host: string;
+  readonly ingress: ClaimedIngress;
+  readonly backend: BackendRef;
+}
+
+export const DEFAULT_BACKEND_FIELD = 'spec.defaultBackend';
+const CONTROLLER_DEFAULT_BACKEND_FIELD = '--default-backend';
+
+export function pathField(rule: number, index: number): string {
+  return `spec.rules[${rule}].http.paths[${index}]`;
+}
+
+/** Where a backend sits in its Ingress (or the flag). */
+export function backendField(ref: Pick<BackendRef, 'rule' | 'path' | 'owner'>): string {
+  if (!ref.owner) return CONTROLLER_DEFAULT_BACKEND_FIELD;
+  return ref.rule < 0 ? DEFAULT_BACKEND_FIELD : `${pathField(ref.rule, ref.path)}.backend`;
+}
+
+export interface BuildState {
+  readonly snapshot: Snapshot;
+  readonly config: BuildConfig;
+  readonly problems: Problem[];
+  /** Claimed Ingresses, oldest first (creation time, then namespace/name). */
+  ingresses: ClaimedIngress[];
+  /** Every valid path of every claimed Ingress, in precedence order. */
+  routes: RouteCandidate[];
+  /** spec.defaultBackend of each claimed Ingress, once per host it applies to, in precedence order. */
+  defaults: DefaultCandidate[];
+  /** The same candidates by host (in first-seen order; sorted at the end). */
+  hosts: Map<string, HostGroup>;
+  controllerDefault: BackendRef | undefined;
+  tls: TlsCertificate[];
+  /** Hosts (exact or wildcard) that have a certificate. */
+  httpsHosts: Set<string>;
+  table: TableModel;
+  served: string[];
+}
+
+/** A processor: one step of the build, in place on the build state. */
+export type Processor = (state: BuildState) => void;
+
+export function newState(snapshot: Snapshot, config: BuildConfig): BuildState {
+  return {
+    snapshot,
+    config,
+    problems: [],
+    ingresses: [],
+    routes: [],
+    defaults: [],
+    controllerDefault: undefined,
+    hosts: new Map(),
+    tls: [],
+    httpsHosts: new Set(),
+    table: { hosts: [], backends: [] },
+    served: [],
+  };
+}
+
+/** The group of a host, created on first use. */
+export function hostGroup(state: BuildState, name: string): HostGroup {
+  let group = state.hosts.get(name);
+  if (!group) {
+    group = { name, routes: [], defaults: undefined, winners: undefined, defaultWinner: undefined };
+    state.hosts.set(name, group);
+  }
+  return group;
+}
+
+/** Older first: creation time, then namespace/name. The older one wins every tie. */
+export function olderFirst(a: ClaimedIngress, b: ClaimedIngress): number {
+  if (a.created !== b.created) return a.created < b.created ? -1 : 1;
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
+export function reportOn(
+  state: BuildState,
+  ingress: ClaimedIngress,
+  field: string,
+  severity: Severity,
+  message: string,
+): void {
+  state.problems.push({ kind: 'Ingress', namespace: ingress.namespace, name: ingress.name, field, message, severity });
+}
+
+export function report(
+  state: BuildState,
+  kind: ProblemKind,
+  namespace: string,
+  name: string,
+  field: string,
+  severity: Severity,
+  message: string,
+): void {
+  state.problems.push({ kind, namespace, name, field, message, severity });
+}

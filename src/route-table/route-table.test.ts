@@ -1,0 +1,232 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
+import { RouteTable, TableError, addonErrorCodes, type TableModel } from './route-table.js';
+import { TABLE_ERROR_CODES } from './table-error.js';
+
+const names: RouteTable[] = [];
+function fresh(tag: string): RouteTable {
+  const t = RouteTable.open(`t-ts-${tag}-${process.pid}`);
+  names.push(t);
+  return t;
+}
+after(() => {
+  for (const t of names) {
+    if (t.closed) continue;
+    try {
+      t.remove();
+    } catch {
+      // already gone
+    }
+    t.close();
+  }
+});
+
+function walkthrough(): TableModel {
+  return {
+    backends: [
+      { service: 'trafficserver-test-2/appsvc1', port: '8080', scheme: 'http', endpoints: [{ address: '10.1.0.1', port: 8080 }, { address: '10.1.0.2', port: 8080 }] },
+      { service: 'trafficserver-test-2/appsvc2', port: 'http', scheme: 'http', endpoints: [{ address: '10.1.0.3', port: 8080 }] },
+      { service: 'trafficserver-test-3/appsvc2', port: '8080', scheme: 'https', endpoints: [{ address: '2001:db8::5', port: 8443, weight: 3 }] },
+      { service: 'trafficserver-test-3/gone', port: '80', scheme: 'http', endpoints: [], problem: 'service trafficserver-test-3/gone does not exist' },
+    ],
+    hosts: [
+      {
+        name: 'test.edge.com',
+        rules: [
+          { path: '/app1', pathType: 'Prefix', backend: 0, source: 'trafficserver-test-2/app-ingress' },
+          { path: '/app2', pathType: 'Prefix', backend: 2, source: 'trafficserver-test-3/app-ingress' },
+          { path: '/gone', pathType: 'Exact', backend: 3, source: 'trafficserver-test-3/app-ingress' },
+        ],
+      },
+      {
+        name: 'test.media.com',
+        rules: [
+          { path: '/app1', pathType: 'Prefix', backend: 0, source: 'trafficserver-test-2/app-ingress' },
+          { path: '/app2', pathType: 'Prefix', backend: 1, source: 'trafficserver-test-2/app-ingress' },
+        ],
+        defaultBackend: 1,
+        defaultSource: 'trafficserver-test-2/app-ingress',
+      },
+    ],
+  };
+}
+
+describe('RouteTable round trips', () => {
+  it('publishes and reads back the same model with increasing generations', () => {
+    const t = fresh('roundtrip');
+    const model = walkthrough();
+    const first = t.publish(model);
+    assert.equal(first.generation, 1n);
+    assert.ok(first.bytes > 0);
+    const live = t.read();
+    assert.equal(live.generation, 1n);
+    assert.deepEqual(live.hosts, model.hosts);
+    assert.deepEqual(
+      live.backends.map((b) => ({ ...b, endpoints: b.endpoints.map((e) => ({ ...e })) })),
+      model.backends.map((b) => ({ ...b, endpoints: b.endpoints.map((e) => ({ weight: 1, ...e })) })),
+    );
+    assert.ok(live.sizeBytes > 0 && Math.abs(live.buildTimeMs - Date.now()) < 60_000);
+    assert.equal(t.publish(model).generation, 2n);
+    assert.equal(t.read().generation, 2n);
+  });
+
+  it('answers lookups as the plugin would', () => {
+    const t = fresh('lookup');
+    t.publish(walkthrough());
+    assert.deepEqual(t.lookup('Test.Edge.com:30000', '/app1/x?y=1'), {
+      status: 200,
+      generation: 1n,
+      service: 'trafficserver-test-2/appsvc1',
+      servicePort: '8080',
+      scheme: 'http',
+      endpoints: ['10.1.0.1:8080', '10.1.0.2:8080'],
+      endpoint: '10.1.0.1:8080',
+      rule: { host: 'test.edge.com', path: '/app1', pathType: 'Prefix', source: 'trafficserver-test-2/app-ingress' },
+    });
+    const v6 = t.lookup('test.edge.com', '/app2');
+    assert.equal(v6.endpoint, '[2001:db8::5]:8443');
+    assert.equal(v6.scheme, 'https');
+    const gone = t.lookup('test.edge.com', '/gone');
+    assert.equal(gone.status, 503);
+    // One text for an outcome, the same as the plugin's 503 body.
+    assert.equal(gone.reason, 'the backend cannot serve: service trafficserver-test-3/gone does not exist');
+    assert.equal(gone.endpoint, undefined);
+    assert.deepEqual(gone.endpoints, []);
+    const def = t.lookup('test.media.com', '/other');
+    assert.equal(def.status, 200);
+    assert.deepEqual(def.rule, { host: 'test.media.com', pathType: 'Default', source: 'trafficserver-test-2/app-ingress' });
+    const miss = t.lookup('test.edge.com', '/app3');
+    assert.equal(miss.status, 404);
+    assert.equal(miss.reason, 'no route for this path');
+    assert.equal(t.lookup('nowhere.com', '/').reason, 'no route for this host');
+  });
+
+  it('throws ERR_TABLE_NOT_FOUND for a name nothing was published to', () => {
+    const t = fresh('nothing');
+    assert.throws(() => t.lookup('a.com', '/'), (e: unknown) => e instanceof TableError && e.code === 'ERR_TABLE_NOT_FOUND');
+    assert.throws(() => t.read(), { code: 'ERR_TABLE_NOT_FOUND' });
+  });
+});
+
+describe('RouteTable rejects bad input before publishing anything', () => {
+  const base = walkthrough;
+  const cases: Array<{ name: string; mutate: (m: any) => void; field: string }> = [
+    { name: 'model not an object', mutate: () => {}, field: 'model' },
+    { name: 'backends missing', mutate: (m) => delete m.backends, field: 'backends' },
+    { name: 'hosts not an array', mutate: (m) => (m.hosts = {}), field: 'hosts' },
+    { name: 'service not a string', mutate: (m) => (m.backends[0].service = 1), field: 'backends[0].service' },
+    { name: 'port not a string', mutate: (m) => (m.backends[1].port = 80), field: 'backends[1].port' },
+    { name: 'bad scheme', mutate: (m) => (m.backends[0].scheme = 'ftp'), field: 'backends[0].scheme' },
+    { name: 'bad address', mutate: (m) => (m.backends[0].endpoints[1].address = '10.0.0.300'), field: 'backends[0].endpoints[1].address' },
+    { name: 'hostname as address', mutate: (m) => (m.backends[0].endpoints[0].address = 'pod.local'), field: 'backends[0].endpoints[0].address' },
+    { name: 'port zero', mutate: (m) => (m.backends[0].endpoints[0].port = 0), field: 'backends[0].endpoints[0].port' },
+    { name: 'port too big', mutate: (m) => (m.backends[0].endpoints[0].port = 70000), field: 'backends[0].endpoints[0].port' },
+    { name: 'fractional weight', mutate: (m) => (m.backends[0].endpoints[0].weight = 1.5), field: 'backends[0].endpoints[0].weight' },
+    { name: 'endpoints not an array', mutate: (m) => (m.backends[0].endpoints = null), field: 'backends[0].endpoints' },
+    { name: 'bad option', mutate: (m) => (m.backends[0].options = { cachePolicy: 'sometimes' }), field: 'backends[0].options.cachePolicy' },
+    { name: 'bad timeout', mutate: (m) => (m.backends[0].options = { connectTimeoutMs: -1 }), field: 'backends[0].options.connectTimeoutMs' },
+    { name: 'bad upstream host', mutate: (m) => (m.backends[0].options = { upstreamHost: 'a b' }), field: 'backends[0].options.upstreamHost' },
+    { name: 'uppercase host', mutate: (m) => (m.hosts[0].name = 'Test.edge.com'), field: 'hosts[0].name' },
+    { name: 'host with port', mutate: (m) => (m.hosts[0].name = 'test.edge.com:80'), field: 'hosts[0].name' },
+    { name: 'double wildcard', mutate: (m) => (m.hosts[0].name = '*.*.edge.com'), field: 'hosts[0].name' },
+    { name: 'duplicate host', mutate: (m) => (m.hosts[1].name = 'test.edge.com'), field: 'hosts[1].name' },
+    { name: 'relative path', mutate: (m) => (m.hosts[0].rules[0].path = 'app1'), field: 'hosts[0].rules[0].path' },
+    { name: 'unknown path type', mutate: (m) => (m.hosts[0].rules[0].pathType = 'Regex'), field: 'hosts[0].rules[0].pathType' },
+    { name: 'backend out of range', mutate: (m) => (m.hosts[0].rules[1].backend = 9), field: 'hosts[0].rules[1].backend' },
+    { name: 'negative backend', mutate: (m) => (m.hosts[0].rules[1].backend = -1), field: 'hosts[0].rules[1].backend' },
+    { name: 'source missing', mutate: (m) => delete m.hosts[0].rules[0].source, field: 'hosts[0].rules[0].source' },
+    { name: 'duplicate rule by trailing slash', mutate: (m) => m.hosts[1].rules.push({ path: '/app1/', pathType: 'ImplementationSpecific', backend: 0, source: 'x/y' }), field: 'hosts[1].rules[2].path' },
+    { name: 'host default out of range', mutate: (m) => (m.hosts[1].defaultBackend = 4), field: 'hosts[1].defaultBackend' },
+    { name: 'table default out of range', mutate: (m) => (m.defaultBackend = 4), field: 'defaultBackend' },
+    { name: 'path too long', mutate: (m) => (m.hosts[0].rules[0].path = '/' + 'x'.repeat(9000)), field: 'hosts[0].rules[0].path' },
+  ];
+  cases.forEach((c, i) => {
+    it(c.name, () => {
+      const t = fresh(`reject${i}`);
+      t.publish(base());
+      const m: any = c.field === 'model' ? 'not a model' : base();
+      c.mutate(m);
+      assert.throws(
+        () => t.publish(m),
+        (e: unknown) => {
+          assert.ok(e instanceof TableError, `not a TableError: ${String(e)}`);
+          assert.equal(e.code, 'ERR_INVALID_MODEL');
+          assert.equal(e.field, c.field);
+          assert.ok(e.message.startsWith(`${c.field}: `), e.message);
+          return true;
+        },
+      );
+      assert.equal(t.read().generation, 1n, 'nothing was published');
+    });
+  });
+
+  it('refuses bad table names with ERR_INVALID_TABLE_NAME', () => {
+    for (const name of ['', 'a/b', 'a.b', 'x'.repeat(65), 'sp ace']) {
+      assert.throws(() => RouteTable.open(name), { code: 'ERR_INVALID_TABLE_NAME' });
+    }
+  });
+
+  it('refuses bad lookup arguments', () => {
+    const t = fresh('args');
+    t.publish(base());
+    assert.throws(() => t.lookup(1 as unknown as string, '/'), { code: 'ERR_INVALID_ARG' });
+  });
+});
+
+describe('RouteTable lifecycle', () => {
+  it('opens and closes twice; use after close throws ERR_TABLE_CLOSED', () => {
+    for (let i = 0; i < 2; i++) {
+      const t = fresh('lifecycle');
+      t.publish(walkthrough());
+      assert.equal(t.read().generation, BigInt(i + 1));
+      t.close();
+      t.close();
+      assert.equal(t.closed, true);
+      assert.throws(() => t.publish(walkthrough()), { code: 'ERR_TABLE_CLOSED' });
+      assert.throws(() => t.lookup('a', '/'), { code: 'ERR_TABLE_CLOSED' });
+      assert.throws(() => t.read(), { code: 'ERR_TABLE_CLOSED' });
+    }
+    const reader = fresh('lifecycle');
+    assert.equal(reader.read().generation, 2n, 'the table outlives the handles that wrote it');
+  });
+
+  it('two handles of one name see each other', () => {
+    const writer = fresh('pair');
+    const reader = RouteTable.open(writer.name);
+    writer.publish(walkthrough());
+    assert.equal(reader.lookup('test.media.com', '/app2').service, 'trafficserver-test-2/appsvc2');
+    reader.close();
+  });
+
+  it('works in a worker thread, which loads its own copy of the addon', async () => {
+    const t = fresh('worker');
+    t.publish(walkthrough());
+    const moduleUrl = new URL('./route-table.js', import.meta.url).href;
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      import(workerData.moduleUrl).then(({ RouteTable }) => {
+        const t = RouteTable.open(workerData.name);
+        const r = t.lookup('test.edge.com', '/app1');
+        const g = t.publish(workerData.model).generation;
+        t.close();
+        parentPort.postMessage({ service: r.service, generation: String(g) });
+      }).catch((e) => parentPort.postMessage({ error: String(e) }));`;
+    const worker = new Worker(code, { eval: true, workerData: { moduleUrl, name: t.name, model: walkthrough() } });
+    const msg = await new Promise<{ service?: string; generation?: string; error?: string }>((res, rej) => {
+      worker.once('message', res);
+      worker.once('error', rej);
+    });
+    await worker.terminate();
+    assert.equal(msg.error, undefined);
+    assert.equal(msg.service, 'trafficserver-test-2/appsvc1');
+    assert.equal(msg.generation, '2');
+    assert.equal(t.read().generation, 2n);
+  });
+});
+
+describe('error codes', () => {
+  it('the TypeScript list is the C++ enum, code for code and in order', () => {
+    assert.deepEqual([...TABLE_ERROR_CODES], [...addonErrorCodes()]);
+  });
+});

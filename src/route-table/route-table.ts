@@ -1,0 +1,136 @@
+// The typed wrapper over the addon: the only module that loads it.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RawAddon, RawTable } from './addon.js';
+import { TableError } from './table-error.js';
+import type { LiveTable, LookupResult, TableModel } from '../model/table-model.js';
+import { encodeModel, type EncodedModel } from './encode-model.js';
+
+export { TableError } from './table-error.js';
+export type * from '../model/table-model.js';
+
+export const DEFAULT_TABLE_NAME = 'default';
+const TABLE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Where the addon may be, most specific first. */
+function addonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+  const list = [
+    resolve(root, 'build/Release/ats_ingress.node'),
+    resolve(root, 'build/Debug/ats_ingress.node'),
+  ];
+  const override = env.ATS_INGRESS_ADDON;
+  return override ? [resolve(override), ...list] : list;
+}
+
+function loadAddon(): RawAddon {
+  const require = createRequire(import.meta.url);
+  const tried: string[] = [];
+  for (const path of addonCandidates()) {
+    if (!existsSync(path)) {
+      tried.push(`${path} (missing)`);
+      continue;
+    }
+    try {
+      const addon = require(path) as RawAddon;
+      addon.setErrorClass(TableError);
+      return addon;
+    } catch (err) {
+      tried.push(`${path} (${(err as Error).message})`);
+    }
+  }
+  throw new TableError(
+    `cannot load the route-table addon; tried:\n  ${tried.join('\n  ')}\nbuild it with: npm run build`,
+    'ERR_ADDON_LOAD',
+  );
+}
+
+// Loaded on first use, once per module instance (each worker thread has its
+// own, as Node-API requires).
+let addon: RawAddon | undefined;
+function getAddon(): RawAddon {
+  addon ??= loadAddon();
+  return addon;
+}
+
+/** The error codes the addon was built with (the C++ enum), for the test that the TypeScript list matches. */
+export function addonErrorCodes(): readonly string[] {
+  return getAddon().errorCodes;
+}
+
+export function checkTableName(name: unknown): string {
+  if (typeof name !== 'string' || !TABLE_NAME.test(name)) {
+    throw new TableError(
+      `table name ${JSON.stringify(name)} must be 1 to 64 letters, digits, '_' or '-'`,
+      'ERR_INVALID_TABLE_NAME',
+    );
+  }
+  return name;
+}
+
+export interface PublishResult {
+  generation: bigint;
+  bytes: number;
+}
+
+/** A named route table in shared memory: publish to it, look up in it, read it back. */
+export class RouteTable {
+  readonly name: string;
+  readonly #raw: RawTable;
+
+  private constructor(name: string, raw: RawTable) {
+    this.name = name;
+    this.#raw = raw;
+  }
+
+  static open(name: string = DEFAULT_TABLE_NAME): RouteTable {
+    const checked = checkTableName(name);
+    const Table = getAddon().Table;
+    return new RouteTable(checked, new Table(checked));
+  }
+
+  get closed(): boolean {
+    return this.#raw.closed;
+  }
+
+  /** Validates the whole model, then publishes it as the next generation. */
+  publish(model: TableModel): PublishResult {
+    return this.publishEncoded(encodeModel(model));
+  }
+
+  /** Publishes a model already checked and encoded by encodeModel(). */
+  publishEncoded(encoded: EncodedModel): PublishResult {
+    this.#assertOpen();
+    return this.#raw.publish(encoded.strings, encoded.ints);
+  }
+
+  /** What the plugin would do for this request, through the same C++ code. */
+  lookup(host: string, path: string): LookupResult {
+    this.#assertOpen();
+    if (typeof host !== 'string') throw new TableError('lookup: host must be a string', 'ERR_INVALID_ARG', 'host');
+    if (typeof path !== 'string') throw new TableError('lookup: path must be a string', 'ERR_INVALID_ARG', 'path');
+    return this.#raw.lookup(host, path);
+  }
+
+  /** The live table as data. */
+  read(): LiveTable {
+    this.#assertOpen();
+    return this.#raw.read();
+  }
+
+  /** Unlinks every object of this table name (tests and clean-up). */
+  remove(): void {
+    this.#assertOpen();
+    this.#raw.remove();
+  }
+
+  close(): void {
+    this.#raw.close();
+  }
+
+  #assertOpen(): void {
+    if (this.#raw.closed) throw new TableError(`table "${this.name}" is closed`, 'ERR_TABLE_CLOSED');
+  }
+}
