@@ -1,10 +1,10 @@
 // The processes the proxy benchmark starts besides ATS (which the test
 // harness runs): nginx as the backend, redis-server for the Lua design, and
-// wrk. Each runs in its own process group, is stopped by its PID, and is
-// killed by an 'exit' listener if the driver ends without stopping it.
+// wrk. Each is a ManagedProcess of the harness (test/harness/processes.ts):
+// its own process group, stopped by its PID, killed by the harness's 'exit'
+// hook or its watchdog if the driver ends without stopping it.
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -13,102 +13,21 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { freePort } from '../../test/harness/ports.js';
-import { runCommand, type CommandResult } from '../../test/harness/ats.js';
-import { signalGroup, startWatchdog, stopWatchdog } from '../../test/harness/process-group.js';
+import { ManagedProcess, runCommand, type CommandResult } from '../../test/harness/processes.js';
 
 const STOP_WAIT_MS = 5_000;
 const READY_TIMEOUT_MS = 10_000;
 
-
-/** A long-running process in its own process group (spawned detached). */
-export class Daemon {
-  private exited = false;
-  private exitInfo = '';
-  private stopping: Promise<void> | undefined;
-  private readonly onProcessExit = (): void => {
-    this.signal('SIGKILL');
-  };
-
-  private readonly watchdog: ChildProcess;
-
-  private constructor(
-    readonly name: string,
-    child: ChildProcess,
-    readonly pid: number,
-    readonly logFile: string,
-  ) {
-    child.on('exit', (code, signal) => {
-      this.exited = true;
-      this.exitInfo = signal !== null ? `killed by ${signal}` : `exit code ${code}`;
-    });
-    process.on('exit', this.onProcessExit);
-    this.watchdog = startWatchdog(process.pid, pid, 'proxy-bench-watchdog');
-  }
-
-  /** Spawns `cmd args` with stdout and stderr appended to `logFile`. */
-  static async start(name: string, cmd: string, args: string[], opts: { cwd: string; logFile: string }): Promise<Daemon> {
-    const fd = openSync(opts.logFile, 'a');
-    try {
-      const child = spawn(cmd, args, { cwd: opts.cwd, detached: true, stdio: ['ignore', fd, fd] });
-      const error = await new Promise<Error | undefined>((resolve) => {
-        child.once('spawn', () => resolve(undefined));
-        child.once('error', (e) => resolve(e));
-      });
-      if (error !== undefined || child.pid === undefined) throw new Error(`cannot start ${name} (${cmd}): ${error?.message ?? 'no pid'}`);
-      child.unref();
-      return new Daemon(name, child, child.pid, opts.logFile);
-    } finally {
-      closeSync(fd);
-    }
-  }
-
-  get running(): boolean {
-    return !this.exited;
-  }
-
-  /** Why it ended, for error messages. */
-  get status(): string {
-    return this.exited ? this.exitInfo : 'running';
-  }
-
-  private signal(sig: NodeJS.Signals): void {
-    signalGroup(this.pid, sig);
-  }
-
-  /** SIGTERM to its process group, SIGKILL after 5 s; waits for the exit. Idempotent. */
-  stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      if (!this.exited) {
-        this.signal('SIGTERM');
-        const deadline = performance.now() + STOP_WAIT_MS;
-        while (!this.exited && performance.now() < deadline) await delay(20);
-        if (!this.exited) {
-          this.signal('SIGKILL');
-          const hard = performance.now() + STOP_WAIT_MS;
-          while (!this.exited && performance.now() < hard) await delay(20);
-        }
-      }
-      process.off('exit', this.onProcessExit);
-      stopWatchdog(this.watchdog);
-    })();
-    return this.stopping;
-  }
-
-  async logTail(chars = 2_000): Promise<string> {
-    try {
-      const text = await readFile(this.logFile, 'utf8');
-      return text.length > chars ? '…' + text.slice(-chars) : text;
-    } catch {
-      return '(no log)';
-    }
-  }
+/** Spawns `cmd args` in its own process group, stdout and stderr appended to `logFile`. */
+function startDaemon(name: string, cmd: string, args: string[], opts: { cwd: string; logFile: string }): Promise<ManagedProcess> {
+  return ManagedProcess.start(cmd, args, { name, cwd: opts.cwd, output: { file: opts.logFile }, graceMs: STOP_WAIT_MS });
 }
 
 /** Resolves once something accepts TCP connections on 127.0.0.1:port; fails if `daemon` exits or time runs out. */
-export async function waitForPort(daemon: Daemon, port: number, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
+export async function waitForPort(daemon: ManagedProcess, port: number, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
-    if (!daemon.running) throw new Error(`${daemon.name} exited during start (${daemon.status}):\n${await daemon.logTail()}`);
+    if (!daemon.running) throw new Error(`${daemon.describeExit()} during start:\n${daemon.logTail()}`);
     const ok = await new Promise<boolean>((resolve) => {
       const s = net.connect({ host: '127.0.0.1', port });
       s.setTimeout(500);
@@ -123,7 +42,7 @@ export async function waitForPort(daemon: Daemon, port: number, timeoutMs = READ
       });
     });
     if (ok) return;
-    if (performance.now() > deadline) throw new Error(`${daemon.name} did not listen on 127.0.0.1:${port} within ${timeoutMs} ms:\n${await daemon.logTail()}`);
+    if (performance.now() > deadline) throw new Error(`${daemon.name} did not listen on 127.0.0.1:${port} within ${timeoutMs} ms:\n${daemon.logTail()}`);
     await delay(20);
   }
 }
@@ -173,7 +92,7 @@ export async function ensureNginx(log: (line: string) => void): Promise<string> 
 
 export interface Nginx {
   readonly port: number;
-  readonly daemon: Daemon;
+  readonly daemon: ManagedProcess;
   stop(): Promise<void>;
 }
 
@@ -215,13 +134,16 @@ export async function startNginx(bin: string, workDir: string): Promise<Nginx> {
     const conf = path.join(dir, 'nginx.conf');
     await writeFile(conf, nginxConfig(dir, port));
     // -e: the error log before the configuration is read (else /var/log/nginx/error.log).
-    const daemon = await Daemon.start('nginx', bin, ['-p', `${dir}/`, '-e', `${dir}/error.log`, '-c', conf], {
+    const daemon = await startDaemon('nginx', bin, ['-p', `${dir}/`, '-e', `${dir}/error.log`, '-c', conf], {
       cwd: dir,
       logFile: path.join(dir, 'stdout.log'),
     });
     try {
       await waitForPort(daemon, port);
-      return { port, daemon, stop: () => daemon.stop() };
+      const stop = async (): Promise<void> => {
+        await daemon.stop();
+      };
+      return { port, daemon, stop };
     } catch (err) {
       await daemon.stop();
       const log = await readFile(path.join(dir, 'error.log'), 'utf8').catch(() => '');
@@ -236,7 +158,7 @@ export async function startNginx(bin: string, workDir: string): Promise<Nginx> {
 
 export interface Redis {
   readonly port: number;
-  readonly daemon: Daemon;
+  readonly daemon: ManagedProcess;
   stop(): Promise<void>;
 }
 
@@ -256,13 +178,16 @@ export async function startRedis(workDir: string): Promise<Redis> {
       '--databases', '4',
       '--maxclients', '4096',
     ];
-    const daemon = await Daemon.start('redis-server', '/usr/bin/redis-server', args, { cwd: dir, logFile: path.join(dir, 'redis.log') });
+    const daemon = await startDaemon('redis-server', '/usr/bin/redis-server', args, { cwd: dir, logFile: path.join(dir, 'redis.log') });
     try {
       await waitForPort(daemon, port);
-      return { port, daemon, stop: () => daemon.stop() };
+      const stop = async (): Promise<void> => {
+        await daemon.stop();
+      };
+      return { port, daemon, stop };
     } catch (err) {
       await daemon.stop();
-      if (attempt < 3 && /Address already in use/.test(await daemon.logTail())) continue;
+      if (attempt < 3 && /Address already in use/.test(daemon.logTail())) continue;
       throw err;
     }
   }

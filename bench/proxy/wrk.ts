@@ -1,7 +1,7 @@
 // Runs wrk once, bounded in time, and reads the JSON line that
 // wrk-report.lua prints at the end.
 
-import { runCommand } from '../../test/harness/ats.js';
+import { runCommand } from '../../test/harness/processes.js';
 
 export interface WrkOptions {
   /** Script printing the WRK_JSON line (wrk-report.lua). */

@@ -16,7 +16,6 @@
 // shared-memory objects.
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -27,12 +26,13 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 
-import { RouteTable } from '../../src/native/route-table.js';
+import { RouteTable } from '../../src/route-table/route-table.js';
 import { ATS_MODULES_DIR, startAts, type AtsInstance, type HttpRequestOptions, type HttpResponse } from '../harness/ats.js';
 import type { BackendEcho } from '../harness/backends.js';
 import { startKube, type KubeCluster } from '../harness/kube.js';
 import { createTestNetwork, type NetnsBackends, type NetnsBackendSpec, type TestNetwork } from '../harness/netns.js';
 import { freePort } from '../harness/ports.js';
+import { ManagedProcess, type ExitStatus } from '../harness/processes.js';
 import { PLUGIN_SO, ROOT } from '../plugin/helpers.js';
 
 export { ROOT };
@@ -52,44 +52,43 @@ export interface E2eOptions {
   ats?: boolean;
 }
 
-/** One controller child process. */
+/** One controller child process: a ManagedProcess of the harness (test/harness/processes.ts). */
 export class ControllerProcess {
-  readonly child: ChildProcess;
-  readonly pid: number;
   readonly adminPort: number;
-  #log = '';
-  #exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  readonly #proc: ManagedProcess;
 
-  constructor(args: string[], adminPort: number) {
+  private constructor(proc: ManagedProcess, adminPort: number) {
+    this.#proc = proc;
     this.adminPort = adminPort;
-    this.child = spawn(process.execPath, [MAIN_JS, 'controller', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    if (this.child.pid === undefined) throw new Error('cannot start the controller');
-    this.pid = this.child.pid;
-    liveControllers.add(this);
-    const keep = (d: Buffer) => {
-      this.#log += d.toString();
-      if (this.#log.length > 400_000) this.#log = this.#log.slice(-200_000);
-    };
-    this.child.stdout!.on('data', keep);
-    this.child.stderr!.on('data', keep);
-    this.#exit = new Promise((res) =>
-      this.child.once('exit', (code, signal) => {
-        this.exited = { code, signal };
-        liveControllers.delete(this);
-        res({ code, signal });
-      }),
-    );
-    this.child.on('error', () => undefined);
+  }
+
+  /** Starts `node dist/src/cli/main.js controller ARGS`; its stdout and stderr are kept (the last 200,000 characters at least). */
+  static async start(args: string[], adminPort: number): Promise<ControllerProcess> {
+    const proc = await ManagedProcess.start(process.execPath, [MAIN_JS, 'controller', ...args], {
+      name: 'controller',
+      output: 'memory',
+      tailChars: 200_000,
+      graceMs: 10_000,
+    });
+    return new ControllerProcess(proc, adminPort);
+  }
+
+  get pid(): number {
+    return this.#proc.pid;
+  }
+
+  /** How it exited; undefined while it runs. */
+  get exited(): ExitStatus | undefined {
+    return this.#proc.exitStatus;
   }
 
   get running(): boolean {
-    return this.exited === undefined;
+    return this.#proc.running;
   }
 
   /** The controller's log lines (JSON), last `chars` characters. */
   log(chars = 6_000): string {
-    return this.#log.length > chars ? '…' + this.#log.slice(-chars) : this.#log;
+    return this.#proc.output(chars);
   }
 
   /** GET on the admin port: status and parsed JSON (undefined when not JSON). */
@@ -122,34 +121,16 @@ export class ControllerProcess {
     assert.fail(`controller not ready within ${timeoutMs} ms (${this.running ? 'running' : `exited: ${JSON.stringify(this.exited)}`}); last /readyz: ${last}\n${this.log()}`);
   }
 
-  /** SIGTERM (a clean stop), SIGKILL after `graceMs`; resolves when it has exited. */
-  async stop(graceMs = 10_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    if (this.exited) return this.exited;
-    this.child.kill('SIGTERM');
-    const r = await Promise.race([this.#exit, delay(graceMs).then(() => undefined)]);
-    if (r) return r;
-    this.child.kill('SIGKILL');
-    return this.#exit;
+  /** SIGTERM (a clean stop), SIGKILL after `graceMs`; resolves when it has exited and nothing of its process group is left. */
+  stop(graceMs = 10_000): Promise<ExitStatus> {
+    return this.#proc.stop(graceMs);
   }
 
   /** SIGKILL now; resolves when it has exited. */
   async kill(): Promise<void> {
-    if (this.exited) return;
-    this.child.kill('SIGKILL');
-    await this.#exit;
+    await this.#proc.kill();
   }
 }
-
-const liveControllers = new Set<ControllerProcess>();
-process.once('exit', () => {
-  for (const c of liveControllers) {
-    try {
-      process.kill(c.pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
-});
 
 /** A GET to 127.0.0.1:port on a fresh connection. */
 export function getLocal(port: number, path: string, timeoutMs: number): Promise<HttpResponse> {
@@ -281,7 +262,6 @@ export class E2e {
     this.ats = await startAts({
       httpPort: this.atsPort,
       plugins: [`${join(ATS_MODULES_DIR, 'stats_over_http.so')} ${statsConfig}`, `${PLUGIN_SO} --table ${this.table}`],
-      records: { 'proxy.config.raw_stat_sync_interval_ms': 200 },
       startTimeoutMs: 30_000,
     });
     return this.ats;
@@ -301,7 +281,7 @@ export class E2e {
    */
   async startController(args: string[] = []): Promise<ControllerProcess> {
     const adminPort = await freePort();
-    const c = new ControllerProcess(
+    const c = await ControllerProcess.start(
       ['--kubeconfig', this.kube.kubeconfig('controller'), '--table', this.table, '--admin-address', `127.0.0.1:${adminPort}`, ...args],
       adminPort,
     );

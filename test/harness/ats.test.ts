@@ -9,18 +9,10 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { after, test } from 'node:test';
 
-import {
-  ATS_MODULES_DIR,
-  AtsStartError,
-  liveGroupMembers,
-  runCommand,
-  startAts,
-  verifyPlugin,
-  type AtsInstance,
-  type AtsOptions,
-} from './ats.js';
+import { ATS_MODULES_DIR, AtsStartError, startAts, verifyPlugin, type AtsInstance, type AtsOptions } from './ats.js';
 import { closeBackends, ipv6Available, startBackend, startBackends, type Backend, type BackendEcho } from './backends.js';
 import { freePort, freePorts } from './ports.js';
+import { liveGroupMembers, runCommand } from './processes.js';
 
 // Everything started here is stopped here, whatever happens in a test.
 const cleanups: Array<() => Promise<void>> = [];

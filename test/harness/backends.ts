@@ -166,7 +166,7 @@ export async function startBackends(
 
 /** Closes every backend given (ignores undefined entries). */
 export async function closeBackends(backends: ReadonlyArray<Backend | undefined>): Promise<void> {
-  await Promise.all(backends.map((b) => b?.close()));
+  await Promise.all(backends.flatMap((b) => (b ? [b.close()] : [])));
 }
 
 /** Whether a TCP server can listen on ::1 here. */

@@ -5,7 +5,9 @@
 // machine, cached under ~/.cache/ats-ingress/kubebin) or taken from the folder
 // named by ATS_INGRESS_KUBEBIN. No controller manager, scheduler or kubelet
 // runs: tests create EndpointSlices themselves, namespaces never finish
-// deleting, nothing is garbage collected.
+// deleting, nothing is garbage collected. Both processes and every kubectl
+// run are started through processes.ts (own process group, bounded, killed
+// with the test process).
 //
 //   const kube = await startKube();
 //   try {
@@ -15,15 +17,17 @@
 //     await kube.stop();
 //   }
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import * as net from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { tailLines } from './log-files.js';
+import { freePorts } from './ports.js';
+import { atExit, ManagedProcess, runCommand } from './processes.js';
 
 export type KubeUser = 'admin' | 'controller';
 
@@ -100,7 +104,7 @@ export interface KubeCluster {
   request<T = any>(method: string, path: string, body?: unknown, user?: KubeUser, opts?: RequestOptions): Promise<KubeResponse<T>>;
   /** Stops kube-apiserver and starts it again on the same port against the same etcd; resolves when ready. */
   restartApiServer(): Promise<void>;
-  /** Kills both processes (by PID), waits for them to exit and removes the temp dir. Idempotent. */
+  /** Stops both processes (by their process groups: SIGTERM, then SIGKILL), waits until none is left and removes the temp dir. Idempotent. */
   stop(): Promise<void>;
   /** PIDs of the processes now running (undefined once exited). */
   pids(): { etcd: number | undefined; apiserver: number | undefined };
@@ -184,157 +188,17 @@ interface RunOptions {
   stderr?: 'pipe' | 'inherit';
 }
 
-/** Runs a command to completion, bounded in time; rejects only on spawn failure or timeout. */
-function run(cmd: string, args: string[], opts: RunOptions): Promise<ExecResult> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, {
-      cwd: opts.cwd,
-      env: opts.env ?? process.env,
-      stdio: ['pipe', 'pipe', opts.stderr ?? 'pipe'],
-      // Its own process group, so a timeout also ends what it started (go build).
-      detached: true,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-      reject(new Error(`kube harness: '${cmd} ${args.join(' ')}' timed out after ${opts.timeoutMs} ms\nstdout: ${tail(stdout)}\nstderr: ${tail(stderr)}`));
-    }, opts.timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(new Error(`kube harness: cannot run ${cmd}: ${err.message}`));
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolvePromise({ code: code ?? (signal ? 128 : 1), stdout, stderr });
-    });
-    child.stdin!.on('error', () => {
-      /* the child may exit without reading its input */
-    });
-    child.stdin!.end(opts.input ?? '');
-  });
-}
-
-function tail(text: string, lines = 40): string {
-  const all = text.trimEnd().split('\n');
-  return all.slice(-lines).join('\n');
-}
-
-function fileTail(path: string, lines = 40): string {
-  try {
-    return tail(readFileSync(path, 'utf8'), lines);
-  } catch {
-    return '(no log)';
+/** Runs a command to completion (processes.ts: its own group, bounded); rejects only on spawn failure or timeout. */
+async function run(cmd: string, args: string[], opts: RunOptions): Promise<ExecResult> {
+  const r = await runCommand(cmd, args, opts);
+  if (r.spawnError !== undefined) throw new Error(`kube harness: cannot run ${cmd}: ${r.spawnError}`);
+  if (r.timedOut) {
+    throw new Error(`kube harness: '${cmd} ${args.join(' ')}' timed out after ${opts.timeoutMs} ms\nstdout: ${tailLines(r.stdout, 40)}\nstderr: ${tailLines(r.stderr, 40)}`);
   }
-}
-
-/** Picks n distinct free ports on 127.0.0.1 (holding them all open at once so they differ). */
-async function freePorts(n: number): Promise<number[]> {
-  const servers: net.Server[] = [];
-  try {
-    for (let i = 0; i < n; i++) {
-      const srv = net.createServer();
-      servers.push(srv);
-      await new Promise<void>((res, rej) => {
-        srv.once('error', rej);
-        srv.listen(0, '127.0.0.1', () => res());
-      });
-    }
-    return servers.map((s) => (s.address() as net.AddressInfo).port);
-  } finally {
-    await Promise.all(servers.map((s) => new Promise<void>((res) => s.close(() => res()))));
-  }
+  return { code: r.code ?? (r.signal ? 128 : 1), stdout: r.stdout, stderr: r.stderr };
 }
 
 const sleep = (ms: number) => new Promise<void>((res) => setTimeout(res, ms));
-
-// PIDs this module started and has not seen exit: killed if the test process exits without stop().
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-function track(child: ChildProcess): void {
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once('exit', () => {
-      for (const c of live) {
-        try {
-          if (c.pid !== undefined) process.kill(c.pid, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      }
-    });
-  }
-}
-
-class Proc {
-  readonly child: ChildProcess;
-  readonly pid: number;
-  exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  private readonly exitPromise: Promise<void>;
-
-  constructor(
-    readonly name: string,
-    bin: string,
-    args: string[],
-    readonly logFile: string,
-  ) {
-    const fd = openSync(logFile, 'a');
-    try {
-      writeFileSync(fd, `\n==== ${new Date().toISOString()} ${bin} ${args.join(' ')}\n`);
-      this.child = spawn(bin, args, { stdio: ['ignore', fd, fd] });
-    } finally {
-      closeSync(fd);
-    }
-    if (this.child.pid === undefined) throw new Error(`kube harness: cannot start ${bin}`);
-    this.pid = this.child.pid;
-    track(this.child);
-    this.exitPromise = new Promise((res) => {
-      this.child.once('exit', (code, signal) => {
-        this.exited = { code, signal };
-        res();
-      });
-    });
-    this.child.on('error', () => {
-      /* reported through exit / readiness timeout */
-    });
-  }
-
-  describeExit(): string {
-    if (!this.exited) return `${this.name} (pid ${this.pid}) is running`;
-    return `${this.name} (pid ${this.pid}) exited with ${this.exited.signal ?? `code ${this.exited.code}`}`;
-  }
-
-  logTail(): string {
-    return `--- last lines of ${this.logFile} ---\n${fileTail(this.logFile)}`;
-  }
-
-  /** SIGTERM, then SIGKILL after graceMs; resolves when the process has exited (bounded). */
-  async stop(graceMs = 10_000): Promise<void> {
-    if (this.exited) return;
-    try {
-      process.kill(this.pid, 'SIGTERM');
-    } catch {
-      /* already gone */
-    }
-    const done = await Promise.race([this.exitPromise.then(() => true), sleep(graceMs).then(() => false)]);
-    if (done) return;
-    try {
-      process.kill(this.pid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-    const killed = await Promise.race([this.exitPromise.then(() => true), sleep(5_000).then(() => false)]);
-    if (!killed) throw new Error(`kube harness: ${this.name} (pid ${this.pid}) did not exit after SIGKILL`);
-  }
-}
 
 interface RawResponse {
   status: number;
@@ -398,12 +262,14 @@ class Cluster implements KubeCluster {
   readonly caFile: string;
   ca = '';
   private etcdPeerPort = 0;
-  private etcd: Proc | undefined;
-  private apiserver: Proc | undefined;
+  private etcd: ManagedProcess | undefined;
+  private apiserver: ManagedProcess | undefined;
   private readonly kubeconfigs = new Map<KubeUser, string>();
   private stopped = false;
   private stopping: Promise<void> | undefined;
   private restarting: Promise<void> | undefined;
+  /** Removes the dir if Node exits without stop() (after the 'exit' hook killed etcd and kube-apiserver). */
+  private readonly forgetDirAtExit: () => void;
 
   constructor(
     readonly dir: string,
@@ -413,6 +279,7 @@ class Cluster implements KubeCluster {
     private readonly extraApiServerArgs: string[],
   ) {
     this.caFile = join(dir, 'pki', 'apiserver.crt');
+    this.forgetDirAtExit = keep ? () => undefined : atExit(() => rmSync(dir, { recursive: true, force: true }));
   }
 
   async start(): Promise<void> {
@@ -437,11 +304,9 @@ class Cluster implements KubeCluster {
       ].join('\n'),
       { mode: 0o600 },
     );
-    this.writeWatchdog();
 
     const deadline = Date.now() + this.startTimeoutMs;
-    this.etcd = new Proc('etcd', join(this.binDir, 'etcd'), this.etcdArgs(), join(this.dir, 'etcd.log'));
-    this.savePids();
+    this.etcd = await this.startProcess('etcd', this.etcdArgs());
     await this.waitEtcd(deadline);
     await this.startApiServer(deadline);
   }
@@ -481,44 +346,23 @@ class Cluster implements KubeCluster {
   }
 
   /**
-   * A detached shell that outlives a crashed test process: when this process
-   * dies without stop(), it kills the PIDs in dir/pids (only if they still run
-   * our binaries) and removes the dir. It exits by itself once dir is gone.
+   * etcd or kube-apiserver as a ManagedProcess (processes.ts): its own
+   * process group, its output appended to <dir>/<name>.log; if the test
+   * process dies without stop(), its watchdog kills it and removes the dir.
    */
-  private writeWatchdog(): void {
-    const script = [
-      'parent=$1; dir=$2; bin=$3',
-      'while kill -0 "$parent" 2>/dev/null && [ -d "$dir" ]; do sleep 1; done',
-      '[ -d "$dir" ] || exit 0',
-      'for p in $(cat "$dir/pids" 2>/dev/null); do',
-      '  exe=$(readlink "/proc/$p/exe" 2>/dev/null) || continue',
-      '  case "$exe" in "$bin"/*) kill -9 "$p" 2>/dev/null;; esac',
-      'done',
-      'sleep 1',
-      '[ -n "$ATS_INGRESS_KEEP_KUBE" ] || rm -rf "$dir"',
-    ].join('\n');
-    const child = spawn('sh', ['-c', script, 'kube-watchdog', String(process.pid), this.dir, this.binDir], {
-      detached: true,
-      stdio: 'ignore',
-      env: { ...process.env, ATS_INGRESS_KEEP_KUBE: this.keep ? '1' : '' },
+  private startProcess(name: 'etcd' | 'kube-apiserver', args: string[]): Promise<ManagedProcess> {
+    return ManagedProcess.start(join(this.binDir, name), args, {
+      name,
+      output: { file: join(this.dir, `${name}.log`) },
+      graceMs: 10_000,
+      ...(this.keep ? {} : { removeDirOnDeath: this.dir }),
     });
-    child.on('error', () => undefined);
-    child.unref();
-  }
-
-  private savePids(): void {
-    const pids = [this.etcd, this.apiserver].filter((p): p is Proc => !!p && !p.exited).map((p) => p.pid);
-    try {
-      writeFileSync(join(this.dir, 'pids'), pids.join('\n') + '\n');
-    } catch {
-      /* dir removed: stopping */
-    }
   }
 
   private async waitEtcd(deadline: number): Promise<void> {
     let last = '';
     while (Date.now() < deadline) {
-      if (this.etcd!.exited) throw new Error(`kube harness: ${this.etcd!.describeExit()} before it was ready\n${this.etcd!.logTail()}`);
+      if (!this.etcd!.running) throw new Error(`kube harness: ${this.etcd!.describeExit()} before it was ready\n${this.etcd!.logTail()}`);
       try {
         const r = await rawRequest(new URL('/health', this.etcdUrl), 'GET', {}, undefined, undefined, 2_000);
         if (r.status === 200 && /"health":\s*"true"/.test(r.text)) return;
@@ -532,14 +376,13 @@ class Cluster implements KubeCluster {
   }
 
   private async startApiServer(deadline: number): Promise<void> {
-    this.apiserver = new Proc('kube-apiserver', join(this.binDir, 'kube-apiserver'), this.apiServerArgs(), join(this.dir, 'kube-apiserver.log'));
-    this.savePids();
+    this.apiserver = await this.startProcess('kube-apiserver', this.apiServerArgs());
     const fail = (what: string) =>
       new Error(`kube harness: kube-apiserver ${what}\n${this.apiserver!.describeExit()}; ${this.etcd!.describeExit()}\n${this.apiserver!.logTail()}`);
     let last = '';
     // The self-signed cert appears in --cert-dir before the server listens.
     while (!this.ca) {
-      if (this.apiserver.exited) throw fail('exited before it was ready');
+      if (!this.apiserver.running) throw fail('exited before it was ready');
       if (Date.now() > deadline) throw fail(`wrote no ${this.caFile} within ${this.startTimeoutMs} ms`);
       try {
         const pem = readFileSync(this.caFile, 'utf8');
@@ -554,12 +397,12 @@ class Cluster implements KubeCluster {
       ['/api/v1/namespaces/default', (r: RawResponse) => r.status === 200],
     ] as const) {
       for (;;) {
-        if (this.apiserver.exited) throw fail('exited before it was ready');
+        if (!this.apiserver.running) throw fail('exited before it was ready');
         if (Date.now() > deadline) throw fail(`not ready within ${this.startTimeoutMs} ms: GET ${path} last gave ${last}`);
         try {
           const r = await rawRequest(new URL(path, this.url), 'GET', { authorization: `Bearer ${this.adminToken}` }, undefined, this.ca, 5_000);
           if (want(r)) break;
-          last = `HTTP ${r.status} ${tail(r.text, 5)}`;
+          last = `HTTP ${r.status} ${tailLines(r.text, 5)}`;
         } catch (err) {
           last = (err as Error).message;
         }
@@ -632,7 +475,6 @@ class Cluster implements KubeCluster {
     this.restarting ??= (async () => {
       try {
         await this.apiserver?.stop();
-        this.savePids();
         await this.startApiServer(Date.now() + this.startTimeoutMs);
       } finally {
         this.restarting = undefined;
@@ -653,6 +495,7 @@ class Cluster implements KubeCluster {
           errors.push((err as Error).message);
         }
       }
+      this.forgetDirAtExit();
       if (!this.keep) rmSync(this.dir, { recursive: true, force: true, maxRetries: 3 });
       if (errors.length) throw new Error(errors.join('\n'));
     })();
@@ -661,6 +504,6 @@ class Cluster implements KubeCluster {
 
   /** PIDs of the running processes (for tests of the harness itself). */
   pids(): { etcd: number | undefined; apiserver: number | undefined } {
-    return { etcd: this.etcd?.exited ? undefined : this.etcd?.pid, apiserver: this.apiserver?.exited ? undefined : this.apiserver?.pid };
+    return { etcd: this.etcd?.running ? this.etcd.pid : undefined, apiserver: this.apiserver?.running ? this.apiserver.pid : undefined };
   }
 }

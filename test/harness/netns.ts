@@ -3,12 +3,20 @@
 // loopback addresses in EndpointSlices, so end-to-end tests put their
 // backends here, on addresses no other machine has, and ATS on the host
 // reaches them through the veth. Needs root (CI runs as root).
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+//
+// `ip` runs through runCommand and the backends as a ManagedProcess
+// (processes.ts): bounded, in their own process groups, killed with the test
+// process; the namespace is deleted by close() or, at the latest, at exit.
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 
-const run = promisify(execFile);
+import { atExit, ManagedProcess, runCommand } from './processes.js';
+
 const BACKENDS_SCRIPT = fileURLToPath(new URL('./netns-backends.js', import.meta.url));
+const IP_TIMEOUT_MS = 10_000;
+const BACKENDS_START_TIMEOUT_MS = 10_000;
+/** close(): time for the backends to close their servers before SIGKILL. */
+const BACKENDS_STOP_GRACE_MS = 3_000;
 
 export interface NetnsBackendSpec {
   service: string;
@@ -34,11 +42,21 @@ export interface TestNetwork {
 }
 
 async function ip(...args: string[]): Promise<void> {
+  const r = await runCommand('ip', args, { timeoutMs: IP_TIMEOUT_MS });
+  if (r.code !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr.trim() || (r.timedOut ? 'timed out' : `exit ${r.code}`)}`);
+}
+
+/** Synchronous clean-up for process exit. */
+function deleteNetworkSync(namespace: string, hostIf: string): void {
   try {
-    await run('ip', args, { timeout: 10_000 });
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    throw new Error(`ip ${args.join(' ')}: ${e.stderr?.trim() || e.message}`);
+    execFileSync('ip', ['netns', 'del', namespace], { stdio: 'ignore', timeout: 5000 });
+  } catch {
+    // Best effort.
+  }
+  try {
+    execFileSync('ip', ['link', 'del', hostIf], { stdio: 'ignore', timeout: 5000 });
+  } catch {
+    // Gone with the namespace.
   }
 }
 
@@ -54,15 +72,19 @@ export async function createTestNetwork(pods: number): Promise<TestNetwork> {
   const hostIf = `atsih${(process.pid % 100000).toString(36)}${n}`.slice(0, 15);
   const nsIf = `atsin${(process.pid % 100000).toString(36)}${n}`.slice(0, 15);
   const podAddresses = Array.from({ length: pods }, (_, i) => `${subnet}.${i + 2}`);
-  const children = new Set<ChildProcess>();
+  const children = new Set<ManagedProcess>();
+  // If the test process exits without close(), take the namespace down with it
+  // (after the 'exit' hook killed the backends).
+  const forgetAtExit = atExit(() => deleteNetworkSync(namespace, hostIf));
   let closed = false;
 
-  const close = async () => {
+  const close = async (): Promise<void> => {
     if (closed) return;
     closed = true;
-    for (const c of children) c.kill('SIGKILL');
+    await Promise.allSettled([...children].map((c) => c.kill()));
     await ip('netns', 'del', namespace).catch(() => undefined);
     await ip('link', 'del', hostIf).catch(() => undefined);
+    forgetAtExit();
   };
   try {
     await ip('netns', 'add', namespace);
@@ -77,15 +99,6 @@ export async function createTestNetwork(pods: number): Promise<TestNetwork> {
     await close();
     throw err;
   }
-  // If the test process dies, take the namespace down with it.
-  process.once('exit', () => {
-    for (const c of children) c.kill('SIGKILL');
-    try {
-      require_ip_sync(namespace, hostIf);
-    } catch {
-      // best effort
-    }
-  });
 
   return {
     namespace,
@@ -93,51 +106,31 @@ export async function createTestNetwork(pods: number): Promise<TestNetwork> {
     podAddresses,
     close,
     async startBackends(specs) {
-      const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, BACKENDS_SCRIPT, JSON.stringify(specs)], {
-        stdio: ['pipe', 'pipe', 'pipe'],
+      // stdin a pipe: the backends also stop when it closes.
+      const child = await ManagedProcess.start('ip', ['netns', 'exec', namespace, process.execPath, BACKENDS_SCRIPT, JSON.stringify(specs)], {
+        name: `backends in ${namespace}`,
+        output: 'memory',
+        stdin: true,
+        graceMs: BACKENDS_STOP_GRACE_MS,
       });
       children.add(child);
-      let stderr = '';
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      const list = await new Promise<NetnsBackends['list']>((resolve, reject) => {
-        let out = '';
-        const timer = setTimeout(() => reject(new Error(`backends in ${namespace} did not start in 10 s: ${stderr}`)), 10_000);
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString();
-          const line = out.split('\n').find((l) => l.startsWith('READY '));
-          if (line) {
-            clearTimeout(timer);
-            resolve(JSON.parse(line.slice(6)) as NetnsBackends['list']);
-          }
-        });
-        child.once('exit', (code) => {
-          clearTimeout(timer);
-          reject(new Error(`backends in ${namespace} exited (${code}): ${stderr}`));
-        });
-      });
+      let list: NetnsBackends['list'];
+      try {
+        const ready = await child.waitForOutput(/^READY (.*)$/m, BACKENDS_START_TIMEOUT_MS);
+        list = JSON.parse(ready[1] as string) as NetnsBackends['list'];
+      } catch (err) {
+        await child.kill().catch(() => undefined);
+        children.delete(child);
+        throw err;
+      }
       return {
         list,
         close: async () => {
-          if (child.exitCode !== null) return;
-          const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-          child.stdin.end();
-          const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
-          await exited;
-          clearTimeout(timer);
+          // SIGTERM: they close their servers and exit; SIGKILL after the grace.
+          await child.stop();
           children.delete(child);
         },
       };
     },
   };
-}
-
-// Synchronous clean-up for process exit.
-import { execFileSync } from 'node:child_process';
-function require_ip_sync(namespace: string, hostIf: string): void {
-  execFileSync('ip', ['netns', 'del', namespace], { stdio: 'ignore', timeout: 5000 });
-  try {
-    execFileSync('ip', ['link', 'del', hostIf], { stdio: 'ignore', timeout: 5000 });
-  } catch {
-    // gone with the namespace
-  }
 }

@@ -1,8 +1,12 @@
-// Free TCP ports on loopback: bind port 0, read the port the kernel chose, close.
+// The one free-port helper of the harness, the benchmarks and the demo.
 //
-// There is an unavoidable window between closing the probe socket and the real
-// server binding the port; callers that start servers (see ats.ts) detect a
+// freePorts: bind port 0, read the port the kernel chose, close. There is an
+// unavoidable window between closing the probe socket and the real server
+// binding the port; callers that start servers (see ats-instance.ts) detect a
 // failed bind and retry with fresh ports.
+//
+// isPortFree: whether a given port can be listened on now (the demo's
+// "port in use" message).
 
 import net from 'node:net';
 
@@ -49,4 +53,14 @@ export async function freePorts(n: number, host: string = DEFAULT_HOST): Promise
   } finally {
     await Promise.all(servers.map(closeServer));
   }
+}
+
+/** Whether a TCP server can listen on host:port (default host 127.0.0.1) right now. */
+export function isPortFree(port: number, host: string = DEFAULT_HOST): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
 }

@@ -130,8 +130,9 @@ async function stillServing(what: string): Promise<void> {
   }
 }
 
+/** ATS's diagnostics: its stderr, where production's records send them (the harness binds it to traffic.out). */
 async function diagsLog(): Promise<string> {
-  return readFile(path.join(ats.logDir, 'diags.log'), 'utf8').catch(() => '');
+  return readFile(path.join(ats.logDir, 'traffic.out'), 'utf8').catch(() => '');
 }
 
 test('a truncated table object is refused; the previous table keeps serving', async () => {
@@ -148,7 +149,7 @@ test('a truncated table object is refused; the previous table keeps serving', as
   await stillServing('after the truncated table');
   assert.equal(await metric(ats, `${M}table_generation`), Number(gen1), 'still serving the good generation');
   const diags = await pollUntil(
-    'the refusal logged in diags.log',
+    'the refusal logged in ATS\'s diagnostics',
     diagsLog,
     (text) => text.includes(`refused table: /ats-ingress.${name}.${next}`),
     { timeoutMs: 10_000, intervalMs: 100 },
@@ -156,7 +157,7 @@ test('a truncated table object is refused; the previous table keeps serving', as
   const line = diags.value.split('\n').find((l) => l.includes(`refused table: /ats-ingress.${name}.${next}`))!;
   assert.match(line, /ERROR/);
   assert.match(line, new RegExp(`still serving generation ${gen1}$`));
-  console.log(`diags.log: ${line}`);
+  console.log(`logged: ${line}`);
 });
 
 test('a corrupted table object (checksum mismatch) is refused; the previous table keeps serving', async () => {
