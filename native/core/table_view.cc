@@ -3,6 +3,7 @@
 #include <cstring>
 #include <string>
 
+#include "blob_check.h"
 #include "hash.h"
 #include "table_writer.h"
 
@@ -11,23 +12,8 @@ namespace {
 
 Error refuse(const std::string& why) { return {ErrorCode::kInvalidTable, why}; }
 
-bool str_ok(StrRef r, uint32_t pool) {
-  return r.offset <= pool && r.length <= pool - r.offset;
-}
-
-bool index_ok(const Section& s, uint32_t limit, const IndexSlot* slots) {
-  uint32_t cap = s.count;
-  if (cap == 0 || (cap & (cap - 1)) != 0 || uint64_t(cap) * sizeof(IndexSlot) != s.size) return false;
-  bool has_empty = false;
-  for (uint32_t i = 0; i < cap; ++i) {
-    if (slots[i].value == kNone) {
-      has_empty = true;
-    } else if (slots[i].value >= limit) {
-      return false;
-    }
-  }
-  return has_empty;
-}
+using check::index_ok;
+using check::str_ok;
 
 }  // namespace
 
@@ -173,38 +159,24 @@ BackendOptionsView TableView::options(const BackendRecord& b) const {
 }
 
 uint32_t TableView::find_exact_host(std::string_view host) const {
-  uint32_t hash = key_hash(host, host_seed());
-  for (uint32_t i = hash & host_mask_, n = 0; n <= host_mask_; i = (i + 1) & host_mask_, ++n) {
-    const IndexSlot& s = host_index_[i];
-    if (s.value == kNone) return kNone;
-    if (s.hash == hash && hosts_[s.value].kind == kHostExact && str(hosts_[s.value].name) == host) return s.value;
-  }
-  return kNone;
+  return check::probe(host_index_, host_mask_, key_hash(host, host_seed()), [&](uint32_t h) {
+    return hosts_[h].kind == kHostExact && str(hosts_[h].name) == host;
+  });
 }
 
 uint32_t TableView::find_wildcard_host(std::string_view suffix) const {
-  uint32_t hash = key_hash(suffix, wildcard_seed());
-  for (uint32_t i = hash & wildcard_mask_, n = 0; n <= wildcard_mask_; i = (i + 1) & wildcard_mask_, ++n) {
-    const IndexSlot& s = wildcard_index_[i];
-    if (s.value == kNone) return kNone;
-    if (s.hash != hash) continue;
-    const HostRecord& h = hosts_[s.value];
+  return check::probe(wildcard_index_, wildcard_mask_, key_hash(suffix, wildcard_seed()), [&](uint32_t i) {
+    const HostRecord& h = hosts_[i];
     std::string_view name = str(h.name);
-    if (h.kind == kHostWildcard && name.size() == suffix.size() + 2 && name.substr(2) == suffix) return s.value;
-  }
-  return kNone;
+    return h.kind == kHostWildcard && name.size() == suffix.size() + 2 && name.substr(2) == suffix;
+  });
 }
 
 uint32_t TableView::find_rule(uint32_t host, bool exact, std::string_view key) const {
-  uint32_t hash = key_hash(key, rule_seed(host, exact));
-  for (uint32_t i = hash & rule_mask_, n = 0; n <= rule_mask_; i = (i + 1) & rule_mask_, ++n) {
-    const IndexSlot& s = rule_index_[i];
-    if (s.value == kNone) return kNone;
-    if (s.hash != hash) continue;
-    const RuleRecord& r = rules_[s.value];
-    if (r.host == host && (r.path_type == kPathExact) == exact && rule_match_key(r) == key) return s.value;
-  }
-  return kNone;
+  return check::probe(rule_index_, rule_mask_, key_hash(key, rule_seed(host, exact)), [&](uint32_t i) {
+    const RuleRecord& r = rules_[i];
+    return r.host == host && (r.path_type == kPathExact) == exact && rule_match_key(r) == key;
+  });
 }
 
 }  // namespace atsi

@@ -5,53 +5,19 @@
 #include <cstring>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <unordered_set>
 
+#include "blob_build.h"
 #include "hash.h"
 #include "names.h"
 
 namespace atsi {
 namespace {
 
-size_t align8(size_t n) { return (n + 7) & ~size_t(7); }
-
-uint32_t index_capacity(size_t count) {
-  uint32_t cap = 2;
-  while (cap < count * 2) cap <<= 1;  // load factor at most 1/2
-  return cap;
-}
-
-class StringPool {
- public:
-  StrRef add(std::string_view s) {
-    auto it = offsets_.find(std::string(s));
-    if (it != offsets_.end()) return {it->second, uint32_t(s.size())};
-    uint32_t off = uint32_t(bytes_.size());
-    bytes_.append(s);
-    offsets_.emplace(std::string(s), off);
-    return {off, uint32_t(s.size())};
-  }
-  const std::string& bytes() const { return bytes_; }
-
- private:
-  std::string bytes_;
-  std::unordered_map<std::string, uint32_t> offsets_;
-};
-
-struct Index {
-  std::vector<IndexSlot> slots;
-  explicit Index(size_t count) : slots(index_capacity(count), IndexSlot{0, kNone}) {}
-  void insert(uint32_t hash, uint32_t value) {
-    uint32_t mask = uint32_t(slots.size() - 1);
-    for (uint32_t i = hash & mask;; i = (i + 1) & mask) {
-      if (slots[i].value == kNone) {
-        slots[i] = {hash, value};
-        return;
-      }
-    }
-  }
-};
+using build::align8;
+using build::Index;
+using build::Part;
+using build::StringPool;
 
 Error invalid(std::string where, std::string what) {
   return {ErrorCode::kInvalidModel, where + ": " + what};
@@ -243,11 +209,6 @@ Error build_table(const TableInput& in, uint64_t generation, uint64_t build_time
   }
 
   // Layout: header, then each section 8-byte aligned.
-  struct Part {
-    const void* data;
-    size_t size;
-    size_t count;
-  };
   const std::string& pool = strings.bytes();
   Part parts[kSectionCount] = {
       {pool.data(), pool.size(), pool.size()},
@@ -261,8 +222,7 @@ Error build_table(const TableInput& in, uint64_t generation, uint64_t build_time
        wildcard_index.slots.size()},
       {rule_index.slots.data(), rule_index.slots.size() * sizeof(IndexSlot), rule_index.slots.size()},
   };
-  size_t total = align8(sizeof(Header));
-  for (const Part& p : parts) total = align8(total + p.size);
+  size_t total = build::laid_out_size(sizeof(Header), parts, kSectionCount);
   if (total > kMaxTableBytes) return invalid("table", "larger than 2 GiB");
 
   out.assign(total, 0);
@@ -276,12 +236,7 @@ Error build_table(const TableInput& in, uint64_t generation, uint64_t build_time
   header.default_backend = in.default_backend;
   header.catch_all_host = catch_all;
   header.section_count = kSectionCount;
-  size_t pos = align8(sizeof(Header));
-  for (uint32_t s = 0; s < kSectionCount; ++s) {
-    header.sections[s] = {uint32_t(pos), uint32_t(parts[s].size), uint32_t(parts[s].count), 0};
-    if (parts[s].size) std::memcpy(out.data() + pos, parts[s].data, parts[s].size);
-    pos = align8(pos + parts[s].size);
-  }
+  build::lay_out(sizeof(Header), parts, kSectionCount, out, header.sections);
   std::memcpy(out.data(), &header, sizeof header);
   uint64_t sum = table_checksum(out.data(), out.size());
   std::memcpy(out.data() + offsetof(Header, checksum), &sum, sizeof sum);

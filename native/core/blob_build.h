@@ -1,0 +1,84 @@
+// Internal to the core's writers (table_writer.cc, tls_writer.cc): the
+// pieces both kinds of blob are built from. A string pool that stores each
+// distinct string once, the open-addressing hash index readers probe
+// (format.h's IndexSlot), and the section layout.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "format.h"
+
+namespace atsi::build {
+
+inline size_t align8(size_t n) { return (n + 7) & ~size_t(7); }
+
+inline uint32_t index_capacity(size_t count) {
+  uint32_t cap = 2;
+  while (cap < count * 2) cap <<= 1;  // load factor at most 1/2
+  return cap;
+}
+
+class StringPool {
+ public:
+  StrRef add(std::string_view s) {
+    auto it = offsets_.find(std::string(s));
+    if (it != offsets_.end()) return {it->second, uint32_t(s.size())};
+    uint32_t off = uint32_t(bytes_.size());
+    bytes_.append(s);
+    offsets_.emplace(std::string(s), off);
+    return {off, uint32_t(s.size())};
+  }
+  const std::string& bytes() const { return bytes_; }
+
+ private:
+  std::string bytes_;
+  std::unordered_map<std::string, uint32_t> offsets_;
+};
+
+struct Index {
+  std::vector<IndexSlot> slots;
+  explicit Index(size_t count) : slots(index_capacity(count), IndexSlot{0, kNone}) {}
+  void insert(uint32_t hash, uint32_t value) {
+    uint32_t mask = uint32_t(slots.size() - 1);
+    for (uint32_t i = hash & mask;; i = (i + 1) & mask) {
+      if (slots[i].value == kNone) {
+        slots[i] = {hash, value};
+        return;
+      }
+    }
+  }
+};
+
+// One section's bytes and its record count (bytes for byte sections).
+struct Part {
+  const void* data;
+  size_t size;
+  size_t count;
+};
+
+// The size of a blob whose header takes `header_size` bytes, followed by
+// each part 8-byte aligned.
+inline size_t laid_out_size(size_t header_size, const Part* parts, size_t n) {
+  size_t total = align8(header_size);
+  for (size_t i = 0; i < n; ++i) total = align8(total + parts[i].size);
+  return total;
+}
+
+// Copies the parts into `out` (already sized by laid_out_size and zeroed)
+// and fills `sections` with where each one went.
+inline void lay_out(size_t header_size, const Part* parts, size_t n, std::vector<uint8_t>& out, Section* sections) {
+  size_t pos = align8(header_size);
+  for (size_t s = 0; s < n; ++s) {
+    sections[s] = {uint32_t(pos), uint32_t(parts[s].size), uint32_t(parts[s].count), 0};
+    if (parts[s].size) std::memcpy(out.data() + pos, parts[s].data, parts[s].size);
+    pos = align8(pos + parts[s].size);
+  }
+}
+
+}  // namespace atsi::build

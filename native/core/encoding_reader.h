@@ -1,0 +1,116 @@
+// Internal to the core's decoders of the addon's flat encodings
+// (model_decoder.cc, tls_decoder.cc): reads one array of uint32 in order,
+// with strings given as indexes into one string of NUL-separated strings.
+// Every read is bounds-checked; after the first failure every read returns
+// a neutral value and the failure (at which int, and why) is kept.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "errors.h"
+#include "format.h"
+
+namespace atsi {
+
+class EncodingReader {
+ public:
+  // `what` names the encoding in errors: "model", "TLS model".
+  EncodingReader(const uint32_t* ints, size_t n, const char* what) : ints_(ints), n_(n), what_(what) {}
+
+  bool ok() const { return why_.empty(); }
+  size_t position() const { return pos_; }
+  size_t left() const { return n_ - pos_; }
+
+  void fail(size_t at, std::string why) {
+    if (!ok()) return;
+    at_ = at;
+    why_ = std::move(why);
+  }
+
+  Error error() const {
+    return {ErrorCode::kInvalidModel,
+            "the encoded " + std::string(what_) + " is malformed at int " + std::to_string(at_) + ": " + why_};
+  }
+
+  // Splits `strings` into `count` strings, or fails.
+  void set_strings(std::string_view strings, uint32_t count) {
+    size_t pieces = strings.empty() && count == 0 ? 0 : size_t(std::count(strings.begin(), strings.end(), '\0')) + 1;
+    if (pieces != count) {
+      fail(1, "it says " + std::to_string(count) + " strings, the strings hold " + std::to_string(pieces));
+      return;
+    }
+    strings_.reserve(pieces);
+    size_t start = 0;
+    for (size_t i = 0; pieces && i <= strings.size(); ++i) {
+      if (i == strings.size() || strings[i] == '\0') {
+        strings_.push_back(strings.substr(start, i - start));
+        start = i + 1;
+      }
+    }
+  }
+
+  uint32_t u32() {
+    if (!ok()) return 0;
+    if (pos_ >= n_) {
+      fail(pos_, "the encoding ends early");
+      return 0;
+    }
+    return ints_[pos_++];
+  }
+
+  std::string str() {
+    size_t at = pos_;
+    uint32_t i = u32();
+    return string_at(at, i);
+  }
+
+  std::string opt_str() {
+    size_t at = pos_;
+    uint32_t i = u32();
+    return i == kNone ? std::string() : string_at(at, i);
+  }
+
+  // Fails when ints follow the last element (`last` names it).
+  void expect_end(const char* last) {
+    if (!ok() || left() == 0) return;
+    fail(position(), left() == 1 ? "1 int follows " + std::string(last)
+                                 : std::to_string(left()) + " ints follow " + std::string(last));
+  }
+
+  // A count of elements that take at least `ints_each` ints each.
+  uint32_t count(size_t ints_each) {
+    size_t at = pos_;
+    uint32_t c = u32();
+    if (ok() && c > left() / ints_each) {
+      fail(at, "count " + std::to_string(c) + " is more than the " + std::to_string(left()) + " ints left can hold");
+    }
+    return ok() ? c : 0;
+  }
+
+ private:
+  std::string string_at(size_t at, uint32_t i) {
+    if (!ok()) return {};
+    if (i >= strings_.size()) {
+      fail(at, "string index " + std::to_string(i) + " is out of range (" + std::to_string(strings_.size()) +
+                   " strings)");
+      return {};
+    }
+    return std::string(strings_[i]);
+  }
+
+  const uint32_t* ints_;
+  size_t n_;
+  const char* what_;
+  size_t pos_ = 0;
+  std::vector<std::string_view> strings_;
+  size_t at_ = 0;
+  std::string why_;
+};
+
+}  // namespace atsi
