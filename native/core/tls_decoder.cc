@@ -1,0 +1,64 @@
+#include "tls_decoder.h"
+
+#include <string>
+#include <utility>
+
+#include "encoding_reader.h"
+#include "format.h"
+
+namespace atsi {
+namespace {
+
+// The ints one element takes: a count larger than the ints left can hold is
+// refused before anything is allocated for it.
+constexpr size_t kIntsPerCertificate = 4;
+constexpr size_t kIntsPerPolicy = 4;
+constexpr size_t kIntsPerHost = 3;
+
+}  // namespace
+
+Error decode_tls(std::string_view strings, const uint32_t* ints, size_t count, TlsInput& out) {
+  EncodingReader r(ints, count, "TLS model");
+  uint32_t version = r.u32();
+  if (r.ok() && version != kTlsEncodingVersion) {
+    return {ErrorCode::kInvalidModel, "the encoded TLS model has version " + std::to_string(version) +
+                                          "; this addon reads version " + std::to_string(kTlsEncodingVersion)};
+  }
+  uint32_t string_count = r.u32();
+  if (r.ok()) r.set_strings(strings, string_count);
+  TlsInput in;
+  in.default_certificate = r.u32();
+
+  uint32_t nc = r.count(kIntsPerCertificate);
+  in.certificates.resize(nc);
+  for (uint32_t i = 0; i < nc && r.ok(); ++i) {
+    InputCertificate& c = in.certificates[i];
+    c.secret = r.str();
+    c.chain_pem = r.str();
+    c.key_pem = r.str();
+    c.not_after = r.u32();
+  }
+  uint32_t np = r.count(kIntsPerPolicy);
+  in.policies.resize(np);
+  for (uint32_t i = 0; i < np && r.ok(); ++i) {
+    InputPolicy& p = in.policies[i];
+    p.min_version = r.u32();
+    p.verify_client = r.u32();
+    p.ca_pem = r.opt_str();
+    p.verify_depth = r.u32();
+  }
+  uint32_t nh = r.count(kIntsPerHost);
+  in.hosts.resize(nh);
+  for (uint32_t i = 0; i < nh && r.ok(); ++i) {
+    InputTlsHost& h = in.hosts[i];
+    h.name = r.str();
+    h.certificate = r.u32();
+    h.policy = r.u32();
+  }
+  r.expect_end("the last host");
+  if (!r.ok()) return r.error();
+  out = std::move(in);
+  return {};
+}
+
+}  // namespace atsi

@@ -1,0 +1,74 @@
+#include "tls_encoder.h"
+
+#include "format.h"
+#include "tls_decoder.h"
+#include "tls_format.h"
+
+namespace atsi::testing {
+
+EncodedModel encode_tls(const TlsInput& in) {
+  EncodedModel out;
+  uint32_t strings = 0;
+  auto u32 = [&](uint32_t v) { out.ints.push_back(v); };
+  auto str = [&](const std::string& s) {
+    u32(strings++);
+    if (strings > 1) out.strings.push_back('\0');
+    out.strings += s;
+  };
+  u32(kTlsEncodingVersion);
+  u32(0);  // the number of strings, known at the end
+  u32(in.default_certificate);
+  u32(uint32_t(in.certificates.size()));
+  for (const InputCertificate& c : in.certificates) {
+    str(c.secret);
+    str(c.chain_pem);
+    str(c.key_pem);
+    u32(uint32_t(c.not_after));
+  }
+  u32(uint32_t(in.policies.size()));
+  for (const InputPolicy& p : in.policies) {
+    u32(p.min_version);
+    u32(p.verify_client);
+    if (p.ca_pem.empty()) u32(kNone);
+    else str(p.ca_pem);
+    u32(p.verify_depth);
+  }
+  u32(uint32_t(in.hosts.size()));
+  for (const InputTlsHost& h : in.hosts) {
+    str(h.name);
+    u32(h.certificate);
+    u32(h.policy);
+  }
+  out.ints[1] = strings;
+  return out;
+}
+
+std::string fake_pem(const std::string& what, const std::string& body) {
+  return "-----BEGIN " + what + "-----\n" + body + "\n-----END " + what + "-----\n";
+}
+
+TlsInput sample_tls_input() {
+  TlsInput in;
+  auto cert = [&](const std::string& secret, uint64_t not_after) {
+    in.certificates.push_back({secret, fake_pem("CERTIFICATE", "chain of " + secret),
+                               fake_pem("PRIVATE KEY", "key of " + secret), not_after});
+    return uint32_t(in.certificates.size() - 1);
+  };
+  uint32_t a = cert("ns/a-tls", 1900000000);
+  uint32_t w = cert("ns/wild-tls", 0);
+  uint32_t d = cert("ns/default-tls", 2000000000);
+  in.default_certificate = d;
+  in.policies.push_back({kTlsMin13, kVerifyOff, "", 1});
+  in.policies.push_back({kTlsMinNone, kVerifyOptional, fake_pem("CERTIFICATE", "ca one"), 2});
+  in.policies.push_back({kTlsMin12, kVerifyOn, fake_pem("CERTIFICATE", "ca two"), 10});
+  in.policies.push_back({kTlsMinNone, kVerifyRefuse, "", 1});
+  in.hosts.push_back({"a.example.com", a, 0});
+  in.hosts.push_back({"*.w.example", w, kNone});
+  in.hosts.push_back({"mtls.example.com", a, 2});
+  in.hosts.push_back({"optional.example.com", kNone, 1});
+  in.hosts.push_back({"broken.example.com", a, 3});
+  in.hosts.push_back({"plain.example.com", kNone, kNone});
+  return in;
+}
+
+}  // namespace atsi::testing
