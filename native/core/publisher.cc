@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include "control_block.h"
 #include "format.h"
@@ -35,8 +36,10 @@ bool write_all(int fd, const uint8_t* p, size_t n) {
   return true;
 }
 
+// Both kinds' headers begin alike (tls_format.h): generation and checksum
+// sit at the same offsets.
 void reseal(std::vector<uint8_t>& bytes, uint64_t generation) {
-  if (bytes.size() < sizeof(Header)) return;
+  if (bytes.size() < offsetof(Header, checksum) + sizeof(uint64_t)) return;
   std::memcpy(bytes.data() + offsetof(Header, generation), &generation, sizeof generation);
   uint64_t sum = table_checksum(bytes.data(), bytes.size());
   std::memcpy(bytes.data() + offsetof(Header, checksum), &sum, sizeof sum);
@@ -50,13 +53,14 @@ uint64_t now_ms() {
                       .count());
 }
 
-Error Publisher::open(std::string_view table, std::unique_ptr<Publisher>& out) {
+Error BlobPublisher::init(std::string_view table) {
   if (Error e = check_table_name(table)) return e;
-  std::string name = control_object_name(table);
-  Fd fd(::shm_open(name.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  std::string name = control_object_name(table, kind_);
+  Fd fd(::shm_open(name.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, kind_.mode));
   if (fd.get() < 0) return sys_error("shm_open " + name);
-  // Readable by the proxy's user, writable only by us, whatever the umask.
-  if (::fchmod(fd.get(), 0644) != 0) return sys_error("fchmod " + name);
+  // The kind's mode (readable by the proxy's user, writable only by us; or
+  // owner only), whatever the umask.
+  if (::fchmod(fd.get(), mode_t(kind_.mode)) != 0) return sys_error("fchmod " + name);
   if (::flock(fd.get(), LOCK_EX) != 0) return sys_error("flock " + name);
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return sys_error("fstat " + name);
@@ -68,7 +72,7 @@ Error Publisher::open(std::string_view table, std::unique_ptr<Publisher>& out) {
   if (addr == MAP_FAILED) return sys_error("mmap " + name);
   auto* control = static_cast<ControlBlock*>(addr);
   if (fresh) {
-    control->format_version = kFormatVersion;
+    control->format_version = kind_.format_version;
     control->size = kControlSize;
     control->generation.store(0, std::memory_order_relaxed);
     // The magic goes last: a reader maps the control only once it is there.
@@ -80,26 +84,25 @@ Error Publisher::open(std::string_view table, std::unique_ptr<Publisher>& out) {
     return {ErrorCode::kSystem, name + " exists but is not an ats-ingress control object"};
   }
   ::flock(fd.get(), LOCK_UN);
-  out.reset(new Publisher());
-  out->table_ = std::string(table);
-  out->control_fd_ = fd.release();
-  out->control_ = control;
+  table_ = std::string(table);
+  control_fd_ = fd.release();
+  control_ = control;
   return {};
 }
 
-Publisher::~Publisher() {
+BlobPublisher::~BlobPublisher() {
   if (control_) ::munmap(control_, kControlSize);
   if (control_fd_ >= 0) ::close(control_fd_);
 }
 
-Error Publisher::write_object(uint64_t generation, const std::vector<uint8_t>& bytes) {
-  std::string name = table_object_name(table_, generation);
+Error BlobPublisher::write_object(uint64_t generation, const std::vector<uint8_t>& bytes) {
+  std::string name = table_object_name(table_, generation, kind_);
   // A leftover of a writer that died before publishing it: no reader was
   // ever pointed at it, so it can go.
   ::shm_unlink(name.c_str());
-  Fd fd(::shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  Fd fd(::shm_open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, kind_.mode));
   if (fd.get() < 0) return sys_error("shm_open " + name);
-  if (::fchmod(fd.get(), 0644) != 0 || ::ftruncate(fd.get(), off_t(bytes.size())) != 0 ||
+  if (::fchmod(fd.get(), mode_t(kind_.mode)) != 0 || ::ftruncate(fd.get(), off_t(bytes.size())) != 0 ||
       !write_all(fd.get(), bytes.data(), bytes.size())) {
     Error e = sys_error("writing " + name);
     ::shm_unlink(name.c_str());
@@ -108,32 +111,27 @@ Error Publisher::write_object(uint64_t generation, const std::vector<uint8_t>& b
   return {};
 }
 
-void Publisher::remove_older_than(uint64_t keep_from) {
+void BlobPublisher::remove_older_than(uint64_t keep_from) {
   if (!swept_) {
-    // Once per writer: objects left by earlier writers of this name.
-    std::string prefix = std::string(kObjectPrefix) + table_ + ".";
+    // Once per writer: objects left by earlier writers of this name and kind.
     if (DIR* d = ::opendir("/dev/shm")) {
       while (dirent* e = ::readdir(d)) {
-        std::string_view n(e->d_name);
-        if (n.substr(0, prefix.size()) != prefix) continue;
-        std::string_view rest = n.substr(prefix.size());
-        if (rest.empty() || rest.find_first_not_of("0123456789") != std::string_view::npos) continue;
-        uint64_t g = std::strtoull(std::string(rest).c_str(), nullptr, 10);
-        if (g < keep_from) ::shm_unlink(("/" + std::string(n)).c_str());
+        std::optional<uint64_t> g = object_generation(e->d_name, table_, kind_);
+        if (g && *g < keep_from) ::shm_unlink(("/" + std::string(e->d_name)).c_str());
       }
       ::closedir(d);
     }
     swept_ = true;
     return;
   }
-  if (keep_from >= 2) ::shm_unlink(table_object_name(table_, keep_from - 1).c_str());
+  if (keep_from >= 2) ::shm_unlink(table_object_name(table_, keep_from - 1, kind_).c_str());
 }
 
-Error Publisher::publish(const TableInput& input, uint64_t build_time_ms, PublishResult& result) {
+Error BlobPublisher::publish_built(const Build& build, PublishResult& result) {
   if (::flock(control_fd_, LOCK_EX) != 0) return sys_error("flock");
   uint64_t g = control_->generation.load(std::memory_order_relaxed) + 1;
   std::vector<uint8_t> bytes;
-  Error e = build_table(input, g, build_time_ms, bytes);
+  Error e = build(g, bytes);
   if (!e) e = write_object(g, bytes);
   if (!e) {
     control_->publish_time_ms.store(now_ms(), std::memory_order_relaxed);
@@ -147,7 +145,7 @@ Error Publisher::publish(const TableInput& input, uint64_t build_time_ms, Publis
   return e;
 }
 
-Error Publisher::publish_bytes(std::vector<uint8_t> bytes, PublishResult& result) {
+Error BlobPublisher::publish_bytes(std::vector<uint8_t> bytes, PublishResult& result) {
   if (::flock(control_fd_, LOCK_EX) != 0) return sys_error("flock");
   uint64_t g = control_->generation.load(std::memory_order_relaxed) + 1;
   reseal(bytes, g);
@@ -161,10 +159,10 @@ Error Publisher::publish_bytes(std::vector<uint8_t> bytes, PublishResult& result
   return e;
 }
 
-Error Publisher::remove_all() {
+Error BlobPublisher::remove_all() {
   swept_ = false;
   remove_older_than(UINT64_MAX);
-  std::string name = control_object_name(table_);
+  std::string name = control_object_name(table_, kind_);
   if (::shm_unlink(name.c_str()) != 0 && errno != ENOENT) return sys_error("shm_unlink " + name);
   return {};
 }

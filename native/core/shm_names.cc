@@ -17,12 +17,32 @@ Error check_table_name(std::string_view name) {
           "table name \"" + std::string(name) + "\" must be 1 to 64 letters, digits, '_' or '-'"};
 }
 
-std::string control_object_name(std::string_view table) {
-  return "/" + std::string(kObjectPrefix) + std::string(table) + ".ctl";
+namespace {
+
+std::string stem(std::string_view table, const BlobKind& kind) {
+  return std::string(kObjectPrefix) + std::string(table) + "." + std::string(kind.infix);
 }
 
-std::string table_object_name(std::string_view table, uint64_t generation) {
-  return "/" + std::string(kObjectPrefix) + std::string(table) + "." + std::to_string(generation);
+}  // namespace
+
+std::string control_object_name(std::string_view table, const BlobKind& kind) {
+  return "/" + stem(table, kind) + "ctl";
+}
+
+std::string table_object_name(std::string_view table, uint64_t generation, const BlobKind& kind) {
+  return "/" + stem(table, kind) + std::to_string(generation);
+}
+
+std::optional<uint64_t> object_generation(std::string_view entry, std::string_view table, const BlobKind& kind) {
+  std::string prefix = stem(table, kind);
+  if (entry.substr(0, prefix.size()) != prefix) return std::nullopt;
+  std::string_view rest = entry.substr(prefix.size());
+  // 19 digits always fit in 64 bits; no writer gets near them.
+  if (rest.empty() || rest.size() > 19 || rest.find_first_not_of("0123456789") != std::string_view::npos)
+    return std::nullopt;
+  uint64_t g = 0;
+  for (char c : rest) g = g * 10 + uint64_t(c - '0');
+  return g;
 }
 
 }  // namespace atsi

@@ -13,13 +13,16 @@
 
 namespace atsi {
 
-MappedTable::~MappedTable() {
+template <class View>
+MappedBlob<View>::~MappedBlob() {
   if (addr_) ::munmap(addr_, size_);
 }
 
-TableSource::TableSource(std::string table) : table_(std::move(table)) {}
+template <class Kind>
+BlobSource<Kind>::BlobSource(std::string table) : table_(std::move(table)) {}
 
-TableSource::~TableSource() {
+template <class Kind>
+BlobSource<Kind>::~BlobSource() {
   for (const ControlRef* c : controls_) {
     ::munmap(const_cast<ControlBlock*>(c->block), kControlSize);
     delete c;
@@ -28,9 +31,10 @@ TableSource::~TableSource() {
 
 // Maps the control object now under the name if it is not the one mapped
 // already; returns the one to use (null when there is none yet).
-const TableSource::ControlRef* TableSource::map_control() {
+template <class Kind>
+auto BlobSource<Kind>::map_control() -> const ControlRef* {
   const ControlRef* current = control_.load(std::memory_order_relaxed);
-  std::string name = control_object_name(table_);
+  std::string name = control_object_name(table_, Kind::kBlob);
   Fd fd(::shm_open(name.c_str(), O_RDONLY | O_CLOEXEC, 0));
   if (fd.get() < 0) return current;  // nothing published yet, or removed: keep serving what we have
   struct stat st {};
@@ -50,8 +54,9 @@ const TableSource::ControlRef* TableSource::map_control() {
   return ref;
 }
 
-Error TableSource::map_generation(uint64_t g, std::shared_ptr<const MappedTable>& out) {
-  std::string name = table_object_name(table_, g);
+template <class Kind>
+Error BlobSource<Kind>::map_generation(uint64_t g, std::shared_ptr<const Mapped>& out) {
+  std::string name = table_object_name(table_, g, Kind::kBlob);
   Fd fd(::shm_open(name.c_str(), O_RDONLY | O_CLOEXEC, 0));
   if (fd.get() < 0) {
     if (errno == ENOENT) return {ErrorCode::kNotFound, name + " does not exist"};
@@ -60,14 +65,14 @@ Error TableSource::map_generation(uint64_t g, std::shared_ptr<const MappedTable>
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return sys_error("fstat " + name);
   size_t size = size_t(st.st_size);
-  if (size < sizeof(Header) || size > kMaxTableBytes)
-    return {ErrorCode::kInvalidTable, name + ": size " + std::to_string(size) + " cannot be a table"};
+  if (size < Kind::kHeaderSize || size > kMaxTableBytes)
+    return {ErrorCode::kInvalidTable, name + ": size " + std::to_string(size) + " cannot be a " + Kind::kBlob.what};
   void* addr = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd.get(), 0);
   if (addr == MAP_FAILED) return sys_error("mmap " + name);
-  std::shared_ptr<MappedTable> t(new MappedTable());
+  std::shared_ptr<Mapped> t(new Mapped());
   t->addr_ = addr;
   t->size_ = size;
-  Error e = TableView::validate(static_cast<const uint8_t*>(addr), size, t->view_);
+  Error e = View::validate(static_cast<const uint8_t*>(addr), size, t->view_);
   if (e) return {ErrorCode::kInvalidTable, name + ": " + e.message};
   if (t->view_.generation() != g)
     return {ErrorCode::kInvalidTable, name + ": holds generation " + std::to_string(t->view_.generation())};
@@ -75,7 +80,8 @@ Error TableSource::map_generation(uint64_t g, std::shared_ptr<const MappedTable>
   return {};
 }
 
-bool TableSource::refresh(bool wait) {
+template <class Kind>
+bool BlobSource<Kind>::refresh(bool wait) {
   std::unique_lock<std::mutex> lk(mu_, std::defer_lock);
   if (wait) {
     lk.lock();
@@ -92,7 +98,7 @@ bool TableSource::refresh(bool wait) {
     uint64_t raw = control->block->generation.load(std::memory_order_acquire);
     uint64_t g = raw + control->epoch;
     if (raw == 0 || g == settled_.load(std::memory_order_relaxed)) return true;
-    std::shared_ptr<const MappedTable> t;
+    std::shared_ptr<const Mapped> t;
     Error e = map_generation(raw, t);
     if (!e) {
       current_ = std::move(t);
@@ -111,34 +117,44 @@ bool TableSource::refresh(bool wait) {
   return true;
 }
 
-std::shared_ptr<const MappedTable> TableSource::current() const {
+template <class Kind>
+auto BlobSource<Kind>::current() const -> std::shared_ptr<const Mapped> {
   std::lock_guard<std::mutex> lk(mu_);
   return current_;
 }
 
-SourceStats TableSource::stats() const {
+template <class Kind>
+SourceStats BlobSource<Kind>::stats() const {
   std::lock_guard<std::mutex> lk(mu_);
   return {switches_.load(), refused_.load(), current_ ? current_->generation() : 0};
 }
 
-std::string TableSource::last_error() const {
+template <class Kind>
+std::string BlobSource<Kind>::last_error() const {
   std::lock_guard<std::mutex> lk(mu_);
   return last_error_;
 }
 
-void ReaderCursor::catch_up(uint64_t g) {
+template <class Kind>
+bool BlobCursor<Kind>::catch_up(uint64_t g) {
   if (source_.settled() != g) source_.refresh(/*wait=*/false);
   bool settled = source_.settled() == g;
-  // Another thread is mapping the new table: keep ours meanwhile. A cursor
+  // Another thread is mapping the new blob: keep ours meanwhile. A cursor
   // with none yet takes whatever the source serves now and looks again on
   // its next call.
-  if (!settled && table_) return;
-  std::shared_ptr<const MappedTable> t = source_.current();
-  if (t != table_) {
-    table_ = std::move(t);
-    if (table_) balancer_.reset(table_->view(), seed_);
-  }
+  if (!settled && blob_) return false;
+  std::shared_ptr<const Mapped> t = source_.current();
+  bool changed = t != blob_;
+  if (changed) blob_ = std::move(t);
   if (settled) seen_ = g;
+  return changed;
 }
+
+template class MappedBlob<TableView>;
+template class MappedBlob<TlsView>;
+template class BlobSource<RouteKind>;
+template class BlobSource<TlsKind>;
+template class BlobCursor<RouteKind>;
+template class BlobCursor<TlsKind>;
 
 }  // namespace atsi

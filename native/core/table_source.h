@@ -1,6 +1,8 @@
-// The reading side of the publish protocol (shm_names.h): a TableSource per
-// table name and process maps and validates each newly published table once;
-// a ReaderCursor per thread notices a new generation with one atomic load.
+// The reading side of the publish protocol (shm_names.h), for both kinds of
+// blob (blob_kinds.h): a BlobSource per kind, table name and process maps and
+// validates each newly published blob once; a cursor per thread notices a
+// new generation with one atomic load. Route tables: TableSource and
+// ReaderCursor; TLS tables: TlsSource and TlsCursor.
 #pragma once
 
 #include <atomic>
@@ -12,43 +14,56 @@
 #include <vector>
 
 #include "balancer.h"
+#include "blob_kinds.h"
 #include "control_block.h"
 #include "errors.h"
-#include "table_view.h"
 
 namespace atsi {
 
-// One validated, mapped table. Unmapped when the last reference goes.
-class MappedTable {
+template <class Kind>
+class BlobSource;
+
+// One validated, mapped blob. Unmapped when the last reference goes.
+template <class View>
+class MappedBlob {
  public:
-  ~MappedTable();
-  MappedTable(const MappedTable&) = delete;
-  MappedTable& operator=(const MappedTable&) = delete;
-  const TableView& view() const { return view_; }
+  ~MappedBlob();
+  MappedBlob(const MappedBlob&) = delete;
+  MappedBlob& operator=(const MappedBlob&) = delete;
+  const View& view() const { return view_; }
   uint64_t generation() const { return view_.generation(); }
   size_t size() const { return size_; }
 
  private:
-  friend class TableSource;
-  MappedTable() = default;
+  template <class>
+  friend class BlobSource;
+  MappedBlob() = default;
   void* addr_ = nullptr;
   size_t size_ = 0;
-  TableView view_;
+  View view_;
 };
 
+using MappedTable = MappedBlob<TableView>;
+using MappedTls = MappedBlob<TlsView>;
+
 struct SourceStats {
-  uint64_t switches = 0;  // tables taken into service
-  uint64_t refused = 0;   // tables that failed validation
+  uint64_t switches = 0;  // blobs taken into service
+  uint64_t refused = 0;   // blobs that failed validation
   uint64_t serving = 0;   // generation in service, 0 for none
 };
 
-// The reading side for one table name, shared by every thread of a process.
-class TableSource {
+// The reading side for one kind and table name, shared by every thread of a
+// process.
+template <class Kind>
+class BlobSource {
  public:
-  explicit TableSource(std::string table);
-  ~TableSource();
-  TableSource(const TableSource&) = delete;
-  TableSource& operator=(const TableSource&) = delete;
+  using View = typename Kind::View;
+  using Mapped = MappedBlob<View>;
+
+  explicit BlobSource(std::string table);
+  ~BlobSource();
+  BlobSource(const BlobSource&) = delete;
+  BlobSource& operator=(const BlobSource&) = delete;
 
   // What the writer has published, with one acquire load of the control
   // block: its generation, plus an epoch in the top byte that changes when
@@ -59,14 +74,14 @@ class TableSource {
     return c ? c->block->generation.load(std::memory_order_acquire) + c->epoch : 0;
   }
 
-  // Maps the control object if it now exists and takes the published table
+  // Maps the control object if it now exists and takes the published blob
   // into service if it is new and valid. Off the hot path: system calls,
   // validation. `wait` false gives up at once when another thread is busy
   // refreshing. Returns true when it ran.
   bool refresh(bool wait = true);
 
-  // The table in service (may be null). Takes a mutex: for slow paths.
-  std::shared_ptr<const MappedTable> current() const;
+  // The blob in service (may be null). Takes a mutex: for slow paths.
+  std::shared_ptr<const Mapped> current() const;
 
   // The generation that was last looked at, whether taken or refused.
   uint64_t settled() const noexcept { return settled_.load(std::memory_order_acquire); }
@@ -76,7 +91,7 @@ class TableSource {
   const std::string& name() const { return table_; }
 
  private:
-  Error map_generation(uint64_t generation, std::shared_ptr<const MappedTable>& out);
+  Error map_generation(uint64_t generation, std::shared_ptr<const Mapped>& out);
 
   struct ControlRef {
     const ControlBlock* block;
@@ -92,38 +107,73 @@ class TableSource {
   std::atomic<const ControlRef*> control_{nullptr};
   std::vector<const ControlRef*> controls_;
   mutable std::mutex mu_;  // guards current_, last_error_, and the mapping work
-  std::shared_ptr<const MappedTable> current_;
+  std::shared_ptr<const Mapped> current_;
   std::string last_error_;
   std::atomic<uint64_t> settled_{0};
   std::atomic<uint64_t> switches_{0};
   std::atomic<uint64_t> refused_{0};
 };
 
-// Per-thread access to a TableSource: one atomic load per call in the common
-// case, no lock, no allocation. Holds a reference to the table it returned
-// until it sees a newer one, so that table stays mapped while in use.
-class ReaderCursor {
+// Per-thread access to a BlobSource: one atomic load per call in the common
+// case, no lock, no allocation. Holds a reference to the blob it returned
+// until it sees a newer one, so that blob stays mapped while in use.
+template <class Kind>
+class BlobCursor {
  public:
-  ReaderCursor(TableSource& source, uint32_t seed) : source_(source), seed_(seed) {}
+  using Mapped = MappedBlob<typename Kind::View>;
+
+  explicit BlobCursor(BlobSource<Kind>& source) : source_(source) {}
+
+  // The blob in service, or null when none has been published.
+  const Mapped* get() {
+    uint64_t g = source_.published();
+    if (g != seen_) [[unlikely]]
+      catch_up(g);
+    return blob_.get();
+  }
+  BlobSource<Kind>& source() const { return source_; }
+
+ protected:
+  // Takes what the source serves for `published`; true when the blob held
+  // changed.
+  bool catch_up(uint64_t published);
+
+  BlobSource<Kind>& source_;
+  uint64_t seen_ = 0;
+  std::shared_ptr<const Mapped> blob_;
+};
+
+using TableSource = BlobSource<RouteKind>;
+using TlsSource = BlobSource<TlsKind>;
+using TlsCursor = BlobCursor<TlsKind>;
+
+// The route table's cursor: a BlobCursor with the thread's endpoint balancer,
+// reset when the table changes.
+class ReaderCursor : private BlobCursor<RouteKind> {
+ public:
+  ReaderCursor(TableSource& source, uint32_t seed) : BlobCursor(source), seed_(seed) {}
 
   // The table to route with, or null when none has been published.
   const MappedTable* get() {
     uint64_t g = source_.published();
     if (g != seen_) [[unlikely]]
-      catch_up(g);
-    return table_.get();
+      if (catch_up(g) && blob_) balancer_.reset(blob_->view(), seed_);
+    return blob_.get();
   }
   Balancer& balancer() { return balancer_; }
   TableSource& source() const { return source_; }
 
  private:
-  void catch_up(uint64_t published);
-
-  TableSource& source_;
   uint32_t seed_;
-  uint64_t seen_ = 0;
-  std::shared_ptr<const MappedTable> table_;
   Balancer balancer_;
 };
+
+// Defined in table_source.cc for the two kinds.
+extern template class MappedBlob<TableView>;
+extern template class MappedBlob<TlsView>;
+extern template class BlobSource<RouteKind>;
+extern template class BlobSource<TlsKind>;
+extern template class BlobCursor<RouteKind>;
+extern template class BlobCursor<TlsKind>;
 
 }  // namespace atsi

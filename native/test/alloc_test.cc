@@ -1,7 +1,8 @@
 // The hot path allocates nothing: lookups, endpoint picks, the per-request
-// generation check and the outcome text of 404 and 503 answers, counted by
-// replacing the global operator new. Also: the model decoder allocates
-// nothing for a count its input cannot hold.
+// generation check and the outcome text of 404 and 503 answers, and on the
+// TLS side the SNI lookup and the generation check, counted by replacing the
+// global operator new. Also: the decoders allocate nothing for a count their
+// input cannot hold.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -14,6 +15,8 @@
 #include "publisher.h"
 #include "table_source.h"
 #include "test_tables.h"
+#include "tls_decoder.h"
+#include "tls_encoder.h"
 
 namespace {
 std::atomic<long> g_allocations{0};
@@ -113,6 +116,48 @@ TEST(ModelDecoderAllocation, AHugeCountAllocatesNothingForIt) {
     EXPECT_EQ(e.code, ErrorCode::kInvalidModel) << at;
     // The strings' views, what was decoded before the count, the message.
     EXPECT_LT(g_bytes.load(), 4096u) << at;
+  }
+}
+
+TEST(HotPath, TlsLookupAndGenerationCheckDoNotAllocate) {
+  TlsInput in = testing::sample_tls_input();
+  for (int h = 0; h < 100; ++h) in.hosts.push_back({"h" + std::to_string(h) + ".example.org", 0, kNone});
+  std::string name = "t-alloc-tls-" + std::to_string(::getpid());
+  std::unique_ptr<TlsPublisher> pub;
+  ASSERT_FALSE(TlsPublisher::open(name, pub));
+  PublishResult r;
+  ASSERT_FALSE(pub->publish(in, now_ms(), r));
+  TlsSource source(name);
+  source.refresh();
+  TlsCursor cursor(source);
+  ASSERT_NE(cursor.get(), nullptr);
+  const char* names[] = {"A.example.com", "x.w.example.", "h42.example.org", "nowhere.org", ""};
+  long found = 0;
+  g_allocations = 0;
+  t_counting = true;
+  for (int i = 0; i < 10000; ++i) {
+    const MappedTls* t = cursor.get();
+    if (find_tls_host(t->view(), names[i % 5]) != kNone) ++found;
+  }
+  t_counting = false;
+  EXPECT_EQ(g_allocations.load(), 0);
+  EXPECT_EQ(found, 6000);
+  pub->remove_all();
+}
+
+TEST(TlsDecoderAllocation, AHugeCountAllocatesNothingForIt) {
+  testing::EncodedModel m = testing::encode_tls(testing::sample_tls_input());
+  const uint32_t counts_at[] = {3, 16, 33};  // certificates, policies, hosts
+  for (uint32_t at : counts_at) {
+    testing::EncodedModel bad = m;
+    bad.ints[at] = 0xFFFFFFFFu;
+    TlsInput out;
+    g_bytes = 0;
+    t_counting = true;
+    Error e = decode_tls(bad.strings, bad.ints.data(), bad.ints.size(), out);
+    t_counting = false;
+    EXPECT_EQ(e.code, ErrorCode::kInvalidModel) << at;
+    EXPECT_LT(g_bytes.load(), 8192u) << at;
   }
 }
 
