@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # npm test: set up what is missing, build, then run every test.
-#   ATSI_TEST_FUZZ_SECONDS   how long fuzzing takes in all (default 30): two
-#                            thirds for the table reader, the rest for the
-#                            model decoder
+#   ATSI_TEST_FUZZ_SECONDS   how long fuzzing takes in all (default 30): a
+#                            third each for the route and TLS table readers,
+#                            a sixth each for the model and TLS decoders
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -32,10 +32,14 @@ done
 
 step "Building the fuzz targets (clang, libFuzzer)"
 fuzz_total="${ATSI_TEST_FUZZ_SECONDS:-30}"
-fuzz_reader_s=$((fuzz_total * 2 / 3 > 0 ? fuzz_total * 2 / 3 : 1))
-fuzz_decoder_s=$((fuzz_total - fuzz_reader_s > 0 ? fuzz_total - fuzz_reader_s : 1))
+# at_least_1 N: fuzzing for 0 s would mean "forever" to libFuzzer
+at_least_1() { echo $(($1 > 0 ? $1 : 1)); }
+fuzz_reader_s=$(at_least_1 $((fuzz_total / 3)))
+fuzz_tls_reader_s=$(at_least_1 $((fuzz_total / 3)))
+fuzz_decoder_s=$(at_least_1 $((fuzz_total / 6)))
+fuzz_tls_decoder_s=$(at_least_1 $((fuzz_total - fuzz_reader_s - fuzz_tls_reader_s - fuzz_decoder_s)))
 CXX=clang++ cmake -S native -B native/build-fuzz -G Ninja -DATSI_FUZZ=ON -DATSI_TESTS=OFF >/dev/null
-cmake --build native/build-fuzz -j "$JOBS" --target fuzz_reader fuzz_decoder
+cmake --build native/build-fuzz -j "$JOBS" --target fuzz_reader fuzz_decoder fuzz_tls_reader fuzz_tls_decoder
 fuzz_work="$(mktemp -d)"
 trap 'rm -rf "$fuzz_work"' EXIT
 # fuzz TARGET SECONDS SEED_CORPUS WHAT
@@ -47,6 +51,8 @@ fuzz() {
 }
 fuzz reader "$fuzz_reader_s" native/test/corpus "table reader"
 fuzz decoder "$fuzz_decoder_s" native/test/corpus-decoder "model decoder"
+fuzz tls_reader "$fuzz_tls_reader_s" native/test/corpus-tls "TLS table reader"
+fuzz tls_decoder "$fuzz_tls_decoder_s" native/test/corpus-tls-decoder "TLS model decoder"
 
 step "Benchmarks, quick mode (so they cannot rot; figures here mean little)"
 native/build/lookup_bench --quick
