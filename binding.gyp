@@ -12,7 +12,10 @@
         "native/core/shm_names.cc",
         "native/core/publisher.cc",
         "native/core/table_source.cc",
-        "native/core/model_decoder.cc"
+        "native/core/model_decoder.cc",
+        "native/core/tls_writer.cc",
+        "native/core/tls_view.cc",
+        "native/core/tls_decoder.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -1,4 +1,5 @@
-// The Node binding of the route-table core. Arguments arrive already checked
+// The Node binding of the route-table core: route tables (publish, lookup,
+// read) and TLS tables (publishTls, readTls). Arguments arrive already checked
 // by src/route-table/route-table.ts; this side checks types cheaply and throws
 // TableError (the class the wrapper registers) with a `code` from
 // native/core/errors.h, the one list of codes (exported as `errorCodes`). No global
@@ -21,6 +22,7 @@
 #include "publisher.h"
 #include "shm_names.h"
 #include "table_source.h"
+#include "tls_decoder.h"
 
 namespace {
 
@@ -69,6 +71,42 @@ bool read_encoded(Napi::Env env, const Napi::CallbackInfo& info, atsi::TableInpu
   return true;
 }
 
+// The TLS model, encoded by src/route-table/encode-tls.ts (the layout is in
+// native/core/tls_decoder.h) and decoded as the route model is.
+bool read_encoded_tls(Napi::Env env, const Napi::CallbackInfo& info, atsi::TlsInput& in) {
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsTypedArray() ||
+      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
+    throw_error(env, ErrorCode::kInvalidArg, "publishTls(strings, ints) takes a string and a Uint32Array");
+    return false;
+  }
+  std::string strings = info[0].As<Napi::String>().Utf8Value();
+  Napi::Uint32Array ints = info[1].As<Napi::Uint32Array>();
+  if (Error e = atsi::decode_tls(strings, ints.Data(), ints.ElementLength(), in)) {
+    throw_error(env, e.code, e.message + " (publish through src/route-table/route-table.ts, which encodes and checks it)");
+    return false;
+  }
+  return true;
+}
+
+// Opens `p` for `table` on first use; false (with a pending exception) when
+// it cannot be opened.
+template <class P>
+bool ensure_publisher(Napi::Env env, const std::string& table, std::unique_ptr<P>& p) {
+  if (p) return true;
+  if (Error e = P::open(table, p)) {
+    throw_error(env, e);
+    return false;
+  }
+  return true;
+}
+
+Napi::Object publish_result(Napi::Env env, const atsi::PublishResult& r) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("generation", Napi::BigInt::New(env, r.generation));
+  out.Set("bytes", Napi::Number::New(env, double(r.bytes)));
+  return out;
+}
+
 std::string endpoint_text(const atsi::EndpointRecord& e) {
   char buf[INET6_ADDRSTRLEN] = {0};
   inet_ntop(e.family == 4 ? AF_INET : AF_INET6, e.address, buf, sizeof buf);
@@ -106,7 +144,8 @@ class Table : public Napi::ObjectWrap<Table> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "Table",
                        {InstanceMethod<&Table::Publish>("publish"), InstanceMethod<&Table::Lookup>("lookup"),
-                        InstanceMethod<&Table::Read>("read"), InstanceMethod<&Table::Close>("close"),
+                        InstanceMethod<&Table::Read>("read"), InstanceMethod<&Table::PublishTls>("publishTls"),
+                        InstanceMethod<&Table::ReadTls>("readTls"), InstanceMethod<&Table::Close>("close"),
                         InstanceMethod<&Table::Remove>("remove"), InstanceAccessor<&Table::Closed>("closed")});
   }
 
@@ -126,39 +165,102 @@ class Table : public Napi::ObjectWrap<Table> {
     return !closed_;
   }
 
-  // The table in service, mapping it first if needed.
-  std::shared_ptr<const atsi::MappedTable> live(Napi::Env env) {
-    if (!source_) source_ = std::make_unique<atsi::TableSource>(name_);
-    source_->refresh();
-    auto t = source_->current();
+  // The blob in service from `source` (created on first use), mapping it
+  // first if needed; null with kNotFound pending when there is none.
+  template <class Source>
+  auto live_from(Napi::Env env, std::unique_ptr<Source>& source) {
+    if (!source) source = std::make_unique<Source>(name_);
+    source->refresh();
+    auto t = source->current();
     if (!t) {
-      std::string why = source_->last_error();
+      std::string what = Source::kBlob.what;
+      std::string why = source->last_error();
       throw_error(env, ErrorCode::kNotFound,
-                  why.empty() ? "no table has been published under the name \"" + name_ + "\""
-                              : "no valid table under the name \"" + name_ + "\": " + why);
+                  why.empty() ? "no " + what + " has been published under the name \"" + name_ + "\""
+                              : "no valid " + what + " under the name \"" + name_ + "\": " + why);
     }
     return t;
   }
+  std::shared_ptr<const atsi::MappedTable> live(Napi::Env env) { return live_from(env, source_); }
 
   Napi::Value Publish(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!check_open(env)) return env.Undefined();
     atsi::TableInput in;
-    if (!read_encoded(env, info, in)) return env.Undefined();
-    if (!publisher_) {
-      if (Error e = atsi::Publisher::open(name_, publisher_)) {
-        throw_error(env, e);
-        return env.Undefined();
-      }
-    }
+    if (!read_encoded(env, info, in) || !ensure_publisher(env, name_, publisher_)) return env.Undefined();
     atsi::PublishResult r;
     if (Error e = publisher_->publish(in, atsi::now_ms(), r)) {
       throw_error(env, e);
       return env.Undefined();
     }
+    return publish_result(env, r);
+  }
+
+  Napi::Value PublishTls(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!check_open(env)) return env.Undefined();
+    atsi::TlsInput in;
+    if (!read_encoded_tls(env, info, in) || !ensure_publisher(env, name_, tls_publisher_)) return env.Undefined();
+    atsi::PublishResult r;
+    if (Error e = tls_publisher_->publish(in, atsi::now_ms(), r)) {
+      throw_error(env, e);
+      return env.Undefined();
+    }
+    return publish_result(env, r);
+  }
+
+  // readTls(withKeys): the TLS table in service. Private keys only when
+  // asked: the controller compares what is live with what it would publish;
+  // people (the CLI) see everything else.
+  Napi::Value ReadTls(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!check_open(env)) return env.Undefined();
+    if (info.Length() >= 1 && !info[0].IsBoolean() && !info[0].IsUndefined()) {
+      throw_error(env, ErrorCode::kInvalidArg, "readTls(withKeys) takes a boolean");
+      return env.Undefined();
+    }
+    bool with_keys = info.Length() >= 1 && info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value();
+    auto t = live_from(env, tls_source_);
+    if (!t) return env.Undefined();
+    const atsi::TlsView& v = t->view();
     Napi::Object out = Napi::Object::New(env);
-    out.Set("generation", Napi::BigInt::New(env, r.generation));
-    out.Set("bytes", Napi::Number::New(env, double(r.bytes)));
+    out.Set("generation", Napi::BigInt::New(env, v.generation()));
+    out.Set("buildTimeMs", Napi::Number::New(env, double(v.header().build_time_ms)));
+    out.Set("sizeBytes", Napi::Number::New(env, double(t->size())));
+    if (v.default_certificate() != atsi::kNone)
+      out.Set("defaultCertificate", Napi::Number::New(env, v.default_certificate()));
+    Napi::Array certs = Napi::Array::New(env, v.certificate_count());
+    for (uint32_t i = 0; i < v.certificate_count(); ++i) {
+      const atsi::CertificateRecord& c = v.certificate(i);
+      Napi::Object co = Napi::Object::New(env);
+      co.Set("secret", str(env, v.str(c.secret)));
+      co.Set("chainPem", str(env, v.str(c.chain)));
+      if (with_keys) co.Set("keyPem", str(env, v.str(c.key)));
+      co.Set("notAfter", Napi::Number::New(env, double(c.not_after)));
+      certs.Set(i, co);
+    }
+    out.Set("certificates", certs);
+    Napi::Array policies = Napi::Array::New(env, v.policy_count());
+    for (uint32_t i = 0; i < v.policy_count(); ++i) {
+      const atsi::PolicyRecord& p = v.policy(i);
+      Napi::Object po = Napi::Object::New(env);
+      po.Set("minVersion", Napi::Number::New(env, p.min_version));
+      po.Set("verifyClient", Napi::Number::New(env, p.verify_client));
+      if (p.ca.length) po.Set("caPem", str(env, v.str(p.ca)));
+      po.Set("verifyDepth", Napi::Number::New(env, p.verify_depth));
+      policies.Set(i, po);
+    }
+    out.Set("policies", policies);
+    Napi::Array hosts = Napi::Array::New(env, v.host_count());
+    for (uint32_t i = 0; i < v.host_count(); ++i) {
+      const atsi::TlsHostRecord& h = v.host(i);
+      Napi::Object ho = Napi::Object::New(env);
+      ho.Set("name", str(env, v.str(h.name)));
+      if (h.certificate != atsi::kNone) ho.Set("certificate", Napi::Number::New(env, h.certificate));
+      if (h.policy != atsi::kNone) ho.Set("policy", Napi::Number::New(env, h.policy));
+      hosts.Set(i, ho);
+    }
+    out.Set("hosts", hosts);
     return out;
   }
 
@@ -285,16 +387,15 @@ class Table : public Napi::ObjectWrap<Table> {
     return out;
   }
 
+  // Removes the route table's objects and the TLS table's.
   Napi::Value Remove(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!check_open(env)) return env.Undefined();
-    if (!publisher_) {
-      if (Error e = atsi::Publisher::open(name_, publisher_)) {
-        throw_error(env, e);
-        return env.Undefined();
-      }
-    }
-    if (Error e = publisher_->remove_all()) throw_error(env, e);
+    if (!ensure_publisher(env, name_, publisher_) || !ensure_publisher(env, name_, tls_publisher_))
+      return env.Undefined();
+    Error e = publisher_->remove_all();
+    Error tls = tls_publisher_->remove_all();
+    if (e || tls) throw_error(env, e ? e : tls);
     return env.Undefined();
   }
 
@@ -302,6 +403,8 @@ class Table : public Napi::ObjectWrap<Table> {
     closed_ = true;
     publisher_.reset();
     source_.reset();
+    tls_publisher_.reset();
+    tls_source_.reset();
     return info.Env().Undefined();
   }
 
@@ -311,6 +414,8 @@ class Table : public Napi::ObjectWrap<Table> {
   bool closed_ = false;
   std::unique_ptr<atsi::Publisher> publisher_;
   std::unique_ptr<atsi::TableSource> source_;
+  std::unique_ptr<atsi::TlsPublisher> tls_publisher_;
+  std::unique_ptr<atsi::TlsSource> tls_source_;
 };
 
 Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {

@@ -59,6 +59,7 @@ class BlobSource {
  public:
   using View = typename Kind::View;
   using Mapped = MappedBlob<View>;
+  static constexpr const BlobKind& kBlob = Kind::kBlob;
 
   explicit BlobSource(std::string table);
   ~BlobSource();
