@@ -18,8 +18,8 @@ const LAYERS = {
   model: ['validate', 'kube', 'config', 'cache'],
   'route-table': ['validate', 'model'],
   sources: ['validate', 'observe', 'kube'],
-  publish: ['validate', 'observe', 'kube', 'config', 'cache', 'model', 'route-table'],
-  controller: ['validate', 'observe', 'kube', 'config', 'cache', 'model', 'route-table', 'sources', 'publish'],
+  publish: ['validate', 'observe', 'ats', 'kube', 'config', 'cache', 'model', 'route-table'],
+  controller: ['validate', 'observe', 'ats', 'kube', 'config', 'cache', 'model', 'route-table', 'sources', 'publish'],
   cli: ['validate', 'observe', 'ats', 'kube', 'config', 'cache', 'model', 'route-table', 'sources', 'publish', 'controller'],
   'example-app': ['cli'],
 };

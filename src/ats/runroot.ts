@@ -139,6 +139,9 @@ export function runrootFiles(c: RunrootConfig): Map<string, string> {
   files.set('etc/ip_allow.yaml', IP_ALLOW_YAML);
   // Without storage.config ATS exits; empty: no cache.
   files.set('etc/storage.config', '');
+  // Certificates come from the plugin (the TLS table); the file must exist,
+  // or ATS 9.2 resets every TLS connection before any plugin hook runs.
+  files.set('etc/ssl_multicert.config', '');
   files.set('etc/plugin.config', plugins.map((l) => `${l}\n`).join(''));
   files.set('etc/remap.config', (c.remap ?? []).map((l) => `${l}\n`).join(''));
   for (const [name, content] of Object.entries(c.files ?? {})) files.set(`etc/${name}`, content);

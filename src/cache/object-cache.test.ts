@@ -114,8 +114,9 @@ describe('object cache: whether a change can affect the route model', () => {
     assert.equal(cache.upsert(service('sys/other').port('http', 80).build()), false);
   });
 
-  test('ConfigMaps do only when watched', () => {
-    const cache = cacheWithClass(buildConfig(), { configMaps: ['ats/records'] });
+  test("only the records ConfigMap does", () => {
+    const cache = cacheWithClass(buildConfig({ recordsConfigMap: { namespace: 'ats', name: 'records' } }));
+    assert.equal(cache.upsert(configMap('ats/other').data('proxy.config.http.cache.http', '1').build()), false);
     assert.equal(cache.upsert(configMap('ats/records').data('proxy.config.http.cache.http', '1').build()), true);
     assert.equal(cache.upsert(configMap('ats/records').data('proxy.config.http.cache.http', '1').build()), false);
     assert.equal(cache.upsert(configMap('ats/other').data('a', 'b').build()), false);

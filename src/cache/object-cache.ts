@@ -21,11 +21,6 @@ import { DEFAULT_CLASS_ANNOTATION, SERVICE_NAME_LABEL, namespaceOf, objectKey } 
 import type { MutableSnapshot, Snapshot } from './snapshot.js';
 import { FIELD_OF_KIND, deleteObject, emptyMaps, getObject, putObject } from './snapshot.js';
 
-export interface CacheOptions {
-  /** ConfigMaps (`namespace/name`) whose changes matter, e.g. the one holding ATS records. */
-  readonly configMaps?: readonly string[];
-}
-
 /** The part of an object that can change what is built from it; the rest (status, labels, resourceVersion) cannot. */
 function buildInput(obj: KubeObject): unknown {
   switch (obj.kind) {
@@ -43,6 +38,8 @@ function sameInput(a: KubeObject | undefined, b: KubeObject): boolean {
 }
 
 /** The Services (`namespace/name`) and Secrets an Ingress names. */
+const AUTH_TLS_SECRET_ANNOTATION = 'ats.ingress.kubernetes.io/auth-tls-secret';
+
 function referencesOf(ingress: Ingress): { services: Set<string>; secrets: Set<string> } {
   const ns = namespaceOf(ingress);
   const services = new Set<string>();
@@ -59,6 +56,9 @@ function referencesOf(ingress: Ingress): { services: Set<string>; secrets: Set<s
   for (const tls of spec?.tls ?? []) {
     if (tls.secretName) secrets.add(`${ns}/${tls.secretName}`);
   }
+  // The CA of client certificates (the builder refuses other namespaces; this only says the Secret matters).
+  const ca = ingress.metadata.annotations?.[AUTH_TLS_SECRET_ANNOTATION];
+  if (ca) secrets.add(ca.includes('/') ? ca : `${ns}/${ca}`);
   return { services, secrets };
 }
 
@@ -80,6 +80,7 @@ export class ObjectCache {
   readonly #config: BuildConfig;
   readonly #configMaps: ReadonlySet<string>;
   readonly #controllerService: string | undefined;
+  readonly #defaultCertificate: string | undefined;
   #maps: MutableSnapshot = emptyMaps();
   /** Maps handed out by snapshot(): copied before their next change. */
   readonly #shared = new Set<keyof Snapshot>();
@@ -89,11 +90,15 @@ export class ObjectCache {
   readonly #serviceRefs = new Map<string, number>();
   readonly #secretRefs = new Map<string, number>();
 
-  constructor(config: BuildConfig = buildConfig(), options: CacheOptions = {}) {
+  constructor(config: BuildConfig = buildConfig()) {
     this.#config = config;
-    this.#configMaps = new Set(options.configMaps ?? []);
+    // Only the records ConfigMap matters; every other ConfigMap is not ours.
+    const records = config.recordsConfigMap;
+    this.#configMaps = new Set(records ? [`${records.namespace}/${records.name}`] : []);
     const flag = config.defaultBackend;
     this.#controllerService = flag ? `${flag.namespace}/${flag.name}` : undefined;
+    const cert = config.defaultCertificate;
+    this.#defaultCertificate = cert ? `${cert.namespace}/${cert.name}` : undefined;
     this.#policy = claimPolicy([], config);
   }
 
@@ -121,7 +126,7 @@ export class ObjectCache {
         return (before !== undefined && this.#serviceMatters(before)) || (now !== undefined && this.#serviceMatters(now));
       }
       case 'Secret':
-        return !sameInput(old, obj) && this.#secretRefs.has(key);
+        return !sameInput(old, obj) && this.#secretMatters(key);
       case 'ConfigMap':
         return !sameInput(old, obj) && this.#configMaps.has(key);
     }
@@ -148,7 +153,7 @@ export class ObjectCache {
         return service !== undefined && this.#serviceMatters(service);
       }
       case 'Secret':
-        return this.#secretRefs.has(key);
+        return this.#secretMatters(key);
       case 'ConfigMap':
         return this.#configMaps.has(key);
     }
@@ -207,6 +212,10 @@ export class ObjectCache {
     const field = FIELD_OF_KIND[kind];
     if (!this.#shared.delete(field)) return;
     this.#maps = { ...this.#maps, [field]: new Map<ObjectKey, KubeObject>(this.#maps[field]) };
+  }
+
+  #secretMatters(key: string): boolean {
+    return this.#secretRefs.has(key) || key === this.#defaultCertificate;
   }
 
   #serviceMatters(key: string): boolean {

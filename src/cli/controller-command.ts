@@ -20,6 +20,7 @@ function wiringFor(o: ControllerOptions, logger: Logger): Wiring & { sourceProbl
         namespaces: o.build.watchNamespaces,
         leaderElectionNamespace: o.leaderElectionNamespace,
         publishAddresses: o.publishAddresses,
+        ...(o.build.recordsConfigMap ? { recordsConfigMap: o.build.recordsConfigMap } : {}),
       },
       logger,
     );
@@ -43,6 +44,7 @@ export async function runController(args: string[], io: Io, signal?: AbortSignal
     build: o.build,
     ...(o.once ? {} : { admin: o.admin }),
     ...(o.atsStatsUrl !== undefined ? { atsStatsUrl: o.atsStatsUrl } : {}),
+    ...(o.atsRunroot !== undefined ? { records: { runroot: o.atsRunroot } } : {}),
     holdMs: o.batchHoldMs,
     coalesceMs: o.batchCoalesceMs,
   });

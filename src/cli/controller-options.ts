@@ -1,8 +1,9 @@
 // The controller's flags, parsed and checked once; everything below the CLI
 // gets this object and reads no environment.
 import { isIP } from 'node:net';
+import { isAbsolute } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildConfig, DEFAULT_CONTROLLER_NAME, DEFAULT_INGRESS_CLASS_NAME, parseServicePortRef, type BuildConfig } from '../config/config.js';
+import { buildConfig, DEFAULT_CONTROLLER_NAME, DEFAULT_INGRESS_CLASS_NAME, parseObjectRef, parseServicePortRef, type BuildConfig } from '../config/config.js';
 import type { HostPort } from '../observe/admin-server.js';
 import { isLogLevel, type LogLevel } from '../observe/logger.js';
 import { parsePublishAddresses, type LoadBalancerAddress } from '../publish/ingress-status.js';
@@ -31,6 +32,10 @@ What is ours:
   --watch-namespace NS       only this namespace; repeat for several (default: all)
   --default-backend NS/NAME:PORT
                              the Service that answers requests no rule matches
+  --default-certificate NS/NAME
+                             the kubernetes.io/tls Secret served to TLS clients
+                             whose SNI no Ingress certificate covers (default:
+                             one the plugin makes when ATS starts)
 
 The table:
   --table NAME               shared-memory table name; the plugin's --table
@@ -43,6 +48,11 @@ Running:
   --admin-address HOST:PORT  /healthz, /readyz and /metrics (default: 127.0.0.1:10254)
   --ats-stats-url URL        ATS's stats_over_http URL; /readyz and Ingress
                              status then wait until ATS serves the table
+  --records-configmap NS/NAME
+                             the ConfigMap whose keys are ATS records, applied
+                             through traffic_manager (default: ats-ingress/ats-records)
+  --ats-runroot DIR          the runroot traffic_manager runs in (shared with
+                             the ATS container); without it records are not applied
   --publish-address ADDR     IP or hostname written to Ingress status
                              (repeatable; Kubernetes source only)
   --leader-election-namespace NS
@@ -65,6 +75,8 @@ export interface ControllerOptions {
   readonly build: BuildConfig;
   readonly admin: HostPort;
   readonly atsStatsUrl?: URL;
+  /** With --ats-runroot: where traffic_manager runs, for the records ConfigMap. */
+  readonly atsRunroot?: string;
   readonly publishAddresses: readonly LoadBalancerAddress[];
   readonly leaderElectionNamespace: string;
   readonly batchHoldMs: number;
@@ -133,8 +145,11 @@ export function parseControllerOptions(args: string[]): ControllerOptions {
         'controller-name': { type: 'string', default: DEFAULT_CONTROLLER_NAME },
         'watch-namespace': { type: 'string', multiple: true, default: [] },
         'default-backend': { type: 'string' },
+        'default-certificate': { type: 'string' },
         'admin-address': { type: 'string', default: '127.0.0.1:10254' },
         'ats-stats-url': { type: 'string' },
+        'records-configmap': { type: 'string', default: 'ats-ingress/ats-records' },
+        'ats-runroot': { type: 'string' },
         'publish-address': { type: 'string', multiple: true, default: [] },
         'leader-election-namespace': { type: 'string', default: 'ats-ingress' },
         'batch-hold-ms': { type: 'string' },
@@ -164,6 +179,21 @@ export function parseControllerOptions(args: string[]): ControllerOptions {
     defaultBackend = parseServicePortRef(v['default-backend']);
     if (isInvalid(defaultBackend)) throw new CliError(`--default-backend ${defaultBackend.invalid}`);
   }
+  let defaultCertificate;
+  if (v['default-certificate'] !== undefined) {
+    defaultCertificate = parseObjectRef(v['default-certificate']);
+    if (isInvalid(defaultCertificate)) throw new CliError(`--default-certificate ${defaultCertificate.invalid}`);
+    if (watchNamespaces.length > 0 && !watchNamespaces.includes(defaultCertificate.namespace)) {
+      throw new CliError(`--default-certificate ${v['default-certificate']}: namespace ${defaultCertificate.namespace} is not watched; add --watch-namespace ${defaultCertificate.namespace}`);
+    }
+  }
+  let recordsConfigMap;
+  const atsRunroot = v['ats-runroot'];
+  if (atsRunroot !== undefined) {
+    if (!isAbsolute(atsRunroot)) throw new CliError(`--ats-runroot "${atsRunroot}": an absolute path is required`);
+    recordsConfigMap = parseObjectRef(v['records-configmap'] ?? 'ats-ingress/ats-records');
+    if (isInvalid(recordsConfigMap)) throw new CliError(`--records-configmap ${recordsConfigMap.invalid}`);
+  }
   let publishAddresses: LoadBalancerAddress[];
   try {
     publishAddresses = parsePublishAddresses(v['publish-address'] ?? []);
@@ -175,6 +205,8 @@ export function parseControllerOptions(args: string[]): ControllerOptions {
     ingressClassName: v['ingress-class'] ?? DEFAULT_INGRESS_CLASS_NAME,
     watchNamespaces,
     ...(defaultBackend !== undefined ? { defaultBackend } : {}),
+    ...(defaultCertificate !== undefined ? { defaultCertificate } : {}),
+    ...(recordsConfigMap !== undefined ? { recordsConfigMap } : {}),
   });
   return {
     source: v.manifests !== undefined ? { kind: 'manifests', dir: v.manifests } : { kind: 'kubernetes', ...(v.kubeconfig !== undefined ? { kubeconfig: v.kubeconfig } : {}) },
@@ -183,6 +215,7 @@ export function parseControllerOptions(args: string[]): ControllerOptions {
     build,
     admin: parseHostPort('--admin-address', v['admin-address'] ?? '127.0.0.1:10254', '0.0.0.0:10254'),
     ...(v['ats-stats-url'] !== undefined ? { atsStatsUrl: statsUrl(v['ats-stats-url']) } : {}),
+    ...(atsRunroot !== undefined ? { atsRunroot } : {}),
     publishAddresses,
     leaderElectionNamespace: namespaceName('--leader-election-namespace', v['leader-election-namespace'] ?? 'ats-ingress'),
     batchHoldMs: wholeNumber('--batch-hold-ms', v['batch-hold-ms'], 50, 60_000),

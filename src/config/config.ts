@@ -3,7 +3,7 @@
 // down; nothing here reads the environment.
 
 import { invalid, type Invalid } from '../validate/invalid.js';
-import { dnsLabelError } from '../validate/names.js';
+import { dnsLabelError, dnsSubdomainError } from '../validate/names.js';
 
 export const DEFAULT_CONTROLLER_NAME = 'ats.ingress.kubernetes.io/controller';
 export const DEFAULT_INGRESS_CLASS_NAME = 'ats';
@@ -25,6 +25,25 @@ export interface BuildConfig {
   readonly watchNamespaces: readonly string[];
   /** `--default-backend`. */
   readonly defaultBackend?: ServicePortRef;
+  /** `--default-certificate`: the kubernetes.io/tls Secret served to clients whose SNI matches no certificate. */
+  readonly defaultCertificate?: ObjectRef;
+  /** `--records-configmap`: the ConfigMap whose keys are ATS records. */
+  readonly recordsConfigMap?: ObjectRef;
+}
+
+/** A namespaced object as a flag names it: `namespace/name`. */
+export interface ObjectRef {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+/** Parses `namespace/name` (a Secret, say). */
+export function parseObjectRef(text: string): ObjectRef | Invalid {
+  const slash = text.indexOf('/');
+  const namespace = text.slice(0, slash);
+  const name = text.slice(slash + 1);
+  if (slash <= 0 || dnsLabelError(namespace) || dnsSubdomainError(name)) return invalid(`"${text}" is not namespace/name`);
+  return { namespace, name };
 }
 
 export function buildConfig(overrides: Partial<BuildConfig> = {}): BuildConfig {

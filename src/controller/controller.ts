@@ -2,7 +2,7 @@
 // the admin server. The CLI builds the configuration from its flags; tests
 // and the demo build it directly.
 import type { BuildConfig } from '../config/config.js';
-import type { BuildResult } from '../model/model.js';
+import type { BuildResult, Problem } from '../model/model.js';
 import { ObjectCache } from '../cache/object-cache.js';
 import { startAdminServer, type AdminServer, type HealthReport, type HostPort } from '../observe/admin-server.js';
 import { atsServedGeneration } from '../observe/ats-generation.js';
@@ -11,6 +11,8 @@ import { controllerMetrics, type ControllerMetrics } from '../observe/metrics.js
 import { ProblemLog } from '../publish/problem-log.js';
 import type { Publisher, PublisherContext } from '../publish/publisher.js';
 import { RouteTablePublisher } from '../publish/route-table-publisher.js';
+import { TlsPublisher } from '../publish/tls-publisher.js';
+import { RecordsPublisher, type RecordsOptions } from '../publish/records-publisher.js';
 import type { Source } from '../sources/source.js';
 import { ControllerLoop } from './loop.js';
 
@@ -26,6 +28,8 @@ export interface ControllerConfig {
   coalesceMs?: number;
   /** Publishers beyond the route table and the problem log (Events, status). */
   extraPublishers?: (ctx: PublisherContext) => Publisher[];
+  /** ATS records from the records ConfigMap (build.recordsConfigMap), through traffic_manager in this runroot. */
+  records?: RecordsOptions;
   /** Whether this replica leads (Kubernetes leader election); absent: no election. */
   isLeader?: () => boolean;
   /** Called by stop() after the source, loop and publishers have stopped (leader election, clients). */
@@ -36,6 +40,9 @@ export class Controller {
   readonly metrics: ControllerMetrics;
   readonly loop: ControllerLoop;
   readonly table: RouteTablePublisher;
+  readonly tls: TlsPublisher;
+  /** With config.records only. */
+  readonly records: RecordsPublisher | undefined;
   readonly #c: ControllerConfig;
   readonly #publishers: Publisher[];
   #admin: AdminServer | undefined;
@@ -47,9 +54,24 @@ export class Controller {
       ...(config.isLeader ? { isLeader: config.isLeader } : {}),
     });
     this.table = new RouteTablePublisher(config.table, config.logger, this.metrics);
+    this.tls = new TlsPublisher(config.table, config.logger, this.metrics);
     const cache = new ObjectCache(config.build);
-    this.#publishers = [this.table, new ProblemLog(config.logger, this.metrics)];
-    this.#publishers.push(...(config.extraPublishers?.({ isLive: () => this.isLive(), snapshot: () => cache.snapshot() }) ?? []));
+    // Certificates before routes: a host that starts redirecting to https has its certificate by then.
+    this.#publishers = [this.tls, this.table, new ProblemLog(config.logger, this.metrics)];
+    const listeners: Array<(origin: string, problems: readonly Problem[]) => void> = [];
+    const ctx: PublisherContext = {
+      isLive: () => this.isLive(),
+      snapshot: () => cache.snapshot(),
+      reportProblems: (origin, problems) => {
+        for (const l of listeners) l(origin, problems);
+      },
+      onProblems: (listener) => void listeners.push(listener),
+    };
+    if (config.records) {
+      this.records = new RecordsPublisher(config.records, ctx, config.logger.with({ component: 'records' }), this.metrics);
+      this.#publishers.push(this.records);
+    }
+    this.#publishers.push(...(config.extraPublishers?.(ctx) ?? []));
     this.loop = new ControllerLoop({
       startPaused: true, // start() builds once every kind has been listed
       cache,
@@ -87,6 +109,7 @@ export class Controller {
     await this.#c.onStop?.();
     await this.#admin?.close();
     this.table.close();
+    this.tls.close();
   }
 
   /** True when ATS serves the last published table (or no stats URL was given). */

@@ -8,6 +8,7 @@
 // most once per hold period and every change in between rides along.
 import { performance } from 'node:perf_hooks';
 import { build } from '../model/build.js';
+import { CertificateCache } from '../model/certificates.js';
 import type { BuildConfig } from '../config/config.js';
 import type { BuildResult } from '../model/model.js';
 import type { ObjectCache } from '../cache/object-cache.js';
@@ -46,6 +47,8 @@ export class ControllerLoop {
   #lastResult: BuildResult | undefined;
   #failures = 0;
   readonly #idleWaiters: Array<() => void> = [];
+  /** Parsed Secrets, kept across builds (a Secret object is parsed once). */
+  readonly #certificates = new CertificateCache();
 
   constructor(options: LoopOptions) {
     this.#o = { holdMs: 50, coalesceMs: 10, startPaused: false, ...options };
@@ -146,7 +149,7 @@ export class ControllerLoop {
 
   async #buildAndPublish(): Promise<void> {
     const t0 = performance.now();
-    const result = build(this.#o.cache.snapshot(), this.#o.config);
+    const result = build(this.#o.cache.snapshot(), this.#o.config, { now: Date.now(), certificates: this.#certificates });
     const buildMs = performance.now() - t0;
     this.#o.metrics.builds.inc();
     this.#o.metrics.buildSeconds.observe(buildMs / 1000);

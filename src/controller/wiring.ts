@@ -11,7 +11,8 @@ import { KubeEventRecorder } from '../publish/events.js';
 import { KubeStatusWriter, type LoadBalancerAddress } from '../publish/ingress-status.js';
 import { LeaderEvents, LiveStatus } from '../publish/leader-only.js';
 import type { Publisher, PublisherContext } from '../publish/publisher.js';
-import { KubernetesSource } from '../sources/kubernetes.js';
+import { KubernetesSource, ROUTING_KINDS } from '../sources/kubernetes.js';
+import type { ObjectRef } from '../config/config.js';
 import { ManifestSource } from '../sources/manifests.js';
 import type { ControllerConfig } from './controller.js';
 
@@ -37,12 +38,21 @@ export interface KubernetesWiringOptions {
   readonly leaderElectionNamespace: string;
   /** Written to status.loadBalancer of served Ingresses; none: status is not written. */
   readonly publishAddresses: readonly LoadBalancerAddress[];
+  /** The records ConfigMap: watched alone, by name, in its namespace. */
+  readonly recordsConfigMap?: ObjectRef;
 }
 
 /** Throws (with what to do) when the kubeconfig or the in-cluster configuration cannot be loaded. */
 export function kubernetesWiring(o: KubernetesWiringOptions, logger: Logger): Wiring {
   const client = new KubeClient(o.kubeconfig !== undefined ? { kubeconfig: o.kubeconfig } : {});
-  const source = new KubernetesSource({ transport: client, namespaces: o.namespaces, logger: logger.with({ component: 'kubernetes-source' }) });
+  const records = o.recordsConfigMap;
+  const source = new KubernetesSource({
+    transport: client,
+    namespaces: o.namespaces,
+    kinds: records ? [...ROUTING_KINDS, 'ConfigMap'] : ROUTING_KINDS,
+    ...(records ? { selectors: { ConfigMap: { namespace: records.namespace, fieldSelector: `metadata.name=${records.name}` } } } : {}),
+    logger: logger.with({ component: 'kubernetes-source' }),
+  });
   const leader = new LeaderElector({
     transport: client,
     namespace: o.leaderElectionNamespace,
@@ -62,7 +72,7 @@ export function kubernetesWiring(o: KubernetesWiringOptions, logger: Logger): Wi
         return getObject(ctx.snapshot(), kind, isClusterScoped(kind) ? name : `${namespace}/${name}`)?.metadata.uid;
       },
     });
-    const list: Publisher[] = [new LeaderEvents(events, leader)];
+    const list: Publisher[] = [new LeaderEvents(events, leader, ctx, logger.with({ component: 'events' }))];
     if (o.publishAddresses.length > 0) {
       const writer = new KubeStatusWriter({ transport: client, addresses: o.publishAddresses, logger: logger.with({ component: 'status' }) });
       list.push(new LiveStatus(writer, leader, ctx, logger.with({ component: 'status' })));

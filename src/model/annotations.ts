@@ -4,10 +4,12 @@
 // spliced into ATS configuration.
 
 import type { BackendOptions, UpstreamScheme } from './table-model.js';
-import { isInvalid } from '../validate/invalid.js';
+import type { ClientVerification, TlsVersion } from './model.js';
+import { invalid, isInvalid, type Invalid } from '../validate/invalid.js';
+import { dnsSubdomainError } from '../validate/names.js';
 import { parseDuration } from '../validate/duration.js';
 import { parseDnsName } from './names.js';
-import type { IngressSettings, Processor } from './state.js';
+import type { IngressSettings, Processor, RequestedTlsPolicy } from './state.js';
 import { NO_SETTINGS, reportOn } from './state.js';
 
 export const ANNOTATION_PREFIX = 'ats.ingress.kubernetes.io/';
@@ -19,7 +21,14 @@ const ANNOTATIONS = {
   sslRedirect: `${ANNOTATION_PREFIX}ssl-redirect`,
   cache: `${ANNOTATION_PREFIX}cache`,
   upstreamVhost: `${ANNOTATION_PREFIX}upstream-vhost`,
+  authTlsSecret: `${ANNOTATION_PREFIX}auth-tls-secret`,
+  authTlsVerifyClient: `${ANNOTATION_PREFIX}auth-tls-verify-client`,
+  authTlsVerifyDepth: `${ANNOTATION_PREFIX}auth-tls-verify-depth`,
+  tlsMinVersion: `${ANNOTATION_PREFIX}tls-min-version`,
 } as const;
+
+/** The ingress-nginx default: the client certificate signed by the CA itself. */
+const DEFAULT_VERIFY_DEPTH = 1;
 
 const KNOWN: readonly string[] = Object.values(ANNOTATIONS);
 
@@ -33,14 +42,21 @@ export interface ParsedAnnotations {
   readonly problems: readonly AnnotationProblem[];
 }
 
-/** Reads our annotations; others (not under our prefix) are not ours to judge. */
-export function parseAnnotations(annotations: Readonly<Record<string, string>> | undefined): ParsedAnnotations {
+/**
+ * Reads our annotations; others (not under our prefix) are not ours to judge.
+ * `namespace` is the Ingress's: a Secret an annotation names must be in it.
+ */
+export function parseAnnotations(annotations: Readonly<Record<string, string>> | undefined, namespace = 'default'): ParsedAnnotations {
   const problems: AnnotationProblem[] = [];
   if (!annotations) return { settings: NO_SETTINGS, problems };
   const given: BackendOptions = {};
   let scheme: UpstreamScheme | undefined;
   let sslRedirect = false;
   let ours = false;
+  let caSecret: string | undefined;
+  let verifyClient: ClientVerification | undefined;
+  let verifyDepth: number | undefined;
+  let minVersion: TlsVersion | undefined;
 
   for (const key in annotations) {
     if (!key.startsWith(ANNOTATION_PREFIX)) continue;
@@ -78,17 +94,85 @@ export function parseAnnotations(annotations: Readonly<Record<string, string>> |
         else given.upstreamHost = host;
         break;
       }
+      case ANNOTATIONS.authTlsSecret: {
+        const ref = parseSecretRef(value, namespace);
+        if (isInvalid(ref)) problem = `${ref.invalid}; client certificates are not verified`;
+        else caSecret = ref;
+        break;
+      }
+      case ANNOTATIONS.authTlsVerifyClient:
+        if (value === 'on' || value === 'optional' || value === 'off') verifyClient = value;
+        else problem = `"${value}" is not on, optional or off`;
+        break;
+      case ANNOTATIONS.authTlsVerifyDepth: {
+        const n = Number(value);
+        if (/^[0-9]+$/.test(value) && n >= 1 && n <= 10) verifyDepth = n;
+        else problem = `"${value}" is not a depth from 1 to 10; ${DEFAULT_VERIFY_DEPTH} is used`;
+        break;
+      }
+      case ANNOTATIONS.tlsMinVersion:
+        if (value === 'TLSv1.2' || value === 'TLSv1.3') minVersion = value;
+        else problem = `"${value}" is not TLSv1.2 or TLSv1.3; ATS's minimum is used`;
+        break;
       default:
         problem = `unknown annotation; ours are ${[...KNOWN].sort().join(', ')}`;
     }
     if (problem !== undefined) problems.push({ annotation: key, message: problem });
   }
   if (!ours) return { settings: NO_SETTINGS, problems };
+  const tls = tlsPolicyOf(annotations, caSecret, verifyClient, verifyDepth, minVersion, problems);
   const options = canonicalOptions(given);
-  if (!scheme && !sslRedirect && options === NO_OPTIONS) return { settings: NO_SETTINGS, problems };
+  if (!scheme && !sslRedirect && options === NO_OPTIONS && !tls) return { settings: NO_SETTINGS, problems };
   const optionsKey = options === NO_OPTIONS ? '' : JSON.stringify(options);
-  const settings: IngressSettings = scheme ? { scheme, options, optionsKey, sslRedirect } : { options, optionsKey, sslRedirect };
+  const settings: IngressSettings = {
+    ...(scheme ? { scheme } : {}),
+    options,
+    optionsKey,
+    sslRedirect,
+    ...(tls ? { tls } : {}),
+  };
   return { settings, problems };
+}
+
+/**
+ * `auth-tls-secret`: `name` or `namespace/name` of a Secret in the Ingress's
+ * own namespace (a reference to another namespace's Secret is refused), as
+ * `namespace/name`.
+ */
+function parseSecretRef(value: string, namespace: string): string | Invalid {
+  const slash = value.indexOf('/');
+  const ns = slash < 0 ? namespace : value.slice(0, slash);
+  const name = slash < 0 ? value : value.slice(slash + 1);
+  if (dnsSubdomainError(name)) return invalid(`"${value}" is not a Secret name (or namespace/name)`);
+  if (ns !== namespace) return invalid(`"${value}" names a Secret in namespace ${ns}; an Ingress may use only Secrets of its own namespace (${namespace})`);
+  return `${ns}/${name}`;
+}
+
+/** The TLS policy the annotations ask for, or undefined when they ask for none. */
+function tlsPolicyOf(
+  annotations: Readonly<Record<string, string>>,
+  caSecret: string | undefined,
+  verifyClient: ClientVerification | undefined,
+  verifyDepth: number | undefined,
+  minVersion: TlsVersion | undefined,
+  problems: AnnotationProblem[],
+): RequestedTlsPolicy | undefined {
+  // With a CA Secret named, clients are verified unless told otherwise; a
+  // named but invalid one fails closed (caSecret ''), never open.
+  const secretGiven = ANNOTATIONS.authTlsSecret in annotations;
+  let verify: ClientVerification = verifyClient ?? (secretGiven ? 'on' : 'off');
+  if (verify !== 'off' && caSecret === undefined && !secretGiven) {
+    problems.push({ annotation: ANNOTATIONS.authTlsVerifyClient, message: `"${verify}" needs ${ANNOTATIONS.authTlsSecret} (the CA that signs client certificates); client certificates are not verified` });
+    verify = 'off';
+  }
+  if (verify === 'off' && minVersion === undefined) return undefined;
+  return {
+    verifyClient: verify,
+    verifyDepth: verifyDepth ?? DEFAULT_VERIFY_DEPTH,
+    ...(verify !== 'off' && caSecret !== undefined ? { caSecret } : {}),
+    ...(verify !== 'off' && caSecret === undefined ? { caSecret: '' } : {}),
+    ...(minVersion ? { minVersion } : {}),
+  };
 }
 
 /** What canonicalOptions gives when every option has its default. */
@@ -115,14 +199,14 @@ export function canonicalOptions(given: BackendOptions, redirectToHttps = false)
   return options;
 }
 
-function annotationField(annotation: string): string {
+export function annotationField(annotation: string): string {
   return `metadata.annotations['${annotation}']`;
 }
 
 /** Processor: each claimed Ingress's settings. */
 export const readAnnotations: Processor = (state) => {
   for (const ingress of state.ingresses) {
-    const { settings, problems } = parseAnnotations(ingress.object.metadata.annotations);
+    const { settings, problems } = parseAnnotations(ingress.object.metadata.annotations, ingress.namespace);
     ingress.settings = settings;
     for (const p of problems) reportOn(state, ingress, annotationField(p.annotation), 'Warning', p.message);
   }

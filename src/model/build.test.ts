@@ -1,7 +1,7 @@
 import { encodeModel } from '../route-table/encode-model.js';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { build } from './build.js';
+import { build, buildContext } from './build.js';
 import type { BuildConfig } from '../config/config.js';
 import { buildConfig } from '../config/config.js';
 import type { ObjectLike, View } from '../testing/fixtures.js';
@@ -17,21 +17,26 @@ import {
   service,
   serviceRef,
   slice,
+  problemLine,
   snapshotFrom,
   tlsSecret,
   view,
 } from '../testing/fixtures.js';
+import { CA_CERT, CLIENT_CERT, EXPIRED_CERT, EXPIRED_KEY, FIXTURE_CERT, FIXTURE_KEY, OTHER_CERT, OTHER_KEY } from '../testing/fixture-certs.js';
+import { X509Certificate } from 'node:crypto';
 
 interface Case {
   readonly name: string;
   readonly objects: readonly ObjectLike[];
   readonly config?: Partial<BuildConfig>;
+  /** When the build happens (certificates are checked against it); default NOW. */
+  readonly now?: number;
   /** routes and problems are always checked (absent: none); the rest when given. */
   readonly want: Partial<View>;
 }
 
 function check(c: Case): void {
-  const result = build(snapshotFrom(c.objects), buildConfig(c.config));
+  const result = build(snapshotFrom(c.objects), buildConfig(c.config), buildContext(c.now ?? NOW));
   // Whatever the objects, the table must be one the writer accepts: a table
   // refused whole would take every route down with it.
   assert.doesNotThrow(() => encodeModel(result.model.table), 'the table passes the addon\'s checks');
@@ -42,6 +47,9 @@ function check(c: Case): void {
   }
   assert.deepEqual(picked, { routes: [], problems: [], ...c.want });
 }
+
+/** A fixed time for every build: the fixture certificates are valid then. */
+const NOW = Date.parse('2030-01-01T00:00:00Z');
 
 function run(cases: readonly Case[]): void {
   for (const c of cases) test(c.name, () => check(c));
@@ -176,7 +184,7 @@ describe('annotations', () => {
           `Warning Ingress ns/web metadata.annotations['ats.ingress.kubernetes.io/cache']: "never" is not "default" or "bypass"; the default cache policy is used`,
           `Warning Ingress ns/web metadata.annotations['ats.ingress.kubernetes.io/connect-timeout']: "5" is not a duration such as 5s, 500ms or 1m30s; ATS's default timeout is used`,
           `Warning Ingress ns/web metadata.annotations['ats.ingress.kubernetes.io/response-timeout']: "0s" must be longer than 0; ATS's default timeout is used`,
-          `Warning Ingress ns/web metadata.annotations['ats.ingress.kubernetes.io/server-snippet']: unknown annotation; ours are ats.ingress.kubernetes.io/backend-protocol, ats.ingress.kubernetes.io/cache, ats.ingress.kubernetes.io/connect-timeout, ats.ingress.kubernetes.io/response-timeout, ats.ingress.kubernetes.io/ssl-redirect, ats.ingress.kubernetes.io/upstream-vhost`,
+          `Warning Ingress ns/web metadata.annotations['ats.ingress.kubernetes.io/server-snippet']: unknown annotation; ours are ats.ingress.kubernetes.io/auth-tls-secret, ats.ingress.kubernetes.io/auth-tls-verify-client, ats.ingress.kubernetes.io/auth-tls-verify-depth, ats.ingress.kubernetes.io/backend-protocol, ats.ingress.kubernetes.io/cache, ats.ingress.kubernetes.io/connect-timeout, ats.ingress.kubernetes.io/response-timeout, ats.ingress.kubernetes.io/ssl-redirect, ats.ingress.kubernetes.io/tls-min-version, ats.ingress.kubernetes.io/upstream-vhost`,
           `Warning Ingress ns/web metadata.annotations['ats.ingress.kubernetes.io/ssl-redirect']: "yes" is not "true" or "false"; no redirect`,
           `Warning Ingress ns/web metadata.annotations['ats.ingress.kubernetes.io/upstream-vhost']: "not a host" is not a DNS name (lowercase letters, digits, "-" and ".", each label 1 to 63 characters starting and ending with a letter or digit); the client's Host header is sent`,
         ],
@@ -218,7 +226,7 @@ describe('annotations', () => {
           'b.com / Prefix -> ns/a:80 (ns/api)',
           'plain.com / Prefix -> ns/a:80 (ns/web)',
         ],
-        tls: ['ns/a-cert: a.com b.com'],
+        tls: ['a.com: ns/a-cert', 'b.com: ns/a-cert'],
       },
     },
     {
@@ -235,7 +243,7 @@ describe('annotations', () => {
           'x.a.com / Prefix -> ns/a:80 redirectToHttps (ns/web)',
           'x.y.a.com / Prefix -> ns/a:80 (ns/web)',
         ],
-        tls: ['ns/wild: *.a.com'],
+        tls: ['*.a.com: ns/wild'],
       },
     },
     {
@@ -709,7 +717,7 @@ describe('tls', () => {
   const badPem = base64('not a certificate');
   run([
     {
-      name: 'a certificate per Secret with the hosts it serves, lowercased and sorted',
+      name: 'each host gets the certificate of the Secret its spec.tls entry names, lowercased and sorted',
       objects: [
         ours,
         tlsSecret('ns/cert'),
@@ -718,10 +726,13 @@ describe('tls', () => {
         ing('ns/api').tls('cert', 'd.com').rule('d.com', prefix('/', 'a', 80)),
         ...svcA,
       ],
-      want: { routes: ['a.com / Prefix -> ns/a:80 (ns/web)', 'd.com / Prefix -> ns/a:80 (ns/api)'], tls: ['ns/cert: a.com b.com d.com', 'ns/other: c.com'] },
+      want: {
+        routes: ['a.com / Prefix -> ns/a:80 (ns/web)', 'd.com / Prefix -> ns/a:80 (ns/api)'],
+        tls: ['a.com: ns/cert', 'b.com: ns/cert', 'c.com: ns/other', 'd.com: ns/cert'],
+      },
     },
     {
-      name: 'a missing or malformed Secret is a problem naming spec.tls[i].secretName; routes still build',
+      name: 'a missing or malformed Secret is a problem naming spec.tls[i].secretName and the key; the hosts keep their previous certificate',
       objects: [
         ours,
         tlsSecret('ns/opaque').type('Opaque'),
@@ -729,30 +740,77 @@ describe('tls', () => {
         tlsSecret('ns/notb64').data('tls.crt', '!!!not base64!!!'),
         tlsSecret('ns/notpem').data('tls.crt', badPem),
         tlsSecret('ns/badkey').data('tls.key', badPem),
+        tlsSecret('ns/mismatch').cert(FIXTURE_CERT, OTHER_KEY),
+        tlsSecret('ns/garbled').data('tls.crt', base64('-----BEGIN CERTIFICATE-----\nbm90IGRlcg==\n-----END CERTIFICATE-----\n')),
+        tlsSecret('ns/encrypted').data('tls.key', base64('-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n')),
         tlsSecret('other/cert'),
         ing('ns/web')
           .tls('missing', 'a.com')
-          .tls('opaque', 'a.com')
-          .tls('nokey', 'a.com')
-          .tls('notb64', 'a.com')
-          .tls('notpem', 'a.com')
-          .tls('badkey', 'a.com')
-          .tls('cert', 'a.com')
+          .tls('opaque', 'b.com')
+          .tls('nokey', 'c.com')
+          .tls('notb64', 'd.com')
+          .tls('notpem', 'plain.com')
+          .tls('badkey', 'x.a.com')
+          .tls('mismatch', 'y.a.com')
+          .tls('garbled', 'z.a.com')
+          .tls('encrypted', 'test.edge.com')
+          .tls('cert', 'test.media.com')
           .rule('a.com', prefix('/', 'a', 80)),
         ...svcA,
       ],
       want: {
         routes: ['a.com / Prefix -> ns/a:80 (ns/web)'],
-        tls: [],
-        problems: [
-          'Error Ingress ns/web spec.tls[0].secretName: Secret ns/missing does not exist; no certificate for a.com',
-          'Error Ingress ns/web spec.tls[1].secretName: Secret ns/opaque is of type "Opaque", not kubernetes.io/tls; no certificate for a.com',
-          'Error Ingress ns/web spec.tls[2].secretName: Secret ns/nokey has no tls.key; no certificate for a.com',
-          'Error Ingress ns/web spec.tls[3].secretName: Secret ns/notb64 has a tls.crt that is not base64; no certificate for a.com',
-          'Error Ingress ns/web spec.tls[4].secretName: Secret ns/notpem has a tls.crt that holds no PEM certificate; no certificate for a.com',
-          'Error Ingress ns/web spec.tls[5].secretName: Secret ns/badkey has a tls.key that holds no PEM private key; no certificate for a.com',
-          'Error Ingress ns/web spec.tls[6].secretName: Secret ns/cert does not exist; no certificate for a.com',
+        tls: [
+          'a.com: ns/missing (previous)',
+          'b.com: ns/opaque (previous)',
+          'c.com: ns/nokey (previous)',
+          'd.com: ns/notb64 (previous)',
+          'plain.com: ns/notpem (previous)',
+          'test.edge.com: ns/encrypted (previous)',
+          'test.media.com: ns/cert (previous)',
+          'x.a.com: ns/badkey (previous)',
+          'y.a.com: ns/mismatch (previous)',
+          'z.a.com: ns/garbled (previous)',
         ],
+        problems: [
+          'Error Ingress ns/web spec.tls[0].secretName: Secret ns/missing does not exist; a.com keep the certificate they had from it, if any, else get the default',
+          'Error Ingress ns/web spec.tls[1].secretName: Secret ns/opaque is of type "Opaque", not kubernetes.io/tls; b.com keep the certificate they had from it, if any, else get the default',
+          'Error Ingress ns/web spec.tls[2].secretName: Secret ns/nokey has no tls.key; c.com keep the certificate they had from it, if any, else get the default',
+          'Error Ingress ns/web spec.tls[3].secretName: Secret ns/notb64 has a tls.crt that is not base64; d.com keep the certificate they had from it, if any, else get the default',
+          'Error Ingress ns/web spec.tls[4].secretName: Secret ns/notpem has a tls.crt that holds no PEM certificate; plain.com keep the certificate they had from it, if any, else get the default',
+          'Error Ingress ns/web spec.tls[5].secretName: Secret ns/badkey has a tls.key that holds no PEM private key; x.a.com keep the certificate they had from it, if any, else get the default',
+          'Error Ingress ns/web spec.tls[6].secretName: Secret ns/mismatch has a tls.key that does not match the certificate in tls.crt; y.a.com keep the certificate they had from it, if any, else get the default',
+          'Error Ingress ns/web spec.tls[7].secretName: Secret ns/garbled has a tls.crt whose certificate does not parse: too long; z.a.com keep the certificate they had from it, if any, else get the default',
+          'Error Ingress ns/web spec.tls[8].secretName: Secret ns/encrypted has an encrypted tls.key; ATS needs it unencrypted; test.edge.com keep the certificate they had from it, if any, else get the default',
+          'Error Ingress ns/web spec.tls[9].secretName: Secret ns/cert does not exist; test.media.com keep the certificate they had from it, if any, else get the default',
+        ],
+      },
+    },
+    {
+      name: 'a certificate that does not cover a host is a problem on that host; the Secret still serves the hosts it covers',
+      objects: [
+        ours,
+        tlsSecret('ns/narrow').cert(OTHER_CERT, OTHER_KEY),
+        tlsSecret('ns/wide'),
+        ing('ns/web').tls('narrow', 'other.test', 'a.com').tls('wide', 'q.r.a.com', '*.a.com').rule('a.com', prefix('/', 'a', 80)),
+        ...svcA,
+      ],
+      want: {
+        routes: ['a.com / Prefix -> ns/a:80 (ns/web)'],
+        tls: ['*.a.com: ns/wide', 'a.com: ns/narrow (previous)', 'other.test: ns/narrow', 'q.r.a.com: ns/wide (previous)'],
+        problems: [
+          'Error Ingress ns/web spec.tls[0].hosts[1]: the certificate of Secret ns/narrow (tls.crt) does not cover "a.com" (it names other.test); "a.com" keeps the certificate it had from it, if any, else gets the default',
+          'Error Ingress ns/web spec.tls[1].hosts[0]: the certificate of Secret ns/wide (tls.crt) does not cover "q.r.a.com" (it names a.com, b.com, c.com, d.com, plain.com, *.a.com, *.w.example, x.w.example, test.edge.com, test.media.com, *.example.com); "q.r.a.com" keeps the certificate it had from it, if any, else gets the default',
+        ],
+      },
+    },
+    {
+      name: 'an expired certificate is served, with a Warning (as ingress-nginx does); one not valid yet too',
+      objects: [ours, tlsSecret('ns/old').cert(EXPIRED_CERT, EXPIRED_KEY), ing('ns/web').tls('old', 'a.com').rule('a.com', prefix('/', 'a', 80)), ...svcA],
+      want: {
+        routes: ['a.com / Prefix -> ns/a:80 (ns/web)'],
+        tls: ['a.com: ns/old'],
+        problems: ['Warning Ingress ns/web spec.tls[0].secretName: the certificate of Secret ns/old expired on 2024-01-02T00:00:00Z; it is served anyway (as ingress-nginx does): renew it'],
       },
     },
     {
@@ -767,7 +825,7 @@ describe('tls', () => {
       ],
       want: {
         routes: ['a.com / Prefix -> ns/a:80 (ns/old)', 'b.com / Prefix -> ns/a:80 (ns/new)'],
-        tls: ['ns/new-cert: b.com', 'ns/old-cert: a.com'],
+        tls: ['a.com: ns/old-cert', 'b.com: ns/new-cert'],
         problems: ['Warning Ingress ns/new spec.tls[0].hosts[0]: host "a.com" already has the certificate of Secret ns/old-cert from spec.tls[0].hosts[0] of Ingress ns/old, which is older; this one is not used for it'],
       },
     },
@@ -781,7 +839,7 @@ describe('tls', () => {
       ],
       want: {
         routes: ['b.com / Prefix -> ns/a:80 redirectToHttps (ns/web)'],
-        tls: ['ns/cert: a.com'],
+        tls: ['a.com: ns/cert', 'b.com: default'],
         problems: [
           'Error Ingress ns/web spec.tls[0].hosts: no hosts: certificates are served by SNI, so this entry would never be used',
           'Error Ingress ns/web spec.tls[1].hosts[0]: "bad_host.com" is not a DNS name (lowercase letters, digits, "-" and ".", each label 1 to 63 characters starting and ending with a letter or digit); no certificate for it',
@@ -794,15 +852,150 @@ describe('tls', () => {
       objects: [ours, tlsSecret('ns/cert'), ingress('ns/theirs').className('nginx').tls('cert', 'a.com').rule('a.com', prefix('/', 'a', 80))],
       want: { tls: [] },
     },
+    {
+      name: '--default-certificate: served to names no certificate covers; a bad one keeps the previous',
+      objects: [ours, tlsSecret('sys/default'), tlsSecret('sys/broken').without('tls.crt')],
+      config: { defaultCertificate: { namespace: 'sys', name: 'default' } },
+      want: { tls: ['default certificate: sys/default'] },
+    },
+    {
+      name: '--default-certificate naming a Secret that cannot serve',
+      objects: [ours, tlsSecret('sys/broken').without('tls.crt')],
+      config: { defaultCertificate: { namespace: 'sys', name: 'broken' } },
+      want: {
+        tls: ['default certificate: sys/broken (previous)'],
+        problems: ['Error Controller ats.ingress.kubernetes.io/controller --default-certificate: Secret sys/broken has no tls.crt; the previous default certificate keeps serving, if any, else ATS\'s own'],
+      },
+    },
   ]);
 
-  test('the certificate and key are the decoded PEM text', () => {
-    const result = build(snapshotFrom([ours, tlsSecret('ns/cert'), ing('ns/web').tls('cert', 'a.com').rule('a.com', prefix('/', 'a', 80)), ...svcA]));
-    const [cert] = result.model.tls;
-    assert.ok(cert);
-    assert.match(cert.certPem, /^-----BEGIN CERTIFICATE-----\n/);
-    assert.match(cert.keyPem, /^-----BEGIN PRIVATE KEY-----\n/);
+  test('a certificate not valid yet: the Warning says from when', () => {
+    const result = build(
+      snapshotFrom([ours, tlsSecret('ns/cert'), ing('ns/web').tls('cert', 'a.com').rule('a.com', prefix('/', 'a', 80)), ...svcA]),
+      buildConfig(),
+      buildContext(Date.parse('2020-01-01T00:00:00Z')),
+    );
+    assert.deepEqual(view(result).tls, ['a.com: ns/cert']);
+    assert.equal(result.problems.length, 1);
+    assert.match(problemLine(result.problems[0]!), /^Warning Ingress ns\/web spec\.tls\[0\]\.secretName: the certificate of Secret ns\/cert is not valid before 20\d\d-\d\d-\d\dT\d\d:\d\d:\d\dZ; it is served anyway, and clients will refuse it until then$/);
   });
+
+  test('the certificates hold the decoded PEM chain and key, and their notAfter', () => {
+    const result = build(snapshotFrom([ours, tlsSecret('ns/cert'), ing('ns/web').tls('cert', 'a.com').rule('a.com', prefix('/', 'a', 80)), ...svcA]), buildConfig(), buildContext(NOW));
+    const [cert] = result.model.tls.certificates;
+    assert.ok(cert);
+    assert.equal(cert.secret, 'ns/cert');
+    assert.equal(cert.certPem, FIXTURE_CERT);
+    assert.equal(cert.keyPem, FIXTURE_KEY);
+    assert.equal(cert.notAfter, Date.parse(new X509Certificate(FIXTURE_CERT).validTo));
+  });
+
+  test('a Secret is parsed once across builds that share a context', () => {
+    const context = buildContext(NOW);
+    const objects = snapshotFrom([ours, tlsSecret('ns/cert'), ing('ns/web').tls('cert', 'a.com', 'b.com').rule('a.com', prefix('/', 'a', 80)), ...svcA]);
+    const first = build(objects, buildConfig(), context);
+    const second = build(objects, buildConfig(), context);
+    // The same parsed object, not a second parse of the same text.
+    assert.equal(first.model.tls.certificates[0]!.certPem, second.model.tls.certificates[0]!.certPem);
+    assert.equal(context.certificates.tls(objects.secrets.get('ns/cert')!), context.certificates.tls(objects.secrets.get('ns/cert')!));
+  });
+});
+
+describe('tls policy annotations', () => {
+  const ca = tlsSecret('ns/client-ca').ca(CA_CERT);
+  run([
+    {
+      name: 'auth-tls-secret verifies client certificates on every host of the Ingress, with depth and minimum version',
+      objects: [
+        ours,
+        ca,
+        tlsSecret('ns/cert'),
+        ing('ns/web').ats('auth-tls-secret', 'client-ca').ats('auth-tls-verify-depth', '2').ats('tls-min-version', 'TLSv1.3').tls('cert', 'a.com').rule('b.com', prefix('/', 'a', 80)),
+        ...svcA,
+      ],
+      want: {
+        routes: ['b.com / Prefix -> ns/a:80 (ns/web)'],
+        tls: ['a.com: ns/cert [verify=on ca=ns/client-ca depth=2 min=TLSv1.3]', 'b.com: default [verify=on ca=ns/client-ca depth=2 min=TLSv1.3]'],
+      },
+    },
+    {
+      name: 'optional verification; off with a minimum version only; the namespace may be written out',
+      objects: [
+        ours,
+        ca,
+        ing('ns/opt').ats('auth-tls-secret', 'ns/client-ca').ats('auth-tls-verify-client', 'optional').rule('a.com', prefix('/', 'a', 80)),
+        ing('ns/min').ats('tls-min-version', 'TLSv1.2').rule('b.com', prefix('/', 'a', 80)),
+        ...svcA,
+      ],
+      want: {
+        routes: ['a.com / Prefix -> ns/a:80 (ns/opt)', 'b.com / Prefix -> ns/a:80 (ns/min)'],
+        tls: ['a.com: default [verify=optional ca=ns/client-ca depth=1]', 'b.com: default [verify=off min=TLSv1.2]'],
+      },
+    },
+    {
+      name: 'a CA Secret that cannot be used fails closed: handshakes for those hosts are refused',
+      objects: [
+        ours,
+        tlsSecret('ns/no-ca'),
+        tlsSecret('ns/leaf-ca').ca(CLIENT_CERT),
+        ing('ns/a').ats('auth-tls-secret', 'missing').rule('a.com', prefix('/', 'a', 80)),
+        ing('ns/b').ats('auth-tls-secret', 'no-ca').rule('b.com', prefix('/', 'a', 80)),
+        ing('ns/c').ats('auth-tls-secret', 'leaf-ca').rule('c.com', prefix('/', 'a', 80)),
+        ing('ns/d').ats('auth-tls-secret', 'other/client-ca').rule('d.com', prefix('/', 'a', 80)),
+        ...svcA,
+      ],
+      want: {
+        routes: ['a.com / Prefix -> ns/a:80 (ns/a)', 'b.com / Prefix -> ns/a:80 (ns/b)', 'c.com / Prefix -> ns/a:80 (ns/c)', 'd.com / Prefix -> ns/a:80 (ns/d)'],
+        tls: [
+          'a.com: default [verify=on ca=(none: refused) depth=1]',
+          'b.com: default [verify=on ca=(none: refused) depth=1]',
+          'c.com: default [verify=on ca=(none: refused) depth=1]',
+          'd.com: default [verify=on ca=(none: refused) depth=1]',
+        ],
+        problems: [
+          "Error Ingress ns/a metadata.annotations['ats.ingress.kubernetes.io/auth-tls-secret']: Secret ns/missing does not exist; TLS handshakes for a.com are refused until it is fixed (client certificates cannot be verified)",
+          "Error Ingress ns/b metadata.annotations['ats.ingress.kubernetes.io/auth-tls-secret']: Secret ns/no-ca has no ca.crt; TLS handshakes for b.com are refused until it is fixed (client certificates cannot be verified)",
+          "Error Ingress ns/c metadata.annotations['ats.ingress.kubernetes.io/auth-tls-secret']: Secret ns/leaf-ca has a ca.crt whose certificate 1 (CN=client.fixture, O=Fixture) is not a CA certificate; TLS handshakes for c.com are refused until it is fixed (client certificates cannot be verified)",
+          "Error Ingress ns/d metadata.annotations['ats.ingress.kubernetes.io/auth-tls-secret']: the CA Secret is not usable; TLS handshakes for d.com are refused until it is fixed (client certificates cannot be verified)",
+          "Warning Ingress ns/d metadata.annotations['ats.ingress.kubernetes.io/auth-tls-secret']: \"other/client-ca\" names a Secret in namespace other; an Ingress may use only Secrets of its own namespace (ns); client certificates are not verified",
+        ],
+      },
+    },
+    {
+      name: 'invalid values are refused with the reason; verification without a CA Secret is off',
+      objects: [
+        ours,
+        ing('ns/web').ats('auth-tls-verify-client', 'on').ats('auth-tls-verify-depth', '99').ats('tls-min-version', 'SSLv3').rule('a.com', prefix('/', 'a', 80)),
+        ing('ns/api').ats('auth-tls-verify-client', 'maybe').rule('b.com', prefix('/', 'a', 80)),
+        ...svcA,
+      ],
+      want: {
+        routes: ['a.com / Prefix -> ns/a:80 (ns/web)', 'b.com / Prefix -> ns/a:80 (ns/api)'],
+        tls: [],
+        problems: [
+          "Warning Ingress ns/api metadata.annotations['ats.ingress.kubernetes.io/auth-tls-verify-client']: \"maybe\" is not on, optional or off",
+          "Warning Ingress ns/web metadata.annotations['ats.ingress.kubernetes.io/auth-tls-verify-client']: \"on\" needs ats.ingress.kubernetes.io/auth-tls-secret (the CA that signs client certificates); client certificates are not verified",
+          "Warning Ingress ns/web metadata.annotations['ats.ingress.kubernetes.io/auth-tls-verify-depth']: \"99\" is not a depth from 1 to 10; 1 is used",
+          "Warning Ingress ns/web metadata.annotations['ats.ingress.kubernetes.io/tls-min-version']: \"SSLv3\" is not TLSv1.2 or TLSv1.3; ATS's minimum is used",
+        ],
+      },
+    },
+    {
+      name: 'two Ingresses asking different policies for one host: the older one\'s applies',
+      objects: [
+        ours,
+        ca,
+        ing('ns/old').ats('auth-tls-secret', 'client-ca').rule('a.com', prefix('/old', 'a', 80)),
+        ing('ns/new').created(10).ats('tls-min-version', 'TLSv1.3').rule('a.com', prefix('/new', 'a', 80)),
+        ...svcA,
+      ],
+      want: {
+        routes: ['a.com /new Prefix -> ns/a:80 (ns/new)', 'a.com /old Prefix -> ns/a:80 (ns/old)'],
+        tls: ['a.com: default [verify=on ca=ns/client-ca depth=1]'],
+        problems: ["Warning Ingress ns/new metadata.annotations['ats.ingress.kubernetes.io/auth-tls-secret']: host \"a.com\" already has the TLS policy of Ingress ns/old, which is older; this Ingress's TLS annotations are not used for it"],
+      },
+    },
+  ]);
 });
 
 describe('the walkthrough of the original ats-ingress README', () => {
@@ -840,7 +1033,7 @@ describe('the walkthrough of the original ats-ingress README', () => {
           `${ns3}/appsvc2:8080 -> 10.3.2.1:8080 10.3.2.2:8080`,
           `${ns2}/appsvc2:8080 -> 10.2.2.1:8080 10.2.2.2:8080`,
         ],
-        tls: [`${ns3}/tls-secret: test.edge.com`],
+        tls: [`test.edge.com: ${ns3}/tls-secret`],
         served: [`${ns2}/app-ingress`, `${ns3}/app-ingress`],
       },
     },

@@ -4,13 +4,67 @@
 
 import type { TableModel } from './table-model.js';
 
+/** A certificate chain and key from a kubernetes.io/tls Secret, checked: they parse, match, and are in use. */
 export interface TlsCertificate {
   /** `namespace/name` of the Secret. */
   readonly secret: string;
-  /** Lowercase exact or `*.` wildcard names served with this certificate (SNI), sorted. */
-  readonly hosts: readonly string[];
+  /** The chain as the Secret holds it (leaf first), PEM. */
   readonly certPem: string;
   readonly keyPem: string;
+  /** The leaf's notAfter, ms since the epoch. */
+  readonly notAfter: number;
+}
+
+export type TlsVersion = 'TLSv1.2' | 'TLSv1.3';
+export type ClientVerification = 'off' | 'optional' | 'on';
+
+/** Per-host TLS policy from an Ingress's annotations. */
+export interface TlsPolicy {
+  /** `tls-min-version`; absent: ATS's own minimum. */
+  readonly minVersion?: TlsVersion;
+  /** `auth-tls-verify-client`. */
+  readonly verifyClient: ClientVerification;
+  /** `auth-tls-secret`'s `namespace/name` and its ca.crt (when verifyClient is not off). */
+  readonly caSecret?: string;
+  readonly caPem?: string;
+  /** `auth-tls-verify-depth`. */
+  readonly verifyDepth: number;
+}
+
+/** What one SNI name gets. */
+export interface TlsHost {
+  /** Lowercase exact name or `*.suffix`. */
+  readonly name: string;
+  /** The Secret whose certificate it is served; absent: the default certificate. */
+  readonly secret?: string;
+  /**
+   * False when that Secret cannot give this host a certificate now (missing,
+   * invalid, or not covering the host): the previous certificate it had from
+   * that Secret keeps serving if there is one, else the default.
+   */
+  readonly current: boolean;
+  /** Index into TlsModel.policies. */
+  readonly policy?: number;
+}
+
+export interface TlsModel {
+  /** The certificates hosts use now, sorted by Secret. */
+  readonly certificates: readonly TlsCertificate[];
+  /** Sorted by name. */
+  readonly hosts: readonly TlsHost[];
+  /** Distinct policies, in the order hosts first use them. */
+  readonly policies: readonly TlsPolicy[];
+  /** `--default-certificate`: the Secret and whether its certificate is usable now (the previous one keeps serving otherwise). */
+  readonly defaultCertificate?: { readonly secret: string; readonly current: boolean };
+}
+
+/** The records ConfigMap's records, checked for shape only (ATS checks the rest). */
+export interface RecordsModel {
+  /** `namespace/name` of the ConfigMap. */
+  readonly configMap: string;
+  readonly present: boolean;
+  /** Sorted by name. */
+  readonly records: ReadonlyArray<{ readonly name: string; readonly value: string }>;
 }
 
 /**
@@ -20,11 +74,12 @@ export interface TlsCertificate {
  */
 export interface RouteModel {
   readonly table: TableModel;
-  /** Sorted by secret. */
-  readonly tls: readonly TlsCertificate[];
+  readonly tls: TlsModel;
+  /** Absent without --records-configmap. */
+  readonly records?: RecordsModel;
 }
 
-export type ProblemKind = 'Ingress' | 'IngressClass' | 'Service' | 'EndpointSlice' | 'Secret' | 'Controller';
+export type ProblemKind = 'Ingress' | 'IngressClass' | 'Service' | 'EndpointSlice' | 'Secret' | 'ConfigMap' | 'Controller';
 
 export type Severity = 'Warning' | 'Error';
 

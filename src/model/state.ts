@@ -5,7 +5,8 @@ import type { Ingress } from '../kube/types.js';
 import type { Snapshot } from '../cache/snapshot.js';
 import type { BackendOptions, PathType, TableEndpoint, TableModel, UpstreamScheme } from './table-model.js';
 import type { BuildConfig } from '../config/config.js';
-import type { Problem, ProblemKind, Severity, TlsCertificate } from './model.js';
+import type { CertificateCache } from './certificates.js';
+import type { ClientVerification, Problem, ProblemKind, RecordsModel, Severity, TlsModel, TlsVersion } from './model.js';
 
 /** What an Ingress's annotations ask for, already validated. */
 export interface IngressSettings {
@@ -17,6 +18,17 @@ export interface IngressSettings {
   readonly optionsKey: string;
   /** `ssl-redirect: "true"`: redirect plain HTTP for the hosts that have a certificate. */
   readonly sslRedirect: boolean;
+  /** The TLS policy for this Ingress's hosts, when its annotations ask for one. */
+  readonly tls?: RequestedTlsPolicy;
+}
+
+/** The TLS annotations, checked; the CA Secret is read by the TLS processor. */
+export interface RequestedTlsPolicy {
+  readonly minVersion?: TlsVersion;
+  readonly verifyClient: ClientVerification;
+  /** `namespace/name` of the CA Secret when clients are verified; '' when the annotation was given but invalid (no client can be verified). */
+  readonly caSecret?: string;
+  readonly verifyDepth: number;
 }
 
 export const NO_SETTINGS: IngressSettings = Object.freeze({ options: Object.freeze({}), optionsKey: '', sslRedirect: false });
@@ -130,9 +142,12 @@ export interface BuildState {
   /** The same candidates by host (in first-seen order; sorted at the end). */
   hosts: Map<string, HostGroup>;
   controllerDefault: BackendRef | undefined;
-  tls: TlsCertificate[];
+  tls: TlsModel;
+  records: RecordsModel | undefined;
   /** Hosts (exact or wildcard) that have a certificate. */
   httpsHosts: Set<string>;
+  /** The build's time (ms) and its memo of parsed Secrets. */
+  readonly context: BuildContext;
   table: TableModel;
   served: string[];
 }
@@ -140,7 +155,14 @@ export interface BuildState {
 /** A processor: one step of the build, in place on the build state. */
 export type Processor = (state: BuildState) => void;
 
-export function newState(snapshot: Snapshot, config: BuildConfig): BuildState {
+/** What a build needs beyond the objects and the flags. */
+export interface BuildContext {
+  /** ms since the epoch: certificates are checked against it. */
+  readonly now: number;
+  readonly certificates: CertificateCache;
+}
+
+export function newState(snapshot: Snapshot, config: BuildConfig, context: BuildContext): BuildState {
   return {
     snapshot,
     config,
@@ -150,8 +172,10 @@ export function newState(snapshot: Snapshot, config: BuildConfig): BuildState {
     defaults: [],
     controllerDefault: undefined,
     hosts: new Map(),
-    tls: [],
+    tls: { certificates: [], hosts: [], policies: [] },
+    records: undefined,
     httpsHosts: new Set(),
+    context,
     table: { hosts: [], backends: [] },
     served: [],
   };

@@ -1,129 +1,219 @@
-// TLS: the certificates named in spec.tls of the claimed Ingresses, each from
-// a Secret of the Ingress's namespace of type kubernetes.io/tls. One entry
-// per Secret with every host it serves; a host served by two Secrets keeps
-// the older Ingress's. A missing or malformed Secret is a problem naming
-// spec.tls[i].secretName, and only its hosts go without a certificate. An
-// entry without secretName leaves its hosts to the default certificate.
+// TLS: what each SNI name is served. Certificates come from the Secrets
+// named in spec.tls of the claimed Ingresses (kubernetes.io/tls, the
+// Ingress's own namespace), checked by certificates.ts against the hosts
+// they are listed for; a host served by two Secrets keeps the older
+// Ingress's. A Secret that cannot serve a host now (missing, malformed, a key
+// that does not match, a certificate that does not cover the host) is a
+// problem naming the Secret and the field, and the host is marked so that
+// the TLS publisher keeps the certificate it had from that Secret, if any.
+// An expired certificate is served, with a Warning, as ingress-nginx does.
+// Per-host policy (client certificates, minimum version) comes from the
+// Ingress's annotations; the oldest Ingress naming a host decides it.
 
-import type { Secret } from '../kube/types.js';
-import { TLS_SECRET_TYPE } from '../kube/types.js';
-import type { TlsCertificate } from './model.js';
 import { isInvalid } from '../validate/invalid.js';
+import { annotationField } from './annotations.js';
+import { coversHost, type ParsedCertificate } from './certificates.js';
+import type { TlsCertificate, TlsHost, TlsPolicy } from './model.js';
 import { parseHost, wildcardCovering } from './names.js';
-import type { ClaimedIngress, Processor } from './state.js';
-import { reportOn } from './state.js';
-import { compareText, sortInPlace } from './order.js';
+import { compareText } from './order.js';
+import type { BuildState, ClaimedIngress, Processor, RequestedTlsPolicy } from './state.js';
+import { report, reportOn } from './state.js';
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const AUTH_TLS_SECRET = 'ats.ingress.kubernetes.io/auth-tls-secret';
 
-function decodeBase64(text: string): string | undefined {
-  const compact = text.replace(/\s+/g, '');
-  if (compact.length % 4 !== 0 || !BASE64.test(compact)) return undefined;
-  return Buffer.from(compact, 'base64').toString('utf8');
-}
-
-const CERT_PEM = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
-const KEY_PEM = /-----BEGIN ((RSA |EC |ENCRYPTED )?PRIVATE KEY)-----[\s\S]+?-----END \1-----/;
-
-/**
- * The certificate chain and key of a kubernetes.io/tls Secret, or what is
- * wrong with it. Only the PEM framing is checked here; whether the key
- * matches the certificate is the TLS publisher's to find out.
- */
-function readTlsSecret(secret: Secret): { certPem: string; keyPem: string } | string {
-  if (secret.type !== TLS_SECRET_TYPE) {
-    return `is of type "${secret.type ?? 'Opaque'}", not ${TLS_SECRET_TYPE}`;
-  }
-  const crt = secret.data?.['tls.crt'];
-  const key = secret.data?.['tls.key'];
-  if (!crt || !key) return `has no ${!crt ? 'tls.crt' : 'tls.key'}`;
-  const certPem = decodeBase64(crt);
-  const keyPem = decodeBase64(key);
-  if (certPem === undefined || keyPem === undefined) return `has a ${certPem === undefined ? 'tls.crt' : 'tls.key'} that is not base64`;
-  if (!CERT_PEM.test(certPem)) return 'has a tls.crt that holds no PEM certificate';
-  if (!KEY_PEM.test(keyPem)) return 'has a tls.key that holds no PEM private key';
-  if (/ENCRYPTED PRIVATE KEY/.test(keyPem)) return 'has an encrypted tls.key; ATS needs it unencrypted';
-  return { certPem, keyPem };
-}
-
-interface Entry {
-  readonly secret: string;
-  readonly hosts: Set<string>;
-  readonly certPem: string;
-  readonly keyPem: string;
-}
-
-interface HostOwner {
-  readonly secret: string;
+interface HostChoice {
+  readonly secret: string | undefined;
+  readonly current: boolean;
   readonly ingress: ClaimedIngress;
   readonly field: string;
 }
 
+interface PolicyChoice {
+  readonly policy: TlsPolicy;
+  readonly key: string;
+  readonly ingress: ClaimedIngress;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString().replace('.000Z', 'Z');
+}
+
+function listHosts(hosts: readonly string[]): string {
+  return hosts.length === 0 ? 'its hosts' : hosts.join(', ');
+}
+
+/** Expired and not-yet-valid certificates are served, with a Warning. */
+function validityWarning(cert: ParsedCertificate, now: number): string | undefined {
+  if (cert.notAfter < now) return `expired on ${iso(cert.notAfter)}; it is served anyway (as ingress-nginx does): renew it`;
+  if (cert.notBefore > now) return `is not valid before ${iso(cert.notBefore)}; it is served anyway, and clients will refuse it until then`;
+  return undefined;
+}
+
 export const collectTls: Processor = (state) => {
-  const entries = new Map<string, Entry>();
-  const owners = new Map<string, HostOwner>();
-  const defaultCertificateHosts = new Set<string>();
-  const read = new Map<string, { certPem: string; keyPem: string } | string>();
+  const { certificates: cache, now } = state.context;
+  const hosts = new Map<string, HostChoice>();
+  const used = new Map<string, ParsedCertificate>();
+  const https = new Set<string>();
+
+  // The hosts each Ingress lists in spec.tls, valid ones only: its policy covers them too.
+  const tlsHostsOf = new Map<ClaimedIngress, string[]>();
+
   for (const ingress of state.ingresses) {
     const list = ingress.object.spec?.tls;
     if (!list) continue;
+    const own: string[] = [];
+    tlsHostsOf.set(ingress, own);
     list.forEach((tls, i) => {
       const secretField = `spec.tls[${i}].secretName`;
       if ((tls.hosts ?? []).length === 0) {
         reportOn(state, ingress, `spec.tls[${i}].hosts`, 'Error', 'no hosts: certificates are served by SNI, so this entry would never be used');
         return;
       }
-      const hosts: { host: string; field: string }[] = [];
+      const entryHosts: { host: string; field: string }[] = [];
       (tls.hosts ?? []).forEach((text, j) => {
         const host = parseHost(text);
         const field = `spec.tls[${i}].hosts[${j}]`;
         if (isInvalid(host)) reportOn(state, ingress, field, 'Error', `${host.invalid}; no certificate for it`);
         else if (host === '') reportOn(state, ingress, field, 'Error', 'an empty host; no certificate for it');
-        else hosts.push({ host, field });
+        else {
+          entryHosts.push({ host, field });
+          own.push(host);
+        }
       });
+      const names = entryHosts.map((h) => h.host);
       if (!tls.secretName) {
         reportOn(state, ingress, secretField, 'Warning', 'no secretName: these hosts get the default certificate');
-        for (const { host } of hosts) defaultCertificateHosts.add(host);
+        for (const { host, field } of entryHosts) {
+          if (!hosts.has(host)) hosts.set(host, { secret: undefined, current: true, ingress, field });
+          https.add(host);
+        }
         return;
       }
       const secretKey = `${ingress.namespace}/${tls.secretName}`;
-      let pems = read.get(secretKey);
-      if (pems === undefined) {
-        const secret = state.snapshot.secrets.get(secretKey);
-        pems = secret ? readTlsSecret(secret) : 'does not exist';
-        read.set(secretKey, pems);
+      const secret = state.snapshot.secrets.get(secretKey);
+      const parsed = secret ? cache.tls(secret) : undefined;
+      const keep = `${listHosts(names)} keep the certificate they had from it, if any, else get the default`;
+      if (!parsed || isInvalid(parsed)) {
+        const why = parsed ? parsed.invalid : 'does not exist';
+        reportOn(state, ingress, secretField, 'Error', `Secret ${secretKey} ${why}; ${keep}`);
+      } else {
+        const warning = validityWarning(parsed, now);
+        if (warning) reportOn(state, ingress, secretField, 'Warning', `the certificate of Secret ${secretKey} ${warning}`);
       }
-      if (typeof pems === 'string') {
-        reportOn(state, ingress, secretField, 'Error', `Secret ${secretKey} ${pems}; no certificate for ${hosts.map((h) => h.host).join(', ') || 'its hosts'}`);
-        return;
-      }
-      for (const { host, field } of hosts) {
-        const owner = owners.get(host);
-        if (owner && owner.secret !== secretKey) {
-          reportOn(state, ingress, field, 'Warning',
-            `host "${host}" already has the certificate of Secret ${owner.secret} from ${owner.field} of Ingress ${owner.ingress.key}, which is older; this one is not used for it`);
+      for (const { host, field } of entryHosts) {
+        const owner = hosts.get(host);
+        if (owner) {
+          if (owner.secret !== secretKey) {
+            reportOn(state, ingress, field, 'Warning',
+              `host "${host}" already has ${owner.secret ? `the certificate of Secret ${owner.secret}` : 'the default certificate'} from ${owner.field} of Ingress ${owner.ingress.key}${owner.ingress === ingress ? '' : ', which is older'}; this one is not used for it`);
+          }
           continue;
         }
-        if (!owner) owners.set(host, { secret: secretKey, ingress, field });
-        let entry = entries.get(secretKey);
-        if (!entry) {
-          entry = { secret: secretKey, hosts: new Set(), certPem: pems.certPem, keyPem: pems.keyPem };
-          entries.set(secretKey, entry);
+        let current = parsed !== undefined && !isInvalid(parsed);
+        if (current && !coversHost(parsed as ParsedCertificate, host)) {
+          current = false;
+          reportOn(state, ingress, field, 'Error',
+            `the certificate of Secret ${secretKey} (tls.crt) does not cover "${host}" (it names ${(parsed as ParsedCertificate).names.join(', ') || 'no DNS name'}); "${host}" keeps the certificate it had from it, if any, else gets the default`);
         }
-        entry.hosts.add(host);
+        hosts.set(host, { secret: secretKey, current, ingress, field });
+        if (current) {
+          used.set(secretKey, parsed as ParsedCertificate);
+          https.add(host);
+        }
       }
     });
   }
 
-  const certificates: TlsCertificate[] = [];
-  for (const entry of entries.values()) {
-    const hosts = sortInPlace([...entry.hosts], compareText);
-    certificates.push({ secret: entry.secret, hosts, certPem: entry.certPem, keyPem: entry.keyPem });
+  const policies = collectPolicies(state, tlsHostsOf);
+  let defaultCertificate: { secret: string; current: boolean } | undefined;
+  const flag = state.config.defaultCertificate;
+  if (flag) {
+    const key = `${flag.namespace}/${flag.name}`;
+    const secret = state.snapshot.secrets.get(key);
+    const parsed = secret ? cache.tls(secret) : undefined;
+    const current = parsed !== undefined && !isInvalid(parsed);
+    if (!current) {
+      report(state, 'Controller', '', state.config.controllerName, '--default-certificate', 'Error',
+        `Secret ${key} ${parsed ? (parsed as { invalid: string }).invalid : 'does not exist'}; the previous default certificate keeps serving, if any, else ATS's own`);
+    } else {
+      const warning = validityWarning(parsed as ParsedCertificate, now);
+      if (warning) report(state, 'Controller', '', state.config.controllerName, '--default-certificate', 'Warning', `the certificate of Secret ${key} ${warning}`);
+      used.set(key, parsed as ParsedCertificate);
+    }
+    defaultCertificate = { secret: key, current };
   }
-  certificates.sort((a, b) => compareText(a.secret, b.secret));
-  state.tls = certificates;
-  state.httpsHosts = new Set([...owners.keys(), ...defaultCertificateHosts]);
+
+  // Every SNI name that has a certificate or a policy, sorted; policies numbered in that order.
+  const names = [...new Set([...hosts.keys(), ...policies.keys()])].sort(compareText);
+  const policyList: TlsPolicy[] = [];
+  const policyIndex = new Map<string, number>();
+  const tlsHosts: TlsHost[] = names.map((name) => {
+    const choice = hosts.get(name);
+    const policy = policies.get(name);
+    let index: number | undefined;
+    if (policy) {
+      index = policyIndex.get(policy.key);
+      if (index === undefined) {
+        index = policyList.length;
+        policyIndex.set(policy.key, index);
+        policyList.push(policy.policy);
+      }
+    }
+    return {
+      name,
+      ...(choice?.secret !== undefined ? { secret: choice.secret } : {}),
+      current: choice?.current ?? true,
+      ...(index !== undefined ? { policy: index } : {}),
+    };
+  });
+  const certificates: TlsCertificate[] = [...used.entries()]
+    .sort(([a], [b]) => compareText(a, b))
+    .map(([secret, c]) => ({ secret, certPem: c.certPem, keyPem: c.keyPem, notAfter: c.notAfter }));
+  state.tls = { certificates, hosts: tlsHosts, policies: policyList, ...(defaultCertificate ? { defaultCertificate } : {}) };
+  state.httpsHosts = https;
 };
+
+/** Per host, the policy of the oldest Ingress that asks for one; later different ones get a Warning. */
+function collectPolicies(state: BuildState, tlsHostsOf: ReadonlyMap<ClaimedIngress, readonly string[]>): Map<string, PolicyChoice> {
+  const chosen = new Map<string, PolicyChoice>();
+  for (const ingress of state.ingresses) {
+    const requested = ingress.settings.tls;
+    if (!requested) continue;
+    const hostNames = [...new Set([...ingress.ruleHosts.filter((h) => h !== ''), ...(tlsHostsOf.get(ingress) ?? [])])].sort(compareText);
+    if (hostNames.length === 0) {
+      reportOn(state, ingress, annotationField(AUTH_TLS_SECRET), 'Warning', 'the TLS annotations apply to the hosts of the rules and of spec.tls, and this Ingress names none');
+      continue;
+    }
+    const policy = resolvePolicy(state, ingress, requested, hostNames);
+    const key = JSON.stringify(policy);
+    for (const host of hostNames) {
+      const owner = chosen.get(host);
+      if (!owner) chosen.set(host, { policy, key, ingress });
+      else if (owner.key !== key) {
+        reportOn(state, ingress, annotationField(AUTH_TLS_SECRET), 'Warning',
+          `host "${host}" already has the TLS policy of Ingress ${owner.ingress.key}, which is older; this Ingress's TLS annotations are not used for it`);
+      }
+    }
+  }
+  return chosen;
+}
+
+function resolvePolicy(state: BuildState, ingress: ClaimedIngress, requested: RequestedTlsPolicy, hostNames: readonly string[]): TlsPolicy {
+  const base = { verifyClient: requested.verifyClient, verifyDepth: requested.verifyDepth, ...(requested.minVersion ? { minVersion: requested.minVersion } : {}) };
+  if (requested.verifyClient === 'off') return base;
+  const refuse = (why: string): TlsPolicy => {
+    reportOn(state, ingress, annotationField(AUTH_TLS_SECRET), 'Error',
+      `${why}; TLS handshakes for ${hostNames.join(', ')} are refused until it is fixed (client certificates cannot be verified)`);
+    // No CA: verification on with nothing to verify against refuses every client.
+    return { ...base, verifyClient: 'on' };
+  };
+  if (!requested.caSecret) return refuse('the CA Secret is not usable');
+  const secret = state.snapshot.secrets.get(requested.caSecret);
+  if (!secret) return refuse(`Secret ${requested.caSecret} does not exist`);
+  const ca = state.context.certificates.ca(secret);
+  if (isInvalid(ca)) return refuse(`Secret ${requested.caSecret} ${ca.invalid}`);
+  return { ...base, caSecret: requested.caSecret, caPem: ca };
+}
 
 /** A host has https when a certificate names it, or a wildcard that covers it. */
 export function hasHttps(httpsHosts: ReadonlySet<string>, host: string): boolean {

@@ -127,6 +127,8 @@ export class KubeEventRecorder {
   #posted = new Map<string, Posted>();
   #tokens: number;
   #tokensAt: number;
+  /** The latest problems of each origin. */
+  readonly #origins = new Map<string, readonly EventProblem[]>();
   /** Publishes run one after another. */
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -148,12 +150,23 @@ export class KubeEventRecorder {
 
   /** The `Publisher` shape: events for the result's problems. */
   async publish(result: BuildResult): Promise<void> {
-    await this.publishProblems(result.problems);
+    await this.report('build', result.problems);
   }
 
   /** Posts Events for the problems that are new since the last call. */
   publishProblems(problems: readonly EventProblem[]): Promise<EventsPublishResult> {
-    const run = this.#queue.then(() => this.#publish(problems));
+    return this.report('build', problems);
+  }
+
+  /**
+   * The problems of one origin (the build, the records publisher) are now
+   * these: Events are posted for what is new across all origins, and what
+   * is gone is forgotten.
+   */
+  report(origin: string, problems: readonly EventProblem[]): Promise<EventsPublishResult> {
+    this.#origins.set(origin, problems);
+    const all = [...this.#origins.values()].flat();
+    const run = this.#queue.then(() => this.#publish(all));
     this.#queue = run.catch(() => undefined);
     return run;
   }

@@ -14,7 +14,15 @@ export class LeaderEvents implements Publisher {
   constructor(
     private readonly recorder: KubeEventRecorder,
     private readonly leader: LeaderElector,
-  ) {}
+    ctx: PublisherContext,
+    private readonly logger: Logger,
+  ) {
+    // Problems other publishers find (the records ATS refused) become Events too.
+    ctx.onProblems((origin, problems) => {
+      if (!this.leader.isLeader()) return;
+      this.recorder.report(origin, problems).catch((err: unknown) => this.logger.error('posting Events failed', { origin, error: err }));
+    });
+  }
   async publish(result: BuildResult): Promise<void> {
     if (this.leader.isLeader()) await this.recorder.publish(result);
   }

@@ -18,13 +18,20 @@ export class ProblemLog implements Publisher {
   readonly name = 'problem-log';
   #known = new Map<string, Problem>();
 
+  /** `origin` names where the problems come from in the metric: the build, or a publisher that reports its own. */
   constructor(
     private readonly logger: Logger,
     private readonly metrics: ControllerMetrics,
+    private readonly origin = 'build',
   ) {}
 
   async publish(result: BuildResult): Promise<void> {
-    const now = new Map(result.problems.map((p) => [problemKey(p), p]));
+    this.report(result.problems);
+  }
+
+  /** The problems are now these: each new one is logged, each gone one logged as resolved. */
+  report(problems: readonly Problem[]): void {
+    const now = new Map(problems.map((p) => [problemKey(p), p]));
     for (const [key, p] of now) {
       if (this.#known.has(key)) continue;
       const fields = { object: `${p.kind} ${p.namespace ? `${p.namespace}/` : ''}${p.name}`, field: p.field, reason: p.message };
@@ -35,7 +42,8 @@ export class ProblemLog implements Publisher {
       if (!now.has(key)) this.logger.info(`resolved: ${describeProblem(p)}`);
     }
     this.#known = now;
-    this.metrics.problems.set({ severity: 'Error' }, result.problems.filter((p) => p.severity === 'Error').length);
-    this.metrics.problems.set({ severity: 'Warning' }, result.problems.filter((p) => p.severity === 'Warning').length);
+    for (const severity of ['Error', 'Warning'] as const) {
+      this.metrics.problems.set({ severity, origin: this.origin }, problems.filter((p) => p.severity === severity).length);
+    }
   }
 }

@@ -3,7 +3,7 @@
 // its part of the result did not change. The loop runs them in order, one
 // build at a time.
 import type { Snapshot } from '../cache/snapshot.js';
-import type { BuildResult } from '../model/model.js';
+import type { BuildResult, Problem } from '../model/model.js';
 
 export interface Publisher {
   readonly name: string;
@@ -18,4 +18,8 @@ export interface PublisherContext {
   isLive(): Promise<boolean>;
   /** The objects as the cache holds them now (status needs the Ingresses). */
   snapshot(): Snapshot;
+  /** A publisher's own problems (what ATS refused, say): the origin's set is replaced, and goes to Events like the build's. */
+  reportProblems(origin: string, problems: readonly Problem[]): void;
+  /** Subscribes to reportProblems (the Events publisher). */
+  onProblems(listener: (origin: string, problems: readonly Problem[]) => void): void;
 }

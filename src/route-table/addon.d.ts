@@ -6,10 +6,24 @@ export interface RawTable {
   publish(strings: string, ints: Uint32Array): { generation: bigint; bytes: number };
   lookup(host: string, path: string): LookupResult;
   read(): LiveTable;
-  /** Unlinks the control object and every table of this name. */
+  /** The TLS table as encoded by encode-tls.ts. */
+  publishTls(strings: string, ints: Uint32Array): { generation: bigint; bytes: number };
+  /** The live TLS table; keys only when asked. */
+  readTls(withKeys: boolean): RawLiveTls;
+  /** Unlinks the control object and every table of this name (routes and TLS). */
   remove(): void;
   close(): void;
   readonly closed: boolean;
+}
+
+export interface RawLiveTls {
+  generation: bigint;
+  buildTimeMs: number;
+  sizeBytes: number;
+  defaultCertificate?: number;
+  certificates: Array<{ secret: string; chainPem: string; keyPem?: string; notAfter: number }>;
+  policies: Array<{ minVersion: number; verifyClient: number; caPem?: string; verifyDepth: number }>;
+  hosts: Array<{ name: string; certificate?: number; policy?: number }>;
 }
 
 export interface RawAddon {

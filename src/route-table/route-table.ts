@@ -7,6 +7,16 @@ import type { RawAddon, RawTable } from './addon.js';
 import { TableError } from './table-error.js';
 import type { LiveTable, LookupResult, TableModel } from '../model/table-model.js';
 import { encodeModel, type EncodedModel } from './encode-model.js';
+import { encodeTls, type EncodedTls, type TlsTable } from './encode-tls.js';
+
+export type { TlsTable, TlsTableCertificate, TlsTableHost, TlsTablePolicy } from './encode-tls.js';
+
+/** The live TLS table; `keyPem` is '' unless read with keys. */
+export interface LiveTls extends TlsTable {
+  readonly generation: bigint;
+  readonly buildTimeMs: number;
+  readonly sizeBytes: number;
+}
 
 export { TableError } from './table-error.js';
 export type * from '../model/table-model.js';
@@ -118,6 +128,41 @@ export class RouteTable {
   read(): LiveTable {
     this.#assertOpen();
     return this.#raw.read();
+  }
+
+  /** Checks the TLS table, then publishes it as the next TLS generation (objects readable by this user only: they hold keys). */
+  publishTls(table: TlsTable): PublishResult {
+    return this.publishTlsEncoded(encodeTls(table));
+  }
+
+  publishTlsEncoded(encoded: EncodedTls): PublishResult {
+    this.#assertOpen();
+    return this.#raw.publishTls(encoded.strings, encoded.ints);
+  }
+
+  /**
+   * The TLS table that is live. Private keys only with `withKeys` (the TLS
+   * publisher, to keep serving a certificate whose Secret turned bad);
+   * nothing that shows it to people asks for them.
+   */
+  readTls(withKeys = false): LiveTls {
+    this.#assertOpen();
+    const raw = this.#raw.readTls(withKeys);
+    const verify = ['off', 'optional', 'on', 'refuse'] as const;
+    return {
+      generation: raw.generation,
+      buildTimeMs: raw.buildTimeMs,
+      sizeBytes: raw.sizeBytes,
+      ...(raw.defaultCertificate !== undefined ? { defaultCertificate: raw.defaultCertificate } : {}),
+      certificates: raw.certificates.map((c) => ({ secret: c.secret, chainPem: c.chainPem, keyPem: c.keyPem ?? '', notAfter: c.notAfter * 1000 })),
+      policies: raw.policies.map((p) => ({
+        ...(p.minVersion === 12 ? { minVersion: 'TLSv1.2' as const } : p.minVersion === 13 ? { minVersion: 'TLSv1.3' as const } : {}),
+        verifyClient: verify[p.verifyClient] ?? 'refuse',
+        ...(p.caPem !== undefined ? { caPem: p.caPem } : {}),
+        verifyDepth: p.verifyDepth,
+      })),
+      hosts: raw.hosts,
+    };
   }
 
   /** Unlinks every object of this table name (tests and clean-up). */

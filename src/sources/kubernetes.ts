@@ -29,7 +29,7 @@ export type { KindSelector, KubeWatchHealth } from './watch-loop.js';
 export { normalizeObject } from './normalize.js';
 
 /** The kinds routes are made of: what the source watches unless told otherwise. */
-const ROUTING_KINDS: readonly Kind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret'];
+export const ROUTING_KINDS: readonly Kind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret'];
 
 export interface BackoffOptions {
   /** First delay after an error. Default 200 ms. */
@@ -147,7 +147,8 @@ export class KubernetesSource implements Source {
     };
     const namespaces = [...new Set(this.#options.namespaces)];
     for (const kind of this.#kinds) {
-      const parts = isClusterScoped(kind) || namespaces.length === 0 ? [undefined] : namespaces;
+      const only = this.#options.selectors?.[kind]?.namespace;
+      const parts = only !== undefined ? [only] : isClusterScoped(kind) || namespaces.length === 0 ? [undefined] : namespaces;
       const store = new KindStore(kind, parts.map((p) => p ?? ''), send, onFirstReplace);
       this.#stores.set(kind, store);
       for (const ns of parts) {

@@ -43,7 +43,8 @@ function toObject(doc: unknown, where: string, namespaces: readonly string[]): K
   if (!isClusterScoped(k)) {
     if (metadata.namespace === undefined) metadata.namespace = 'default';
     if (typeof metadata.namespace !== 'string') return { where, message: `${kind} ${meta.name}: metadata.namespace must be a string` };
-    if (namespaces.length > 0 && !namespaces.includes(metadata.namespace)) return undefined;
+    // ConfigMaps are not routes: the one that holds the records lives in the controller's namespace.
+    if (namespaces.length > 0 && k !== 'ConfigMap' && !namespaces.includes(metadata.namespace)) return undefined;
   }
   if (k === 'Secret' && doc.type !== 'kubernetes.io/tls') return undefined;
   return { ...doc, metadata } as unknown as KubeObject;

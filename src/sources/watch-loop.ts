@@ -16,6 +16,8 @@ import type { SourceEvent, WatchHealth } from './source.js';
 export interface KindSelector {
   readonly fieldSelector?: string;
   readonly labelSelector?: string;
+  /** Watch this kind in this namespace only, whatever the source's namespaces (the records ConfigMap). */
+  readonly namespace?: string;
 }
 
 /** WatchHealth plus what identifies and describes one Kubernetes watch. */

@@ -35,7 +35,8 @@ import type { TableBackend, TableEndpoint } from '../model/table-model.js';
 import { ANNOTATION_PREFIX } from '../model/annotations.js';
 import { DEFAULT_CONTROLLER_NAME, parseServicePortRef, type ServicePortRef } from '../config/config.js';
 import { isInvalid } from '../validate/invalid.js';
-import type { BuildResult, Problem } from '../model/model.js';
+import { FIXTURE_CERT, FIXTURE_KEY } from './fixture-certs.js';
+import type { BuildResult, Problem, TlsModel, TlsPolicy } from '../model/model.js';
 
 // ---------------------------------------------------------------- config
 
@@ -355,8 +356,9 @@ export function slice(serviceKey: string, suffix = 'a'): SliceBuilder {
 
 // -- Secret, ConfigMap
 
-export const CERT_PEM = '-----BEGIN CERTIFICATE-----\nMIIBfixture\n-----END CERTIFICATE-----\n';
-export const KEY_PEM = '-----BEGIN PRIVATE KEY-----\nMIIEfixture\n-----END PRIVATE KEY-----\n';
+/** The default certificate and key of tlsSecret(): real, covering every host the table tests use (fixture-certs.ts). */
+export const CERT_PEM = FIXTURE_CERT;
+export const KEY_PEM = FIXTURE_KEY;
 
 export function base64(text: string): string {
   return Buffer.from(text, 'utf8').toString('base64');
@@ -379,6 +381,19 @@ export class SecretBuilder extends ObjectBuilder<Secret> {
 
   without(key: string): this {
     delete this.#data[key];
+    return this;
+  }
+
+  /** Another certificate and key (PEM), e.g. fixture-certs.ts's OTHER_CERT/OTHER_KEY. */
+  cert(certPem: string, keyPem: string): this {
+    this.#data['tls.crt'] = base64(certPem);
+    this.#data['tls.key'] = base64(keyPem);
+    return this;
+  }
+
+  /** A ca.crt (PEM) for verifying client certificates. */
+  ca(pem: string): this {
+    this.#data['ca.crt'] = base64(pem);
     return this;
   }
 
@@ -430,7 +445,8 @@ export function app(serviceKey: string, port: number, targetPort: number, ...add
  *             'controller default -> ns/svc:80'       --default-backend
  *   backends: 'ns/svc:80 -> 10.0.0.1:8080 10.0.0.2:8080'
  *             'ns/svc:80 https redirectToHttps -> (none) ! Service ns/svc does not exist'
- *   tls:      'ns/secret: a.com b.com'
+ *   tls:      'a.com: ns/secret', 'b.com: default', 'c.com: ns/bad (previous)',
+ *             'd.com: default [verify=on ca=ns/ca depth=1 min=TLSv1.3]', 'default certificate: ns/x'
  *   problems: 'Warning Ingress ns/ing spec.rules[0].host: message'
  *   served:   'ns/ing'
  */
@@ -482,8 +498,24 @@ export function view(result: BuildResult): View {
   return {
     routes,
     backends,
-    tls: tls.map((c) => `${c.secret}: ${c.hosts.join(' ')}`),
+    tls: tlsLines(tls),
     problems: result.problems.map(problemLine),
     served: [...result.served],
   };
+}
+
+function policyLabel(p: TlsPolicy): string {
+  const parts = [`verify=${p.verifyClient}`];
+  if (p.verifyClient !== 'off') parts.push(`ca=${p.caSecret ?? '(none: refused)'}`, `depth=${p.verifyDepth}`);
+  if (p.minVersion) parts.push(`min=${p.minVersion}`);
+  return parts.join(' ');
+}
+
+function tlsLines(tls: TlsModel): string[] {
+  const lines = tls.hosts.map((h) => {
+    const policy = h.policy !== undefined ? tls.policies[h.policy] : undefined;
+    return `${h.name}: ${h.secret ?? 'default'}${h.current ? '' : ' (previous)'}${policy ? ` [${policyLabel(policy)}]` : ''}`;
+  });
+  if (tls.defaultCertificate) lines.push(`default certificate: ${tls.defaultCertificate.secret}${tls.defaultCertificate.current ? '' : ' (previous)'}`);
+  return lines;
 }

@@ -101,6 +101,8 @@ export class AtsStartError extends Error {
   constructor(
     message: string,
     readonly portInUse: boolean,
+    /** The process exited before it answered (traffic_manager sometimes dies at start on a busy machine). */
+    readonly exitedEarly = false,
   ) {
     super(message);
     this.name = 'AtsStartError';
@@ -245,7 +247,22 @@ class AtsProcess implements AtsInstance {
   }
 
   /** Spawns ATS and waits until it answers on the http port; on failure nothing is left running. */
+  /**
+   * launchOnce(), again when traffic_manager died at start (the notes: 2 of
+   * 19 starts on a busy machine): whatever starts it must check and retry.
+   */
   async launch(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.launchOnce();
+        return;
+      } catch (err) {
+        if (!(this.manager && err instanceof AtsStartError && err.exitedEarly && attempt < 3)) throw err;
+      }
+    }
+  }
+
+  async launchOnce(): Promise<void> {
     const binDir = this.options.binDir ?? DEFAULT_BIN_DIR;
     const out = path.join(this.logDir, 'traffic.out');
     const bin = path.join(binDir, this.manager ? 'traffic_manager' : 'traffic_server');
@@ -272,9 +289,11 @@ class AtsProcess implements AtsInstance {
     const deadline = t0 + timeoutMs;
     let failure: string | undefined;
     let portInUse = false;
+    let exitedEarly = false;
     for (;;) {
       if (!proc.running) {
         failure = `${path.basename(bin)} exited during start (${proc.describeExit()})`;
+        exitedEarly = true;
         break;
       }
       const diags = await this.diagsSince(before);
@@ -298,7 +317,7 @@ class AtsProcess implements AtsInstance {
     }
     const tails = await this.logTails();
     await this.halt(true);
-    throw new AtsStartError(`${failure}\nrunroot: ${this.dir}\n${tails}`, portInUse);
+    throw new AtsStartError(`${failure}\nrunroot: ${this.dir}\n${tails}`, portInUse, exitedEarly);
   }
 
   /** Stops the process group (SIGTERM, or SIGKILL with `kill`) and waits until nothing of it is left. Keeps the dir. */
