@@ -8,10 +8,7 @@
 
 #include "config.h"
 #include "errors.h"
-
-namespace atsi {
-class TableSource;
-}
+#include "table_source.h"
 
 namespace atsi::plugin {
 

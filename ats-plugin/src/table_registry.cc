@@ -6,6 +6,7 @@
 
 #include "common.h"
 #include "metrics.h"
+#include "poller.h"
 #include "table_source.h"
 
 namespace atsi::plugin {
@@ -13,7 +14,6 @@ namespace {
 
 struct PolledSource {
   std::unique_ptr<TableSource> source;
-  TSCont poller = nullptr;
   uint64_t refused_logged = 0;
 };
 
@@ -23,8 +23,7 @@ std::map<std::string, PolledSource>& registry() {
   return *r;
 }
 
-int poll_source(TSCont cont, TSEvent, void*) {
-  auto* ps = static_cast<PolledSource*>(TSContDataGet(cont));
+void poll_source(PolledSource* ps) {
   TableSource& s = *ps->source;
   s.refresh(/*wait=*/true);
   SourceStats st = s.stats();
@@ -37,7 +36,6 @@ int poll_source(TSCont cont, TSEvent, void*) {
     ATSI_ERROR("refused table: %s; still serving generation %llu", s.last_error().c_str(),
                static_cast<unsigned long long>(st.serving));
   }
-  return 0;
 }
 
 }  // namespace
@@ -48,10 +46,8 @@ TableSource& shared_source(const std::string& name, uint32_t poll_ms) {
   if (!ps.source) {
     ps.source = std::make_unique<TableSource>(name);
     ps.source->refresh();  // a table published before ATS started serves at once
-    // Scheduled continuations need a mutex; this one is the poller's alone.
-    ps.poller = TSContCreate(poll_source, TSMutexCreate());
-    TSContDataSet(ps.poller, &ps);
-    TSContScheduleEveryOnPool(ps.poller, poll_ms, TS_THREAD_POOL_TASK);
+    // Off the event threads (poller.h): validating a large table takes time.
+    start_poller("[ATSI_POLL]", poll_ms, [p = &ps] { poll_source(p); });
   }
   return *ps.source;
 }

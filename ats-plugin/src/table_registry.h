@@ -6,13 +6,11 @@
 #include <cstdint>
 #include <string>
 
-namespace atsi {
-class TableSource;
-}
+#include "table_source.h"
 
 namespace atsi::plugin {
 
-// The source for `name`, created (and its poller scheduled every `poll_ms`)
+// The source for `name`, created (and its poller started, every `poll_ms`)
 // on first use; a table published before ATS started serves at once. Takes a
 // mutex: call it when a router is made, never per request.
 TableSource& shared_source(const std::string& name, uint32_t poll_ms);
