@@ -21,6 +21,12 @@ Metrics create_metrics() {
   m.switches = counter("plugin.ats_ingress.table_switches");
   m.refused = counter("plugin.ats_ingress.tables_refused");
   m.generation = counter("plugin.ats_ingress.table_generation");
+  m.tls_generation = counter("plugin.ats_ingress.tls_table_generation");
+  m.tls_switches = counter("plugin.ats_ingress.tls_table_switches");
+  m.tls_refused = counter("plugin.ats_ingress.tls_tables_refused");
+  m.tls_certificates_served = counter("plugin.ats_ingress.tls_certificates_served");
+  m.tls_default_served = counter("plugin.ats_ingress.tls_default_served");
+  m.tls_misdirected = counter("plugin.ats_ingress.tls_requests_misdirected");
   return m;
 }
 

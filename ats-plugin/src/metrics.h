@@ -7,6 +7,13 @@ namespace atsi::plugin {
 struct Metrics {
   int routed = -1, not_found = -1, unavailable = -1, redirected = -1, declined = -1;
   int switches = -1, refused = -1, generation = -1;
+  // The TLS table (global mode): the generation whose certificates serve,
+  // generations taken and refused (by validation or by OpenSSL), and
+  // handshakes served a host's certificate or a default (the table's, or the
+  // plugin's own fallback), and requests answered 421 because their host's
+  // policy was not their connection's.
+  int tls_generation = -1, tls_switches = -1, tls_refused = -1;
+  int tls_certificates_served = -1, tls_default_served = -1, tls_misdirected = -1;
 };
 
 // Creates the metrics on first use (or finds them after a remap reload).

@@ -1,5 +1,6 @@
 // Entry points only: the global plugin (plugin.config) and the remap plugin
-// (remap.config) share one Router.
+// (remap.config) share one Router; the global plugin also serves
+// certificates (TlsService).
 #include <ts/ts.h>
 // remap.h uses ts.h types without including it.
 #include <ts/remap.h>
@@ -11,10 +12,12 @@
 #include "common.h"
 #include "config.h"
 #include "router.h"
+#include "tls_hooks.h"
 
 using atsi::plugin::kPluginName;
 using atsi::plugin::PluginConfig;
 using atsi::plugin::Router;
+using atsi::plugin::TlsService;
 
 namespace {
 
@@ -41,6 +44,16 @@ void TSPluginInit(int argc, const char* argv[]) {
     ATSI_EMERGENCY("not loaded: %s", error.message.c_str());
     return;
   }
+  // Certificates by SNI and per-host TLS policy, from the TLS table: global
+  // mode only. TLS hooks are global (per connection, before any remap rule
+  // is known), so the remap mode below serves no certificates: loaded only
+  // from remap.config, ATS serves ssl_multicert.config's.
+  TlsService* tls = TlsService::create(config, error);
+  if (!tls) {
+    ATSI_EMERGENCY("not loaded: %s", error.message.c_str());
+    return;
+  }
+  router->set_tls(tls);
   TSCont cont = TSContCreate(on_global_event, nullptr);
   TSContDataSet(cont, router);
   TSHttpHookAdd(TS_HTTP_READ_REQUEST_HDR_HOOK, cont);

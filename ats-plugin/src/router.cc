@@ -12,15 +12,17 @@
 #include "metrics.h"
 #include "table_registry.h"
 #include "table_source.h"
+#include "tls_hooks.h"
 #include "ts_helpers.h"
 
 namespace atsi::plugin {
 
-// Response headers to add to one transaction: allocated only for redirects
-// and when the debug header is on.
+// Response headers to add to one transaction: allocated only for redirects,
+// misdirected requests, and when the debug header is on.
 struct TxnNote {
   std::string location;
   std::string route;
+  const char* reason = nullptr;  // a reason phrase ATS does not know
 };
 
 namespace {
@@ -96,6 +98,7 @@ int on_txn_event(TSCont, TSEvent event, void* edata) {
         if (reason) TSHttpHdrReasonSet(buf, hdr, reason, int(std::strlen(reason)));
         add_header(buf, hdr, "Location", note->location);
       }
+      if (note->reason) TSHttpHdrReasonSet(buf, hdr, note->reason, int(std::strlen(note->reason)));
       if (!note->route.empty()) add_header(buf, hdr, "X-ATS-Ingress-Route", note->route);
       TSHandleMLocRelease(buf, TS_NULL_MLOC, hdr);
     }
@@ -201,7 +204,9 @@ void Router::on_read_request(TSHttpTxn txn) {
   TSMLoc hdr, url;
   if (!TSHttpTxnIsInternal(txn) && TSHttpTxnClientReqGet(txn, &buf, &hdr) == TS_SUCCESS) {
     if (TSHttpHdrUrlGet(buf, hdr, &url) == TS_SUCCESS) {
-      switch (route(txn, buf, hdr, url)) {
+      Result result = tls_ && !tls_->on_request(txn, buf, hdr, host_of(buf, hdr, url)) ? misdirected(txn)
+                                                                                      : route(txn, buf, hdr, url);
+      switch (result) {
         case Result::kRouted:
           TSSkipRemappingSet(txn, 1);
           break;
@@ -216,6 +221,13 @@ void Router::on_read_request(TSHttpTxn txn) {
     TSHandleMLocRelease(buf, TS_NULL_MLOC, hdr);
   }
   TSHttpTxnReenable(txn, next);
+}
+
+Router::Result Router::misdirected(TSHttpTxn txn) {
+  static constexpr char kBody[] = "421 this connection was made for another host; connect again for this one\n";
+  set_error_body(txn, 421, kBody, sizeof kBody - 1);
+  note(txn)->reason = "Misdirected Request";  // ATS 9.2 would say "Error"
+  return Result::kAnswered;
 }
 
 TSRemapStatus Router::on_remap(TSHttpTxn txn, TSRemapRequestInfo* rri) {

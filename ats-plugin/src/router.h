@@ -13,6 +13,7 @@
 namespace atsi::plugin {
 
 struct TxnNote;
+class TlsService;
 
 class Router {
  public:
@@ -24,7 +25,11 @@ class Router {
 
   // Global mode: called on TS_HTTP_READ_REQUEST_HDR_HOOK, before remap (skipping
   // remap must be decided before ATS starts it); reenables the transaction.
+  // With a TLS service, its client-certificate headers are set first, and a
+  // request whose host's TLS policy is not its connection's gets 421.
   void on_read_request(TSHttpTxn txn);
+  // Global mode: the TLS service whose request headers to apply.
+  void set_tls(TlsService* tls) { tls_ = tls; }
   // Remap mode.
   TSRemapStatus on_remap(TSHttpTxn txn, TSRemapRequestInfo* rri);
 
@@ -34,6 +39,8 @@ class Router {
   enum class Result { kRouted, kAnswered, kDeclined };
   // Decides and applies the decision to the request in (buf, hdr, url).
   Result route(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc url);
+  // Answers 421 Misdirected Request (TlsService::on_request said so).
+  Result misdirected(TSHttpTxn txn);
 
   // The transaction's note of response headers to add, created on first use.
   TxnNote* note(TSHttpTxn txn);
@@ -41,6 +48,7 @@ class Router {
   const PluginConfig config_;
   TableSource& source_;
   TSCont txn_cont_ = nullptr;  // debug header and clean-up hooks
+  TlsService* tls_ = nullptr;  // global mode only
 };
 
 }  // namespace atsi::plugin

@@ -1,0 +1,86 @@
+#include "tls_registry.h"
+
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "common.h"
+#include "metrics.h"
+#include "poller.h"
+#include "table_source.h"
+
+namespace atsi::plugin {
+namespace {
+
+struct PolledTls {
+  std::unique_ptr<TlsSource> source;
+  Snapshot<TlsStore> store;
+  // What the poller last looked at, whether taken or refused: kept so that a
+  // refused mapping is not parsed again on every poll.
+  std::shared_ptr<const MappedTls> last_seen;
+  uint64_t refused_mapping_logged = 0;  // the source's refusals already logged
+  uint64_t refused_parse = 0;
+  uint64_t switches = 0;
+};
+
+std::mutex registry_mu;
+std::map<std::string, PolledTls>& registry() {
+  static auto* r = new std::map<std::string, PolledTls>();  // never freed: outlives every thread
+  return *r;
+}
+
+// Takes `mapped` into service if every certificate in it parses.
+void take(PolledTls& p, const std::shared_ptr<const MappedTls>& mapped) {
+  std::shared_ptr<const TlsStore> store;
+  if (Error e = TlsStore::build(mapped->view(), mapped, store)) {
+    ++p.refused_parse;
+    std::shared_ptr<const TlsStore> serving = p.store.load();
+    ATSI_ERROR("refused TLS table %s generation %llu: %s; still serving generation %llu", p.source->name().c_str(),
+               static_cast<unsigned long long>(mapped->generation()), e.message.c_str(),
+               static_cast<unsigned long long>(serving ? serving->generation() : 0));
+    return;
+  }
+  ++p.switches;
+  ATSI_DEBUG("TLS table %s generation %llu: %zu certificates", p.source->name().c_str(),
+             static_cast<unsigned long long>(store->generation()), store->certificate_count());
+  p.store.publish(std::move(store));
+}
+
+void poll_once(PolledTls& p) {
+  TlsSource& s = *p.source;
+  s.refresh(/*wait=*/true);
+  SourceStats st = s.stats();
+  if (st.refused != p.refused_mapping_logged) {
+    p.refused_mapping_logged = st.refused;
+    std::shared_ptr<const TlsStore> serving = p.store.load();
+    ATSI_ERROR("refused TLS table: %s; still serving generation %llu", s.last_error().c_str(),
+               static_cast<unsigned long long>(serving ? serving->generation() : 0));
+  }
+  std::shared_ptr<const MappedTls> mapped = s.current();
+  if (mapped && mapped != p.last_seen) {
+    p.last_seen = mapped;
+    take(p, mapped);
+  }
+  const Metrics& m = metrics();
+  std::shared_ptr<const TlsStore> serving = p.store.load();
+  TSStatIntSet(m.tls_generation, TSMgmtInt(serving ? serving->generation() : 0));
+  TSStatIntSet(m.tls_switches, TSMgmtInt(p.switches));
+  TSStatIntSet(m.tls_refused, TSMgmtInt(st.refused + p.refused_parse));
+}
+
+}  // namespace
+
+const Snapshot<TlsStore>& shared_tls_store(const std::string& name, uint32_t poll_ms) {
+  std::lock_guard<std::mutex> lk(registry_mu);
+  PolledTls& p = registry()[name];
+  if (!p.source) {
+    p.source = std::make_unique<TlsSource>(name);
+    poll_once(p);  // a TLS table published before ATS started serves at once
+    // Only this thread polls (and so parses) from now on: the map's nodes
+    // never move, and the registry is never freed.
+    start_poller("[ATSI_TLS_POLL]", poll_ms, [&p] { poll_once(p); });
+  }
+  return p.store;
+}
+
+}  // namespace atsi::plugin
