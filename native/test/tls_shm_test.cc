@@ -116,6 +116,7 @@ TEST_F(TlsShm, ReaderFollowsGenerations) {
 }
 
 TEST_F(TlsShm, ObjectsAreOwnerOnlyWhateverTheUmask) {
+  tls_->remove_all();
   tls_.reset();
   mode_t old = ::umask(0);
   std::string name = name_ + "-u";
