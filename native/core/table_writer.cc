@@ -89,7 +89,9 @@ Error build_table(const TableInput& in, uint64_t generation, uint64_t build_time
       catch_all = uint32_t(h);
     } else if (std::string_view(host.name).substr(0, 2) == "*.") {
       kind = kHostWildcard;
-      if (!is_valid_host_name(std::string_view(host.name).substr(2)))
+      // The whole name within kMaxHostLength, as readers check it: a longer
+      // one would make every reader refuse the table.
+      if (host.name.size() > kMaxHostLength || !is_valid_host_name(std::string_view(host.name).substr(2)))
         return invalid(where + ".name", "\"" + host.name + "\" is not a valid wildcard host");
       ++wildcard_hosts;
     } else {

@@ -62,6 +62,18 @@ TEST(Writer, RefusesBadModelsNamingTheField) {
     EXPECT_EQ(build_error(t.input()), "hosts[0].name: \"*.\" is not a valid wildcard host");
   }
   {
+    // A wildcard whose suffix fits in 253 bytes but the whole name does not:
+    // readers refuse names over 253, so the writer must too, or one such host
+    // would take every route down with the table.
+    std::string suffix;
+    for (int i = 0; i < 4; ++i) suffix += std::string(62, 'a' + i) + ".";
+    suffix += "c";  // 253 bytes; 255 with "*."
+    ASSERT_EQ(suffix.size(), 255u - 2);
+    TableBuilder t;
+    t.host("*." + suffix);
+    EXPECT_EQ(build_error(t.input()), "hosts[0].name: \"*." + suffix + "\" is not a valid wildcard host");
+  }
+  {
     TableBuilder t;
     uint32_t b = t.backend("ns/a", {});
     t.input().backends[b].endpoints.push_back({"10.0.0.300", 80, 1});

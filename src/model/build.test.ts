@@ -458,7 +458,9 @@ describe('rules', () => {
           .rule('10.0.0.1', prefix('/', 'a', 80))
           .rule('a.com:8080', prefix('/', 'a', 80))
           .rule('a.com.', prefix('/', 'a', 80))
-          .rule('under_score.com', prefix('/', 'a', 80)),
+          .rule('under_score.com', prefix('/', 'a', 80))
+          // 253 characters after "*.": 255 in all, one more than a table may hold.
+          .rule(`*.${'a'.repeat(62)}.${'b'.repeat(62)}.${'c'.repeat(62)}.${'d'.repeat(62)}.e`, prefix('/', 'a', 80)),
         ...svcA,
       ],
       want: {
@@ -471,6 +473,7 @@ describe('rules', () => {
           'Error Ingress ns/web spec.rules[5].host: "a.com:8080" is not a DNS name (lowercase letters, digits, "-" and ".", each label 1 to 63 characters starting and ending with a letter or digit); this rule is skipped',
           'Error Ingress ns/web spec.rules[6].host: "a.com." is not a DNS name (lowercase letters, digits, "-" and ".", each label 1 to 63 characters starting and ending with a letter or digit); this rule is skipped',
           'Error Ingress ns/web spec.rules[7].host: "under_score.com" is not a DNS name (lowercase letters, digits, "-" and ".", each label 1 to 63 characters starting and ending with a letter or digit); this rule is skipped',
+          `Error Ingress ns/web spec.rules[8].host: "*.${'a'.repeat(38)}…" is longer than 253 characters; this rule is skipped`,
         ],
         served: ['ns/web'],
       },
@@ -914,7 +917,8 @@ describe('tls policy annotations', () => {
         ...svcA,
       ],
       want: {
-        routes: ['b.com / Prefix -> ns/a:80 (ns/web)'],
+        // Plain HTTP would skip the client certificate: it is redirected to https.
+        routes: ['b.com / Prefix -> ns/a:80 redirectToHttps (ns/web)'],
         tls: ['a.com: ns/cert [verify=on ca=ns/client-ca depth=2 min=TLSv1.3]', 'b.com: default [verify=on ca=ns/client-ca depth=2 min=TLSv1.3]'],
       },
     },
@@ -928,7 +932,7 @@ describe('tls policy annotations', () => {
         ...svcA,
       ],
       want: {
-        routes: ['a.com / Prefix -> ns/a:80 (ns/opt)', 'b.com / Prefix -> ns/a:80 (ns/min)'],
+        routes: ['a.com / Prefix -> ns/a:80 redirectToHttps (ns/opt)', 'b.com / Prefix -> ns/a:80 (ns/min)'],
         tls: ['a.com: default [verify=optional ca=ns/client-ca depth=1]', 'b.com: default [verify=off min=TLSv1.2]'],
       },
     },
@@ -945,7 +949,7 @@ describe('tls policy annotations', () => {
         ...svcA,
       ],
       want: {
-        routes: ['a.com / Prefix -> ns/a:80 (ns/a)', 'b.com / Prefix -> ns/a:80 (ns/b)', 'c.com / Prefix -> ns/a:80 (ns/c)', 'd.com / Prefix -> ns/a:80 (ns/d)'],
+        routes: ['a.com / Prefix -> ns/a:80 redirectToHttps (ns/a)', 'b.com / Prefix -> ns/a:80 redirectToHttps (ns/b)', 'c.com / Prefix -> ns/a:80 redirectToHttps (ns/c)', 'd.com / Prefix -> ns/a:80 redirectToHttps (ns/d)'],
         tls: [
           'a.com: default [verify=on ca=(none: refused) depth=1]',
           'b.com: default [verify=on ca=(none: refused) depth=1]',
@@ -990,7 +994,7 @@ describe('tls policy annotations', () => {
         ...svcA,
       ],
       want: {
-        routes: ['a.com /new Prefix -> ns/a:80 (ns/new)', 'a.com /old Prefix -> ns/a:80 (ns/old)'],
+        routes: ['a.com /new Prefix -> ns/a:80 redirectToHttps (ns/new)', 'a.com /old Prefix -> ns/a:80 redirectToHttps (ns/old)'],
         tls: ['a.com: default [verify=on ca=ns/client-ca depth=1]'],
         problems: ["Warning Ingress ns/new metadata.annotations['ats.ingress.kubernetes.io/auth-tls-secret']: host \"a.com\" already has the TLS policy of Ingress ns/old, which is older; this Ingress's TLS annotations are not used for it"],
       },

@@ -20,6 +20,8 @@ export function parseHost(text: string | undefined): string | Invalid {
   if (text === undefined || text === '') return '';
   const host = text.toLowerCase();
   const name = host.startsWith('*.') ? host.slice(2) : host;
+  // As the API server checks a wildcard host: 253 characters in all, "*." included.
+  if (host.length > 253) return invalid(`"${text.slice(0, 40)}…" is longer than 253 characters`);
   if (name.includes('*')) {
     return invalid(`"${text}" is not a valid host: a wildcard is allowed only as the whole first label ("*.example.com")`);
   }

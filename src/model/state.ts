@@ -146,6 +146,8 @@ export interface BuildState {
   records: RecordsModel | undefined;
   /** Hosts (exact or wildcard) that have a certificate. */
   httpsHosts: Set<string>;
+  /** Hosts (exact or wildcard) whose TLS policy verifies client certificates: plain HTTP to them is redirected. */
+  clientVerifiedHosts: Set<string>;
   /** The build's time (ms) and its memo of parsed Secrets. */
   readonly context: BuildContext;
   table: TableModel;
@@ -175,6 +177,7 @@ export function newState(snapshot: Snapshot, config: BuildConfig, context: Build
     tls: { certificates: [], hosts: [], policies: [] },
     records: undefined,
     httpsHosts: new Set(),
+    clientVerifiedHosts: new Set(),
     context,
     table: { hosts: [], backends: [] },
     served: [],

@@ -26,7 +26,7 @@ export const assembleTable: Processor = (state) => {
     const resolved = ref.resolved;
     if (!resolved) throw new Error(`internal: a backend of ${ref.owner?.key ?? 'the controller'} was not resolved`);
     const settings = ref.owner?.settings ?? NO_SETTINGS;
-    const redirect = settings.sslRedirect && hasHttps(state.httpsHosts, host);
+    const redirect = (settings.sslRedirect && hasHttps(state.httpsHosts, host)) || hasHttps(state.clientVerifiedHosts, host);
     let indexes = byOptions.get(settings.optionsKey);
     if (!indexes) {
       indexes = new Map();

@@ -171,6 +171,8 @@ export const collectTls: Processor = (state) => {
     .map(([secret, c]) => ({ secret, certPem: c.certPem, keyPem: c.keyPem, notAfter: c.notAfter }));
   state.tls = { certificates, hosts: tlsHosts, policies: policyList, ...(defaultCertificate ? { defaultCertificate } : {}) };
   state.httpsHosts = https;
+  // Plain HTTP would let a client past the certificate check: those hosts always redirect.
+  state.clientVerifiedHosts = new Set(tlsHosts.filter((h) => h.policy !== undefined && policyList[h.policy]!.verifyClient !== 'off').map((h) => h.name));
 };
 
 /** Per host, the policy of the oldest Ingress that asks for one; later different ones get a Warning. */

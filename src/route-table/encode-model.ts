@@ -143,7 +143,8 @@ export function encodeModel(model: unknown): EncodedModel {
     const name = h.name;
     if (name !== '') {
       const bare = name.startsWith('*.') ? name.slice(2) : name;
-      if (!isValidHostName(bare)) fail(`${f}.name`, `"${name}" is not a lowercase host name or *.wildcard`);
+      // The whole name within 253 bytes, as readers check it (a wildcard's "*." counts).
+      if (!isValidHostName(bare) || name.length > 253) fail(`${f}.name`, `"${name}" is not a lowercase host name or *.wildcard of at most 253 characters`);
     }
     const earlier = hostNames.get(name);
     if (earlier !== undefined) fail(`${f}.name`, `host "${name}" already appears as hosts[${earlier}]`);
