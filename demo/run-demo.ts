@@ -1,10 +1,14 @@
 #!/usr/bin/env node
-// npm run demo: Traffic Server with the plugin on 30000 (http) and 30043
-// (https, a self-signed certificate made here), the walkthrough's demo apps
+// npm run demo: Traffic Server (under traffic_manager, as in the pod) with
+// the plugin on 30000 (http) and 30043 (https), the walkthrough's demo apps
 // on loopback, and the controller on a manifests directory holding the
-// walkthrough's Ingresses and EndpointSlices for those apps.
+// walkthrough's Ingresses, its tls-secret (a self-signed certificate made
+// here, so that SNI shows against the plugin's own default), EndpointSlices
+// for those apps and the walkthrough's records ConfigMap.
+// `npm run demo -- --manifests DIR` runs the same Traffic Server and
+// controller on a directory of your own instead.
 import { isEntryPoint } from '../src/cli/entry-point.js';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +33,8 @@ export interface DemoOptions {
   httpsPort: number;
   adminPort: number;
   table: string;
+  /** The user's own manifests instead of the walkthrough's (and no demo apps). */
+  manifests?: string;
   log: (line: string) => void;
 }
 
@@ -36,29 +42,37 @@ export interface RunningDemo {
   ats: AtsInstance;
   controller: Controller;
   apps: DemoApp[];
-  curls: string[];
+  /** Commands to try, each with what it shows. */
+  tries: Array<{ what: string; command: string }>;
   stop(): Promise<void>;
 }
 
 export class DemoError extends Error {}
 
-async function selfSignedCert(dir: string): Promise<{ cert: string; key: string }> {
+/** The walkthrough's tls-secret: a certificate of its own, so that SNI shows (the default is the plugin's). */
+async function selfSignedCert(dir: string): Promise<{ cert: string; key: string; certFile: string }> {
   const keyFile = join(dir, 'tls.key');
   const certFile = join(dir, 'tls.crt');
   const r = await runCommand('openssl', [
     'req', '-x509', '-sha256', '-nodes', '-days', '365', '-newkey', 'rsa:2048',
     '-keyout', keyFile, '-out', certFile, '-subj', '/CN=atssvc/O=atssvc',
-    '-addext', 'subjectAltName=DNS:test.edge.com,DNS:test.media.com,DNS:localhost',
+    '-addext', 'subjectAltName=DNS:test.edge.com,DNS:test.media.com',
   ], { timeoutMs: 30_000 });
   if (r.code !== 0) throw new DemoError(`openssl could not make the demo's certificate (${r.timedOut ? 'timed out' : (r.spawnError ?? `exit ${r.code}`)}): ${r.stderr.trim().slice(-500)}`);
-  return { cert: await readFile(certFile, 'utf8'), key: await readFile(keyFile, 'utf8') };
+  return { cert: await readFile(certFile, 'utf8'), key: await readFile(keyFile, 'utf8'), certFile };
 }
+
+/** The records ConfigMap the demo applies: k8s/configmaps/ats-records.yaml, as the walkthrough ships it. */
+const RECORDS = { namespace: 'ats-ingress', name: 'ats-records' };
 
 export async function startDemo(o: DemoOptions): Promise<RunningDemo> {
   for (const [flag, port] of [['http', o.httpPort], ['https', o.httpsPort], ['admin', o.adminPort]] as const) {
     if (!(await isPortFree(port, '127.0.0.1'))) {
       throw new DemoError(`port ${port} (${flag}) is already in use on 127.0.0.1: stop what holds it (ss -ltnp 'sport = :${port}') or pick another with --${flag}-port`);
     }
+  }
+  if (o.manifests !== undefined && !(await stat(o.manifests).then((st) => st.isDirectory(), () => false))) {
+    throw new DemoError(`--manifests ${o.manifests}: not a directory`);
   }
   const dir = await mkdtemp(join(tmpdir(), 'ats-ingress-demo-'));
   const apps: DemoApp[] = [];
@@ -75,52 +89,68 @@ export async function startDemo(o: DemoOptions): Promise<RunningDemo> {
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    o.log('==> starting the demo apps (the walkthrough\'s appsvc1 and appsvc2, two pods each, in two namespaces)');
-    const pods: DemoPod[] = [];
-    for (const namespace of ['trafficserver-test-2', 'trafficserver-test-3']) {
-      for (const [service, page] of [['appsvc1', 'app1'], ['appsvc2', 'app2']] as const) {
-        for (const i of [0, 1]) {
-          const pod = `${service}-${i}`;
-          const app = await startDemoApp(page as PageName, 0, '127.0.0.1', `${namespace}/${pod}`);
-          apps.push(app);
-          pods.push({ namespace, service, pod, address: '127.0.0.1', port: app.port });
+    let manifests = o.manifests;
+    let certFile: string | undefined;
+    if (manifests === undefined) {
+      o.log('==> starting the demo apps (the walkthrough\'s appsvc1 and appsvc2, two pods each, in two namespaces)');
+      const pods: DemoPod[] = [];
+      for (const namespace of ['trafficserver-test-2', 'trafficserver-test-3']) {
+        for (const [service, page] of [['appsvc1', 'app1'], ['appsvc2', 'app2']] as const) {
+          for (const i of [0, 1]) {
+            const pod = `${service}-${i}`;
+            const app = await startDemoApp(page as PageName, 0, '127.0.0.1', `${namespace}/${pod}`);
+            apps.push(app);
+            pods.push({ namespace, service, pod, address: '127.0.0.1', port: app.port });
+          }
         }
       }
+      const cert = await selfSignedCert(dir);
+      certFile = cert.certFile;
+      manifests = join(dir, 'manifests');
+      await mkdir(manifests);
+      await writeFile(join(manifests, 'ingress-class.yaml'), INGRESS_CLASS);
+      await writeFile(join(manifests, 'tls-secret.yaml'), tlsSecret('trafficserver-test-3', 'tls-secret', cert));
+      await writeFile(join(manifests, 'apps.yaml'), serviceManifests(pods));
+      await writeFile(join(manifests, 'ingresses.yaml'), await walkthroughIngresses(ROOT));
+      await copyFile(join(ROOT, 'k8s', 'configmaps', 'ats-records.yaml'), join(manifests, 'ats-records.yaml'));
     }
-    const cert = await selfSignedCert(dir);
-    const manifests = join(dir, 'manifests');
-    await mkdir(manifests);
-    await writeFile(join(manifests, 'ingress-class.yaml'), INGRESS_CLASS);
-    await writeFile(join(manifests, 'tls-secret.yaml'), tlsSecret('trafficserver-test-3', 'tls-secret', cert));
-    await writeFile(join(manifests, 'apps.yaml'), serviceManifests(pods));
-    await writeFile(join(manifests, 'ingresses.yaml'), await walkthroughIngresses(ROOT));
 
-    o.log('==> starting the controller on the manifests directory');
+    // Under traffic_manager, as in the pod: the records ConfigMap is applied through it.
+    o.log(`==> starting Traffic Server (traffic_manager) with the ats_ingress plugin on ${o.httpPort} (http) and ${o.httpsPort} (https)`);
+    ats = await startAts({ manager: true, httpPort: o.httpPort, httpsPort: o.httpsPort, plugins: [`${PLUGIN} --table ${o.table}`], startTimeoutMs: 60_000 });
+
+    o.log(`==> starting the controller on ${o.manifests ? `your manifests in ${manifests}` : 'the walkthrough\'s manifests'}`);
     const logger = createLogger({ level: 'warn', write: (l) => o.log(l.trimEnd()) });
     controller = new Controller({
       source: new ManifestSource({ dir: manifests, logger }),
       table: o.table,
       logger,
-      build: buildConfig(),
+      build: buildConfig({ recordsConfigMap: RECORDS }),
+      records: { runroot: ats.dir },
       admin: { host: '127.0.0.1', port: o.adminPort },
     });
     await controller.start();
+    await controller.records?.syncNow();
 
-    o.log(`==> starting Traffic Server with the ats_ingress plugin on ${o.httpPort} (http) and ${o.httpsPort} (https)`);
-    ats = await startAts({
-      httpPort: o.httpPort,
-      httpsPort: o.httpsPort,
-      plugins: [`${PLUGIN} --table ${o.table}`],
-      certs: [{ name: 'demo', cert: cert.cert, key: cert.key, default: true }],
-    });
-    const curls = [
-      `curl -vH "HOST:test.media.com" "localhost:${o.httpPort}/app1"`,
-      `curl -vH "HOST:test.media.com" "localhost:${o.httpPort}/app2"`,
-      `curl -vH "HOST:test.edge.com" "localhost:${o.httpPort}/app1"`,
-      `curl -vH "HOST:test.edge.com" "localhost:${o.httpPort}/app2"`,
-      `curl -vH "HOST:test.edge.com" -k "https://localhost:${o.httpsPort}/app2"`,
-    ];
-    return { ats, controller, apps, curls, stop };
+    const ctl = `TS_RUNROOT=${ats.dir} traffic_ctl`;
+    const tries = o.manifests !== undefined
+      ? [
+        { what: 'what is routed (every host, path and backend of your manifests)', command: `npx ats-ingress routes --table ${o.table}` },
+        { what: 'a request: name one of your hosts', command: `curl -vH "Host: YOUR.HOST" "localhost:${o.httpPort}/"` },
+        { what: 'the certificate a name gets over https', command: `openssl s_client -connect 127.0.0.1:${o.httpsPort} -servername YOUR.HOST </dev/null 2>/dev/null | openssl x509 -noout -subject` },
+        { what: `the records of ${RECORDS.namespace}/${RECORDS.name}, if your manifests hold it`, command: `${ctl} config get proxy.config.output.logfile.rolling_interval_sec` },
+      ]
+      : [
+        { what: 'Hello from app1', command: `curl -vH "HOST:test.media.com" "localhost:${o.httpPort}/app1"` },
+        { what: 'A Small Hello', command: `curl -vH "HOST:test.media.com" "localhost:${o.httpPort}/app2"` },
+        { what: 'Hello from app1', command: `curl -vH "HOST:test.edge.com" "localhost:${o.httpPort}/app1"` },
+        { what: 'A Small Hello (from trafficserver-test-3)', command: `curl -vH "HOST:test.edge.com" "localhost:${o.httpPort}/app2"` },
+        { what: 'A Small Hello over https, the walkthrough\'s tls-secret verified by SNI', command: `curl -v --cacert ${certFile} --resolve test.edge.com:${o.httpsPort}:127.0.0.1 "https://test.edge.com:${o.httpsPort}/app2"` },
+        { what: 'the tls-secret for test.edge.com (subject CN=atssvc)', command: `openssl s_client -connect 127.0.0.1:${o.httpsPort} -servername test.edge.com </dev/null 2>/dev/null | openssl x509 -noout -subject` },
+        { what: 'the default certificate for any other name (CN=ats-ingress-default)', command: `openssl s_client -connect 127.0.0.1:${o.httpsPort} -servername other.test </dev/null 2>/dev/null | openssl x509 -noout -subject` },
+        { what: 'a record of the walkthrough\'s ConfigMap, applied (3000)', command: `${ctl} config get proxy.config.output.logfile.rolling_interval_sec` },
+      ];
+    return { ats, controller, apps, tries, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -134,6 +164,7 @@ async function main(): Promise<number> {
       'https-port': { type: 'string', default: '30043' },
       'admin-port': { type: 'string', default: '10254' },
       table: { type: 'string', default: 'demo' },
+      manifests: { type: 'string' },
     },
   });
   const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -144,6 +175,7 @@ async function main(): Promise<number> {
       httpsPort: Number(values['https-port']),
       adminPort: Number(values['admin-port']),
       table: values.table ?? 'demo',
+      ...(values.manifests !== undefined ? { manifests: resolve(values.manifests) } : {}),
       log,
     });
   } catch (err) {
@@ -151,8 +183,8 @@ async function main(): Promise<number> {
     return 1;
   }
   log('');
-  log('The demo is running. Try the walkthrough\'s requests:');
-  for (const c of demo.curls) log(`  ${c}`);
+  log(values.manifests !== undefined ? 'The demo is running on your manifests. Try:' : 'The demo is running. Try the walkthrough\'s requests:');
+  for (const t of demo.tries) log(`  # ${t.what}\n  ${t.command}`);
   log('');
   log(`See the routes: npx ats-ingress routes --table ${values.table}`);
   log(`Health: curl localhost:${values['admin-port']}/readyz    Press Ctrl-C to stop.`);

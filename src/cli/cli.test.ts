@@ -3,7 +3,9 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { X509Certificate } from 'node:crypto';
 import { RouteTable, type TableModel } from '../route-table/route-table.js';
+import { CA_CERT, FIXTURE_CERT, FIXTURE_KEY } from '../testing/fixture-certs.js';
 
 const run = promisify(execFile);
 const BIN = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -91,6 +93,28 @@ describe('ats-ingress routes and lookup', () => {
     const json = JSON.parse((await cli('routes', '--table', name, '--json')).stdout);
     assert.equal(json.generation, '1');
     assert.deepEqual(json.hosts, model.hosts);
+  });
+
+  it('routes shows what the TLS table serves each name, and never a private key', async () => {
+    const none = await cli('routes', '--table', name);
+    assert.match(none.stdout, /TLS: no TLS table published/);
+    table.publishTls({
+      certificates: [{ secret: 'trafficserver-test-3/tls-secret', chainPem: FIXTURE_CERT, keyPem: FIXTURE_KEY, notAfter: Date.parse(new X509Certificate(FIXTURE_CERT).validTo) }],
+      policies: [{ verifyClient: 'on', caPem: CA_CERT, verifyDepth: 1, minVersion: 'TLSv1.3' }],
+      hosts: [{ name: 'test.edge.com', certificate: 0, policy: 0 }, { name: 'test.media.com' }],
+    });
+    const text = await cli('routes', '--table', name);
+    const json = await cli('routes', '--table', name, '--json');
+    for (const out of [text.stdout, json.stdout]) {
+      assert.doesNotMatch(out, /PRIVATE KEY/);
+      assert.ok(!out.includes(FIXTURE_KEY.split('\n')[1]!), 'no line of the key');
+    }
+    const fingerprint = new X509Certificate(FIXTURE_CERT).fingerprint256;
+    assert.match(text.stdout, new RegExp(`test\\.edge\\.com\\s+trafficserver-test-3/tls-secret \\(CN=fixture\\.test, until 2126-.*, SHA-256 ${fingerprint}\\); client certificates on, depth 1, minimum TLSv1\\.3`));
+    assert.match(text.stdout, /test\.media\.com\s+the default certificate/);
+    const tls = JSON.parse(json.stdout).tls;
+    assert.deepEqual(tls.hosts[1], { name: 'test.media.com', certificate: 'default' });
+    assert.equal(tls.hosts[0].certificate.sha256, fingerprint);
   });
 
   it('errors say what was wrong and what to do, with a non-zero exit', async () => {

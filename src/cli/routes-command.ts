@@ -1,11 +1,14 @@
-import type { LiveTable } from '../route-table/route-table.js';
+import { X509Certificate } from 'node:crypto';
+import { RouteTable, TableError, type LiveTable, type LiveTls } from '../route-table/route-table.js';
 import { type Io, toJson } from './io.js';
 import { explainNotFound, openLiveTable, parseTableArgs } from './table-options.js';
 
 const HELP = `usage: ats-ingress routes [--table NAME] [--json]
 
 Prints the route table that is live in shared memory: generation, hosts and
-their rules, backends and their endpoints.
+their rules, backends and their endpoints; and what the TLS table serves each
+name (the Secret, subject, expiry and fingerprint of its certificate, and its
+TLS policy). Private keys are never shown.
 
   --table NAME   the shared-memory table (default: default)
   --json         print the table as JSON`;
@@ -32,6 +35,74 @@ function formatRoutes(t: LiveTable): string {
   return lines.join('\n');
 }
 
+/** What the live TLS table serves each name, for people: never a key. */
+export interface TlsSummary {
+  readonly generation: string;
+  readonly hosts: ReadonlyArray<{ name: string; certificate: CertificateSummary | 'default'; policy?: string }>;
+  /** `--default-certificate`; absent: the plugin's own. */
+  readonly defaultCertificate?: CertificateSummary;
+}
+
+interface CertificateSummary {
+  readonly secret: string;
+  readonly subject: string;
+  readonly notAfter: string;
+  readonly sha256: string;
+}
+
+function summarize(live: LiveTls): TlsSummary {
+  const certs = live.certificates.map((c): CertificateSummary => {
+    let subject = '?';
+    let sha256 = '?';
+    // The table keeps notAfter in 32-bit seconds (for people); the certificate itself says it exactly.
+    let notAfter = c.notAfter;
+    try {
+      const x = new X509Certificate(c.chainPem);
+      subject = x.subject.replace(/\n/g, ', ');
+      sha256 = x.fingerprint256;
+      notAfter = Date.parse(x.validTo);
+    } catch {
+      // Shown as '?': the plugin refuses a table whose certificates do not parse.
+    }
+    return { secret: c.secret, subject, notAfter: new Date(notAfter).toISOString(), sha256 };
+  });
+  const policy = (i: number | undefined): string | undefined => {
+    if (i === undefined) return undefined;
+    const p = live.policies[i];
+    if (!p) return undefined;
+    const parts = [`client certificates ${p.verifyClient}`];
+    if (p.verifyClient === 'on' || p.verifyClient === 'optional') parts.push(`depth ${p.verifyDepth}`);
+    if (p.minVersion) parts.push(`minimum ${p.minVersion}`);
+    return parts.join(', ');
+  };
+  return {
+    generation: live.generation.toString(),
+    hosts: live.hosts.map((h) => {
+      const p = policy(h.policy);
+      return { name: h.name, certificate: h.certificate !== undefined ? certs[h.certificate]! : 'default', ...(p ? { policy: p } : {}) };
+    }),
+    ...(live.defaultCertificate !== undefined ? { defaultCertificate: certs[live.defaultCertificate]! } : {}),
+  };
+}
+
+function formatTls(t: TlsSummary | undefined): string {
+  if (!t) return '\nTLS: no TLS table published (every name gets the plugin\'s own default certificate)';
+  const cert = (c: CertificateSummary | 'default') => (c === 'default' ? 'the default certificate' : `${c.secret} (${c.subject}, until ${c.notAfter}, SHA-256 ${c.sha256})`);
+  const lines = ['', `TLS: generation ${t.generation}, ${t.hosts.length} names`];
+  for (const h of t.hosts) lines.push(`  ${h.name.padEnd(30)} ${cert(h.certificate)}${h.policy ? `; ${h.policy}` : ''}`);
+  lines.push(`  ${'(default)'.padEnd(30)} ${t.defaultCertificate ? cert(t.defaultCertificate) : "the plugin's own (made when ATS started)"}`);
+  return lines.join('\n');
+}
+
+function liveTls(table: RouteTable): TlsSummary | undefined {
+  try {
+    return summarize(table.readTls(false));
+  } catch (err) {
+    if (err instanceof TableError && err.code === 'ERR_TABLE_NOT_FOUND') return undefined;
+    throw err;
+  }
+}
+
 export async function runRoutes(args: string[], io: Io): Promise<number> {
   const opts = parseTableArgs(args);
   if (opts.help) {
@@ -41,7 +112,8 @@ export async function runRoutes(args: string[], io: Io): Promise<number> {
   const table = openLiveTable(opts.table);
   try {
     const live = table.read();
-    io.out(opts.json ? toJson(live) : formatRoutes(live));
+    const tls = liveTls(table);
+    io.out(opts.json ? toJson({ ...live, ...(tls ? { tls } : {}) }) : formatRoutes(live) + formatTls(tls));
     return 0;
   } catch (err) {
     return explainNotFound(err, opts.table);

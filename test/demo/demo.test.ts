@@ -6,7 +6,15 @@ import { readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
+import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import tls from 'node:tls';
+import { FIXTURE_CERT, FIXTURE_KEY } from '../../src/testing/fixture-certs.js';
 import { httpRequest } from '../harness/ats.js';
+import { startBackend } from '../harness/backends.js';
+import { runCommand } from '../harness/processes.js';
 import { freePorts } from '../harness/ports.js';
 
 const DEMO = fileURLToPath(new URL('../../demo/run-demo.js', import.meta.url));
@@ -33,6 +41,25 @@ function startDemo(args: string[]) {
   return { child, ready, exited, output: () => out };
 }
 
+/** The subject of the certificate ATS serves for this SNI name. */
+async function subjectOf(port: number, servername: string): Promise<string> {
+  const socket = tls.connect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false });
+  try {
+    await once(socket, 'secureConnect');
+    return socket.getPeerCertificate().subject ? `CN=${socket.getPeerCertificate().subject.CN}` : '';
+  } finally {
+    socket.destroy();
+  }
+}
+
+/** A record's value through the traffic_ctl command the demo printed (its runroot). */
+async function recordOf(output: string, name: string): Promise<string | undefined> {
+  const runroot = /TS_RUNROOT=(\S+) traffic_ctl/.exec(output)?.[1];
+  assert.ok(runroot, 'the demo prints its traffic_ctl command');
+  const r = await runCommand('traffic_ctl', ['config', 'get', name], { env: { ...process.env, TS_RUNROOT: runroot }, timeoutMs: 10_000 });
+  return new RegExp(`^${name.replace(/\./g, '\\.')}: (.*)$`, 'm').exec(r.stdout)?.[1];
+}
+
 describe('npm run demo', () => {
   it('answers the walkthrough\'s five requests and stops cleanly on Ctrl-C', async () => {
     const [http, https, admin] = await freePorts(3);
@@ -43,7 +70,9 @@ describe('npm run demo', () => {
       const out = demo.output();
       for (const c of [
         `curl -vH "HOST:test.media.com" "localhost:${http}/app1"`,
-        `curl -vH "HOST:test.edge.com" -k "https://localhost:${https}/app2"`,
+        `--resolve test.edge.com:${https}:127.0.0.1 "https://test.edge.com:${https}/app2"`,
+        `openssl s_client -connect 127.0.0.1:${https} -servername test.edge.com`,
+        'traffic_ctl config get proxy.config.output.logfile.rolling_interval_sec',
       ]) assert.ok(out.includes(c), `prints ${c}`);
       const get = (host: string, path: string, tls = false) =>
         httpRequest({ port: tls ? https! : http!, host, path, fresh: true, tls, servername: host });
@@ -60,6 +89,11 @@ describe('npm run demo', () => {
       assert.equal(r5.body, r4.body, 'the https one is like number 4');
       assert.match(String(r4.headers['x-pod']), /^trafficserver-test-3\/appsvc2-/);
       assert.match(String(r2.headers['x-pod']), /^trafficserver-test-2\/appsvc2-/);
+      // SNI: the walkthrough's tls-secret for test.edge.com, the plugin's own default for other names.
+      assert.match(await subjectOf(https!, 'test.edge.com'), /CN\s*=\s*atssvc/);
+      assert.match(await subjectOf(https!, 'other.test'), /CN\s*=\s*ats-ingress-default/);
+      // The walkthrough's records ConfigMap, applied through traffic_manager.
+      assert.equal(await recordOf(out, 'proxy.config.output.logfile.rolling_interval_sec'), '3000');
     } finally {
       demo.child.kill('SIGINT');
     }
@@ -72,6 +106,70 @@ describe('npm run demo', () => {
       assert.ok(free, `port ${p} is free again`);
     }
     assert.ok(!readdirSync('/dev/shm').some((f) => f.startsWith(`ats-ingress.${table}.`)), 'its table is gone');
+  });
+
+  it('--manifests DIR serves a directory of one\'s own: routes, a TLS Secret, the records ConfigMap', async () => {
+    const [http, https, admin] = await freePorts(3);
+    const table = `t-demo-own-${process.pid}`;
+    const dir = await mkdtemp(join(tmpdir(), 'atsi-own-'));
+    const backend = await startBackend({ service: 'mine/web', pod: 'web-0' });
+    try {
+      const b64 = (t: string) => Buffer.from(t).toString('base64');
+      await writeFile(join(dir, 'mine.yaml'), `apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: {name: ats}
+spec: {controller: ats.ingress.kubernetes.io/controller}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: mine}
+spec: {ports: [{name: http, port: 80}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: web-1, namespace: mine, labels: {kubernetes.io/service-name: web}}
+addressType: IPv4
+ports: [{name: http, port: ${backend.port}}]
+endpoints: [{addresses: [127.0.0.1]}]
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: web-tls, namespace: mine}
+type: kubernetes.io/tls
+data: {tls.crt: ${b64(FIXTURE_CERT)}, tls.key: ${b64(FIXTURE_KEY)}}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web, namespace: mine}
+spec:
+  ingressClassName: ats
+  tls: [{hosts: [a.com], secretName: web-tls}]
+  rules: [{host: a.com, http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {name: http}}}}]}}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: ats-records, namespace: ats-ingress}
+data: {proxy.config.output.logfile.rolling_interval_sec: "1234"}
+`);
+      const demo = startDemo(['--http-port', String(http), '--https-port', String(https), '--admin-port', String(admin), '--table', table, '--manifests', dir]);
+      try {
+        await demo.ready;
+        assert.match(demo.output(), /The demo is running on your manifests/);
+        const r = await httpRequest({ port: http!, host: 'a.com', path: '/x', fresh: true });
+        assert.equal(r.status, 200, r.body);
+        assert.equal(JSON.parse(r.body).pod, 'web-0');
+        assert.match(await subjectOf(https!, 'a.com'), /CN\s*=\s*fixture\.test/);
+        assert.equal(await recordOf(demo.output(), 'proxy.config.output.logfile.rolling_interval_sec'), '1234');
+        // No walkthrough apps in this mode.
+        assert.equal((await httpRequest({ port: http!, host: 'test.media.com', path: '/app1', fresh: true })).status, 404);
+      } finally {
+        demo.child.kill('SIGINT');
+      }
+      assert.equal(await demo.exited, 0, demo.output());
+    } finally {
+      await backend.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('names the port that is already in use', async () => {
