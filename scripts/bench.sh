@@ -12,3 +12,5 @@ step "Proxy: the plugin against static remap.config and a Lua+Redis lookup, thro
 node dist/bench/proxy/proxy-bench.js
 step "Controller: time from a write to the API server to the route served through ATS"
 node dist/bench/controller/latency-bench.js
+step "TLS: handshakes/s with certificates from the plugin against ssl_multicert.config; publishing 1,000 certificates"
+node dist/bench/proxy/tls-bench.js

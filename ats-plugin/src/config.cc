@@ -38,6 +38,9 @@ Error parse_config(const std::vector<std::string>& args, PluginConfig& out) {
     } else if (arg == "--debug-header") {
       if (has_value) return invalid("--debug-header takes no value");
       c.debug_header = true;
+    } else if (arg == "--no-tls") {
+      if (has_value) return invalid("--no-tls takes no value");
+      c.serve_tls = false;
     } else if (arg == "--answer-unknown-hosts") {
       if (has_value) return invalid("--answer-unknown-hosts takes no value");
       c.pass_unknown_hosts = false;
@@ -50,7 +53,7 @@ Error parse_config(const std::vector<std::string>& args, PluginConfig& out) {
       c.poll_ms = uint32_t(ms);
     } else {
       return invalid("unknown argument \"" + args[i] +
-                     "\" (known: --table NAME, --debug-header, --poll-ms N, --answer-unknown-hosts)");
+                     "\" (known: --table NAME, --debug-header, --poll-ms N, --answer-unknown-hosts, --no-tls)");
     }
   }
   out = c;

@@ -19,10 +19,13 @@ struct PluginConfig {
   // Global mode only: requests for hosts the table does not know (and no
   // default backend) go on to remap.config instead of getting our 404.
   bool pass_unknown_hosts = true;
+  // Global mode only: serve certificates from the TLS table (false: leave
+  // TLS to ssl_multicert.config, as a remap-only load does).
+  bool serve_tls = true;
 };
 
 // Accepts "--table NAME", "--table=NAME", "--debug-header", "--poll-ms=N",
-// "--answer-unknown-hosts". On success fills `out`; else returns kInvalidArg
+// "--answer-unknown-hosts", "--no-tls". On success fills `out`; else returns kInvalidArg
 // with a message naming the argument, and leaves `out` alone.
 Error parse_config(const std::vector<std::string>& args, PluginConfig& out);
 

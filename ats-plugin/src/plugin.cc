@@ -47,13 +47,16 @@ void TSPluginInit(int argc, const char* argv[]) {
   // Certificates by SNI and per-host TLS policy, from the TLS table: global
   // mode only. TLS hooks are global (per connection, before any remap rule
   // is known), so the remap mode below serves no certificates: loaded only
-  // from remap.config, ATS serves ssl_multicert.config's.
-  TlsService* tls = TlsService::create(config, error);
-  if (!tls) {
-    ATSI_EMERGENCY("not loaded: %s", error.message.c_str());
-    return;
+  // from remap.config, ATS serves ssl_multicert.config's. --no-tls does the
+  // same in global mode.
+  if (config.serve_tls) {
+    TlsService* tls = TlsService::create(config, error);
+    if (!tls) {
+      ATSI_EMERGENCY("not loaded: %s", error.message.c_str());
+      return;
+    }
+    router->set_tls(tls);
   }
-  router->set_tls(tls);
   TSCont cont = TSContCreate(on_global_event, nullptr);
   TSContDataSet(cont, router);
   TSHttpHookAdd(TS_HTTP_READ_REQUEST_HDR_HOOK, cont);

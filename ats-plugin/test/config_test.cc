@@ -24,6 +24,10 @@ TEST(PluginConfig, DefaultsAndBothArgumentForms) {
   EXPECT_EQ(c.table, "default");
   EXPECT_FALSE(c.debug_header);
   EXPECT_TRUE(c.pass_unknown_hosts);
+  EXPECT_TRUE(c.serve_tls);
+  EXPECT_EQ(parse({"--no-tls"}, c), "");
+  EXPECT_FALSE(c.serve_tls);
+  EXPECT_EQ(parse({"--no-tls=1"}, c), "--no-tls takes no value");
   EXPECT_EQ(parse({"--table", "prod", "--debug-header", "--poll-ms=5", "--answer-unknown-hosts"}, c), "");
   EXPECT_EQ(c.table, "prod");
   EXPECT_TRUE(c.debug_header);
@@ -42,7 +46,7 @@ TEST(PluginConfig, ErrorsNameTheArgumentAndLeaveTheConfigAlone) {
   EXPECT_EQ(parse({"--poll-ms=x"}, c), "--poll-ms \"x\": expected 1 to 10000 milliseconds");
   EXPECT_EQ(parse({"--debug-header=1"}, c), "--debug-header takes no value");
   EXPECT_EQ(parse({"--tabel=x"}, c),
-            "unknown argument \"--tabel=x\" (known: --table NAME, --debug-header, --poll-ms N, --answer-unknown-hosts)");
+            "unknown argument \"--tabel=x\" (known: --table NAME, --debug-header, --poll-ms N, --answer-unknown-hosts, --no-tls)");
   EXPECT_EQ(c.table, "kept");
 }
 

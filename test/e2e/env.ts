@@ -50,6 +50,8 @@ export interface E2eOptions {
   backends: Array<{ service: string; pod: string; podIndex: number; port: number }>;
   /** Start ATS now (default true); false: call startAts() later. */
   ats?: boolean;
+  /** ATS as the pod runs it: under traffic_manager (records), with a TLS port (default false: traffic_server alone, http only, faster). */
+  pod?: boolean;
 }
 
 /** One controller child process: a ManagedProcess of the harness (test/harness/processes.ts). */
@@ -201,6 +203,7 @@ export class E2e {
   readonly controllers: ControllerProcess[] = [];
   readonly #tmp: string;
   #closed = false;
+  #pod = false;
 
   private constructor(table: string, kube: KubeCluster, net: TestNetwork, backends: NetnsBackends, atsPort: number, tmp: string) {
     this.table = table;
@@ -239,6 +242,7 @@ export class E2e {
       ]);
       backends = started;
       const e = new E2e(table, kube, net, backends, await freePort(), tmp);
+      e.#pod = o.pod === true;
       if (o.ats !== false) await e.startAts();
       return e;
     } catch (err) {
@@ -263,8 +267,15 @@ export class E2e {
       httpPort: this.atsPort,
       plugins: [`${join(ATS_MODULES_DIR, 'stats_over_http.so')} ${statsConfig}`, `${PLUGIN_SO} --table ${this.table}`],
       startTimeoutMs: 30_000,
+      ...(this.#pod ? { manager: true, https: true } : {}),
     });
     return this.ats;
+  }
+
+  /** The controller flags that let it apply records through this ATS's traffic_manager (pod mode). */
+  recordsArgs(): string[] {
+    assert.ok(this.#pod && this.ats, 'records need ATS under traffic_manager: E2e.start({ pod: true })');
+    return ['--ats-runroot', this.ats.dir];
   }
 
   /** The generation the plugin reports through stats_over_http (undefined when not known). */

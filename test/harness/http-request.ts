@@ -23,6 +23,12 @@ export interface HttpRequestOptions {
   tls?: boolean;
   /** TLS SNI name (default: the Host header's name when it is not an IP). */
   servername?: string;
+  /** TLS: verify the server against this CA (PEM) instead of accepting any certificate. */
+  ca?: string;
+  rejectUnauthorized?: boolean;
+  /** TLS: a client certificate and key (PEM). */
+  cert?: string;
+  key?: string;
 }
 
 export interface HttpResponse {
@@ -72,7 +78,13 @@ export async function httpRequest(
     if (opts.tls) {
       const sni = opts.servername ?? (opts.host !== undefined ? hostName(opts.host) : undefined);
       req = https.request(
-        { ...base, rejectUnauthorized: false, ...(sni !== undefined && net.isIP(sni) === 0 ? { servername: sni } : {}) },
+        {
+          ...base,
+          rejectUnauthorized: opts.rejectUnauthorized ?? false,
+          ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
+          ...(opts.cert !== undefined && opts.key !== undefined ? { cert: opts.cert, key: opts.key } : {}),
+          ...(sni !== undefined && net.isIP(sni) === 0 ? { servername: sni } : {}),
+        },
         onResponse,
       );
     } else {
