@@ -6,9 +6,15 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 step "Compiling TypeScript"
-# From scratch: a file deleted from src/ must not leave its test behind in dist/.
-rm -rf dist
-npx tsc -p .
+# What dist/ holds for a source that is gone (a deleted or moved test) goes
+# first, so that it cannot run; then an incremental compile.
+if [[ -d dist ]]; then
+  find dist -name '*.js' -print0 | while IFS= read -r -d '' js; do
+    src="${js#dist/}"
+    [[ -f "${src%.js}.ts" ]] || rm -f "$js" "$js.map"
+  done
+fi
+npx tsc -p . --incremental --tsBuildInfoFile dist/.tsbuildinfo
 chmod +x dist/src/cli/main.js
 
 step "Building the Node addon (node-gyp)"
