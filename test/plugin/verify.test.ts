@@ -12,7 +12,7 @@ import { AtsStartError, startAts, verifyPlugin } from '../harness/ats.js';
 import { PLUGIN_SO, pluginSetup, tableName } from './helpers.js';
 
 const name = tableName('verify');
-const BAD = /unknown argument "--tabel=x" \(known: --table NAME, --debug-header, --poll-ms N, --answer-unknown-hosts\)/;
+const BAD = /unknown argument "--tabel=x" \(known: --table NAME, --debug-header, --poll-ms N, --answer-unknown-hosts, --no-tls\)/;
 
 test('the plugin is built', () => {
   assert.ok(existsSync(PLUGIN_SO), `${PLUGIN_SO} is missing: run bash scripts/build.sh`);
