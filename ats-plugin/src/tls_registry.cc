@@ -29,21 +29,27 @@ std::map<std::string, PolledTls>& registry() {
   return *r;
 }
 
-// Takes `mapped` into service if every certificate in it parses.
+// Takes `mapped` into service if every certificate in it parses. What the
+// serving store already parsed, byte for byte, is taken from it, not parsed
+// again (TlsStore::build): a renewal parses the renewed certificate only.
 void take(PolledTls& p, const std::shared_ptr<const MappedTls>& mapped) {
+  std::shared_ptr<const TlsStore> serving = p.store.load();
   std::shared_ptr<const TlsStore> store;
-  if (Error e = TlsStore::build(mapped->view(), mapped, store)) {
+  TlsBuildStats n;
+  if (Error e = TlsStore::build(mapped->view(), mapped, serving.get(), store, &n)) {
     ++p.refused_parse;
-    std::shared_ptr<const TlsStore> serving = p.store.load();
     ATSI_ERROR("refused TLS table %s generation %llu: %s; still serving generation %llu", p.source->name().c_str(),
                static_cast<unsigned long long>(mapped->generation()), e.message.c_str(),
                static_cast<unsigned long long>(serving ? serving->generation() : 0));
     return;
   }
   ++p.switches;
-  ATSI_DEBUG("TLS table %s generation %llu: %zu certificates", p.source->name().c_str(),
-             static_cast<unsigned long long>(store->generation()), store->certificate_count());
+  ATSI_DEBUG("TLS table %s generation %llu: %zu certificates (%u parsed, %u as before), client CAs %u parsed, %u as before",
+             p.source->name().c_str(), static_cast<unsigned long long>(store->generation()), store->certificate_count(),
+             n.certificates_parsed, n.certificates_reused, n.cas_parsed, n.cas_reused);
   p.store.publish(std::move(store));
+  // `serving` goes here; the old store itself when the last handshake thread
+  // holding it moves on, and with it what only it held.
 }
 
 void poll_once(PolledTls& p) {

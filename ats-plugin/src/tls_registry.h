@@ -4,8 +4,10 @@
 // threads through a Snapshot (native/core/snapshot.h).
 //
 // When a new generation appears, the poller (a thread of its own, off the
-// handshake path: poller.h) maps and validates it, then parses every chain, key and CA
-// with OpenSSL. A generation that fails either step is refused as a whole:
+// handshake path: poller.h) maps and validates it (whole, every time), then
+// parses with OpenSSL every chain, key and CA that the serving store does
+// not hold byte for byte (those it takes from that store: TlsStore::build).
+// A generation that fails either step is refused as a whole:
 // logged with ATSI_ERROR (naming the Secret or policy), counted in
 // tls_tables_refused, and the last good store keeps serving.
 #pragma once

@@ -9,9 +9,11 @@
 #include <openssl/tls1.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
+#include "hash.h"
 #include "names.h"
 #include "tls_format.h"
 
@@ -65,10 +67,14 @@ bool read_certificates(std::string_view pem, std::vector<X509Ptr>& out, std::str
 // Refuses encrypted keys instead of letting OpenSSL prompt on a terminal.
 int no_passphrase(char*, int, int, void*) { return -1; }
 
+std::string certificate_name(const ServedCertificate& c, uint32_t i) {
+  return "certificate of Secret " + c.secret + " (certificates[" + std::to_string(i) + "])";
+}
+
+// `out.secret` is set.
 Error parse_certificate(const TlsView& v, uint32_t i, ServedCertificate& out) {
   const CertificateRecord& r = v.certificate(i);
-  out.secret = std::string(v.str(r.secret));
-  std::string who = "certificate of Secret " + out.secret + " (certificates[" + std::to_string(i) + "])";
+  std::string who = certificate_name(out, i);
   std::vector<X509Ptr> certs;
   std::string why;
   if (!read_certificates(v.str(r.chain), certs, why)) return refuse(who + ": the chain does not parse: " + why);
@@ -90,6 +96,25 @@ Error parse_certificate(const TlsView& v, uint32_t i, ServedCertificate& out) {
   return {};
 }
 
+// `out` serves what `from` serves: references on the same leaf, key and
+// intermediates (a chain stack of its own: sk_X509 stacks are not counted).
+// `out.secret` is set.
+Error share_certificate(const ServedCertificate& from, uint32_t i, ServedCertificate& out) {
+  ERR_clear_error();
+  out.chain.reset(X509_chain_up_ref(from.chain.get()));
+  if (!out.chain || !X509_up_ref(from.leaf.get())) return refuse(certificate_name(out, i) + ": " + openssl_reason());
+  out.leaf.reset(from.leaf.get());
+  if (!EVP_PKEY_up_ref(from.key.get())) return refuse(certificate_name(out, i) + ": " + openssl_reason());
+  out.key.reset(from.key.get());
+  return {};
+}
+
+// The seeds keep a certificate's hash apart from a CA's of the same text.
+uint64_t certificate_hash(std::string_view chain, std::string_view key) {
+  return hash_bytes(key.data(), key.size(), hash_bytes(chain.data(), chain.size(), 0x63657274ull));
+}
+uint64_t ca_hash(std::string_view ca) { return hash_bytes(ca.data(), ca.size(), 0x63612020ull); }
+
 void session_context_of(std::string_view ca, const PolicyRecord& r, ClientPolicy& p) {
   // "ats-ingress" + mode + depth + the CA text: equal policies share
   // sessions; a changed CA or mode does not resume the old ones.
@@ -110,14 +135,21 @@ void session_context_of(std::string_view ca, const PolicyRecord& r, ClientPolicy
   std::memcpy(p.session_context, digest, p.session_context_length);
 }
 
-Error parse_policy(const TlsView& v, uint32_t i, ClientPolicy& out) {
+// Everything of a policy but its CA store and names.
+void policy_settings(const TlsView& v, uint32_t i, ClientPolicy& out) {
   const PolicyRecord& r = v.policy(i);
-  std::string who = "policies[" + std::to_string(i) + "]";
   out.min_version = r.min_version == kTlsMin12 ? TLS1_2_VERSION : r.min_version == kTlsMin13 ? TLS1_3_VERSION : 0;
   out.verify = r.verify_client;
   out.verify_depth = int(r.verify_depth);
-  if (!out.verifies_clients()) return {};
+  if (!out.verifies_clients()) return;
   out.verify_mode = r.verify_client == kVerifyOn ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT : SSL_VERIFY_PEER;
+  session_context_of(v.str(r.ca), r, out);
+}
+
+// The CA store and names of a policy that verifies clients, parsed.
+Error parse_ca(const TlsView& v, uint32_t i, ClientPolicy& out) {
+  const PolicyRecord& r = v.policy(i);
+  std::string who = "policies[" + std::to_string(i) + "]";
   std::vector<X509Ptr> cas;
   std::string why;
   if (!read_certificates(v.str(r.ca), cas, why)) return refuse(who + ": the client CA does not parse: " + why);
@@ -131,24 +163,85 @@ Error parse_policy(const TlsView& v, uint32_t i, ClientPolicy& out) {
       return refuse(who + ": the client CA cannot be used: " + openssl_reason());
     }
   }
-  session_context_of(v.str(r.ca), r, out);
+  return {};
+}
+
+// The CA store and names of `from`, a policy with the same CA bytes: a
+// reference on the store, a copy of the names (a list of a few DER names,
+// copied without parsing any PEM).
+Error share_ca(const ClientPolicy& from, uint32_t i, ClientPolicy& out) {
+  ERR_clear_error();
+  out.ca_names.reset(SSL_dup_CA_list(from.ca_names.get()));
+  if (!out.ca_names || !X509_STORE_up_ref(from.ca_store.get()))
+    return refuse("policies[" + std::to_string(i) + "]: the client CA cannot be used: " + openssl_reason());
+  out.ca_store.reset(from.ca_store.get());
   return {};
 }
 
 }  // namespace
 
-Error TlsStore::build(const TlsView& view, std::shared_ptr<const void> keep, std::shared_ptr<const TlsStore>& out) {
+uint32_t TlsStore::find_certificate(uint64_t hash, std::string_view chain, std::string_view key) const {
+  auto it = std::lower_bound(certificate_keys_.begin(), certificate_keys_.end(), ReuseKey{hash, 0});
+  for (; it != certificate_keys_.end() && it->hash == hash; ++it) {
+    const CertificateRecord& r = view_.certificate(it->index);
+    if (view_.str(r.chain) == chain && view_.str(r.key) == key) return it->index;
+  }
+  return kNone;
+}
+
+uint32_t TlsStore::find_ca(uint64_t hash, std::string_view ca) const {
+  auto it = std::lower_bound(ca_keys_.begin(), ca_keys_.end(), ReuseKey{hash, 0});
+  for (; it != ca_keys_.end() && it->hash == hash; ++it)
+    if (view_.str(view_.policy(it->index).ca) == ca) return it->index;
+  return kNone;
+}
+
+Error TlsStore::build(const TlsView& view, std::shared_ptr<const void> keep, const TlsStore* previous,
+                      std::shared_ptr<const TlsStore>& out, TlsBuildStats* stats) {
+  TlsBuildStats local;
+  TlsBuildStats& n = stats ? *stats : local;
+  n = {};
   std::shared_ptr<TlsStore> s(new TlsStore());
   s->keep_ = std::move(keep);
   s->view_ = view;
   s->certificates_.resize(view.certificate_count());
-  for (uint32_t i = 0; i < view.certificate_count(); ++i)
-    if (Error e = parse_certificate(view, i, s->certificates_[i])) return e;
+  s->certificate_keys_.reserve(view.certificate_count());
+  for (uint32_t i = 0; i < view.certificate_count(); ++i) {
+    const CertificateRecord& r = view.certificate(i);
+    std::string_view chain = view.str(r.chain), key = view.str(r.key);
+    uint64_t hash = certificate_hash(chain, key);
+    s->certificate_keys_.push_back({hash, i});
+    ServedCertificate& c = s->certificates_[i];
+    c.secret = std::string(view.str(r.secret));  // the new name: the same bytes may have moved to another Secret
+    uint32_t was = previous ? previous->find_certificate(hash, chain, key) : kNone;
+    if (was != kNone) {
+      if (Error e = share_certificate(previous->certificates_[was], i, c)) return e;
+      ++n.certificates_reused;
+    } else {
+      if (Error e = parse_certificate(view, i, c)) return e;
+      ++n.certificates_parsed;
+    }
+  }
+  std::sort(s->certificate_keys_.begin(), s->certificate_keys_.end());
   s->policies_.resize(view.policy_count());
   for (uint32_t i = 0; i < view.policy_count(); ++i) {
-    if (Error e = parse_policy(view, i, s->policies_[i])) return e;
+    ClientPolicy& p = s->policies_[i];
+    policy_settings(view, i, p);
     if (view.policy(i).verify_client != kVerifyOff) s->verifies_clients_ = true;
+    if (!p.verifies_clients()) continue;
+    std::string_view ca = view.str(view.policy(i).ca);
+    uint64_t hash = ca_hash(ca);
+    s->ca_keys_.push_back({hash, i});
+    uint32_t was = previous ? previous->find_ca(hash, ca) : kNone;
+    if (was != kNone) {
+      if (Error e = share_ca(previous->policies_[was], i, p)) return e;
+      ++n.cas_reused;
+    } else {
+      if (Error e = parse_ca(view, i, p)) return e;
+      ++n.cas_parsed;
+    }
   }
+  std::sort(s->ca_keys_.begin(), s->ca_keys_.end());
   out = std::move(s);
   return {};
 }
