@@ -102,7 +102,8 @@ struct Table {
   Error error;
 };
 
-Table build(const TlsInput& in) {
+// `previous`: the store the new one may take from (TlsStore::build).
+Table build(const TlsInput& in, const TlsStore* previous = nullptr, TlsBuildStats* stats = nullptr) {
   Table t;
   std::vector<uint8_t> raw;
   Error e = build_tls_table(in, 7, 0, raw);
@@ -111,7 +112,7 @@ Table build(const TlsInput& in) {
   std::memcpy(t.bytes->data(), raw.data(), raw.size());
   e = TlsView::validate(reinterpret_cast<const uint8_t*>(t.bytes->data()), raw.size(), t.view);
   EXPECT_FALSE(e) << e.message;
-  t.error = TlsStore::build(t.view, t.bytes, t.store);
+  t.error = TlsStore::build(t.view, t.bytes, previous, t.store, stats);
   return t;
 }
 
@@ -578,6 +579,268 @@ TEST_F(TlsStoreTest, ClientHelloServerNameReadsTheExtension) {
   ASSERT_TRUE(r.ok);
   EXPECT_EQ(r.served_cn, "default.example");
   SSL_SESSION_free(r.session);
+}
+
+
+// ------------------------------------------------------------ from one generation to the next
+
+// Counts the frees of the OpenSSL objects a test marks: ex data whose free
+// callback OpenSSL calls when the object itself goes (for every object of
+// the class; unmarked ones carry null).
+struct FreeWatch {
+  static void on_free(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
+    if (ptr) ++*static_cast<int*>(ptr);
+  }
+  static int x509_index() {
+    static int i = X509_get_ex_new_index(0, nullptr, nullptr, nullptr, &FreeWatch::on_free);
+    return i;
+  }
+  static int key_index() {
+    static int i = EVP_PKEY_get_ex_new_index(0, nullptr, nullptr, nullptr, &FreeWatch::on_free);
+    return i;
+  }
+  static int store_index() {
+    static int i = X509_STORE_get_ex_new_index(0, nullptr, nullptr, nullptr, &FreeWatch::on_free);
+    return i;
+  }
+  static void watch(X509* x, int* freed) { ASSERT_EQ(X509_set_ex_data(x, x509_index(), freed), 1); }
+  static void watch(EVP_PKEY* k, int* freed) { ASSERT_EQ(EVP_PKEY_set_ex_data(k, key_index(), freed), 1); }
+  static void watch(X509_STORE* s, int* freed) { ASSERT_EQ(X509_STORE_set_ex_data(s, store_index(), freed), 1); }
+};
+
+const ServedCertificate& cert_for(const Table& t, const char* name) { return *t.store->choose(name).certificate; }
+const ClientPolicy& policy_for(const Table& t, const char* name) { return *t.store->choose(name).policy; }
+
+TEST_F(TlsStoreTest, ANewGenerationParsesOnlyWhatChanged) {
+  TlsBuildStats n;
+  Table a = build(input(), nullptr, &n);
+  ASSERT_FALSE(a.error) << a.error.message;
+  EXPECT_EQ(n.certificates_parsed, 3u);
+  EXPECT_EQ(n.certificates_reused, 0u);
+  EXPECT_EQ(n.cas_parsed, 2u);  // policies 1 and 2 (the off and refusing ones have none)
+  EXPECT_EQ(n.cas_reused, 0u);
+
+  // *.w.example renewed (a new key too); the rest byte for byte the same.
+  KeyPair renewed = make_cert("*.w.example renewed", nullptr, false, "DNS:*.w.example");
+  TlsInput in = input();
+  in.certificates[1] = {"ns/wild", renewed.cert_pem(), renewed.key_pem(), 0};
+  Table b = build(in, a.store.get(), &n);
+  ASSERT_FALSE(b.error) << b.error.message;
+  EXPECT_EQ(n.certificates_parsed, 1u);
+  EXPECT_EQ(n.certificates_reused, 2u);
+  EXPECT_EQ(n.cas_parsed, 0u);
+  EXPECT_EQ(n.cas_reused, 2u);
+
+  // The unchanged ones are A's objects, held by B too; the chain is a stack
+  // of B's own over A's intermediates.
+  for (const char* name : {"a.example.com", "unknown.example"}) {
+    const ServedCertificate &was = cert_for(a, name), &is = cert_for(b, name);
+    EXPECT_EQ(is.leaf.get(), was.leaf.get()) << name;
+    EXPECT_EQ(is.key.get(), was.key.get()) << name;
+    EXPECT_NE(is.chain.get(), was.chain.get()) << name;
+    ASSERT_EQ(sk_X509_num(is.chain.get()), sk_X509_num(was.chain.get())) << name;
+    for (int i = 0; i < sk_X509_num(is.chain.get()); ++i)
+      EXPECT_EQ(sk_X509_value(is.chain.get(), i), sk_X509_value(was.chain.get(), i)) << name;
+  }
+  EXPECT_EQ(sk_X509_num(cert_for(b, "a.example.com").chain.get()), 1);
+  // The changed one is new.
+  const ServedCertificate& wild = cert_for(b, "x.w.example");
+  EXPECT_NE(wild.leaf.get(), cert_for(a, "x.w.example").leaf.get());
+  EXPECT_NE(wild.key.get(), cert_for(a, "x.w.example").key.get());
+  EXPECT_EQ(subject_cn(wild.leaf.get()), "*.w.example renewed");
+  EXPECT_EQ(X509_check_private_key(wild.leaf.get(), wild.key.get()), 1);
+  // The CA stores are A's (policies 1 and 2 trust the same CA text: either
+  // of A's two stores of it will do).
+  X509_STORE* a_stores[] = {policy_for(a, "mtls.example").ca_store.get(), policy_for(a, "optional.example").ca_store.get()};
+  for (const char* name : {"mtls.example", "optional.example"}) {
+    X509_STORE* is = policy_for(b, name).ca_store.get();
+    EXPECT_TRUE(is == a_stores[0] || is == a_stores[1]) << name;
+  }
+
+  // And a generation with nothing changed parses nothing.
+  Table c = build(in, b.store.get(), &n);
+  ASSERT_FALSE(c.error);
+  EXPECT_EQ(n.certificates_parsed, 0u);
+  EXPECT_EQ(n.certificates_reused, 3u);
+  EXPECT_EQ(n.cas_parsed, 0u);
+  EXPECT_EQ(cert_for(c, "x.w.example").leaf.get(), wild.leaf.get());
+}
+
+TEST_F(TlsStoreTest, TheOldStoreCanGoWhileTheNewOneServesAndTakesWhatOnlyItHeld) {
+  int a_leaf = 0, a_key = 0, wild_leaf = 0, wild_key = 0, ca_store = 0;
+  Table b;
+  KeyPair renewed = make_cert("*.w.example renewed", nullptr, false, "DNS:*.w.example");
+  {
+    Table a = build(input());
+    ASSERT_FALSE(a.error);
+    FreeWatch::watch(cert_for(a, "a.example.com").leaf.get(), &a_leaf);
+    FreeWatch::watch(cert_for(a, "a.example.com").key.get(), &a_key);
+    FreeWatch::watch(cert_for(a, "x.w.example").leaf.get(), &wild_leaf);
+    FreeWatch::watch(cert_for(a, "x.w.example").key.get(), &wild_key);
+    FreeWatch::watch(policy_for(a, "mtls.example").ca_store.get(), &ca_store);
+    TlsInput in = input();
+    in.certificates[1] = {"ns/wild", renewed.cert_pem(), renewed.key_pem(), 0};
+    b = build(in, a.store.get());
+    ASSERT_FALSE(b.error);
+    EXPECT_EQ(wild_leaf + wild_key, 0);
+    // A goes, and the bytes of its table with it (a store keeps no
+    // reference to the one it took from).
+  }
+  EXPECT_EQ(wild_leaf, 1) << "the replaced certificate went with the old store";
+  EXPECT_EQ(wild_key, 1);
+  EXPECT_EQ(a_leaf + a_key + ca_store, 0) << "what the new store took is still there";
+
+  Server server;
+  server.store = b.store.get();
+  Result r = handshake(server, {"a.example.com"});
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.served_cn, "a.example.com");
+  EXPECT_EQ(r.peer_chain_length, 2);
+  SSL_SESSION_free(r.session);
+  r = handshake(server, {"x.w.example"});
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.served_cn, "*.w.example renewed");
+  SSL_SESSION_free(r.session);
+  // The CA taken from A verifies, and refuses, as it did there.
+  r = handshake(server, {"mtls.example", client_});
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.facts.verify, "SUCCESS");
+  EXPECT_EQ(r.ca_names_offered, std::vector<std::string>{"CN=Client CA,O=Test\\, Inc."});
+  SSL_SESSION_free(r.session);
+  EXPECT_FALSE(handshake(server, {"mtls.example", stranger_}).ok);
+  EXPECT_FALSE(handshake(server, {"mtls.example"}).ok);
+
+  server.store = nullptr;
+  b = Table();
+  EXPECT_EQ(a_leaf, 1);
+  EXPECT_EQ(a_key, 1);
+  EXPECT_EQ(ca_store, 1);
+}
+
+TEST_F(TlsStoreTest, ACaIsTakenByItsBytesWhateverThePolicyAroundIt) {
+  Table a = build(input());
+  ASSERT_FALSE(a.error);
+  // Policy 1 keeps its CA but verifies one level deeper; policy 2 now
+  // trusts the other CA.
+  TlsInput in = input();
+  in.policies[1].verify_depth = 3;
+  in.policies[2].ca_pem = other_ca_->cert_pem();
+  TlsBuildStats n;
+  Table b = build(in, a.store.get(), &n);
+  ASSERT_FALSE(b.error) << b.error.message;
+  EXPECT_EQ(n.cas_reused, 1u);
+  EXPECT_EQ(n.cas_parsed, 1u);
+  EXPECT_EQ(n.certificates_parsed, 0u);
+  const ClientPolicy &was = policy_for(a, "mtls.example"), &is = policy_for(b, "mtls.example");
+  EXPECT_EQ(is.ca_store.get(), was.ca_store.get());
+  EXPECT_NE(is.ca_names.get(), was.ca_names.get());  // a copy: SSL_set_client_CA_list takes a list of its own anyway
+  EXPECT_EQ(is.verify_depth, 3);
+  EXPECT_EQ(is.verify_mode, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT);
+  // The session context follows the policy, not the CA: a deeper depth
+  // does not resume sessions of the shallower one.
+  ASSERT_EQ(is.session_context_length, 32u);
+  EXPECT_NE(std::memcmp(is.session_context, was.session_context, 32), 0);
+  EXPECT_NE(policy_for(b, "optional.example").ca_store.get(), policy_for(a, "optional.example").ca_store.get());
+
+  a = Table();
+  Server server;
+  server.store = b.store.get();
+  Result r = handshake(server, {"mtls.example", client_});
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.facts.verify, "SUCCESS");
+  SSL_SESSION_free(r.session);
+  r = handshake(server, {"optional.example", stranger_});
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.facts.verify, "SUCCESS");
+  EXPECT_EQ(r.ca_names_offered, std::vector<std::string>{"CN=Other CA,O=Test\\, Inc."});
+  SSL_SESSION_free(r.session);
+  EXPECT_FALSE(handshake(server, {"optional.example", client_}).ok);
+}
+
+TEST_F(TlsStoreTest, ThePairIsTakenOnlyWhenBothHalvesAreTheSame) {
+  Table a = build(input());
+  ASSERT_FALSE(a.error);
+  TlsBuildStats n;
+  // The same chain with another certificate's key: parsed, and refused by
+  // the key check that taking would have skipped.
+  TlsInput in = input();
+  in.certificates[1].key_pem = a_->key_pem();
+  Table bad = build(in, a.store.get(), &n);
+  ASSERT_TRUE(bad.error);
+  EXPECT_EQ(bad.error.message, "certificate of Secret ns/wild (certificates[1]): the key does not match the certificate");
+  EXPECT_EQ(bad.store, nullptr);
+  EXPECT_EQ(n.certificates_reused, 1u);  // certificates[0], before the refusal
+  EXPECT_EQ(n.certificates_parsed, 0u);
+  EXPECT_EQ(ERR_peek_error(), 0u);
+  // The same key with another chain (the leaf without its intermediate):
+  // parsed, and served as it now is.
+  in = input();
+  in.certificates[0].chain_pem = a_->cert_pem();
+  Table b = build(in, a.store.get(), &n);
+  ASSERT_FALSE(b.error) << b.error.message;
+  EXPECT_EQ(n.certificates_parsed, 1u);
+  EXPECT_EQ(n.certificates_reused, 2u);
+  EXPECT_NE(cert_for(b, "a.example.com").key.get(), cert_for(a, "a.example.com").key.get());
+  EXPECT_EQ(sk_X509_num(cert_for(b, "a.example.com").chain.get()), 0);
+  // Text that differs in a byte only (a trailing newline) is another text.
+  in = input();
+  in.certificates[2].key_pem += "\n";
+  b = build(in, a.store.get(), &n);
+  ASSERT_FALSE(b.error) << b.error.message;
+  EXPECT_EQ(n.certificates_parsed, 1u);
+}
+
+TEST_F(TlsStoreTest, ARefusedGenerationLeavesThePreviousStoreWholeForTheNext) {
+  Table a = build(input());
+  ASSERT_FALSE(a.error);
+  X509* a_leaf = cert_for(a, "a.example.com").leaf.get();
+  TlsBuildStats n;
+  TlsInput broken = input();
+  broken.certificates[2].key_pem = "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
+  Table refused = build(broken, a.store.get(), &n);
+  ASSERT_TRUE(refused.error);
+  EXPECT_EQ(refused.error.message.rfind("certificate of Secret ns/default (certificates[2]): the key does not parse", 0), 0u);
+  EXPECT_EQ(refused.store, nullptr);
+  EXPECT_EQ(n.certificates_reused, 2u);
+  EXPECT_EQ(ERR_peek_error(), 0u);
+  // A still serves what it served...
+  Server server;
+  server.store = a.store.get();
+  Result r = handshake(server, {"unknown.example"});
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.served_cn, "default.example");
+  SSL_SESSION_free(r.session);
+  // ...and the next good generation takes from it.
+  TlsInput fixed = input();
+  fixed.certificates[2].secret = "ns/default-2";  // the same bytes under another Secret: taken, under the new name
+  Table c = build(fixed, a.store.get(), &n);
+  ASSERT_FALSE(c.error);
+  EXPECT_EQ(n.certificates_parsed, 0u);
+  EXPECT_EQ(n.certificates_reused, 3u);
+  EXPECT_EQ(cert_for(c, "a.example.com").leaf.get(), a_leaf);
+  EXPECT_EQ(cert_for(c, "unknown.example").secret, "ns/default-2");
+}
+
+TEST_F(TlsStoreTest, CertificatesAreTakenByTheirBytesWhereverTheyMoveInTheTable) {
+  Table a = build(input());
+  ASSERT_FALSE(a.error);
+  // The certificates in another order, one removed, one added: the indexes
+  // all change, the bytes of two do not.
+  KeyPair added = make_cert("added.example", nullptr, false, "DNS:added.example");
+  TlsInput in = input();
+  in.certificates = {{"ns/added", added.cert_pem(), added.key_pem(), 0}, in.certificates[2], in.certificates[0]};
+  in.default_certificate = 1;
+  in.hosts = {{"a.example.com", 2, kNone}, {"added.example", 0, kNone}};
+  TlsBuildStats n;
+  Table b = build(in, a.store.get(), &n);
+  ASSERT_FALSE(b.error) << b.error.message;
+  EXPECT_EQ(n.certificates_parsed, 1u);
+  EXPECT_EQ(n.certificates_reused, 2u);
+  EXPECT_EQ(n.cas_parsed + n.cas_reused, 2u);
+  EXPECT_EQ(cert_for(b, "a.example.com").leaf.get(), cert_for(a, "a.example.com").leaf.get());
+  EXPECT_EQ(cert_for(b, "unknown.example").leaf.get(), cert_for(a, "unknown.example").leaf.get());
+  EXPECT_EQ(subject_cn(cert_for(b, "added.example").leaf.get()), "added.example");
+  EXPECT_EQ(subject_cn(cert_for(b, "x.w.example").leaf.get()), "default.example");
 }
 
 }  // namespace
