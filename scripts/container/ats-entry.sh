@@ -15,6 +15,10 @@
 #   ATS_TABLE        route table name, the controller's --table (default)
 #   ATS_PLUGIN       the plugin .so (/usr/lib/trafficserver/modules/ats_ingress.so)
 #   ATS_SHUTDOWN_TIMEOUT  seconds to drain connections on SIGTERM (25)
+#   ATS_CACHE_DIR    where the cache's disk file lives (default: the runroot's cache/;
+#                    the pod mounts a volume of its own there)
+#   ATS_CACHE_SIZE   the cache on disk, e.g. 256Mi; 0: no cache (256Mi)
+#   ATS_RAM_CACHE_SIZE  the RAM cache (64Mi; counts against the container's memory)
 #   ATS_START_TRIES  how many times to start the manager before giving up (5)
 set -euo pipefail
 
@@ -29,7 +33,9 @@ BIND="${ATS_BIND:-0.0.0.0}"
 node "$APP/dist/src/cli/main.js" ats-runroot --dir "$RR" --plugin "$PLUGIN" \
   --table "${ATS_TABLE:-default}" --bind "$BIND" \
   --http-port "$HTTP_PORT" --https-port "${ATS_HTTPS_PORT:-8443}" \
-  --shutdown-timeout "${ATS_SHUTDOWN_TIMEOUT:-25}" >/dev/null
+  --shutdown-timeout "${ATS_SHUTDOWN_TIMEOUT:-25}" \
+  ${ATS_CACHE_DIR:+--cache-dir "$ATS_CACHE_DIR"} \
+  --cache-size "${ATS_CACHE_SIZE:-256Mi}" --ram-cache-size "${ATS_RAM_CACHE_SIZE:-64Mi}" >&2
 export TS_RUNROOT="$RR"
 
 probe="$BIND"

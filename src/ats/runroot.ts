@@ -14,11 +14,23 @@ export const STATS_PLUGIN = 'stats_over_http.so';
 
 export type RecordValue = string | number;
 
+export interface CacheConfig {
+  /** Where the cache's disk file lives (a volume of its own in the pod); default the runroot's cache/. */
+  readonly dir?: string;
+  /** Bytes on disk; 0: no cache at all. */
+  readonly diskBytes: number;
+  /** Bytes of RAM cache. */
+  readonly ramBytes: number;
+}
+
+/** What a pod runs with unless told otherwise: 256 MiB on disk, 64 MiB in RAM. */
+export const DEFAULT_CACHE: CacheConfig = { diskBytes: 256 * 1024 * 1024, ramBytes: 64 * 1024 * 1024 };
+
 export interface RunrootConfig {
   /** The runroot: an absolute path, created if missing. */
   readonly dir: string;
-  /** The address ATS listens on (`ip-in`). */
-  readonly bind: string;
+  /** The address ATS listens on (`ip-in`); several: it listens on each. */
+  readonly bind: string | readonly string[];
   readonly httpPort: number;
   /** The TLS port; absent: none. */
   readonly httpsPort?: number;
@@ -28,6 +40,8 @@ export interface RunrootConfig {
   readonly statsPath?: string;
   /** Seconds ATS drains connections on SIGTERM. */
   readonly shutdownTimeoutS?: number;
+  /** The cache (default DEFAULT_CACHE). */
+  readonly cache?: CacheConfig;
   /** Records that replace or add to the production set (tests: ports, threads, debug tags). */
   readonly records?: Readonly<Record<string, RecordValue>>;
   /** plugin.config lines before ours (benchmarks: tslua). */
@@ -80,10 +94,17 @@ function port(name: string, p: number): number {
 /** The records of a production pod, for this config (before its overrides). */
 export function productionRecords(c: RunrootConfig): Record<string, RecordValue> {
   if (!path.isAbsolute(c.dir)) throw new TypeError(`runroot ${JSON.stringify(c.dir)} is not an absolute path`);
-  if (isIP(c.bind) === 0) throw new TypeError(`bind address ${JSON.stringify(c.bind)} is not an IP address`);
-  const bind = isIP(c.bind) === 6 ? `[${c.bind}]` : c.bind;
-  const ports = [`${port('http port', c.httpPort)}:ip-in=${bind}`];
-  if (c.httpsPort !== undefined) ports.push(`${port('https port', c.httpsPort)}:ssl:ip-in=${bind}`);
+  const ports: string[] = [];
+  for (const address of typeof c.bind === 'string' ? [c.bind] : c.bind) {
+    if (isIP(address) === 0) throw new TypeError(`bind address ${JSON.stringify(address)} is not an IP address`);
+    const bind = isIP(address) === 6 ? `[${address}]` : address;
+    ports.push(`${port('http port', c.httpPort)}:ip-in=${bind}`);
+    if (c.httpsPort !== undefined) ports.push(`${port('https port', c.httpsPort)}:ssl:ip-in=${bind}`);
+  }
+  const cache = c.cache ?? DEFAULT_CACHE;
+  if (!Number.isInteger(cache.diskBytes) || cache.diskBytes < 0) throw new TypeError(`cache size ${cache.diskBytes} is not a number of bytes`);
+  if (!Number.isInteger(cache.ramBytes) || cache.ramBytes < 0) throw new TypeError(`RAM cache size ${cache.ramBytes} is not a number of bytes`);
+  const cacheOn = cache.diskBytes > 0;
   return {
     'proxy.config.http.server_ports': ports.join(' '),
     // Runs as whoever starts it (root included); the pod runs it as a non-root user.
@@ -93,7 +114,19 @@ export function productionRecords(c: RunrootConfig): Record<string, RecordValue>
     // The pod sees the client's Host header.
     'proxy.config.url_remap.pristine_host_hdr': 1,
     'proxy.config.reverse_proxy.enabled': 1,
-    'proxy.config.http.cache.http': 0,
+    // The cache, conservative by default (RFC 9111): only responses with
+    // explicit freshness (max-age, s-maxage, Expires) are stored
+    // (required_headers 2); a response to a request with Authorization only
+    // when it says public (ATS's own rule); responses to requests with
+    // cookies may be stored, but the plugin refuses any response that sets
+    // one. Per route, the plugin changes these per transaction from the
+    // route table (TSHttpTxnConfigIntSet), never through a file.
+    'proxy.config.http.cache.http': cacheOn ? 1 : 0,
+    'proxy.config.http.cache.required_headers': 2,
+    'proxy.config.http.cache.cache_responses_to_cookies': 1,
+    'proxy.config.http.cache.ignore_authentication': 0,
+    'proxy.config.http.negative_caching_enabled': 0,
+    'proxy.config.cache.ram_cache.size': cacheOn ? cache.ramBytes : 0,
     'proxy.config.stop.shutdown_timeout': c.shutdownTimeoutS ?? 25,
     'proxy.config.ssl.server.cert.path': `${c.dir}/etc/ssl`,
     'proxy.config.ssl.server.private_key.path': `${c.dir}/etc/ssl`,
@@ -108,12 +141,21 @@ export function productionRecords(c: RunrootConfig): Record<string, RecordValue>
   };
 }
 
-/** Every client may use the proxy; the plugin decides what is routed. */
+/**
+ * Every client may use the proxy (the plugin decides what is routed), but
+ * only the pod itself may PURGE or PUSH the cache: from anywhere else those
+ * two methods are refused with 403 (a cache anyone on the internet could
+ * empty is an outage waiting to happen).
+ */
 export const IP_ALLOW_YAML = `ip_allow:
   - apply: in
-    ip_addrs: [0.0.0.0-255.255.255.255, "::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"]
+    ip_addrs: [127.0.0.0-127.255.255.255, "::1"]
     action: allow
     methods: ALL
+  - apply: in
+    ip_addrs: [0.0.0.0-255.255.255.255, "::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"]
+    action: deny
+    methods: [PURGE, PUSH]
 `;
 
 const ARG = /^[A-Za-z0-9_./=:-]+$/;
@@ -138,7 +180,10 @@ export function runrootFiles(c: RunrootConfig): Map<string, string> {
   files.set('etc/records.config', ['# Written by ats-ingress (src/ats/runroot.ts)', ...Object.entries(records).map(([k, v]) => recordLine(k, v)), ''].join('\n'));
   files.set('etc/ip_allow.yaml', IP_ALLOW_YAML);
   // Without storage.config ATS exits; empty: no cache.
-  files.set('etc/storage.config', '');
+  const cache = c.cache ?? DEFAULT_CACHE;
+  const cacheDir = cache.dir ?? `${c.dir}/cache`;
+  if (!path.isAbsolute(cacheDir) || !/^[A-Za-z0-9_./-]+$/.test(cacheDir)) throw new TypeError(`cache dir ${JSON.stringify(cacheDir)} is not an absolute path of plain characters`);
+  files.set('etc/storage.config', cache.diskBytes > 0 ? `${cacheDir} ${Math.max(1, Math.floor(cache.diskBytes / (1024 * 1024)))}M\n` : '');
   // Certificates come from the plugin (the TLS table); the file must exist,
   // or ATS 9.2 resets every TLS connection before any plugin hook runs.
   files.set('etc/ssl_multicert.config', '');
@@ -151,6 +196,7 @@ export function runrootFiles(c: RunrootConfig): Map<string, string> {
 /** Writes the runroot's files (and its empty log, run and cache folders). */
 export async function writeRunroot(c: RunrootConfig): Promise<void> {
   for (const sub of ['etc/ssl', 'log', 'run', 'cache']) await mkdir(path.join(c.dir, sub), { recursive: true });
+  if (c.cache?.dir) await mkdir(c.cache.dir, { recursive: true });
   for (const [name, content] of runrootFiles(c)) {
     const full = path.resolve(c.dir, name);
     if (!full.startsWith(c.dir + path.sep)) throw new TypeError(`${name} is outside the runroot`);

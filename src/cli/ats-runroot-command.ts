@@ -3,9 +3,14 @@
 import { isAbsolute } from 'node:path';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
-import { writeRunroot } from '../ats/runroot.js';
+import { DEFAULT_CACHE, writeRunroot, type CacheConfig } from '../ats/runroot.js';
+import { isInvalid } from '../validate/invalid.js';
+import { formatBytes, parseByteSize } from '../validate/size.js';
 import { checkTableName, DEFAULT_TABLE_NAME } from '../route-table/route-table.js';
 import { CliError, type Io } from './io.js';
+
+/** The smallest cache disk taken: what the tests run ATS with. */
+const MIN_CACHE_BYTES = 64 * 2 ** 20;
 
 const HELP = `usage: ats-ingress ats-runroot --dir DIR --plugin SO [options]
 
@@ -19,7 +24,18 @@ plugins, ip_allow, storage): what the ATS container runs with.
   --http-port N           (default: 8080)
   --https-port N          (default: 8443)
   --stats-path PATH       stats_over_http on loopback at /PATH (default: _ats_ingress_stats)
-  --shutdown-timeout S    seconds to drain connections on SIGTERM (default: 25)`;
+  --shutdown-timeout S    seconds to drain connections on SIGTERM (default: 25)
+  --cache-dir DIR         where the cache's disk file lives (default: DIR/cache;
+                          the pod gives it a volume of its own)
+  --cache-size SIZE       the cache on disk, e.g. 256Mi or 2Gi; 0: no cache
+                          (default: ${formatBytes(DEFAULT_CACHE.diskBytes)}, at least ${formatBytes(MIN_CACHE_BYTES)})
+  --ram-cache-size SIZE   the RAM cache in front of it (default: ${formatBytes(DEFAULT_CACHE.ramBytes)})`;
+
+function sizeOf(flag: string, text: string, min: number): number {
+  const bytes = parseByteSize(text, min);
+  if (isInvalid(bytes)) throw new CliError(`${flag}: ${bytes.invalid}`);
+  return bytes;
+}
 
 function portOf(flag: string, v: string): number {
   const n = Number(v);
@@ -41,6 +57,9 @@ export async function runAtsRunroot(args: string[], io: Io): Promise<number> {
         'https-port': { type: 'string', default: '8443' },
         'stats-path': { type: 'string', default: '_ats_ingress_stats' },
         'shutdown-timeout': { type: 'string', default: '25' },
+        'cache-dir': { type: 'string' },
+        'cache-size': { type: 'string', default: formatBytes(DEFAULT_CACHE.diskBytes) },
+        'ram-cache-size': { type: 'string', default: formatBytes(DEFAULT_CACHE.ramBytes) },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }).values;
@@ -57,6 +76,15 @@ export async function runAtsRunroot(args: string[], io: Io): Promise<number> {
   if (isIP(bind) === 0) throw new CliError(`--bind "${bind}": expected an IP address`);
   const shutdown = Number(v['shutdown-timeout']);
   if (!/^[0-9]+$/.test(v['shutdown-timeout'] ?? '') || shutdown > 3600) throw new CliError(`--shutdown-timeout "${v['shutdown-timeout']}": expected 0 to 3600 seconds`);
+  const diskText = v['cache-size'] ?? formatBytes(DEFAULT_CACHE.diskBytes);
+  const diskBytes = diskText === '0' ? 0 : sizeOf('--cache-size', diskText, MIN_CACHE_BYTES);
+  const cacheDir = v['cache-dir'];
+  if (cacheDir !== undefined && !isAbsolute(cacheDir)) throw new CliError(`--cache-dir "${cacheDir}": expected an absolute path`);
+  const cache: CacheConfig = {
+    diskBytes,
+    ramBytes: sizeOf('--ram-cache-size', v['ram-cache-size'] ?? formatBytes(DEFAULT_CACHE.ramBytes), 0),
+    ...(cacheDir !== undefined ? { dir: cacheDir } : {}),
+  };
   let table: string;
   try {
     table = checkTableName(v.table);
@@ -72,11 +100,12 @@ export async function runAtsRunroot(args: string[], io: Io): Promise<number> {
       plugin: { path: v.plugin, args: ['--table', table] },
       statsPath: v['stats-path'] ?? '_ats_ingress_stats',
       shutdownTimeoutS: shutdown,
+      cache,
     });
   } catch (err) {
     if (err instanceof TypeError) throw new CliError(err.message);
     throw err;
   }
-  io.out(`wrote the runroot ${v.dir}`);
+  io.out(`wrote the runroot ${v.dir} (cache: ${diskBytes > 0 ? `${formatBytes(diskBytes)} on disk, ${formatBytes(cache.ramBytes)} of RAM` : 'off'})`);
   return 0;
 }

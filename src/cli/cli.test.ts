@@ -136,3 +136,33 @@ describe('ats-ingress routes and lookup', () => {
     assert.match(flag.stderr, /Unknown option '--nope'/);
   });
 });
+
+describe('ats-ingress ats-runroot', () => {
+  it('writes the cache the flags ask for, and refuses sizes it cannot use, naming the flag', async () => {
+    const { mkdtemp, readFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const dir = await mkdtemp(`${tmpdir()}/atsi-runroot-`);
+    try {
+      const ok = await cli('ats-runroot', '--dir', dir, '--plugin', '/p/ats_ingress.so', '--cache-dir', `${dir}/disk`, '--cache-size', '1Gi', '--ram-cache-size', '128Mi');
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.match(ok.stdout, /cache: 1Gi on disk, 128Mi of RAM/);
+      assert.equal(await readFile(`${dir}/etc/storage.config`, 'utf8'), `${dir}/disk 1024M\n`);
+      assert.match(await readFile(`${dir}/etc/records.config`, 'utf8'), /^CONFIG proxy\.config\.cache\.ram_cache\.size INT 134217728$/m);
+      const off = await cli('ats-runroot', '--dir', dir, '--plugin', '/p/ats_ingress.so', '--cache-size', '0');
+      assert.match(off.stdout, /cache: off/);
+      assert.equal(await readFile(`${dir}/etc/storage.config`, 'utf8'), '');
+      for (const [flag, value, message] of [
+        ['--cache-size', '1Mi', /--cache-size: "1Mi" is less than 64Mi/],
+        ['--cache-size', 'big', /--cache-size: "big" is not a size such as 256Mi/],
+        ['--ram-cache-size', '1.5Gi', /--ram-cache-size: "1.5Gi" is not a size/],
+        ['--cache-dir', 'relative', /--cache-dir "relative": expected an absolute path/],
+      ] as const) {
+        const bad = await cli('ats-runroot', '--dir', dir, '--plugin', '/p/ats_ingress.so', flag, value);
+        assert.notEqual(bad.code, 0);
+        assert.match(bad.stderr, message);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -25,7 +25,17 @@ const ANNOTATIONS = {
   authTlsVerifyClient: `${ANNOTATION_PREFIX}auth-tls-verify-client`,
   authTlsVerifyDepth: `${ANNOTATION_PREFIX}auth-tls-verify-depth`,
   tlsMinVersion: `${ANNOTATION_PREFIX}tls-min-version`,
+  cacheDefaultTtl: `${ANNOTATION_PREFIX}cache-default-ttl`,
+  cacheMaxTtl: `${ANNOTATION_PREFIX}cache-max-ttl`,
+  cacheIgnoreQuery: `${ANNOTATION_PREFIX}cache-ignore-query`,
+  cacheServeStale: `${ANNOTATION_PREFIX}cache-serve-stale`,
+  cacheGeneration: `${ANNOTATION_PREFIX}cache-generation`,
 } as const;
+
+/** The longest cache lifetime an annotation may give: a year. */
+const YEAR_MS = 365 * 24 * 3600 * 1000;
+/** The largest cache generation: ATS's is a signed 64-bit record; the table carries 32 bits. */
+const MAX_GENERATION = 0x7fffffff;
 
 /** The ingress-nginx default: the client certificate signed by the CA itself. */
 const DEFAULT_VERIFY_DEPTH = 1;
@@ -88,6 +98,27 @@ export function parseAnnotations(annotations: Readonly<Record<string, string>> |
         if (value === 'bypass') given.cachePolicy = 'bypass';
         else if (value !== 'default') problem = `"${value}" is not "default" or "bypass"; the default cache policy is used`;
         break;
+      case ANNOTATIONS.cacheDefaultTtl:
+      case ANNOTATIONS.cacheMaxTtl:
+      case ANNOTATIONS.cacheServeStale: {
+        const ms = parseDuration(value, YEAR_MS, '8760h (a year)');
+        if (isInvalid(ms)) problem = `${ms.invalid}; ${key === ANNOTATIONS.cacheServeStale ? 'stale objects are not served' : 'the response\'s own lifetime is used'}`;
+        else if (ms % 1000 !== 0) problem = `"${value}" is not a whole number of seconds (ATS counts cache lifetimes in seconds)`;
+        else if (key === ANNOTATIONS.cacheDefaultTtl) given.cacheDefaultTtlS = ms / 1000;
+        else if (key === ANNOTATIONS.cacheMaxTtl) given.cacheMaxTtlS = ms / 1000;
+        else given.cacheServeStaleS = ms / 1000;
+        break;
+      }
+      case ANNOTATIONS.cacheIgnoreQuery:
+        if (value === 'true') given.cacheIgnoreQuery = true;
+        else if (value !== 'false') problem = `"${value}" is not "true" or "false"; the query is part of the cache key`;
+        break;
+      case ANNOTATIONS.cacheGeneration: {
+        const n = Number(value);
+        if (/^[0-9]{1,10}$/.test(value) && n <= MAX_GENERATION) given.cacheGeneration = n;
+        else problem = `"${value}" is not a generation (a whole number from 0 to ${MAX_GENERATION}); objects cached so far stay`;
+        break;
+      }
       case ANNOTATIONS.upstreamVhost: {
         const host = parseDnsName(value);
         if (isInvalid(host)) problem = `${host.invalid}; the client's Host header is sent`;
@@ -120,6 +151,9 @@ export function parseAnnotations(annotations: Readonly<Record<string, string>> |
     if (problem !== undefined) problems.push({ annotation: key, message: problem });
   }
   if (!ours) return { settings: NO_SETTINGS, problems };
+  if (given.cacheDefaultTtlS !== undefined && given.cacheMaxTtlS !== undefined && given.cacheDefaultTtlS > given.cacheMaxTtlS) {
+    problems.push({ annotation: ANNOTATIONS.cacheDefaultTtl, message: `${given.cacheDefaultTtlS}s is longer than cache-max-ttl (${given.cacheMaxTtlS}s): objects stay fresh for cache-max-ttl at most` });
+  }
   const tls = tlsPolicyOf(annotations, caSecret, verifyClient, verifyDepth, minVersion, problems);
   const options = canonicalOptions(given);
   if (!scheme && !sslRedirect && options === NO_OPTIONS && !tls) return { settings: NO_SETTINGS, problems };
@@ -186,17 +220,22 @@ export const NO_OPTIONS: BackendOptions = Object.freeze({});
 export function canonicalOptions(given: BackendOptions, redirectToHttps = false): BackendOptions {
   const redirect = redirectToHttps || given.redirectToHttps === true;
   const cachePolicy = given.cachePolicy === 'default' ? undefined : given.cachePolicy;
-  if (given.connectTimeoutMs === undefined && given.responseTimeoutMs === undefined && !redirect &&
-    cachePolicy === undefined && given.upstreamHost === undefined) {
-    return NO_OPTIONS;
-  }
+  // With the cache bypassed, the other cache options mean nothing: left out.
+  const cached = cachePolicy !== 'bypass';
+  const ignoreQuery = cached && given.cacheIgnoreQuery === true;
   const options: BackendOptions = {};
   if (given.connectTimeoutMs !== undefined) options.connectTimeoutMs = given.connectTimeoutMs;
   if (given.responseTimeoutMs !== undefined) options.responseTimeoutMs = given.responseTimeoutMs;
   if (redirect) options.redirectToHttps = true;
   if (cachePolicy !== undefined) options.cachePolicy = cachePolicy;
   if (given.upstreamHost !== undefined) options.upstreamHost = given.upstreamHost;
-  return options;
+  if (cached && given.cacheDefaultTtlS !== undefined) options.cacheDefaultTtlS = given.cacheDefaultTtlS;
+  if (cached && given.cacheMaxTtlS !== undefined) options.cacheMaxTtlS = given.cacheMaxTtlS;
+  if (ignoreQuery) options.cacheIgnoreQuery = true;
+  if (cached && given.cacheServeStaleS !== undefined) options.cacheServeStaleS = given.cacheServeStaleS;
+  if (cached && given.cacheGeneration !== undefined) options.cacheGeneration = given.cacheGeneration;
+  if (given.statsSlot !== undefined) options.statsSlot = given.statsSlot;
+  return Object.keys(options).length === 0 ? NO_OPTIONS : options;
 }
 
 export function annotationField(annotation: string): string {

@@ -184,7 +184,7 @@ describe('annotations', () => {
           `Warning Ingress ns/web metadata.annotations['ats.ingress.kubernetes.io/cache']: "never" is not "default" or "bypass"; the default cache policy is used`,
           `Warning Ingress ns/web metadata.annotations['ats.ingress.kubernetes.io/connect-timeout']: "5" is not a duration such as 5s, 500ms or 1m30s; ATS's default timeout is used`,
           `Warning Ingress ns/web metadata.annotations['ats.ingress.kubernetes.io/response-timeout']: "0s" must be longer than 0; ATS's default timeout is used`,
-          `Warning Ingress ns/web metadata.annotations['ats.ingress.kubernetes.io/server-snippet']: unknown annotation; ours are ats.ingress.kubernetes.io/auth-tls-secret, ats.ingress.kubernetes.io/auth-tls-verify-client, ats.ingress.kubernetes.io/auth-tls-verify-depth, ats.ingress.kubernetes.io/backend-protocol, ats.ingress.kubernetes.io/cache, ats.ingress.kubernetes.io/connect-timeout, ats.ingress.kubernetes.io/response-timeout, ats.ingress.kubernetes.io/ssl-redirect, ats.ingress.kubernetes.io/tls-min-version, ats.ingress.kubernetes.io/upstream-vhost`,
+          `Warning Ingress ns/web metadata.annotations['ats.ingress.kubernetes.io/server-snippet']: unknown annotation; ours are ats.ingress.kubernetes.io/auth-tls-secret, ats.ingress.kubernetes.io/auth-tls-verify-client, ats.ingress.kubernetes.io/auth-tls-verify-depth, ats.ingress.kubernetes.io/backend-protocol, ats.ingress.kubernetes.io/cache, ats.ingress.kubernetes.io/cache-default-ttl, ats.ingress.kubernetes.io/cache-generation, ats.ingress.kubernetes.io/cache-ignore-query, ats.ingress.kubernetes.io/cache-max-ttl, ats.ingress.kubernetes.io/cache-serve-stale, ats.ingress.kubernetes.io/connect-timeout, ats.ingress.kubernetes.io/response-timeout, ats.ingress.kubernetes.io/ssl-redirect, ats.ingress.kubernetes.io/tls-min-version, ats.ingress.kubernetes.io/upstream-vhost`,
           `Warning Ingress ns/web metadata.annotations['ats.ingress.kubernetes.io/ssl-redirect']: "yes" is not "true" or "false"; no redirect`,
           `Warning Ingress ns/web metadata.annotations['ats.ingress.kubernetes.io/upstream-vhost']: "not a host" is not a DNS name (lowercase letters, digits, "-" and ".", each label 1 to 63 characters starting and ending with a letter or digit); the client's Host header is sent`,
         ],
@@ -209,6 +209,14 @@ describe('annotations', () => {
       want: {
         routes: ['a.com / Prefix -> ns/a:80 cache=bypass (ns/web)', 'b.com / Prefix -> ns/a:80 (ns/api)'],
         backends: ['ns/a:80 cache=bypass -> 10.0.0.1:8080', 'ns/a:80 -> 10.0.0.1:8080'],
+      },
+    },
+    {
+      name: 'backends are per Ingress even with the same options: requests are counted per Ingress',
+      objects: [ours, ing('ns/web').rule('a.com', prefix('/', 'a', 80)), ing('ns/api').rule('b.com', prefix('/', 'a', 80)), ...svcA],
+      want: {
+        routes: ['a.com / Prefix -> ns/a:80 (ns/web)', 'b.com / Prefix -> ns/a:80 (ns/api)'],
+        backends: ['ns/a:80 -> 10.0.0.1:8080', 'ns/a:80 -> 10.0.0.1:8080'],
       },
     },
     {
@@ -1096,4 +1104,61 @@ describe('the table handed to the addon', () => {
     assert.deepEqual(goodRoutes(together), goodRoutes(alone));
     assert.ok(together.problems.every((p) => p.name === 'bad'));
   });
+});
+
+describe('cache annotations', () => {
+  run([
+    {
+      name: 'a default and a maximum lifetime, the query out of the key, stale objects served, a generation: per backend options',
+      objects: [
+        ours,
+        ing('ns/web')
+          .ats('cache-default-ttl', '10m')
+          .ats('cache-max-ttl', '1h')
+          .ats('cache-ignore-query', 'true')
+          .ats('cache-serve-stale', '30s')
+          .ats('cache-generation', '7')
+          .rule('a.com', prefix('/', 'a', 80)),
+        ing('ns/api').rule('b.com', prefix('/', 'a', 80)),
+        ...svcA,
+      ],
+      want: {
+        routes: [
+          'a.com / Prefix -> ns/a:80 cacheDefaultTtl=600s cacheMaxTtl=3600s cacheIgnoreQuery cacheServeStale=30s cacheGeneration=7 (ns/web)',
+          'b.com / Prefix -> ns/a:80 (ns/api)',
+        ],
+      },
+    },
+    {
+      name: 'with the cache bypassed, the other cache annotations mean nothing and are left out',
+      objects: [ours, ing('ns/web').ats('cache', 'bypass').ats('cache-default-ttl', '10m').ats('cache-ignore-query', 'true').rule('a.com', prefix('/', 'a', 80)), ...svcA],
+      want: { routes: ['a.com / Prefix -> ns/a:80 cache=bypass (ns/web)'] },
+    },
+    {
+      name: 'invalid values are refused naming the annotation; the route keeps the default',
+      objects: [
+        ours,
+        ing('ns/web')
+          .ats('cache-default-ttl', 'forever')
+          .ats('cache-max-ttl', '1500ms')
+          .ats('cache-ignore-query', 'yes')
+          .ats('cache-serve-stale', '9000h')
+          .ats('cache-generation', '-1')
+          .rule('a.com', prefix('/', 'a', 80)),
+        ing('ns/api').ats('cache-default-ttl', '2h').ats('cache-max-ttl', '1h').rule('b.com', prefix('/', 'a', 80)),
+        ...svcA,
+      ],
+      want: {
+        routes: ['a.com / Prefix -> ns/a:80 (ns/web)', 'b.com / Prefix -> ns/a:80 cacheDefaultTtl=7200s cacheMaxTtl=3600s (ns/api)'],
+        problems: [
+          "Warning Ingress ns/api metadata.annotations['ats.ingress.kubernetes.io/cache-default-ttl']: 7200s is longer than cache-max-ttl (3600s): objects stay fresh for cache-max-ttl at most",
+          "Warning Ingress ns/web metadata.annotations['ats.ingress.kubernetes.io/cache-default-ttl']: \"forever\" is not a duration such as 5s, 500ms or 1m30s; the response's own lifetime is used",
+          "Warning Ingress ns/web metadata.annotations['ats.ingress.kubernetes.io/cache-generation']: \"-1\" is not a generation (a whole number from 0 to 2147483647); objects cached so far stay",
+          "Warning Ingress ns/web metadata.annotations['ats.ingress.kubernetes.io/cache-ignore-query']: \"yes\" is not \"true\" or \"false\"; the query is part of the cache key",
+          "Warning Ingress ns/web metadata.annotations['ats.ingress.kubernetes.io/cache-max-ttl']: \"1500ms\" is not a whole number of seconds (ATS counts cache lifetimes in seconds)",
+          "Warning Ingress ns/web metadata.annotations['ats.ingress.kubernetes.io/cache-serve-stale']: \"9000h\" is longer than 8760h (a year); stale objects are not served",
+        ],
+      },
+    },
+  ]);
 });

@@ -22,6 +22,22 @@ export interface BackendOptions {
   cachePolicy?: 'default' | 'bypass';
   /** Host header sent upstream instead of the client's. */
   upstreamHost?: string;
+  /** Seconds a cacheable response without freshness information of its own stays fresh. */
+  cacheDefaultTtlS?: number;
+  /** Seconds at most any response stays fresh, whatever it says. */
+  cacheMaxTtlS?: number;
+  /** The query is left out of the cache key (assets). */
+  cacheIgnoreQuery?: boolean;
+  /** Seconds a stale object may be served while the pod is down or answers 5xx. */
+  cacheServeStaleS?: number;
+  /** The cache generation: changing it makes every object cached before absent. */
+  cacheGeneration?: number;
+  /**
+   * The slot of the plugin's per-route counters (requests by status class
+   * and cache result) that requests of this backend are counted in.
+   * Assigned by the route-table publisher, stable for an (Ingress, Service).
+   */
+  statsSlot?: number;
 }
 
 export interface TableBackend {

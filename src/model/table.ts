@@ -1,7 +1,7 @@
 // The route table: winning rules and default backends grouped by host, each
 // backend finished with its options (the redirect depends on the host having
-// a certificate), deduplicated by (service, port, scheme, options) and
-// referenced by index. Hosts are sorted by name and rules by path then type;
+// a certificate), deduplicated by (Ingress, service, port, scheme, options)
+// and referenced by index. Hosts are sorted by name and rules by path then type;
 // backends are numbered in the order that sorted walk first meets them. So
 // the same objects give the same table whatever order they arrived in.
 
@@ -27,10 +27,14 @@ export const assembleTable: Processor = (state) => {
     if (!resolved) throw new Error(`internal: a backend of ${ref.owner?.key ?? 'the controller'} was not resolved`);
     const settings = ref.owner?.settings ?? NO_SETTINGS;
     const redirect = (settings.sslRedirect && hasHttps(state.httpsHosts, host)) || hasHttps(state.clientVerifiedHosts, host);
-    let indexes = byOptions.get(settings.optionsKey);
+    // One Ingress's backends are its own even where another Ingress names
+    // the same Service with the same options: the plugin counts requests per
+    // table backend, and the metrics are per Ingress.
+    const optionsKey = `${ref.owner?.key ?? ''}\0${settings.optionsKey}`;
+    let indexes = byOptions.get(optionsKey);
     if (!indexes) {
       indexes = new Map();
-      byOptions.set(settings.optionsKey, indexes);
+      byOptions.set(optionsKey, indexes);
     }
     const key = resolved.id * 2 + (redirect ? 1 : 0);
     const known = indexes.get(key);

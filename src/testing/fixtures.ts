@@ -467,6 +467,11 @@ export function backendLabel(b: TableBackend): string {
   if (o.redirectToHttps) parts.push('redirectToHttps');
   if (o.cachePolicy !== undefined) parts.push(`cache=${o.cachePolicy}`);
   if (o.upstreamHost !== undefined) parts.push(`upstreamHost=${o.upstreamHost}`);
+  if (o.cacheDefaultTtlS !== undefined) parts.push(`cacheDefaultTtl=${o.cacheDefaultTtlS}s`);
+  if (o.cacheMaxTtlS !== undefined) parts.push(`cacheMaxTtl=${o.cacheMaxTtlS}s`);
+  if (o.cacheIgnoreQuery) parts.push('cacheIgnoreQuery');
+  if (o.cacheServeStaleS !== undefined) parts.push(`cacheServeStale=${o.cacheServeStaleS}s`);
+  if (o.cacheGeneration !== undefined) parts.push(`cacheGeneration=${o.cacheGeneration}`);
   return parts.join(' ');
 }
 

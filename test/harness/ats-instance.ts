@@ -46,7 +46,7 @@ export interface AtsOptions extends AtsConfig {
   manager?: boolean;
   /** Open an https port even without certificates. */
   https?: boolean;
-  /** A 64 MB cache file and proxy.config.http.cache.http 1 (default: no cache, fastest start). */
+  /** The cache on, 64 MiB on disk and 16 MiB of RAM (default); false: none (a faster start). */
   cache?: boolean;
   /** Fixed ports instead of free ones (no retry on a bind failure then). */
   httpPort?: number;
