@@ -318,6 +318,33 @@ class Table : public Napi::ObjectWrap<Table> {
     return out;
   }
 
+  // A backend's options under the names of BackendOptions (table-model.ts):
+  // each one the table carries, as it was published (false and 'default'
+  // included), so that read() gives back what publish() took.
+  static Napi::Object options_object(Napi::Env env, const atsi::BackendOptionsView& o) {
+    using atsi::OptionType;
+    Napi::Object oo = Napi::Object::New(env);
+    auto num = [&](OptionType t, const char* name, uint32_t value) {
+      if (o.has(t)) oo.Set(name, Napi::Number::New(env, value));
+    };
+    auto flag = [&](OptionType t, const char* name, bool value) {
+      if (o.has(t)) oo.Set(name, Napi::Boolean::New(env, value));
+    };
+    num(atsi::kOptConnectTimeoutMs, "connectTimeoutMs", o.connect_timeout_ms);
+    num(atsi::kOptResponseTimeoutMs, "responseTimeoutMs", o.response_timeout_ms);
+    flag(atsi::kOptRedirectToHttps, "redirectToHttps", o.redirect_to_https);
+    if (o.has(atsi::kOptCachePolicy))
+      oo.Set("cachePolicy", Napi::String::New(env, o.cache_policy == 1 ? "bypass" : "default"));
+    if (o.has(atsi::kOptUpstreamHost)) oo.Set("upstreamHost", str(env, o.upstream_host));
+    num(atsi::kOptCacheDefaultTtlS, "cacheDefaultTtlS", o.cache_default_ttl_s);
+    num(atsi::kOptCacheMaxTtlS, "cacheMaxTtlS", o.cache_max_ttl_s);
+    flag(atsi::kOptCacheIgnoreQuery, "cacheIgnoreQuery", o.cache_ignore_query);
+    num(atsi::kOptCacheServeStaleS, "cacheServeStaleS", o.cache_serve_stale_s);
+    num(atsi::kOptCacheGeneration, "cacheGeneration", o.cache_generation);
+    num(atsi::kOptStatsSlot, "statsSlot", o.stats_slot);
+    return oo;
+  }
+
   Napi::Value Read(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!check_open(env)) return env.Undefined();
@@ -371,16 +398,7 @@ class Table : public Napi::ObjectWrap<Table> {
       }
       bo.Set("endpoints", eps);
       if (br.problem.length) bo.Set("problem", str(env, v.str(br.problem)));
-      atsi::BackendOptionsView o = v.options(br);
-      if (br.options_size) {
-        Napi::Object oo = Napi::Object::New(env);
-        if (o.connect_timeout_ms) oo.Set("connectTimeoutMs", Napi::Number::New(env, o.connect_timeout_ms));
-        if (o.response_timeout_ms) oo.Set("responseTimeoutMs", Napi::Number::New(env, o.response_timeout_ms));
-        if (o.redirect_to_https) oo.Set("redirectToHttps", Napi::Boolean::New(env, true));
-        if (o.cache_policy == 1) oo.Set("cachePolicy", Napi::String::New(env, "bypass"));
-        if (!o.upstream_host.empty()) oo.Set("upstreamHost", str(env, o.upstream_host));
-        bo.Set("options", oo);
-      }
+      if (br.options_size) bo.Set("options", options_object(env, v.options(br)));
       backends.Set(b, bo);
     }
     out.Set("backends", backends);

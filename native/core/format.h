@@ -129,7 +129,11 @@ struct IndexSlot {
 };
 
 // Backend options: a sequence of 4-byte-aligned TLV records. Readers skip
-// types they do not know, so new options do not break old plugins.
+// types they do not know (TableView::options' default case steps over the
+// record by its length) and validation checks only that the options of a
+// backend lie inside the options section, never what they hold, so a new
+// option needs no bump of kFormatVersion: an older plugin serves a newer
+// table without it. A type is never reused for another meaning.
 struct OptionHeader {
   uint16_t type;
   uint16_t length;  // of the value, not counting this header or padding
@@ -140,7 +144,18 @@ enum OptionType : uint16_t {
   kOptRedirectToHttps = 3,    // u8
   kOptCachePolicy = 4,        // u8: 0 default, 1 bypass
   kOptUpstreamHost = 5,       // bytes
+  // The cache, per route (applied per transaction by the plugin; the
+  // meaning of each is in ats-plugin/src/cache_policy.h).
+  kOptCacheDefaultTtlS = 6,   // u32, 1..2^31-1
+  kOptCacheMaxTtlS = 7,       // u32, 1..2^31-1
+  kOptCacheIgnoreQuery = 8,   // u8
+  kOptCacheServeStaleS = 9,   // u32, 1..2^31-1
+  kOptCacheGeneration = 10,   // u32, 0..2^31-1
+  kOptStatsSlot = 11,         // u32, 0..kMaxStatsSlot
 };
+inline constexpr uint32_t kMaxCacheSeconds = 0x7FFFFFFFu;
+inline constexpr uint32_t kMaxCacheGeneration = 0x7FFFFFFFu;
+inline constexpr uint32_t kMaxStatsSlot = 65535;
 
 // The control object: the one place a reader looks, once per request, to see
 // whether a newer table exists (its layout: control_block.h). Tables live in

@@ -1,5 +1,6 @@
 #include "model_decoder.h"
 
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -11,7 +12,7 @@ namespace {
 
 // The fewest ints one element takes: a count larger than the ints left can
 // hold is refused before anything is allocated for it.
-constexpr size_t kIntsPerBackend = 10;
+constexpr size_t kIntsPerBackend = 16;
 constexpr size_t kIntsPerEndpoint = 3;
 constexpr size_t kIntsPerHost = 4;
 constexpr size_t kIntsPerRule = 4;
@@ -33,6 +34,17 @@ void read_backend(Reader& r, InputBackend& be) {
   if (v != kNone) be.options.cache_policy = uint8_t(v == 1 ? 1 : 0);
   std::string up = r.opt_str();
   if (!up.empty()) be.options.upstream_host = std::move(up);
+  auto opt = [&r](std::optional<uint32_t>& out) {
+    uint32_t x = r.u32();
+    if (x != kNone) out = x;
+  };
+  opt(be.options.cache_default_ttl_s);
+  opt(be.options.cache_max_ttl_s);
+  v = r.u32();
+  if (v != kNone) be.options.cache_ignore_query = v == 1;
+  opt(be.options.cache_serve_stale_s);
+  opt(be.options.cache_generation);
+  opt(be.options.stats_slot);
   uint32_t ne = r.count(kIntsPerEndpoint);
   be.endpoints.resize(ne);
   for (uint32_t e = 0; e < ne && r.ok(); ++e) {

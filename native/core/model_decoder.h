@@ -3,8 +3,8 @@
 // uint32. Plain C++, no N-API: the addon only unwraps the JS values and calls
 // decode_model(); tests and the fuzz target call it directly.
 //
-// Layout, version 1 (ENCODING_VERSION in encode-model.ts; bump both
-// together). "str" is an index into the strings, "opt" an index or kNone,
+// Layout, version 2 (ENCODING_VERSION in encode-model.ts; bump both
+// together and land them in one commit: the addon refuses any other). "str" is an index into the strings, "opt" an index or kNone,
 // "u32|kNone" a value or kNone for "not set".
 //   ints[0]  the encoding version
 //   ints[1]  the number of strings (0 when there are none; `strings` is then "")
@@ -13,7 +13,10 @@
 //     service str, port str, problem opt, scheme (1 https, else http),
 //     connect timeout ms u32|kNone, response timeout ms u32|kNone,
 //     redirect to https (1, 0 or kNone), cache policy (1 bypass, 0 default or kNone),
-//     upstream host opt, endpoint count, then per endpoint: address str, port, weight
+//     upstream host opt, cache default TTL s u32|kNone, cache max TTL s u32|kNone,
+//     cache ignore query (1, 0 or kNone), cache serve stale s u32|kNone,
+//     cache generation u32|kNone, stats slot u32|kNone (version 2 added these six),
+//     endpoint count, then per endpoint: address str, port, weight
 //   host count, then per host:
 //     name str, default backend u32|kNone, default source opt, rule count,
 //     then per rule: path str, type (0 Exact, 1 Prefix, else ImplementationSpecific),
@@ -30,7 +33,7 @@
 
 namespace atsi {
 
-inline constexpr uint32_t kModelEncodingVersion = 1;
+inline constexpr uint32_t kModelEncodingVersion = 2;
 
 // Fills `out` from the encoding, or returns kInvalidModel saying at which int
 // it went wrong and why, leaving `out` untouched. Every read is

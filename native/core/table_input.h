@@ -25,6 +25,12 @@ struct InputOptions {
   std::optional<bool> redirect_to_https;
   std::optional<uint8_t> cache_policy;  // 0 default, 1 bypass
   std::optional<std::string> upstream_host;
+  std::optional<uint32_t> cache_default_ttl_s;  // 1..kMaxCacheSeconds
+  std::optional<uint32_t> cache_max_ttl_s;      // 1..kMaxCacheSeconds
+  std::optional<bool> cache_ignore_query;
+  std::optional<uint32_t> cache_serve_stale_s;  // 1..kMaxCacheSeconds
+  std::optional<uint32_t> cache_generation;     // 0..kMaxCacheGeneration
+  std::optional<uint32_t> stats_slot;           // 0..kMaxStatsSlot
   bool operator==(const InputOptions&) const = default;
 };
 

@@ -122,6 +122,17 @@ Error TableView::validate(const uint8_t* data, size_t size, TableView& view) {
   return {};
 }
 
+namespace {
+
+// A u32 option: taken when it has the size of one.
+inline bool take_u32(const OptionHeader& oh, const uint8_t* val, uint32_t& out) {
+  if (oh.length != 4) return false;
+  std::memcpy(&out, val, 4);
+  return true;
+}
+
+}  // namespace
+
 BackendOptionsView TableView::options(const BackendRecord& b) const {
   BackendOptionsView o;
   const uint8_t* p = options_ + b.options_offset;
@@ -132,25 +143,46 @@ BackendOptionsView TableView::options(const BackendRecord& b) const {
     size_t padded = sizeof oh + oh.length + (4 - oh.length % 4) % 4;
     if (sizeof oh + oh.length > left) break;
     const uint8_t* val = p + sizeof oh;
+    bool taken = false;
     switch (oh.type) {
       case kOptConnectTimeoutMs:
-        if (oh.length == 4) std::memcpy(&o.connect_timeout_ms, val, 4);
+        taken = take_u32(oh, val, o.connect_timeout_ms);
         break;
       case kOptResponseTimeoutMs:
-        if (oh.length == 4) std::memcpy(&o.response_timeout_ms, val, 4);
+        taken = take_u32(oh, val, o.response_timeout_ms);
         break;
       case kOptRedirectToHttps:
-        if (oh.length == 1) o.redirect_to_https = val[0] != 0;
+        if ((taken = oh.length == 1)) o.redirect_to_https = val[0] != 0;
         break;
       case kOptCachePolicy:
-        if (oh.length == 1) o.cache_policy = val[0];
+        if ((taken = oh.length == 1)) o.cache_policy = val[0];
         break;
       case kOptUpstreamHost:
         o.upstream_host = std::string_view(reinterpret_cast<const char*>(val), oh.length);
+        taken = true;
+        break;
+      case kOptCacheDefaultTtlS:
+        taken = take_u32(oh, val, o.cache_default_ttl_s);
+        break;
+      case kOptCacheMaxTtlS:
+        taken = take_u32(oh, val, o.cache_max_ttl_s);
+        break;
+      case kOptCacheIgnoreQuery:
+        if ((taken = oh.length == 1)) o.cache_ignore_query = val[0] != 0;
+        break;
+      case kOptCacheServeStaleS:
+        taken = take_u32(oh, val, o.cache_serve_stale_s);
+        break;
+      case kOptCacheGeneration:
+        taken = take_u32(oh, val, o.cache_generation);
+        break;
+      case kOptStatsSlot:
+        taken = take_u32(oh, val, o.stats_slot);
         break;
       default:
         break;  // a newer writer's option: not ours to read
     }
+    if (taken && oh.type < 32) o.present |= 1u << oh.type;
     if (padded >= left) break;
     p += padded;
     left -= padded;

@@ -12,12 +12,31 @@
 
 namespace atsi {
 
+// A backend's options as the plugin applies them: read from the table per
+// request by TableView::options(), a few words on the stack, no allocation.
 struct BackendOptionsView {
   uint32_t connect_timeout_ms = 0;   // 0: ATS's default
   uint32_t response_timeout_ms = 0;  // 0: ATS's default
   bool redirect_to_https = false;
   uint8_t cache_policy = 0;
+  bool cache_ignore_query = false;
   std::string_view upstream_host;
+  uint32_t cache_default_ttl_s = 0;  // 0: none (ATS stores only explicit freshness)
+  uint32_t cache_max_ttl_s = 0;      // 0: none (ATS's own bound)
+  uint32_t cache_serve_stale_s = 0;  // 0: none
+  uint32_t cache_generation = kNone;  // kNone: none (ATS's default generation)
+  uint32_t stats_slot = kNone;        // kNone: not counted
+  // Bit 1 << OptionType for each option the table carries with a value of
+  // the right size: what was written, for readers that give the options
+  // back (the addon's read()), where false and absent differ.
+  uint32_t present = 0;
+
+  bool has(OptionType t) const { return (present >> t) & 1u; }
+  // Whether any per-route cache option is set (bypass aside).
+  bool any_cache_option() const {
+    return cache_default_ttl_s || cache_max_ttl_s || cache_serve_stale_s || cache_ignore_query ||
+           cache_generation != kNone;
+  }
 };
 
 class TableView {

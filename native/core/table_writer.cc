@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -53,7 +54,36 @@ std::string encode_options(const InputOptions& o) {
   if (o.cache_policy) put_option(out, kOptCachePolicy, &*o.cache_policy, 1);
   if (o.upstream_host)
     put_option(out, kOptUpstreamHost, o.upstream_host->data(), uint16_t(o.upstream_host->size()));
+  if (o.cache_default_ttl_s) put_option(out, kOptCacheDefaultTtlS, &*o.cache_default_ttl_s, 4);
+  if (o.cache_max_ttl_s) put_option(out, kOptCacheMaxTtlS, &*o.cache_max_ttl_s, 4);
+  if (o.cache_ignore_query) {
+    uint8_t v = *o.cache_ignore_query ? 1 : 0;
+    put_option(out, kOptCacheIgnoreQuery, &v, 1);
+  }
+  if (o.cache_serve_stale_s) put_option(out, kOptCacheServeStaleS, &*o.cache_serve_stale_s, 4);
+  if (o.cache_generation) put_option(out, kOptCacheGeneration, &*o.cache_generation, 4);
+  if (o.stats_slot) put_option(out, kOptStatsSlot, &*o.stats_slot, 4);
   return out;
+}
+
+// An optional whole number within [min, max], named as the model names it.
+Error check_range(const std::optional<uint32_t>& v, uint32_t min, uint32_t max, const std::string& where,
+                  const char* field) {
+  if (v && (*v < min || *v > max))
+    return invalid(where + ".options." + field, "must be a whole number from " + std::to_string(min) + " to " +
+                                                    std::to_string(max) + ", got " + std::to_string(*v));
+  return {};
+}
+
+Error check_options(const InputOptions& o, const std::string& where) {
+  if (o.upstream_host && o.upstream_host->size() > kMaxHostLength)
+    return invalid(where + ".options.upstreamHost", "longer than 253 bytes");
+  if (auto e = check_range(o.cache_default_ttl_s, 1, kMaxCacheSeconds, where, "cacheDefaultTtlS")) return e;
+  if (auto e = check_range(o.cache_max_ttl_s, 1, kMaxCacheSeconds, where, "cacheMaxTtlS")) return e;
+  if (auto e = check_range(o.cache_serve_stale_s, 1, kMaxCacheSeconds, where, "cacheServeStaleS")) return e;
+  if (auto e = check_range(o.cache_generation, 0, kMaxCacheGeneration, where, "cacheGeneration")) return e;
+  if (auto e = check_range(o.stats_slot, 0, kMaxStatsSlot, where, "statsSlot")) return e;
+  return {};
 }
 
 }  // namespace
@@ -174,8 +204,7 @@ Error build_table(const TableInput& in, uint64_t generation, uint64_t build_time
     }
     rec.flags = uniform ? uint32_t(kBackendUniformWeights) : 0u;
     rec.total_weight = uint32_t(total);
-    if (be.options.upstream_host && be.options.upstream_host->size() > kMaxHostLength)
-      return invalid(where + ".options.upstreamHost", "longer than 253 bytes");
+    if (auto e = check_options(be.options, where)) return e;
     std::string opts = encode_options(be.options);
     rec.options_offset = uint32_t(options.size());
     rec.options_size = uint32_t(opts.size());

@@ -99,12 +99,42 @@ TEST(HotPath, OutcomeTextDoesNotAllocate) {
   EXPECT_GT(total, 0u);
 }
 
+TEST(HotPath, TheOptionsOfABackendDoNotAllocate) {
+  testing::TableBuilder t;
+  uint32_t all = t.backend("ns/all", {"10.0.0.1:80"});
+  uint32_t none = t.backend("ns/none", {"10.0.0.2:80"});
+  InputOptions& o = t.input().backends[all].options;
+  o.connect_timeout_ms = 1500;
+  o.response_timeout_ms = 30000;
+  o.redirect_to_https = true;
+  o.cache_policy = 0;
+  o.upstream_host = "internal.svc.cluster.local";
+  o.cache_default_ttl_s = 60;
+  o.cache_max_ttl_s = 3600;
+  o.cache_ignore_query = true;
+  o.cache_serve_stale_s = 30;
+  o.cache_generation = 4;
+  o.stats_slot = 9;
+  t.host("a.com").prefix("/", all).prefix("/none", none);
+  auto built = testing::build(t.input());
+  uint64_t sum = 0;
+  g_allocations = 0;
+  t_counting = true;
+  for (int i = 0; i < 10000; ++i) {
+    BackendOptionsView v = built.view.options(built.view.backend(uint32_t(i % 2)));
+    sum += v.cache_default_ttl_s + v.cache_generation + v.stats_slot + v.upstream_host.size() + v.present;
+  }
+  t_counting = false;
+  EXPECT_EQ(g_allocations.load(), 0);
+  EXPECT_GT(sum, 0u);
+}
+
 TEST(ModelDecoderAllocation, AHugeCountAllocatesNothingForIt) {
   testing::TableBuilder t;
   uint32_t b = t.backend("ns/a", {"10.0.0.1:8080"});
   t.host("a.com").prefix("/", b);
   testing::EncodedModel m = testing::encode_model(t.input());
-  const uint32_t counts_at[] = {3, 13, 17, 21};  // backends, endpoints, hosts, rules
+  const uint32_t counts_at[] = {3, 19, 23, 27};  // backends, endpoints, hosts, rules
   for (uint32_t at : counts_at) {
     testing::EncodedModel bad = m;
     bad.ints[at] = 0xFFFFFFFFu;

@@ -38,6 +38,14 @@ int main(int argc, char** argv) {
     uint32_t b = t.backend("ns/b", {"[::1]:8080*3", "10.0.0.3:80*1"});
     t.input().backends[b].options.connect_timeout_ms = 100;
     t.input().backends[b].options.upstream_host = "up.b";
+    InputOptions& cache = t.input().backends[a].options;
+    cache.cache_default_ttl_s = 60;
+    cache.cache_max_ttl_s = 3600;
+    cache.cache_ignore_query = true;
+    cache.cache_serve_stale_s = 30;
+    cache.cache_generation = 2;
+    cache.stats_slot = 5;
+    t.input().backends[b].options.cache_policy = 1;
     uint32_t c = t.backend("ns/c", {});
     t.host("a.com").prefix("/", a).exact("/x", b).prefix("/y/z", c).host_default(b);
     t.host("*.b.com").prefix("/y", b);

@@ -34,8 +34,17 @@ TableInput rich_model() {
   in.backends[s].options.redirect_to_https = true;
   in.backends[s].options.cache_policy = 1;
   in.backends[s].options.upstream_host = "internal.svc";
+  in.backends[s].options.stats_slot = 65535;
   in.backends[a].options.redirect_to_https = false;
   in.backends[a].options.cache_policy = 0;
+  in.backends[a].options.cache_default_ttl_s = 60;
+  in.backends[a].options.cache_max_ttl_s = kMaxCacheSeconds;
+  in.backends[a].options.cache_ignore_query = true;
+  in.backends[a].options.cache_serve_stale_s = 1;
+  in.backends[a].options.cache_generation = 0;
+  in.backends[a].options.stats_slot = 0;
+  in.backends[gone].options.cache_ignore_query = false;
+  in.backends[gone].options.cache_generation = kMaxCacheGeneration;
   in.backends[gone].problem = "service ns/gone does not exist";
   t.host("a.com").exact("/x", a).prefix("/", s).rule("/impl", kPathImplementationSpecific, gone, "ns/other");
   t.host("*.b.com").prefix("/y", a).host_default(s, "ns/b-ing");
@@ -82,12 +91,26 @@ TEST(ModelDecoder, TheEncoderWritesTheLayoutOfEncodeModelTs) {
   EncodedModel m = encode_model(t.input());
   EXPECT_EQ(m.strings, joined({"ns/a", "80", "10.0.0.1", "a.com", "/", "ns/ing"}));
   std::vector<uint32_t> want = {
-      1, 6, kNone,                                           // version, strings, no default backend
+      2, 6, kNone,                                           // version, strings, no default backend
       1, 0, 1, kNone, 0, kNone, kNone, kNone, kNone, kNone,  // 1 backend: names, no problem, http, no options
+      kNone, kNone, kNone, kNone, kNone, kNone,              // no cache options, no stats slot
       1, 2, 8080, 1,                                         // 1 endpoint: address, port, weight
       1, 3, kNone, kNone,                                    // 1 host: name, no default backend or source
       1, 4, 1, 0, 5,                                         // 1 rule: path, Prefix, backend, source
   };
+  EXPECT_EQ(m.ints, want);
+  // The six options of version 2, in the order encode-model.ts writes them.
+  TableInput& in = t.input();
+  in.backends[b].options.cache_default_ttl_s = 11;
+  in.backends[b].options.cache_max_ttl_s = 12;
+  in.backends[b].options.cache_ignore_query = true;
+  in.backends[b].options.cache_serve_stale_s = 14;
+  in.backends[b].options.cache_generation = 0;
+  in.backends[b].options.stats_slot = 16;
+  m = encode_model(in);
+  for (size_t i : {13, 14, 15, 16, 17, 18}) want[i] = uint32_t(i - 2);
+  want[15] = 1;
+  want[17] = 0;
   EXPECT_EQ(m.ints, want);
 }
 
@@ -107,7 +130,7 @@ TEST(ModelDecoder, AValidEncodingRoundTripsIntoTheSameInput) {
 TEST(ModelDecoder, TheEmptyModelHasNoStrings) {
   EncodedModel m = encode_model(TableInput{});
   EXPECT_EQ(m.strings, "");
-  EXPECT_EQ(m.ints, (std::vector<uint32_t>{1, 0, kNone, 0, 0}));
+  EXPECT_EQ(m.ints, (std::vector<uint32_t>{2, 0, kNone, 0, 0}));
   TableInput out = rich_model();
   ASSERT_FALSE(decode_exact(m.strings, m.ints, m.ints.size(), out));
   EXPECT_TRUE(out == TableInput{});
@@ -152,10 +175,12 @@ TEST(ModelDecoder, EveryTruncationIsRefusedAndLeavesTheOutputAlone) {
 
 TEST(ModelDecoder, RefusesAnotherVersion) {
   EncodedModel m = encode_model(rich_model());
-  m.ints[0] = 2;
-  EXPECT_EQ(decode_error(m), "the encoded model has version 2; this addon reads version 1");
+  m.ints[0] = 1;  // the layout before the cache options: refused, never misread
+  EXPECT_EQ(decode_error(m), "the encoded model has version 1; this addon reads version 2");
+  m.ints[0] = 3;
+  EXPECT_EQ(decode_error(m), "the encoded model has version 3; this addon reads version 2");
   m.ints[0] = 0;
-  EXPECT_EQ(decode_error(m), "the encoded model has version 0; this addon reads version 1");
+  EXPECT_EQ(decode_error(m), "the encoded model has version 0; this addon reads version 2");
 }
 
 TEST(ModelDecoder, RefusesAStringCountThatDoesNotMatchTheStrings) {
@@ -190,9 +215,9 @@ TEST(ModelDecoder, RefusesOutOfRangeStringIndexes) {
   EXPECT_EQ(decode_error(m),
             "the encoded model is malformed at int 6: string index 4294967294 is out of range (6 strings)");
   m = good;
-  m.ints[25] = 100;  // hosts[0].rules[0].source, the last int
+  m.ints[31] = 100;  // hosts[0].rules[0].source, the last int
   EXPECT_EQ(decode_error(m),
-            "the encoded model is malformed at int 25: string index 100 is out of range (6 strings)");
+            "the encoded model is malformed at int 31: string index 100 is out of range (6 strings)");
   m = good;
   m.ints[4] = kNone;  // a required string cannot be absent
   EXPECT_EQ(decode_error(m),
@@ -207,21 +232,21 @@ TEST(ModelDecoder, RefusesHugeCountsBeforeAllocatingForThem) {
   EncodedModel m = good;
   m.ints[3] = 0xFFFFFFFFu;  // backends
   EXPECT_EQ(decode_error(m),
-            "the encoded model is malformed at int 3: count 4294967295 is more than the 22 ints left can hold");
-  m.ints[3] = 3;  // 22 ints cannot hold 3 backends of at least 10 ints each
-  EXPECT_EQ(decode_error(m), "the encoded model is malformed at int 3: count 3 is more than the 22 ints left can hold");
+            "the encoded model is malformed at int 3: count 4294967295 is more than the 28 ints left can hold");
+  m.ints[3] = 2;  // 28 ints cannot hold 2 backends of at least 16 ints each
+  EXPECT_EQ(decode_error(m), "the encoded model is malformed at int 3: count 2 is more than the 28 ints left can hold");
   m = good;
-  m.ints[13] = 0x40000000u;  // backends[0].endpoints
+  m.ints[19] = 0x40000000u;  // backends[0].endpoints
   EXPECT_EQ(decode_error(m),
-            "the encoded model is malformed at int 13: count 1073741824 is more than the 12 ints left can hold");
+            "the encoded model is malformed at int 19: count 1073741824 is more than the 12 ints left can hold");
   m = good;
-  m.ints[17] = 0xFFFFFFFFu;  // hosts
+  m.ints[23] = 0xFFFFFFFFu;  // hosts
   EXPECT_EQ(decode_error(m),
-            "the encoded model is malformed at int 17: count 4294967295 is more than the 8 ints left can hold");
+            "the encoded model is malformed at int 23: count 4294967295 is more than the 8 ints left can hold");
   m = good;
-  m.ints[21] = 0x7FFFFFFFu;  // hosts[0].rules
+  m.ints[27] = 0x7FFFFFFFu;  // hosts[0].rules
   EXPECT_EQ(decode_error(m),
-            "the encoded model is malformed at int 21: count 2147483647 is more than the 4 ints left can hold");
+            "the encoded model is malformed at int 27: count 2147483647 is more than the 4 ints left can hold");
 }
 
 TEST(ModelDecoder, RefusesIntsAfterTheLastHost) {
@@ -240,12 +265,45 @@ TEST(ModelDecoder, LeavesValuesToTheWriter) {
   uint32_t b = t.backend("ns/a", {"10.0.0.1:8080"});
   t.host("a.com").prefix("/", b);
   EncodedModel m = encode_model(t.input());
-  m.ints[15] = 70000;  // backends[0].endpoints[0].port
+  m.ints[21] = 70000;  // backends[0].endpoints[0].port
   TableInput out;
   ASSERT_FALSE(decode_exact(m.strings, m.ints, m.ints.size(), out));
   EXPECT_EQ(out.backends[0].endpoints[0].port, 0);
   std::vector<uint8_t> bytes;
   EXPECT_EQ(build_table(out, 1, 0, bytes).message, "backends[0].endpoints[0].port: must be 1 to 65535");
+}
+
+TEST(ModelDecoder, LeavesCacheOptionValuesToTheWriterWhichNamesThem) {
+  TableBuilder t;
+  uint32_t b = t.backend("ns/a", {"10.0.0.1:8080"});
+  t.host("a.com").prefix("/", b);
+  const EncodedModel good = encode_model(t.input());
+  struct Case {
+    size_t at;
+    uint32_t value;
+    const char* want;
+  } cases[] = {
+      {13, 0, "backends[0].options.cacheDefaultTtlS: must be a whole number from 1 to 2147483647, got 0"},
+      {13, 0x80000000u, "backends[0].options.cacheDefaultTtlS: must be a whole number from 1 to 2147483647, got 2147483648"},
+      {14, 0, "backends[0].options.cacheMaxTtlS: must be a whole number from 1 to 2147483647, got 0"},
+      {16, 0xFFFFFFFEu, "backends[0].options.cacheServeStaleS: must be a whole number from 1 to 2147483647, got 4294967294"},
+      {17, 0x80000000u, "backends[0].options.cacheGeneration: must be a whole number from 0 to 2147483647, got 2147483648"},
+      {18, 65536, "backends[0].options.statsSlot: must be a whole number from 0 to 65535, got 65536"},
+  };
+  for (const Case& c : cases) {
+    EncodedModel m = good;
+    m.ints[c.at] = c.value;
+    TableInput out;
+    ASSERT_FALSE(decode_exact(m.strings, m.ints, m.ints.size(), out)) << c.at;
+    std::vector<uint8_t> bytes;
+    EXPECT_EQ(build_table(out, 1, 0, bytes).message, c.want);
+  }
+  // Any value but 1 for a flag is false, as encode-model.ts only writes 0 or 1.
+  EncodedModel m = good;
+  m.ints[15] = 7;
+  TableInput out;
+  ASSERT_FALSE(decode_exact(m.strings, m.ints, m.ints.size(), out));
+  EXPECT_EQ(out.backends[0].options.cache_ignore_query, std::optional<bool>(false));
 }
 
 TEST(ModelDecoder, FramingRoundTripsAndTakesAnyBytes) {

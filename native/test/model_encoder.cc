@@ -46,6 +46,12 @@ EncodedModel encode_model(const TableInput& in) {
     w.u32(!b.options.cache_policy ? kNone : *b.options.cache_policy == 1 ? 1 : 0);
     if (b.options.upstream_host) w.str(*b.options.upstream_host);
     else w.u32(kNone);
+    w.opt(b.options.cache_default_ttl_s);
+    w.opt(b.options.cache_max_ttl_s);
+    w.u32(!b.options.cache_ignore_query ? kNone : *b.options.cache_ignore_query ? 1 : 0);
+    w.opt(b.options.cache_serve_stale_s);
+    w.opt(b.options.cache_generation);
+    w.opt(b.options.stats_slot);
     w.u32(uint32_t(b.endpoints.size()));
     for (const InputEndpoint& e : b.endpoints) {
       w.str(e.address);

@@ -135,6 +135,116 @@ TEST(Writer, EndpointsAndOptionsRoundTrip) {
   EXPECT_EQ(o.upstream_host, "internal.svc");
 }
 
+TEST(Writer, CacheOptionsRoundTripThroughTheView) {
+  TableBuilder t;
+  uint32_t all = t.backend("ns/all", {"10.0.0.1:80"});
+  uint32_t none = t.backend("ns/none", {"10.0.0.2:80"});
+  uint32_t zeros = t.backend("ns/zeros", {"10.0.0.3:80"});
+  InputOptions& o = t.input().backends[all].options;
+  o.cache_default_ttl_s = 60;
+  o.cache_max_ttl_s = kMaxCacheSeconds;
+  o.cache_ignore_query = true;
+  o.cache_serve_stale_s = 30;
+  o.cache_generation = 7;
+  o.stats_slot = kMaxStatsSlot;
+  o.upstream_host = "up.svc";  // an odd length: the records after it stay aligned
+  InputOptions& z = t.input().backends[zeros].options;
+  z.cache_ignore_query = false;
+  z.cache_generation = 0;
+  z.stats_slot = 0;
+  z.redirect_to_https = false;
+  t.host("a.com").prefix("/", all).prefix("/none", none).prefix("/zeros", zeros);
+  auto built = build(t.input());
+  const TableView& v = built.view;
+
+  BackendOptionsView a = v.options(v.backend(all));
+  EXPECT_EQ(a.cache_default_ttl_s, 60u);
+  EXPECT_EQ(a.cache_max_ttl_s, kMaxCacheSeconds);
+  EXPECT_TRUE(a.cache_ignore_query);
+  EXPECT_EQ(a.cache_serve_stale_s, 30u);
+  EXPECT_EQ(a.cache_generation, 7u);
+  EXPECT_EQ(a.stats_slot, kMaxStatsSlot);
+  EXPECT_EQ(a.upstream_host, "up.svc");
+  EXPECT_TRUE(a.any_cache_option());
+  for (OptionType ty : {kOptCacheDefaultTtlS, kOptCacheMaxTtlS, kOptCacheIgnoreQuery, kOptCacheServeStaleS,
+                        kOptCacheGeneration, kOptStatsSlot, kOptUpstreamHost})
+    EXPECT_TRUE(a.has(ty)) << ty;
+  EXPECT_FALSE(a.has(kOptConnectTimeoutMs));
+
+  BackendOptionsView n = v.options(v.backend(none));
+  EXPECT_EQ(v.backend(none).options_size, 0u);
+  EXPECT_EQ(n.cache_default_ttl_s, 0u);
+  EXPECT_EQ(n.cache_generation, kNone);
+  EXPECT_EQ(n.stats_slot, kNone);
+  EXPECT_EQ(n.present, 0u);
+  EXPECT_FALSE(n.any_cache_option());
+
+  // Written as given, so that false and 0 are not absent.
+  BackendOptionsView zv = v.options(v.backend(zeros));
+  EXPECT_TRUE(zv.has(kOptCacheIgnoreQuery) && !zv.cache_ignore_query);
+  EXPECT_TRUE(zv.has(kOptCacheGeneration));
+  EXPECT_EQ(zv.cache_generation, 0u);
+  EXPECT_EQ(zv.stats_slot, 0u);
+  EXPECT_TRUE(zv.has(kOptRedirectToHttps));
+  EXPECT_TRUE(zv.any_cache_option());  // generation 0 is a generation
+}
+
+TEST(Writer, RefusesCacheOptionsOutOfRangeNamingTheField) {
+  auto refused = [](auto set) {
+    TableBuilder t;
+    uint32_t b = t.backend("ns/a", {"10.0.0.1:80"});
+    t.backend("ns/b", {"10.0.0.2:80"});
+    set(t.input().backends[1].options);
+    t.host("a.com").prefix("/", b);
+    std::vector<uint8_t> out;
+    return build_table(t.input(), 1, 0, out).message;
+  };
+  EXPECT_EQ(refused([](InputOptions& o) { o.cache_default_ttl_s = 0; }),
+            "backends[1].options.cacheDefaultTtlS: must be a whole number from 1 to 2147483647, got 0");
+  EXPECT_EQ(refused([](InputOptions& o) { o.cache_max_ttl_s = 1u << 31; }),
+            "backends[1].options.cacheMaxTtlS: must be a whole number from 1 to 2147483647, got 2147483648");
+  EXPECT_EQ(refused([](InputOptions& o) { o.cache_serve_stale_s = 0; }),
+            "backends[1].options.cacheServeStaleS: must be a whole number from 1 to 2147483647, got 0");
+  EXPECT_EQ(refused([](InputOptions& o) { o.cache_generation = kNone; }),
+            "backends[1].options.cacheGeneration: must be a whole number from 0 to 2147483647, got 4294967295");
+  EXPECT_EQ(refused([](InputOptions& o) { o.stats_slot = 65536; }),
+            "backends[1].options.statsSlot: must be a whole number from 0 to 65535, got 65536");
+  EXPECT_EQ(refused([](InputOptions& o) { o.cache_generation = 0; }), "");
+}
+
+TEST(Writer, AReaderSkipsOptionTypesItDoesNotKnow) {
+  // What a reader older than an option sees: a record of a type it has no
+  // case for. It steps over it by its length and reads the rest; validation
+  // never looks inside options. So new options need no format version.
+  TableBuilder t;
+  uint32_t b = t.backend("ns/a", {"10.0.0.1:80"});
+  InputOptions& o = t.input().backends[b].options;
+  o.upstream_host = "abcde";  // the first record, 5 bytes padded to 8
+  o.cache_default_ttl_s = 60;
+  o.stats_slot = 3;
+  t.host("a.com").prefix("/", b);
+  std::vector<uint8_t> bytes = build_bytes(t.input(), 1);
+  Header h;
+  std::memcpy(&h, bytes.data(), sizeof h);
+  const size_t first = h.sections[kSectionOptions].offset;
+  OptionHeader oh;
+  std::memcpy(&oh, bytes.data() + first, sizeof oh);
+  ASSERT_EQ(oh.type, kOptUpstreamHost);
+  oh.type = 999;  // a type no reader knows
+  std::memcpy(bytes.data() + first, &oh, sizeof oh);
+  uint64_t sum = table_checksum(bytes.data(), bytes.size());
+  std::memcpy(bytes.data() + offsetof(Header, checksum), &sum, 8);
+  std::vector<uint64_t> aligned((bytes.size() + 7) / 8);
+  std::memcpy(aligned.data(), bytes.data(), bytes.size());
+  TableView v;
+  ASSERT_FALSE(TableView::validate(reinterpret_cast<const uint8_t*>(aligned.data()), bytes.size(), v));
+  BackendOptionsView ov = v.options(v.backend(0));
+  EXPECT_EQ(ov.upstream_host, "");
+  EXPECT_EQ(ov.cache_default_ttl_s, 60u);
+  EXPECT_EQ(ov.stats_slot, 3u);
+  EXPECT_FALSE(ov.has(kOptUpstreamHost));
+}
+
 class Reader : public ::testing::Test {
  protected:
   void SetUp() override {

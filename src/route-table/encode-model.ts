@@ -7,7 +7,7 @@ import { TableError } from './table-error.js';
 import type { TableModel } from '../model/table-model.js';
 
 /** Bumped with any change of the layout below; native/core/model_decoder.cc checks it. */
-const ENCODING_VERSION = 1;
+const ENCODING_VERSION = 2;
 const NONE = 0xffffffff;
 
 export interface EncodedModel {
@@ -19,6 +19,11 @@ export interface EncodedModel {
 const PATH_TYPES: Record<string, number> = { Exact: 0, Prefix: 1, ImplementationSpecific: 2 };
 const HOST_LABEL = /^[a-z0-9_-]{1,63}$/;
 const MAX_PATH = 8192;
+/** Cache lifetimes: ATS takes seconds as a signed 64-bit value; the table carries 32 bits, kept positive. */
+const MAX_SECONDS = 0x7fffffff;
+const MAX_GENERATION = 0x7fffffff;
+/** The highest slot of the plugin's per-route counters (kMaxStatsSlot in native/core/format.h). */
+export const MAX_STATS_SLOT = 65535;
 
 function fail(field: string, message: string): never {
   throw new TableError(`${field}: ${message}`, 'ERR_INVALID_MODEL', field);
@@ -68,6 +73,11 @@ class Writer {
     this.strings.push(v);
   }
 
+  /** `field` is only built into a name when `v` is wrong. */
+  optUint(options: string, v: unknown, field: string, min: number, max: number): void {
+    this.int(v === undefined ? NONE : uint(v, `${options}.${field}`, min, max));
+  }
+
   optStr(v: unknown, field: string): void {
     if (v === undefined) this.int(NONE);
     else this.str(v, field);
@@ -112,6 +122,13 @@ export function encodeModel(model: unknown): EncodedModel {
       fail(`${of}.upstreamHost`, `${JSON.stringify(opt.upstreamHost)} is not a valid host name`);
     }
     w.optStr(opt.upstreamHost, `${of}.upstreamHost`);
+    w.optUint(of, opt.cacheDefaultTtlS, 'cacheDefaultTtlS', 1, MAX_SECONDS);
+    w.optUint(of, opt.cacheMaxTtlS, 'cacheMaxTtlS', 1, MAX_SECONDS);
+    if (opt.cacheIgnoreQuery !== undefined && typeof opt.cacheIgnoreQuery !== 'boolean') fail(`${of}.cacheIgnoreQuery`, 'must be a boolean');
+    w.int(opt.cacheIgnoreQuery === undefined ? NONE : opt.cacheIgnoreQuery ? 1 : 0);
+    w.optUint(of, opt.cacheServeStaleS, 'cacheServeStaleS', 1, MAX_SECONDS);
+    w.optUint(of, opt.cacheGeneration, 'cacheGeneration', 0, MAX_GENERATION);
+    w.optUint(of, opt.statsSlot, 'statsSlot', 0, MAX_STATS_SLOT);
     if (!Array.isArray(b.endpoints)) fail(`${f}.endpoints`, 'must be an array');
     const eps: unknown[] = b.endpoints;
     w.int(eps.length);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { RouteTable, TableError, addonErrorCodes, type TableModel } from './route-table.js';
+import { MAX_STATS_SLOT } from './encode-model.js';
 import { TABLE_ERROR_CODES } from './table-error.js';
 
 const names: RouteTable[] = [];
@@ -71,6 +72,33 @@ describe('RouteTable round trips', () => {
     assert.equal(t.read().generation, 2n);
   });
 
+  it('round-trips every backend option, the cache options of version 2 among them', () => {
+    const t = fresh('options');
+    const model = walkthrough();
+    model.backends[0]!.options = {
+      connectTimeoutMs: 1500,
+      responseTimeoutMs: 30_000,
+      redirectToHttps: true,
+      cachePolicy: 'default',
+      upstreamHost: 'internal.svc',
+      cacheDefaultTtlS: 60,
+      cacheMaxTtlS: 2 ** 31 - 1,
+      cacheIgnoreQuery: true,
+      cacheServeStaleS: 1,
+      cacheGeneration: 0,
+      statsSlot: MAX_STATS_SLOT,
+    };
+    // false, 0 and 'default' come back as given, not as absent.
+    model.backends[1]!.options = { cacheIgnoreQuery: false, cacheGeneration: 2 ** 31 - 1, statsSlot: 0, redirectToHttps: false };
+    model.backends[2]!.options = { cachePolicy: 'bypass' };
+    t.publish(model);
+    const live = t.read();
+    assert.deepEqual(
+      live.backends.map((b) => b.options),
+      model.backends.map((b) => b.options),
+    );
+  });
+
   it('answers lookups as the plugin would', () => {
     const t = fresh('lookup');
     t.publish(walkthrough());
@@ -127,6 +155,14 @@ describe('RouteTable rejects bad input before publishing anything', () => {
     { name: 'bad option', mutate: (m) => (m.backends[0].options = { cachePolicy: 'sometimes' }), field: 'backends[0].options.cachePolicy' },
     { name: 'bad timeout', mutate: (m) => (m.backends[0].options = { connectTimeoutMs: -1 }), field: 'backends[0].options.connectTimeoutMs' },
     { name: 'bad upstream host', mutate: (m) => (m.backends[0].options = { upstreamHost: 'a b' }), field: 'backends[0].options.upstreamHost' },
+    { name: 'default TTL zero', mutate: (m) => (m.backends[0].options = { cacheDefaultTtlS: 0 }), field: 'backends[0].options.cacheDefaultTtlS' },
+    { name: 'default TTL past 2^31-1', mutate: (m) => (m.backends[0].options = { cacheDefaultTtlS: 2 ** 31 }), field: 'backends[0].options.cacheDefaultTtlS' },
+    { name: 'fractional max TTL', mutate: (m) => (m.backends[1].options = { cacheMaxTtlS: 1.5 }), field: 'backends[1].options.cacheMaxTtlS' },
+    { name: 'ignore query not a boolean', mutate: (m) => (m.backends[0].options = { cacheIgnoreQuery: 1 }), field: 'backends[0].options.cacheIgnoreQuery' },
+    { name: 'serve stale negative', mutate: (m) => (m.backends[0].options = { cacheServeStaleS: -5 }), field: 'backends[0].options.cacheServeStaleS' },
+    { name: 'generation past 2^31-1', mutate: (m) => (m.backends[2].options = { cacheGeneration: 2 ** 31 }), field: 'backends[2].options.cacheGeneration' },
+    { name: 'generation as text', mutate: (m) => (m.backends[0].options = { cacheGeneration: '3' }), field: 'backends[0].options.cacheGeneration' },
+    { name: 'stats slot past the last', mutate: (m) => (m.backends[0].options = { statsSlot: MAX_STATS_SLOT + 1 }), field: 'backends[0].options.statsSlot' },
     { name: 'uppercase host', mutate: (m) => (m.hosts[0].name = 'Test.edge.com'), field: 'hosts[0].name' },
     { name: 'host with port', mutate: (m) => (m.hosts[0].name = 'test.edge.com:80'), field: 'hosts[0].name' },
     { name: 'double wildcard', mutate: (m) => (m.hosts[0].name = '*.*.edge.com'), field: 'hosts[0].name' },
