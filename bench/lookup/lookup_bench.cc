@@ -2,20 +2,31 @@
 // naive lookup of the same semantics (a hash map of hosts, then a linear
 // scan of that host's rules), measured side by side in one run. With --sni:
 // ns per TLS server-name selection (find_tls_host, what each handshake
-// does) at 10, 1,000 and 100,000 hosts.
+// does) at 10, 1,000 and 100,000 hosts. With --stats: ns per request
+// counted in the plugin's per-route counters (StatsWriter: thread() then
+// count(), what TXN_CLOSE will do), on one thread and on two at once.
+// --stats-calls N only counts N requests, for callgrind: the total Ir of
+//   valgrind --tool=callgrind --toggle-collect='*stats_count_loop*' lookup_bench --stats-calls 1000000
+// over N is the instructions per count.
 //
-//   lookup_bench [--quick] [--json] [--sni]
+//   lookup_bench [--quick] [--json] [--sni | --stats | --stats-calls N]
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include <unistd.h>
+
 #include "lookup.h"
 #include "names.h"
+#include "stats_region.h"
 #include "table_writer.h"
 #include "tls_view.h"
 #include "tls_writer.h"
@@ -199,20 +210,147 @@ int sni_bench(size_t batches, bool json) {
   return 0;
 }
 
+// One request to count: a route's slot, the status sent, the cache result.
+struct CountOp {
+  uint32_t slot, status;
+  CacheResult cache;
+};
+
+// 4,096 requests over 1,000 slots (dense from 0, as the controller assigns
+// them), mostly 2xx, every cache result.
+std::vector<CountOp> count_ops() {
+  std::mt19937 rng(11);
+  const uint32_t statuses[] = {200, 200, 200, 200, 304, 404, 503, 206};
+  std::vector<CountOp> ops;
+  for (int i = 0; i < 4096; ++i)
+    ops.push_back({uint32_t(rng() % 1000), statuses[rng() % 8], CacheResult(rng() % kCacheResultCount)});
+  return ops;
+}
+
+// What the plugin will do per transaction: find its thread's block, count.
+__attribute__((noinline)) uint64_t stats_count_loop(StatsWriter& w, const CountOp* ops, size_t n, size_t mask) {
+  for (size_t i = 0; i < n; ++i) {
+    const CountOp& op = ops[i & mask];
+    w.thread().count(op.slot, op.status, op.cache);
+  }
+  return n;
+}
+
+std::string bench_stats_table() { return "bench-stats-" + std::to_string(::getpid()); }
+
+std::unique_ptr<StatsWriter> bench_writer() {
+  std::unique_ptr<StatsWriter> w;
+  // The plugin's defaults: 16,384 slots, 64 threads.
+  if (Error e = StatsWriter::create(bench_stats_table(), {}, w))
+    std::fprintf(stderr, "stats: %s\n", e.message.c_str());
+  return w;
+}
+
+// Per-count percentiles over batches of 64, as measure() does for lookups.
+Stats measure_counts(StatsWriter& w, const std::vector<CountOp>& ops, size_t batches) {
+  constexpr size_t kBatch = 64;
+  stats_count_loop(w, ops.data(), ops.size(), ops.size() - 1);  // first touch of every page, outside the timing
+  std::vector<double> per;
+  per.reserve(batches);
+  size_t idx = 0;
+  for (size_t b = 0; b < batches; ++b) {
+    auto t0 = Clock::now();
+    for (size_t i = 0; i < kBatch; ++i) {
+      const CountOp& op = ops[idx];
+      idx = (idx + 1) & (ops.size() - 1);
+      w.thread().count(op.slot, op.status, op.cache);
+    }
+    auto t1 = Clock::now();
+    per.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count() / kBatch);
+  }
+  std::sort(per.begin(), per.end());
+  return {per[per.size() / 2], per[per.size() * 99 / 100]};
+}
+
+int stats_bench(size_t batches, bool json) {
+  std::unique_ptr<StatsWriter> w = bench_writer();
+  if (!w) return 1;
+  std::vector<CountOp> ops = count_ops();
+  std::vector<Stats> one;
+  for (int round = 0; round < 3; ++round) one.push_back(measure_counts(*w, ops, batches / 3));
+  std::sort(one.begin(), one.end(), [](const Stats& a, const Stats& b) { return a.p50 < b.p50; });
+  Stats single = one[1];
+  // Two threads at once, each in its own block: they share no cache line.
+  Stats two[2];
+  {
+    std::atomic<int> ready{0};
+    std::vector<std::thread> ts;
+    for (int t = 0; t < 2; ++t) {
+      ts.emplace_back([&, t] {
+        w->thread();
+        ready++;
+        while (ready.load() < 2) {
+        }
+        two[t] = measure_counts(*w, ops, batches);
+      });
+    }
+    for (auto& t : ts) t.join();
+  }
+  // What the controller pays per scrape: 3 blocks (this thread's, the
+  // two above) of 1,000 slots each.
+  StatsReader reader(bench_stats_table());
+  std::vector<uint64_t> counters;
+  std::vector<double> reads;
+  for (int i = 0; i < 101; ++i) {
+    StatsSnapshot snap;
+    auto t0 = Clock::now();
+    Error e = reader.read(counters, snap);
+    reads.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+    if (e) {
+      std::fprintf(stderr, "read: %s\n", e.message.c_str());
+      return 1;
+    }
+  }
+  std::sort(reads.begin(), reads.end());
+  remove_stats(bench_stats_table());
+  if (json) {
+    std::printf("{\"countP50\":%.1f,\"countP99\":%.1f,\"twoThreadsP50\":[%.1f,%.1f],\"twoThreadsP99\":[%.1f,%.1f],"
+                "\"readUs\":%.1f}\n",
+                single.p50, single.p99, two[0].p50, two[1].p50, two[0].p99, two[1].p99, reads[50]);
+  } else {
+    std::printf("%-22s %10s %10s\n", "stats count()", "p50", "p99");
+    std::printf("%-22s %8.1fns %8.1fns\n", "1 thread", single.p50, single.p99);
+    for (int t = 0; t < 2; ++t) std::printf("2 threads, thread %d    %8.1fns %8.1fns\n", t, two[t].p50, two[t].p99);
+    std::printf("read() of 3 threads x 1,000 slots: %.1f us (median of 101)\n", reads[50]);
+  }
+  return 0;
+}
+
+int stats_calls(size_t n) {
+  std::unique_ptr<StatsWriter> w = bench_writer();
+  if (!w) return 1;
+  std::vector<CountOp> ops = count_ops();
+  w->thread().count(0, 200, CacheResult::kMiss);  // the first use: claims a block, outside the count
+  uint64_t done = stats_count_loop(*w, ops.data(), n, ops.size() - 1);
+  remove_stats(bench_stats_table());
+  std::printf("%llu counts\n", static_cast<unsigned long long>(done));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool quick = false, json = false, sni = false;
+  bool quick = false, json = false, sni = false, stats = false;
+  size_t calls = 0;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--quick")) quick = true;
     else if (!std::strcmp(argv[i], "--json")) json = true;
     else if (!std::strcmp(argv[i], "--sni")) sni = true;
+    else if (!std::strcmp(argv[i], "--stats")) stats = true;
+    else if (!std::strcmp(argv[i], "--stats-calls") && i + 1 < argc) calls = size_t(std::strtoull(argv[++i], nullptr, 10));
     else {
-      std::fprintf(stderr, "usage: lookup_bench [--quick] [--json] [--sni]\n");
+      std::fprintf(stderr, "usage: lookup_bench [--quick] [--json] [--sni | --stats | --stats-calls N]\n");
       return 2;
     }
   }
   if (sni) return sni_bench(quick ? 2000 : 200000, json);
+  if (stats) return stats_bench(quick ? 2000 : 600000, json);
+  if (calls) return stats_calls(calls);
   const size_t sizes[] = {10, 1000, 100000};
   const size_t batches = quick ? 2000 : 200000;
   if (!json) {

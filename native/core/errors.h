@@ -18,6 +18,8 @@ enum class ErrorCode {
   kInvalidArg,       // an argument of the wrong type or value (addon call, plugin argument)
   kTableClosed,      // a table used after close()
   kAddonLoad,        // the addon could not be loaded (raised by the TypeScript wrapper)
+  kStatsNotFound,    // no request counters under that name (the plugin has not created them yet)
+  kInvalidStats,     // a mapped counters object failed validation
 };
 
 // Every code but kOk, in enum order. A code added above goes here too (the
@@ -25,7 +27,8 @@ enum class ErrorCode {
 inline constexpr std::array kErrorCodes = {
     ErrorCode::kInvalidModel, ErrorCode::kInvalidName, ErrorCode::kSystem,
     ErrorCode::kNotFound,     ErrorCode::kInvalidTable, ErrorCode::kInvalidArg,
-    ErrorCode::kTableClosed,  ErrorCode::kAddonLoad,
+    ErrorCode::kTableClosed,  ErrorCode::kAddonLoad,   ErrorCode::kStatsNotFound,
+    ErrorCode::kInvalidStats,
 };
 
 inline const char* error_code_name(ErrorCode c) {
@@ -39,6 +42,8 @@ inline const char* error_code_name(ErrorCode c) {
     case ErrorCode::kInvalidArg: return "ERR_INVALID_ARG";
     case ErrorCode::kTableClosed: return "ERR_TABLE_CLOSED";
     case ErrorCode::kAddonLoad: return "ERR_ADDON_LOAD";
+    case ErrorCode::kStatsNotFound: return "ERR_STATS_NOT_FOUND";
+    case ErrorCode::kInvalidStats: return "ERR_INVALID_STATS";
   }
   return "ERR_UNKNOWN";
 }

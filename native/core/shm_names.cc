@@ -33,6 +33,10 @@ std::string table_object_name(std::string_view table, uint64_t generation, const
   return "/" + stem(table, kind) + std::to_string(generation);
 }
 
+std::string stats_object_name(std::string_view table) {
+  return "/" + std::string(kObjectPrefix) + std::string(table) + ".stats";
+}
+
 std::optional<uint64_t> object_generation(std::string_view entry, std::string_view table, const BlobKind& kind) {
   std::string prefix = stem(table, kind);
   if (entry.substr(0, prefix.size()) != prefix) return std::nullopt;

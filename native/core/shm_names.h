@@ -6,9 +6,13 @@
 // and, by the same protocol, for its TLS table (tls_format.h):
 //   /ats-ingress.NAME.tls.ctl    its own control block
 //   /ats-ingress.NAME.tls.GEN    one immutable TLS table per generation
+// and, written the other way (by the plugin, read by the controller):
+//   /ats-ingress.NAME.stats      the per-route request counters
+//                                (stats_format.h, stats_region.h)
 // Table names have no '.', so no route-table object of any table is named
 // like a TLS object, and each kind's sweep of old generations (publisher.cc)
-// matches only its own objects.
+// matches only its own objects; "stats" is not a generation (not digits), so
+// no sweep ever removes the counters.
 // The writer (publisher.h) writes a whole new table object, then stores its
 // generation in the control block with one release store; it never touches a
 // published table again. It unlinks old objects by name; a reader
@@ -54,6 +58,8 @@ Error check_table_name(std::string_view name);
 
 std::string control_object_name(std::string_view table, const BlobKind& kind = kRouteBlob);
 std::string table_object_name(std::string_view table, uint64_t generation, const BlobKind& kind = kRouteBlob);
+// The plugin's request counters of `table`.
+std::string stats_object_name(std::string_view table);
 
 // The generation named by `entry` (a name in /dev/shm, without the leading
 // '/') when it is one of `kind`'s generation objects of `table`.

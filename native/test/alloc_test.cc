@@ -9,10 +9,12 @@
 #include <atomic>
 #include <cstdlib>
 #include <new>
+#include <thread>
 
 #include "model_decoder.h"
 #include "model_encoder.h"
 #include "publisher.h"
+#include "stats_region.h"
 #include "table_source.h"
 #include "test_tables.h"
 #include "tls_decoder.h"
@@ -189,6 +191,32 @@ TEST(TlsDecoderAllocation, AHugeCountAllocatesNothingForIt) {
     EXPECT_EQ(e.code, ErrorCode::kInvalidModel) << at;
     EXPECT_LT(g_bytes.load(), 8192u) << at;
   }
+}
+
+TEST(HotPath, CountingRequestsDoesNotAllocate) {
+  std::string name = "t-alloc-stats-" + std::to_string(::getpid());
+  StatsOptions o;
+  o.max_slots = 1024;
+  o.max_threads = 1;
+  std::unique_ptr<StatsWriter> writer;
+  ASSERT_FALSE(StatsWriter::create(name, o, writer));
+  writer->thread().count(0, 200, CacheResult::kMiss);  // the first use claims the block
+  const uint32_t statuses[] = {200, 404, 503, 301, 0};  // 0: dropped
+  g_allocations = 0;
+  t_counting = true;
+  for (uint32_t i = 0; i < 10000; ++i)
+    writer->thread().count(i % 1100, statuses[i % 5], CacheResult(i % kCacheResultCount));
+  t_counting = false;
+  EXPECT_EQ(g_allocations.load(), 0);
+  // A thread past max_threads, on the overflow block, does not either.
+  std::thread([&] {
+    writer->thread().count(1, 200, CacheResult::kHitFresh);
+    t_counting = true;
+    for (uint32_t i = 0; i < 1000; ++i) writer->thread().count(i % 1024, 200, CacheResult::kMiss);
+    t_counting = false;
+  }).join();
+  EXPECT_EQ(g_allocations.load(), 0);
+  remove_stats(name);
 }
 
 }  // namespace

@@ -27,7 +27,8 @@ TEST(ErrorCodes, NamesAreDistinctAndSayWhat) {
   }
   std::set<std::string> want = {"ERR_INVALID_MODEL", "ERR_INVALID_TABLE_NAME", "ERR_SYSTEM",
                                 "ERR_TABLE_NOT_FOUND", "ERR_INVALID_TABLE",     "ERR_INVALID_ARG",
-                                "ERR_TABLE_CLOSED",    "ERR_ADDON_LOAD"};
+                                "ERR_TABLE_CLOSED",    "ERR_ADDON_LOAD",        "ERR_STATS_NOT_FOUND",
+                                "ERR_INVALID_STATS"};
   EXPECT_EQ(names, want);
 }
 

@@ -10,6 +10,8 @@ export const TABLE_ERROR_CODES = [
   'ERR_INVALID_ARG',
   'ERR_TABLE_CLOSED',
   'ERR_ADDON_LOAD',
+  'ERR_STATS_NOT_FOUND',
+  'ERR_INVALID_STATS',
 ] as const;
 
 export type TableErrorCode = (typeof TABLE_ERROR_CODES)[number];
