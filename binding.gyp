@@ -4,6 +4,7 @@
       "target_name": "ats_ingress",
       "sources": [
         "native/addon/addon.cc",
+        "native/addon/stats.cc",
         "native/core/names.cc",
         "native/core/table_writer.cc",
         "native/core/table_view.cc",
@@ -15,7 +16,8 @@
         "native/core/model_decoder.cc",
         "native/core/tls_writer.cc",
         "native/core/tls_view.cc",
-        "native/core/tls_decoder.cc"
+        "native/core/tls_decoder.cc",
+        "native/core/stats_region.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -1,5 +1,6 @@
 // The Node binding of the route-table core: route tables (publish, lookup,
-// read) and TLS tables (publishTls, readTls). Arguments arrive already checked
+// read), TLS tables (publishTls, readTls) and the plugin's request counters
+// (readStats, in stats.cc). Arguments arrive already checked
 // by src/route-table/route-table.ts; this side checks types cheaply and throws
 // TableError (the class the wrapper registers) with a `code` from
 // native/core/errors.h, the one list of codes (exported as `errorCodes`). No global
@@ -21,8 +22,15 @@
 #include "model_decoder.h"
 #include "publisher.h"
 #include "shm_names.h"
+#include "stats_region.h"
 #include "table_source.h"
 #include "tls_decoder.h"
+
+// stats.cc
+namespace atsi::addon {
+Napi::Array stats_counter_names(Napi::Env env);
+Napi::Value read_stats(Napi::Env env, StatsReader& reader, Error& error);
+}  // namespace atsi::addon
 
 namespace {
 
@@ -145,7 +153,8 @@ class Table : public Napi::ObjectWrap<Table> {
     return DefineClass(env, "Table",
                        {InstanceMethod<&Table::Publish>("publish"), InstanceMethod<&Table::Lookup>("lookup"),
                         InstanceMethod<&Table::Read>("read"), InstanceMethod<&Table::PublishTls>("publishTls"),
-                        InstanceMethod<&Table::ReadTls>("readTls"), InstanceMethod<&Table::Close>("close"),
+                        InstanceMethod<&Table::ReadTls>("readTls"), InstanceMethod<&Table::ReadStats>("readStats"),
+                        InstanceMethod<&Table::Close>("close"),
                         InstanceMethod<&Table::Remove>("remove"), InstanceAccessor<&Table::Closed>("closed")});
   }
 
@@ -262,6 +271,16 @@ class Table : public Napi::ObjectWrap<Table> {
     }
     out.Set("hosts", hosts);
     return out;
+  }
+
+  Napi::Value ReadStats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!check_open(env)) return env.Undefined();
+    if (!stats_reader_) stats_reader_ = std::make_unique<atsi::StatsReader>(name_);
+    Error e;
+    Napi::Value v = atsi::addon::read_stats(env, *stats_reader_, e);
+    if (e) throw_error(env, e);
+    return v;
   }
 
   Napi::Value Lookup(const Napi::CallbackInfo& info) {
@@ -405,7 +424,8 @@ class Table : public Napi::ObjectWrap<Table> {
     return out;
   }
 
-  // Removes the route table's objects and the TLS table's.
+  // Removes the route table's objects, the TLS table's and the plugin's
+  // counters.
   Napi::Value Remove(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!check_open(env)) return env.Undefined();
@@ -413,7 +433,8 @@ class Table : public Napi::ObjectWrap<Table> {
       return env.Undefined();
     Error e = publisher_->remove_all();
     Error tls = tls_publisher_->remove_all();
-    if (e || tls) throw_error(env, e ? e : tls);
+    Error stats = atsi::remove_stats(name_);
+    if (e || tls || stats) throw_error(env, e ? e : tls ? tls : stats);
     return env.Undefined();
   }
 
@@ -423,6 +444,7 @@ class Table : public Napi::ObjectWrap<Table> {
     source_.reset();
     tls_publisher_.reset();
     tls_source_.reset();
+    stats_reader_.reset();
     return info.Env().Undefined();
   }
 
@@ -434,6 +456,7 @@ class Table : public Napi::ObjectWrap<Table> {
   std::unique_ptr<atsi::TableSource> source_;
   std::unique_ptr<atsi::TlsPublisher> tls_publisher_;
   std::unique_ptr<atsi::TlsSource> tls_source_;
+  std::unique_ptr<atsi::StatsReader> stats_reader_;
 };
 
 Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
@@ -452,6 +475,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Table", Table::Define(env));
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass));
   exports.Set("errorCodes", error_codes(env));
+  exports.Set("statsCounterNames", atsi::addon::stats_counter_names(env));
   return exports;
 }
 

@@ -10,7 +10,12 @@ export interface RawTable {
   publishTls(strings: string, ints: Uint32Array): { generation: bigint; bytes: number };
   /** The live TLS table; keys only when asked. */
   readTls(withKeys: boolean): RawLiveTls;
-  /** Unlinks the control object and every table of this name (routes and TLS). */
+  /**
+   * The plugin's request counters for this table name, read afresh; undefined
+   * when no plugin has created them yet.
+   */
+  readStats(): RawStats | undefined;
+  /** Unlinks the control object and every table of this name (routes and TLS), and the plugin's counters. */
   remove(): void;
   close(): void;
   readonly closed: boolean;
@@ -26,9 +31,29 @@ export interface RawLiveTls {
   hosts: Array<{ name: string; certificate?: number; policy?: number }>;
 }
 
+/** native/addon/stats.cc: what one read of the plugin's counters saw. */
+export interface RawStats {
+  /** Random per ATS start: a new one means every count began again from 0. */
+  instance: bigint;
+  /** When ATS created the counters (ms since the epoch). */
+  createdMs: number;
+  /** Slots counted so far (the largest high-water mark): counters holds slots × statsCounterNames.length. */
+  slots: number;
+  /** Slots the plugin's region has room for; a slot at or past it is dropped. */
+  maxSlots: number;
+  /** Thread blocks read (threads that counted; those past the region's limit count as one). */
+  threads: number;
+  /** Requests the plugin did not count: slot, status or cache result out of range. */
+  dropped: bigint;
+  /** Slot-major: counters[slot * statsCounterNames.length + i] is counter i of slot. */
+  counters: BigUint64Array;
+}
+
 export interface RawAddon {
   Table: new (name: string) => RawTable;
   setErrorClass(ctor: new (message: string, code: string) => Error): void;
   /** Every error code of the C++ enum (native/core/errors.h), in its order. */
   readonly errorCodes: readonly string[];
+  /** The counters of one stats slot, in the order of RawStats.counters (native/core/stats_format.h). */
+  readonly statsCounterNames: readonly string[];
 }

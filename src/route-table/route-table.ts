@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RawAddon, RawTable } from './addon.js';
+import type { RawAddon, RawStats, RawTable } from './addon.js';
 import { TableError } from './table-error.js';
 import type { LiveTable, LookupResult, TableModel } from '../model/table-model.js';
 import { encodeModel, type EncodedModel } from './encode-model.js';
@@ -63,6 +63,24 @@ let addon: RawAddon | undefined;
 function getAddon(): RawAddon {
   addon ??= loadAddon();
   return addon;
+}
+
+/**
+ * The plugin's request counters, as readStats() gives them: per stats slot,
+ * statsCounterNames().length counters, slot-major.
+ */
+export interface RouteStats extends Readonly<RawStats> {
+  /** The names of one slot's counters, in order (the addon's statsCounterNames). */
+  readonly counterNames: readonly string[];
+}
+
+/**
+ * The counters of one stats slot, in order: '1xx' … '5xx' (the status class of
+ * the response to the client), then the cache result ('hit_fresh',
+ * 'hit_stale', 'miss', 'not_cacheable'). Defined once, in C++.
+ */
+export function statsCounterNames(): readonly string[] {
+  return getAddon().statsCounterNames;
 }
 
 /** The error codes the addon was built with (the C++ enum), for the test that the TypeScript list matches. */
@@ -165,7 +183,22 @@ export class RouteTable {
     };
   }
 
-  /** Unlinks every object of this table name (tests and clean-up). */
+  /**
+   * The plugin's request counters for this table, read afresh from shared
+   * memory (a few system calls and a pass over what the plugin's threads
+   * counted: for a metrics scrape, not per request). Undefined while no ATS
+   * has created them. A new `instance` means ATS started again and its
+   * counts began from zero; the last counts of a stopped ATS stay readable
+   * until the next one starts.
+   */
+  readStats(): RouteStats | undefined {
+    this.#assertOpen();
+    const raw = this.#raw.readStats();
+    if (raw === undefined) return undefined;
+    return { ...raw, counterNames: getAddon().statsCounterNames };
+  }
+
+  /** Unlinks every object of this table name, and the plugin's counters (tests and clean-up). */
   remove(): void {
     this.#assertOpen();
     this.#raw.remove();
