@@ -72,3 +72,31 @@ data:
   tls.key: ${b64(pem.key)}
 `;
 }
+
+/**
+ * The caching example (README, "Caching"): static pages whose app sends no
+ * Cache-Control, kept for a minute by the cache-default-ttl annotation.
+ */
+export const CACHE_EXAMPLE = { namespace: 'trafficserver-test-2', service: 'assets', host: 'test.assets.com', ttl: '60s' } as const;
+
+export function cacheExampleIngress(): string {
+  const c = CACHE_EXAMPLE;
+  return `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: assets-ingress
+  namespace: ${c.namespace}
+  annotations:
+    ats.ingress.kubernetes.io/cache-default-ttl: "${c.ttl}"
+spec:
+  ingressClassName: ats
+  rules:
+  - host: ${c.host}
+    http:
+      paths:
+      - path: /
+        pathType: Prefix
+        backend:
+          service: {name: ${c.service}, port: {number: 8080}}
+`;
+}

@@ -22,7 +22,7 @@ import { RouteTable } from '../src/route-table/route-table.js';
 import { createLogger } from '../src/observe/logger.js';
 import { ManifestSource } from '../src/sources/manifests.js';
 import { startDemoApp, type DemoApp } from '../src/example-app/example-app.js';
-import { INGRESS_CLASS, serviceManifests, tlsSecret, walkthroughIngresses, type DemoPod } from './demo-manifests.js';
+import { CACHE_EXAMPLE, INGRESS_CLASS, cacheExampleIngress, serviceManifests, tlsSecret, walkthroughIngresses, type DemoPod } from './demo-manifests.js';
 import type { PageName } from '../src/example-app/pages.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -104,6 +104,10 @@ export async function startDemo(o: DemoOptions): Promise<RunningDemo> {
           }
         }
       }
+      // The caching example: one pod whose pages carry no Cache-Control.
+      const assets = await startDemoApp('app1', 0, '127.0.0.1', `${CACHE_EXAMPLE.namespace}/${CACHE_EXAMPLE.service}-0`, null);
+      apps.push(assets);
+      pods.push({ namespace: CACHE_EXAMPLE.namespace, service: CACHE_EXAMPLE.service, pod: `${CACHE_EXAMPLE.service}-0`, address: '127.0.0.1', port: assets.port });
       const cert = await selfSignedCert(dir);
       certFile = cert.certFile;
       manifests = join(dir, 'manifests');
@@ -112,6 +116,7 @@ export async function startDemo(o: DemoOptions): Promise<RunningDemo> {
       await writeFile(join(manifests, 'tls-secret.yaml'), tlsSecret('trafficserver-test-3', 'tls-secret', cert));
       await writeFile(join(manifests, 'apps.yaml'), serviceManifests(pods));
       await writeFile(join(manifests, 'ingresses.yaml'), await walkthroughIngresses(ROOT));
+      await writeFile(join(manifests, 'cache-example.yaml'), cacheExampleIngress());
       await copyFile(join(ROOT, 'k8s', 'configmaps', 'ats-records.yaml'), join(manifests, 'ats-records.yaml'));
     }
 
@@ -149,6 +154,9 @@ export async function startDemo(o: DemoOptions): Promise<RunningDemo> {
         { what: 'the tls-secret for test.edge.com (subject CN=atssvc)', command: `openssl s_client -connect 127.0.0.1:${o.httpsPort} -servername test.edge.com </dev/null 2>/dev/null | openssl x509 -noout -subject` },
         { what: 'the default certificate for any other name (CN=ats-ingress-default)', command: `openssl s_client -connect 127.0.0.1:${o.httpsPort} -servername other.test </dev/null 2>/dev/null | openssl x509 -noout -subject` },
         { what: 'a record of the walkthrough\'s ConfigMap, applied (3000)', command: `${ctl} config get proxy.config.output.logfile.rolling_interval_sec` },
+        { what: `the cache: run it twice; the second answer comes from ATS (an Age header, the same X-Pod), for ${CACHE_EXAMPLE.ttl}`, command: `curl -sv -o /dev/null -H "HOST:${CACHE_EXAMPLE.host}" "localhost:${o.httpPort}/logo" 2>&1 | grep -iE '^< (age|x-pod|cache-control)'` },
+        { what: 'purge that object from the cache', command: `npx ats-ingress purge http://${CACHE_EXAMPLE.host}/logo --http-port ${o.httpPort}` },
+        { what: 'requests per Ingress and cache results', command: `curl -s localhost:${o.adminPort}/metrics | grep -E '^ats_ingress_(requests|cache_results)_total'` },
       ];
     return { ats, controller, apps, tries, stop };
   } catch (err) {

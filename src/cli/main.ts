@@ -4,6 +4,7 @@ import { isEntryPoint } from './entry-point.js';
 import { runAtsRunroot } from './ats-runroot-command.js';
 import { runController } from './controller-command.js';
 import { runLookup } from './lookup-command.js';
+import { runPurge } from './purge-command.js';
 import { runRoutes } from './routes-command.js';
 import { CliError, type Io, realIo } from './io.js';
 
@@ -13,6 +14,7 @@ commands:
   controller   run the ingress controller (ats-ingress controller --help)
   routes       print the route table that is live
   lookup       show what the proxy would do for a request: ats-ingress lookup HOST PATH
+  purge        remove one URL from this pod's ATS cache: ats-ingress purge URL
   ats-runroot  write Traffic Server's configuration for the ATS container
 
 Run 'ats-ingress <command> --help' for a command's options.`;
@@ -27,6 +29,8 @@ async function main(argv: string[], io: Io): Promise<number> {
         return await runLookup(rest, io);
       case 'controller':
         return await runController(rest, io);
+      case 'purge':
+        return await runPurge(rest, io);
       case 'ats-runroot':
         return await runAtsRunroot(rest, io);
       case undefined:

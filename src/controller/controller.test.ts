@@ -11,6 +11,12 @@ import { silentLogger } from '../observe/logger.js';
 import { ManifestSource } from '../sources/manifests.js';
 import { buildConfig } from '../config/config.js';
 import { Controller } from './controller.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+
+/** The test-only stand-in for the plugin's counting (native/test/stats_cli.cc). */
+const STATS_CLI = process.env.ATS_INGRESS_STATS_CLI ?? fileURLToPath(new URL('../../../native/build/stats_cli', import.meta.url));
 
 const CLASS = `apiVersion: networking.k8s.io/v1
 kind: IngressClass
@@ -134,5 +140,25 @@ describe('controller over a manifests directory', () => {
     const metrics = await (await fetch(`${base}/metrics`)).text();
     assert.match(metrics, /ats_ingress_table_generation \d+/);
     assert.match(metrics, /ats_ingress_builds_total \d+/);
+  });
+
+  it('exports what the plugin counted per route as requests and cache results by Ingress and Service', async () => {
+    const slotOf = (host: string, path: string) => {
+      const live = reader.read();
+      const rule = live.hosts.find((h) => h.name === host)!.rules.find((r) => r.path === path)!;
+      return live.backends[rule.backend]!.options!.statsSlot!;
+    };
+    const media1 = slotOf('test.media.com', '/app1');
+    const edge1 = slotOf('test.edge.com', '/app1');
+    assert.notEqual(media1, edge1, 'one Service from two Ingresses: two slots');
+    // 200 requests from the cache and 3 misses for one, one 503 for the other.
+    await promisify(execFile)(STATS_CLI, [table, `${media1}:200:hit_fresh:200`, `${media1}:200:miss:3`, `${edge1}:503:not_cacheable:1`], { timeout: 10_000 });
+    const metrics = await (await fetch(`http://127.0.0.1:${controller.adminPort}/metrics`)).text();
+    const line = (name: string, labels: string) => new RegExp(`^${name}\\{${labels}\\} (\\d+)$`, 'm').exec(metrics)?.[1];
+    assert.equal(line('ats_ingress_requests_total', 'namespace="trafficserver-test-2",ingress="app-ingress",service="appsvc1",status="2xx"'), '203');
+    assert.equal(line('ats_ingress_cache_results_total', 'namespace="trafficserver-test-2",ingress="app-ingress",service="appsvc1",result="hit_fresh"'), '200');
+    assert.equal(line('ats_ingress_cache_results_total', 'namespace="trafficserver-test-2",ingress="app-ingress",service="appsvc1",result="miss"'), '3');
+    assert.equal(line('ats_ingress_requests_total', 'namespace="trafficserver-test-2",ingress="edge-2",service="appsvc1",status="5xx"'), '1');
+    assert.equal(line('ats_ingress_requests_total', 'namespace="trafficserver-test-3",ingress="edge-3",service="appsvc2",status="2xx"'), '0');
   });
 });

@@ -5,7 +5,7 @@ import type { BuildConfig } from '../config/config.js';
 import type { BuildResult, Problem } from '../model/model.js';
 import { ObjectCache } from '../cache/object-cache.js';
 import { startAdminServer, type AdminServer, type HealthReport, type HostPort } from '../observe/admin-server.js';
-import { atsServedGeneration } from '../observe/ats-generation.js';
+import { atsServedGeneration, cacheFigures, fetchAtsStats } from '../observe/ats-stats.js';
 import type { Logger } from '../observe/logger.js';
 import { controllerMetrics, type ControllerMetrics } from '../observe/metrics.js';
 import { ProblemLog } from '../publish/problem-log.js';
@@ -49,9 +49,12 @@ export class Controller {
 
   constructor(config: ControllerConfig) {
     this.#c = config;
+    const statsUrl = config.atsStatsUrl;
     this.metrics = controllerMetrics({
       watches: () => config.source.health().watches,
       ...(config.isLeader ? { isLeader: config.isLeader } : {}),
+      traffic: () => this.table.traffic(),
+      ...(statsUrl ? { atsCache: async () => cacheFigures(await fetchAtsStats(statsUrl, 1000)) } : {}),
     });
     this.table = new RouteTablePublisher(config.table, config.logger, this.metrics);
     this.tls = new TlsPublisher(config.table, config.logger, this.metrics);

@@ -13,14 +13,18 @@ export interface DemoApp {
   close(): Promise<void>;
 }
 
-export async function startDemoApp(page: PageName, port: number, host: string, pod = hostname()): Promise<DemoApp> {
+/** The walkthrough's apps say their pages are stale at once. */
+const WALKTHROUGH_CACHE_CONTROL = 'public, max-age=0';
+
+/** `cacheControl` null: no Cache-Control at all (what the cache-default-ttl annotation is for). */
+export async function startDemoApp(page: PageName, port: number, host: string, pod = hostname(), cacheControl: string | null = WALKTHROUGH_CACHE_CONTROL): Promise<DemoApp> {
   const body = PAGES[page];
   const server = createServer((req, res) => {
     req.resume();
     res.writeHead(200, {
       'content-type': 'text/html; charset=UTF-8',
       'content-length': Buffer.byteLength(body),
-      'cache-control': 'public, max-age=0',
+      ...(cacheControl !== null ? { 'cache-control': cacheControl } : {}),
       'x-pod': pod,
     });
     res.end(req.method === 'HEAD' ? undefined : body);

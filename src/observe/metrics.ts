@@ -3,6 +3,16 @@
 // GC, event-loop lag: what shows when a build holds the loop). One registry
 // per controller, so tests may run several in one process.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { CACHE_HITS, CACHE_MISSES, type AtsCacheFigures } from './ats-stats.js';
+
+/** Requests the plugin counted for one (Ingress, Service), by counter name. */
+export interface TrafficReading {
+  /** The counter names, in the order of each row's counts: status classes ('2xx') and cache results ('hit_fresh'). */
+  readonly names: readonly string[];
+  readonly rows: ReadonlyArray<{ readonly namespace: string; readonly ingress: string; readonly service: string; readonly counts: readonly number[] }>;
+  /** Requests the plugin could not count (more routes than its region has slots). */
+  readonly dropped: number;
+}
 
 /** What the metrics read at scrape time from the parts that own the state. */
 export interface MetricSources {
@@ -10,7 +20,13 @@ export interface MetricSources {
   watches?(): ReadonlyArray<{ readonly kind: string; readonly restarts: number; readonly sinceLastEventMs: number }>;
   /** Whether this replica holds the leader Lease (and so writes Events and status). */
   isLeader?(): boolean;
+  /** The plugin's per-route counters, now. */
+  traffic?(): TrafficReading | undefined;
+  /** ATS's cache figures (stats_over_http), now; undefined when ATS does not answer. */
+  atsCache?(): Promise<AtsCacheFigures | undefined>;
 }
+
+const STATUS_CLASS = /^[1-5]xx$/;
 
 const SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
@@ -60,6 +76,52 @@ export function controllerMetrics(sources: MetricSources = {}, registry = new Re
         for (const [kind, ms] of oldest) this.set({ kind }, ms / 1000);
       },
     }),
+    // ingress-nginx's nginx_ingress_controller_requests, by status class:
+    // the plugin counts classes, not codes, to stay within a few counters per route.
+    requests: new Counter({
+      name: 'ats_ingress_requests_total',
+      help: 'Requests answered, by the Ingress and Service that served them and the status class (2xx, 3xx, 4xx, 5xx; 1xx).',
+      labelNames: ['namespace', 'ingress', 'service', 'status'],
+      registers,
+      collect() {
+        const t = sources.traffic?.();
+        if (!t) return;
+        this.reset();
+        for (const r of t.rows) {
+          t.names.forEach((name, i) => {
+            if (STATUS_CLASS.test(name)) this.inc({ namespace: r.namespace, ingress: r.ingress, service: r.service, status: name }, r.counts[i] ?? 0);
+          });
+        }
+      },
+    }),
+    cacheResults: new Counter({
+      name: 'ats_ingress_cache_results_total',
+      help: 'Requests by what the cache did for them (hit_fresh, hit_stale, miss, not_cacheable), by Ingress and Service.',
+      labelNames: ['namespace', 'ingress', 'service', 'result'],
+      registers,
+      collect() {
+        const t = sources.traffic?.();
+        if (!t) return;
+        this.reset();
+        for (const r of t.rows) {
+          t.names.forEach((name, i) => {
+            if (!STATUS_CLASS.test(name)) this.inc({ namespace: r.namespace, ingress: r.ingress, service: r.service, result: name }, r.counts[i] ?? 0);
+          });
+        }
+      },
+    }),
+    uncountedRequests: new Counter({
+      name: 'ats_ingress_uncounted_requests_total',
+      help: 'Requests the plugin could not count per Ingress (more routes than its counters have room for).',
+      registers,
+      collect() {
+        const t = sources.traffic?.();
+        if (!t) return;
+        this.reset();
+        this.inc(t.dropped);
+      },
+    }),
+    ...atsCacheMetrics(sources, registers),
     leader: new Gauge({
       name: 'ats_ingress_leader',
       help: '1 when this replica holds the leader Lease and writes Events and status.',
@@ -71,3 +133,75 @@ export function controllerMetrics(sources: MetricSources = {}, registry = new Re
   };
 }
 export type ControllerMetrics = ReturnType<typeof controllerMetrics>;
+
+/**
+ * ATS's own cache figures, read from stats_over_http once per scrape (the
+ * metrics below share one answer, kept for a second).
+ */
+function atsCacheMetrics(sources: MetricSources, registers: Registry[]) {
+  let cached: { at: number; figures: Promise<AtsCacheFigures | undefined> } | undefined;
+  const figures = (): Promise<AtsCacheFigures | undefined> => {
+    if (!sources.atsCache) return Promise.resolve(undefined);
+    const now = Date.now();
+    if (!cached || now - cached.at > 1000) cached = { at: now, figures: sources.atsCache().catch(() => undefined) };
+    return cached.figures;
+  };
+  type Key = Exclude<keyof AtsCacheFigures, 'results'>;
+  const gauge = (name: string, help: string, key: Key) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      async collect() {
+        const f = await figures();
+        this.reset();
+        const v = f?.[key];
+        if (v !== undefined) this.set(v);
+      },
+    });
+  const counter = (name: string, help: string, key: Key) =>
+    new Counter({
+      name,
+      help,
+      registers,
+      async collect() {
+        const f = await figures();
+        this.reset();
+        const v = f?.[key];
+        if (v !== undefined) this.inc(v);
+      },
+    });
+  return {
+    atsCacheBytesUsed: gauge('ats_cache_bytes_used', "Bytes of ATS's disk cache in use.", 'bytesUsed'),
+    atsCacheBytesTotal: gauge('ats_cache_bytes_total', "Bytes of ATS's disk cache in all.", 'bytesTotal'),
+    atsRamCacheBytesUsed: gauge('ats_cache_ram_bytes_used', "Bytes of ATS's RAM cache in use.", 'ramBytesUsed'),
+    atsRamCacheBytesTotal: gauge('ats_cache_ram_bytes_total', "Bytes of ATS's RAM cache in all.", 'ramBytesTotal'),
+    atsRamCacheHits: counter('ats_cache_ram_hits_total', "Reads ATS's RAM cache answered.", 'ramHits'),
+    atsRamCacheMisses: counter('ats_cache_ram_misses_total', "Reads ATS's RAM cache sent on to the disk.", 'ramMisses'),
+    atsCacheResults: new Counter({
+      name: 'ats_cache_results_total',
+      help: 'Transactions by what the cache did for them, as ATS counts them (proxy.process.http.cache_*), for all routes.',
+      labelNames: ['result'],
+      registers,
+      async collect() {
+        const f = await figures();
+        this.reset();
+        for (const [result, n] of f?.results ?? []) this.inc({ result }, n);
+      },
+    }),
+    atsCacheHitRatio: new Gauge({
+      name: 'ats_cache_hit_ratio',
+      help: "Hits among ATS's cache lookups since it started (0 to 1).",
+      registers,
+      async collect() {
+        const f = await figures();
+        this.reset();
+        if (!f) return;
+        const sum = (names: readonly string[]) => names.reduce((n, r) => n + (f.results.get(r) ?? 0), 0);
+        const hits = sum(CACHE_HITS);
+        const all = hits + sum(CACHE_MISSES);
+        if (all > 0) this.set(hits / all);
+      },
+    }),
+  };
+}

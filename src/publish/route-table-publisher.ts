@@ -4,9 +4,11 @@
 import { performance } from 'node:perf_hooks';
 import type { BuildResult } from '../model/model.js';
 import type { Publisher } from './publisher.js';
-import { encodeModel, sameEncoding, type EncodedModel } from '../route-table/encode-model.js';
+import { encodeModel, MAX_STATS_SLOT, sameEncoding, type EncodedModel } from '../route-table/encode-model.js';
 import type { TableModel } from '../model/table-model.js';
-import { RouteTable, TableError } from '../route-table/route-table.js';
+import { RouteTable, statsCounterNames, TableError } from '../route-table/route-table.js';
+import type { TrafficReading } from '../observe/metrics.js';
+import { TrafficStats } from './traffic-stats.js';
 import type { Logger } from '../observe/logger.js';
 import type { ControllerMetrics } from '../observe/metrics.js';
 
@@ -20,8 +22,11 @@ export interface PublishedTable {
 export class RouteTablePublisher implements Publisher {
   readonly name = 'route-table';
   readonly #table: RouteTable;
+  readonly #traffic: TrafficStats;
   #lastEncoded: EncodedModel | undefined;
   #last: PublishedTable | undefined;
+  #warnedFull = false;
+  readonly #statsErrors = new Set<string>();
 
   constructor(
     tableName: string,
@@ -29,6 +34,28 @@ export class RouteTablePublisher implements Publisher {
     private readonly metrics: ControllerMetrics,
   ) {
     this.#table = RouteTable.open(tableName);
+    this.#traffic = new TrafficStats(() => this.#readStats(), statsCounterNames().length, MAX_STATS_SLOT + 1);
+  }
+
+  /** Counters that cannot be read (a damaged region) are logged, once per kind of error, and count as absent: never a reason not to publish. */
+  #readStats(): ReturnType<RouteTable['readStats']> {
+    try {
+      return this.#table.readStats();
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? 'unknown';
+      if (!this.#statsErrors.has(code)) {
+        this.#statsErrors.add(code);
+        this.logger.warn("cannot read the plugin's request counters; per-Ingress request metrics are missing", { error: err as Error });
+      }
+      return undefined;
+    }
+  }
+
+  /** The plugin's per-route counters by (namespace, Ingress, Service), for /metrics. */
+  traffic(): TrafficReading | undefined {
+    if (this.#table.closed) return undefined;
+    const { rows, dropped } = this.#traffic.rows();
+    return { names: statsCounterNames(), rows, dropped };
   }
 
   get last(): PublishedTable | undefined {
@@ -40,7 +67,11 @@ export class RouteTablePublisher implements Publisher {
     const t0 = performance.now();
     try {
       // The builder sorts everything, so equal models encode equally.
-      const encoded = encodeModel(table);
+      const encoded = encodeModel(table, this.#traffic.assign(table));
+      if (this.#traffic.full && !this.#warnedFull) {
+        this.#warnedFull = true;
+        this.logger.warn('more (Ingress, Service) pairs than the plugin has counters for: the rest are not counted per Ingress', { slots: MAX_STATS_SLOT + 1 });
+      }
       if (sameEncoding(this.#lastEncoded, encoded)) {
         this.metrics.publishes.inc({ outcome: 'unchanged' });
         return;

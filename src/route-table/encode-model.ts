@@ -84,7 +84,12 @@ class Writer {
   }
 }
 
-export function encodeModel(model: unknown): EncodedModel {
+/**
+ * `statsSlots`, when given, is the stats slot of each backend by index
+ * (0xffffffff: none), in place of its options' statsSlot: the route-table
+ * publisher assigns slots without copying the builder's model.
+ */
+export function encodeModel(model: unknown, statsSlots?: ArrayLike<number>): EncodedModel {
   if (!isRecord(model)) fail('model', 'must be an object');
   if (!Array.isArray(model.backends)) fail('backends', 'must be an array');
   if (!Array.isArray(model.hosts)) fail('hosts', 'must be an array');
@@ -128,7 +133,8 @@ export function encodeModel(model: unknown): EncodedModel {
     w.int(opt.cacheIgnoreQuery === undefined ? NONE : opt.cacheIgnoreQuery ? 1 : 0);
     w.optUint(of, opt.cacheServeStaleS, 'cacheServeStaleS', 1, MAX_SECONDS);
     w.optUint(of, opt.cacheGeneration, 'cacheGeneration', 0, MAX_GENERATION);
-    w.optUint(of, opt.statsSlot, 'statsSlot', 0, MAX_STATS_SLOT);
+    const slot = statsSlots === undefined ? opt.statsSlot : statsSlots[i] === NONE ? undefined : statsSlots[i];
+    w.optUint(of, slot, 'statsSlot', 0, MAX_STATS_SLOT);
     if (!Array.isArray(b.endpoints)) fail(`${f}.endpoints`, 'must be an array');
     const eps: unknown[] = b.endpoints;
     w.int(eps.length);

@@ -46,6 +46,8 @@ export interface AtsOptions extends AtsConfig {
   manager?: boolean;
   /** Open an https port even without certificates. */
   https?: boolean;
+  /** Addresses ATS listens on besides 127.0.0.1 (a test network's host address: clients from elsewhere). */
+  alsoBind?: string[];
   /** The cache on, 64 MiB on disk and 16 MiB of RAM (default); false: none (a faster start). */
   cache?: boolean;
   /** Fixed ports instead of free ones (no retry on a bind failure then). */

@@ -44,6 +44,8 @@ export interface AtsConfig {
 }
 
 export interface HarnessRunrootOptions extends AtsConfig {
+  /** Addresses ATS listens on besides 127.0.0.1 (a test network's host address: clients from elsewhere). */
+  alsoBind?: string[];
   /** The cache as production has it, smaller: 64 MiB on disk, 16 MiB of RAM (default); false: no cache (a faster start). */
   cache?: boolean;
 }
@@ -89,7 +91,7 @@ export function harnessRunroot(dir: string, o: HarnessRunrootOptions, ports: Ats
   return {
     dir,
     // Loopback only, on the ports chosen for this instance (production: 0.0.0.0, 8080 and 8443).
-    bind: ATS_BIND,
+    bind: [ATS_BIND, ...(o.alsoBind ?? [])],
     httpPort: ports.http,
     ...(ports.https !== undefined ? { httpsPort: ports.https } : {}),
     // Production drains connections for 25 s on SIGTERM (a pod being

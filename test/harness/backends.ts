@@ -1,5 +1,9 @@
 // HTTP backends for end-to-end tests: each answers every request with 200 and a
 // JSON echo saying which service and pod answered and what it received.
+// Cache tests shape the answer from the request: `x-backend-headers: {JSON}`
+// adds those response headers (Cache-Control, Set-Cookie, Vary, ...) and
+// `x-backend-status: N` sets the status; each backend counts its requests
+// by path, so a test sees whether ATS answered from its cache.
 
 import http from 'node:http';
 import net from 'node:net';
@@ -35,6 +39,8 @@ export interface Backend {
   readonly pod: string;
   /** Requests answered so far. */
   readonly requests: number;
+  /** Requests answered so far for this path (without the query). */
+  hits(path: string): number;
   /** 'address:port' with IPv6 addresses bracketed, for URLs and remap rules. */
   readonly hostPort: string;
   /** http://address:port + path. */
@@ -56,6 +62,7 @@ class EchoBackend implements Backend {
   readonly pod: string;
   readonly address: string;
   private count = 0;
+  private readonly byPath = new Map<string, number>();
   private closing: Promise<void> | undefined;
 
   constructor(private readonly server: http.Server, opts: BackendOptions, address: string) {
@@ -72,6 +79,10 @@ class EchoBackend implements Backend {
 
   get requests(): number {
     return this.count;
+  }
+
+  hits(path: string): number {
+    return this.byPath.get(path) ?? 0;
   }
 
   get hostPort(): string {
@@ -94,6 +105,8 @@ class EchoBackend implements Backend {
     req.on('error', () => res.destroy());
     req.on('end', () => {
       this.count++;
+      const path = (req.url ?? '').split('?')[0] ?? '';
+      this.byPath.set(path, (this.byPath.get(path) ?? 0) + 1);
       if (tooBig) {
         res.writeHead(413, { 'content-type': 'text/plain' }).end('request body too large\n');
         return;
@@ -108,9 +121,21 @@ class EchoBackend implements Backend {
         body: Buffer.concat(chunks).toString('utf8'),
       };
       const payload = JSON.stringify(echo);
-      res.writeHead(200, {
+      let extra: Record<string, string | string[]> = {};
+      const asked = req.headers['x-backend-headers'];
+      if (typeof asked === 'string') {
+        try {
+          extra = JSON.parse(asked) as Record<string, string | string[]>;
+        } catch {
+          res.writeHead(400, { 'content-type': 'text/plain' }).end('x-backend-headers is not JSON\n');
+          return;
+        }
+      }
+      const status = Number(req.headers['x-backend-status'] ?? 200);
+      res.writeHead(Number.isInteger(status) && status >= 200 && status <= 599 ? status : 200, {
         'content-type': 'application/json',
         'content-length': Buffer.byteLength(payload),
+        ...extra,
       });
       res.end(payload);
     });

@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-import { atExit, ManagedProcess, runCommand } from './processes.js';
+import { atExit, ManagedProcess, runCommand, type CommandResult } from './processes.js';
 
 const BACKENDS_SCRIPT = fileURLToPath(new URL('./netns-backends.js', import.meta.url));
 const IP_TIMEOUT_MS = 10_000;
@@ -38,6 +38,8 @@ export interface TestNetwork {
   /** Addresses inside the namespace, for pods. */
   readonly podAddresses: readonly string[];
   startBackends(specs: NetnsBackendSpec[]): Promise<NetnsBackends>;
+  /** Runs a command inside the namespace (a client from outside the host's loopback), bounded. */
+  exec(command: string, args: string[], timeoutMs?: number): Promise<CommandResult>;
   close(): Promise<void>;
 }
 
@@ -105,6 +107,7 @@ export async function createTestNetwork(pods: number): Promise<TestNetwork> {
     hostAddress: `${subnet}.1`,
     podAddresses,
     close,
+    exec: (command, args, timeoutMs = 10_000) => runCommand('ip', ['netns', 'exec', namespace, command, ...args], { timeoutMs }),
     async startBackends(specs) {
       // stdin a pipe: the backends also stop when it closes.
       const child = await ManagedProcess.start('ip', ['netns', 'exec', namespace, process.execPath, BACKENDS_SCRIPT, JSON.stringify(specs)], {

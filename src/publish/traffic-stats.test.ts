@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { TableModel } from '../model/table-model.js';
+import { TrafficStats, type StatsSnapshot } from './traffic-stats.js';
+
+const NONE = 0xffffffff;
+const COUNTERS = 2;
+
+/** A plugin region as the tests say: counts by slot. */
+class Region {
+  instance = 1n;
+  counts = new Map<number, [number, number]>();
+  exists = true;
+  add(slot: number, a: number, b = 0): void {
+    const c = this.counts.get(slot) ?? [0, 0];
+    this.counts.set(slot, [c[0] + a, c[1] + b]);
+  }
+  restart(): void {
+    this.instance++;
+    this.counts.clear();
+  }
+  read = (): StatsSnapshot | undefined => {
+    if (!this.exists) return undefined;
+    const slots = Math.max(0, ...[...this.counts.keys()].map((s) => s + 1));
+    const counters = new BigUint64Array(slots * COUNTERS);
+    for (const [s, [a, b]] of this.counts) {
+      counters[s * COUNTERS] = BigInt(a);
+      counters[s * COUNTERS + 1] = BigInt(b);
+    }
+    return { instance: this.instance, slots, dropped: 0n, counters };
+  };
+}
+
+const backend = (service: string) => ({ service, port: '80', scheme: 'http' as const, endpoints: [] });
+
+/** hosts a.com (ns/web → ns/a, and its default ns/web → ns/b) and b.com (ns/api → ns/a); the controller's default ns/d. */
+function model(opts: { withApi?: boolean; extra?: string } = {}): TableModel {
+  const backends = [backend('ns/a'), backend('ns/b'), backend('ns/d')];
+  const hosts: TableModel['hosts'] = [
+    { name: 'a.com', rules: [{ path: '/', pathType: 'Prefix', backend: 0, source: 'ns/web' }], defaultBackend: 1, defaultSource: 'ns/web' },
+  ];
+  if (opts.withApi !== false) {
+    backends.push(backend('ns/a'));
+    hosts.push({ name: 'b.com', rules: [{ path: '/', pathType: 'Prefix', backend: 3, source: 'ns/api' }] });
+  }
+  if (opts.extra) {
+    backends.push(backend('ns/x'));
+    hosts.push({ name: `${opts.extra}.com`, rules: [{ path: '/', pathType: 'Prefix', backend: backends.length - 1, source: `ns/${opts.extra}` }] });
+  }
+  return { backends, hosts, defaultBackend: 2 };
+}
+
+function byLabels(stats: TrafficStats): Record<string, readonly number[]> {
+  return Object.fromEntries(stats.rows().rows.map((r) => [`${r.namespace}/${r.ingress}/${r.service}`, r.counts]));
+}
+
+describe('TrafficStats', () => {
+  test('one slot per (Ingress, Service), the same across builds; the default backend has one of its own', () => {
+    const region = new Region();
+    const stats = new TrafficStats(region.read, COUNTERS, 100);
+    assert.deepEqual([...stats.assign(model())], [0, 1, 2, 3]);
+    assert.deepEqual([...stats.assign(model())], [0, 1, 2, 3]);
+    region.add(0, 5);
+    region.add(1, 1, 1);
+    region.add(2, 7);
+    region.add(3, 2);
+    assert.deepEqual(byLabels(stats), { 'ns/web/a': [5, 0], 'ns/web/b': [1, 1], 'ns//d': [7, 0], 'ns/api/a': [2, 0] });
+  });
+
+  test('a backend no rule uses gets no slot', () => {
+    const stats = new TrafficStats(new Region().read, COUNTERS, 100);
+    const m = model();
+    m.backends.push(backend('ns/unused'));
+    assert.equal(stats.assign(m)[4], NONE);
+  });
+
+  test('counts the plugin had before this controller saw a slot are not counted (a baseline)', () => {
+    const region = new Region();
+    region.add(0, 40); // an earlier controller's owner of slot 0
+    const stats = new TrafficStats(region.read, COUNTERS, 100);
+    stats.assign(model());
+    region.add(0, 2);
+    assert.deepEqual(byLabels(stats)['ns/web/a'], [2, 0]);
+  });
+
+  test('a freed slot waits out the quarantine, then its new owner starts from zero', () => {
+    let now = 1_000_000;
+    const region = new Region();
+    const stats = new TrafficStats(region.read, COUNTERS, 5, () => now);
+    stats.assign(model()); // slots 0..3
+    region.add(3, 9); // ns/api's
+    stats.assign(model({ withApi: false })); // ns/api goes away: slot 3 quarantined
+    assert.equal(stats.assign(model({ withApi: false, extra: 'one' }))[3], 4, 'a new slot, not the quarantined one');
+    now += 121_000;
+    const slots = stats.assign(model({ withApi: false, extra: 'two' }));
+    assert.equal(slots[3], 3, 'the quarantined slot, now free');
+    region.add(3, 1);
+    const rows = byLabels(stats);
+    assert.deepEqual(rows['ns/two/x'], [1, 0]);
+    assert.equal(rows['ns/api/a'], undefined);
+  });
+
+  test('when ATS starts again the counters keep growing from what they had', () => {
+    const region = new Region();
+    const stats = new TrafficStats(region.read, COUNTERS, 100);
+    stats.assign(model());
+    region.add(0, 10, 3);
+    assert.deepEqual(byLabels(stats)['ns/web/a'], [10, 3]);
+    region.restart();
+    region.add(0, 4);
+    assert.deepEqual(byLabels(stats)['ns/web/a'], [14, 3]);
+  });
+
+  test('before ATS made its region: zero, and counting starts with it', () => {
+    const region = new Region();
+    region.exists = false;
+    const stats = new TrafficStats(region.read, COUNTERS, 100);
+    stats.assign(model());
+    assert.deepEqual(byLabels(stats)['ns/web/a'], [0, 0]);
+    region.exists = true;
+    region.add(0, 3);
+    assert.deepEqual(byLabels(stats)['ns/web/a'], [3, 0]);
+  });
+
+  test('more (Ingress, Service) pairs than slots: the rest are not counted, and it says so', () => {
+    const stats = new TrafficStats(new Region().read, COUNTERS, 3);
+    const slots = stats.assign(model());
+    assert.equal(slots.filter((s) => s === NONE).length, 1);
+    assert.equal(stats.full, true);
+  });
+});

@@ -1,0 +1,183 @@
+// Requests per Ingress: the plugin counts each request in the slot its
+// backend carries in the route table (by status class and cache result, per
+// thread, in a shared-memory region of its own), and this turns the slots
+// back into (namespace, Ingress, Service) for /metrics.
+//
+// A slot belongs to one (Ingress, Service) for as long as both stay in the
+// table, so its counts never move to another series. A slot freed by an
+// Ingress that went away is taken again only after FREE_QUARANTINE_MS, when
+// no transaction that began under the old table can still be counted in it,
+// and its new owner starts from what the slot held then (a baseline), as it
+// does for every slot the first time this controller sees it (the plugin may
+// have counted for an earlier controller). When ATS starts again its region
+// starts from zero: what the old one had counted is carried over, so the
+// counters only grow, as Prometheus expects of a counter.
+import type { TableModel } from '../model/table-model.js';
+
+/** What the plugin's region holds (RouteTable.readStats()). */
+export interface StatsSnapshot {
+  /** Changes when ATS starts again (a new region, counting from zero). */
+  readonly instance: bigint;
+  /** Slots the region holds counts for. */
+  readonly slots: number;
+  /** Requests the plugin could not count (a slot beyond its region). */
+  readonly dropped: bigint;
+  /** slots × counterNames.length, slot-major. */
+  readonly counters: BigUint64Array;
+}
+
+export interface TrafficRow {
+  readonly namespace: string;
+  /** The Ingress's name; '' for the controller's --default-backend. */
+  readonly ingress: string;
+  /** The Service's name. */
+  readonly service: string;
+  /** By counter name (StatsReader's order). */
+  readonly counts: readonly number[];
+}
+
+/** No slot: the table's "none". */
+const NONE = 0xffffffff;
+/** Longer than any request a table switch could leave counting in an old slot. */
+const FREE_QUARANTINE_MS = 120_000;
+
+interface Owner {
+  readonly slot: number;
+  readonly namespace: string;
+  readonly ingress: string;
+  readonly service: string;
+  /** What the slot held when this owner got it, in this ATS instance. */
+  baseline: bigint[];
+  /** What earlier ATS instances counted for this owner. */
+  carried: bigint[];
+  /** The last reading, for carrying it over when ATS starts again. */
+  last: bigint[];
+}
+
+function splitName(text: string): [string, string] {
+  const i = text.indexOf('/');
+  return i < 0 ? ['', text] : [text.slice(0, i), text.slice(i + 1)];
+}
+
+export class TrafficStats {
+  readonly #owners = new Map<string, Owner>();
+  readonly #quarantined: Array<{ slot: number; freedAt: number }> = [];
+  readonly #free: number[] = [];
+  #next = 0;
+  #instance: bigint | undefined;
+  #full = false;
+
+  /**
+   * @param read the plugin's region now, or undefined before ATS made one
+   * @param counters how many counters one slot has
+   * @param maxSlots how many slots the table can name
+   */
+  constructor(
+    private readonly read: () => StatsSnapshot | undefined,
+    private readonly counters: number,
+    private readonly maxSlots: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** True once some (Ingress, Service) got no slot (more of them than slots). */
+  get full(): boolean {
+    return this.#full;
+  }
+
+  /**
+   * The slot of each backend of `model` (NONE where it has none), keeping
+   * every (Ingress, Service) that is still there in the slot it had.
+   */
+  assign(model: TableModel): Uint32Array {
+    const keyOf = new Array<string | undefined>(model.backends.length);
+    const own = (backend: number | undefined, ingress: string) => {
+      if (backend === undefined || keyOf[backend] !== undefined) return;
+      keyOf[backend] = `${ingress}\0${model.backends[backend]!.service}`;
+    };
+    for (const host of model.hosts) {
+      for (const rule of host.rules) own(rule.backend, rule.source);
+      if (host.defaultSource !== undefined) own(host.defaultBackend, host.defaultSource);
+    }
+    own(model.defaultBackend, '');
+
+    const seen = new Set<string>();
+    const fresh: Owner[] = [];
+    const slots = new Uint32Array(model.backends.length).fill(NONE);
+    for (let i = 0; i < keyOf.length; i++) {
+      const key = keyOf[i];
+      if (key === undefined) continue;
+      seen.add(key);
+      let owner = this.#owners.get(key);
+      if (!owner) {
+        const slot = this.#takeSlot();
+        if (slot === undefined) {
+          this.#full = true;
+          continue;
+        }
+        const [ingressText, serviceText] = key.split('\0') as [string, string];
+        const [serviceNs, service] = splitName(serviceText);
+        const [ingressNs, ingress] = splitName(ingressText);
+        const zero = () => new Array<bigint>(this.counters).fill(0n);
+        owner = { slot, namespace: ingressText ? ingressNs : serviceNs, ingress, service, baseline: zero(), carried: zero(), last: zero() };
+        this.#owners.set(key, owner);
+        fresh.push(owner);
+      }
+      slots[i] = owner.slot;
+    }
+    for (const [key, owner] of this.#owners) {
+      if (seen.has(key)) continue;
+      this.#owners.delete(key);
+      this.#quarantined.push({ slot: owner.slot, freedAt: this.now() });
+    }
+    if (fresh.length > 0) this.#takeBaselines(fresh);
+    return slots;
+  }
+
+  /** The counts of every (Ingress, Service) with a slot, read from the plugin now. */
+  rows(): { rows: TrafficRow[]; dropped: number } {
+    const snap = this.read();
+    if (snap && snap.instance !== this.#instance) {
+      // ATS started again: what the old region counted stays in the counters.
+      for (const o of this.#owners.values()) {
+        for (let c = 0; c < this.counters; c++) o.carried[c]! += o.last[c]! - o.baseline[c]!;
+        o.baseline.fill(0n);
+        o.last.fill(0n);
+      }
+      this.#instance = snap.instance;
+    }
+    const rows: TrafficRow[] = [];
+    for (const o of this.#owners.values()) {
+      const counts = new Array<number>(this.counters);
+      for (let c = 0; c < this.counters; c++) {
+        const now = snap && o.slot < snap.slots ? snap.counters[o.slot * this.counters + c]! : o.last[c]!;
+        // A reading below the baseline cannot happen in one instance; never go backwards if it does.
+        if (now > o.last[c]!) o.last[c] = now;
+        counts[c] = Number(o.carried[c]! + o.last[c]! - o.baseline[c]!);
+      }
+      rows.push({ namespace: o.namespace, ingress: o.ingress, service: o.service, counts });
+    }
+    return { rows, dropped: snap ? Number(snap.dropped) : 0 };
+  }
+
+  #takeSlot(): number | undefined {
+    const now = this.now();
+    while (this.#quarantined.length > 0 && now - this.#quarantined[0]!.freedAt >= FREE_QUARANTINE_MS) {
+      this.#free.push(this.#quarantined.shift()!.slot);
+    }
+    if (this.#free.length > 0) return this.#free.pop();
+    if (this.#next < this.maxSlots) return this.#next++;
+    return undefined;
+  }
+
+  #takeBaselines(fresh: readonly Owner[]): void {
+    const snap = this.read();
+    if (!snap) return;
+    if (this.#instance === undefined) this.#instance = snap.instance;
+    if (snap.instance !== this.#instance) return; // rows() carries over first, then these start from 0 of the new one
+    for (const o of fresh) {
+      if (o.slot >= snap.slots) continue;
+      for (let c = 0; c < this.counters; c++) o.baseline[c] = snap.counters[o.slot * this.counters + c]!;
+      o.last = [...o.baseline];
+    }
+  }
+}
