@@ -20,6 +20,8 @@ export interface BackendEcho {
   headers: http.IncomingHttpHeaders;
   /** Request body as UTF-8 text. */
   body: string;
+  /** This pod's requests for this path so far, this one included: an answer from a cache repeats an earlier number. */
+  hit: number;
 }
 
 export interface BackendOptions {
@@ -119,6 +121,7 @@ class EchoBackend implements Backend {
         url: req.url ?? '',
         headers: req.headers,
         body: Buffer.concat(chunks).toString('utf8'),
+        hit: this.byPath.get(path) ?? 0,
       };
       const payload = JSON.stringify(echo);
       let extra: Record<string, string | string[]> = {};
