@@ -12,6 +12,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 
+import { httpRequest } from '../../test/harness/http-request.js';
 import { freePort } from '../../test/harness/ports.js';
 import { ManagedProcess, runCommand, type CommandResult } from '../../test/harness/processes.js';
 
@@ -53,6 +54,16 @@ export async function waitForPort(daemon: ManagedProcess, port: number, timeoutM
 /** The body every backend answer carries: 25 bytes. */
 export const BACKEND_BODY = 'hello from bench backend\n';
 
+/**
+ * A path ending in this is cacheable: nginx answers it with the same body and
+ * `Cache-Control: public, max-age=3600`, and logs each such request (the
+ * only requests it logs), so that the benchmark can count the ones that got
+ * past ATS's cache. Every other path is answered without Cache-Control, which
+ * ATS's records (only explicit freshness is stored) never store.
+ */
+export const CACHEABLE_SUFFIX = '/cacheable';
+export const CACHEABLE_CACHE_CONTROL = 'public, max-age=3600';
+
 const NGINX_CANDIDATES = ['/usr/sbin/nginx', '/usr/bin/nginx'];
 
 function findNginx(): string | undefined {
@@ -93,13 +104,26 @@ export async function ensureNginx(log: (line: string) => void): Promise<string> 
 export interface Nginx {
   readonly port: number;
   readonly daemon: ManagedProcess;
+  /** How many requests for a cacheable path (CACHEABLE_SUFFIX) nginx has answered so far (its access log). */
+  cacheableRequests(): Promise<number>;
+  /**
+   * How many requests nginx has received so far, of any path, not counting
+   * the ones this asks (stub_status, whose counter nginx keeps anyway).
+   */
+  requests(): Promise<number>;
   stop(): Promise<void>;
 }
+
+/** The access log of the cacheable location, in nginx's dir. */
+const CACHEABLE_LOG = 'cacheable.log';
+/** nginx's request counter (stub_status), asked directly, never through ATS. */
+const STATUS_PATH = '/bench-nginx-status';
 
 function nginxConfig(dir: string, port: number): string {
   // One worker without a master process: the PID we spawn is the one serving,
   // and it leaves the second core to ATS and wrk. Nothing outside `dir` is
   // written: pid file, logs and temp paths all live there.
+  const body = BACKEND_BODY.replace(/\n/g, '\\n');
   return `daemon off;
 master_process off;
 worker_processes 1;
@@ -108,6 +132,7 @@ error_log ${dir}/error.log warn;
 events { worker_connections 4096; }
 http {
   access_log off;
+  log_format cacheable '$msec $request_uri';
   client_body_temp_path ${dir}/client_body;
   proxy_temp_path ${dir}/proxy;
   fastcgi_temp_path ${dir}/fastcgi;
@@ -119,14 +144,29 @@ http {
     listen 127.0.0.1:${port} reuseport backlog=4096;
     location / {
       default_type text/plain;
-      return 200 "${BACKEND_BODY.replace(/\n/g, '\\n')}";
+      return 200 "${body}";
+    }
+    # The cacheable object: same body, explicit freshness, every request
+    # logged unbuffered (one line each) so that the ones ATS did not serve
+    # from its cache can be counted.
+    location ~ ${CACHEABLE_SUFFIX}$ {
+      access_log ${dir}/${CACHEABLE_LOG} cacheable;
+      default_type text/plain;
+      add_header Cache-Control "${CACHEABLE_CACHE_CONTROL}";
+      return 200 "${body}";
+    }
+    location = ${STATUS_PATH} {
+      stub_status;
     }
   }
 }
 `;
 }
 
-/** A private nginx on 127.0.0.1 answering every request with 200 and BACKEND_BODY. */
+/**
+ * A private nginx on 127.0.0.1 answering every request with 200 and
+ * BACKEND_BODY; cacheable (and counted) for paths ending in CACHEABLE_SUFFIX.
+ */
 export async function startNginx(bin: string, workDir: string): Promise<Nginx> {
   for (let attempt = 1; ; attempt++) {
     const dir = await mkdtemp(path.join(workDir, 'nginx-'));
@@ -143,7 +183,23 @@ export async function startNginx(bin: string, workDir: string): Promise<Nginx> {
       const stop = async (): Promise<void> => {
         await daemon.stop();
       };
-      return { port, daemon, stop };
+      const cacheableRequests = async (): Promise<number> => {
+        // nginx opens the log when it starts: absent is an error.
+        const text = await readFile(path.join(dir, CACHEABLE_LOG), 'utf8');
+        let n = 0;
+        for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+        return n;
+      };
+      let statusReads = 0;
+      const requests = async (): Promise<number> => {
+        const r = await httpRequest({ port, path: STATUS_PATH, fresh: true, timeoutMs: 3_000 });
+        // "Active connections: 1\nserver accepts handled requests\n 1 1 1\n..."; the count includes this request.
+        const m = /accepts handled requests\s+\d+\s+\d+\s+(\d+)/.exec(r.body);
+        if (r.status !== 200 || m === null) throw new Error(`nginx ${STATUS_PATH}: ${r.status} ${JSON.stringify(r.body.slice(0, 200))}`);
+        statusReads++;
+        return Number(m[1]) - statusReads;
+      };
+      return { port, daemon, cacheableRequests, requests, stop };
     } catch (err) {
       await daemon.stop();
       const log = await readFile(path.join(dir, 'error.log'), 'utf8').catch(() => '');
