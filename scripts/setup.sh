@@ -26,6 +26,7 @@ if [[ "$PROFILE" != build ]]; then
     wrk redis-server lua-redis lua-socket nginx  # the benchmarks (quick mode runs in the tests)
   )
 fi
+if [[ "$PROFILE" == test ]]; then DEBS+=(valgrind); fi # callgrind: the plugin's instructions-per-request test
 
 step "Checking Debian packages"
 missing=()

@@ -55,9 +55,16 @@ size_t answer_body(const Decision& d, char* buf, size_t size);
 // length written, or 0 with `buf` emptied when the URL does not fit `size`:
 // a cut URL would name another resource. No allocation.
 
-// The cache key: the URL the client asked for, host as sent, so that a
-// cached object does not depend on the pod that served it.
-size_t cache_key_url(const RequestFacts& req, std::string_view query, char* buf, size_t size);
+// The cache key: the URL the client asked for, so that a cached object does
+// not depend on the pod that served it, with the host as matched (lowercase,
+// without a port or a trailing dot: `A.com:80` and `a.com` share objects),
+// the scheme kept (http and https objects stay apart), and the query left
+// out when the backend's options say cacheIgnoreQuery. 0 as well when the
+// host cannot be part of a URL (empty, too long, or with a character no
+// host name or IPv6 literal has, such as '/' or '?', which could make the
+// key of another URL): the caller must then not cache.
+size_t cache_key_url(const RequestFacts& req, const BackendOptionsView& options, std::string_view query, char* buf,
+                     size_t size);
 
 // The Location of a redirect to https: the host as matched (lowercase,
 // without the client's port or a trailing dot), the path and query as sent.

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "cache_control.h"
+#include "cache_policy.h"
 #include "common.h"
 #include "decision.h"
 #include "metrics.h"
@@ -51,13 +53,71 @@ std::string_view query_of(TSMBuffer buf, TSMLoc url) {
   return q && qlen > 0 ? std::string_view(q, size_t(qlen)) : std::string_view();
 }
 
-// The cache key is the URL the client asked for, not the pod we chose.
-void set_cache_key(TSHttpTxn txn, TSMBuffer buf, TSMLoc url, const RequestFacts& req) {
+void set(TSHttpTxn txn, TSOverridableConfigKey key, int64_t value) {
+  if (value != kLeave) TSHttpTxnConfigIntSet(txn, key, TSMgmtInt(value));
+}
+
+// Per transaction, in a user argument (a small number, no allocation): what
+// the cache hooks below need to know of the request.
+enum CacheFlags : uintptr_t {
+  // The request has Authorization and ignore_authentication is 0: the
+  // response is stored only when it says public or s-maxage, and a stored
+  // one that says s-maxage may answer (cache_policy.h).
+  kAuthorizedRequest = 1,
+};
+
+int cache_arg_index() {
+  static int idx = [] {
+    int i = -1;
+    TSUserArgIndexReserve(TS_USER_ARGS_TXN, kPluginName, "cache policy flags", &i);
+    return i;
+  }();
+  return idx;
+}
+
+// The cache for one routed transaction, before its URL is changed: bypassed
+// (cache: bypass), or on with the key the client's URL gives and the
+// route's policy (cache_policy.h), and the pod's response looked at before
+// ATS decides to store it (on_cache_event below). `cache_cont` is added only
+// to transactions whose cache is on.
+void apply_cache(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc url, const RequestFacts& req,
+                 const BackendOptionsView& o, TSCont cache_cont) {
+  if (o.cache_policy == 1) {
+    TSHttpTxnConfigIntSet(txn, TS_CONFIG_HTTP_CACHE_HTTP, 0);
+    TSHttpTxnServerRespNoStoreSet(txn, 1);
+    return;
+  }
   TSMgmtInt cache_on = 0;
   if (TSHttpTxnConfigIntGet(txn, TS_CONFIG_HTTP_CACHE_HTTP, &cache_on) != TS_SUCCESS || !cache_on) return;
   char key[kUrlBufferSize];
-  size_t n = cache_key_url(req, query_of(buf, url), key, sizeof key);
-  if (n > 0) TSCacheUrlSet(txn, key, int(n));
+  size_t n = cache_key_url(req, o, query_of(buf, url), key, sizeof key);
+  if (n == 0) {
+    // No key that names this URL alone: ATS's own would be the pod's URL,
+    // shared by every host routed there. Not cached at all.
+    TSHttpTxnConfigIntSet(txn, TS_CONFIG_HTTP_CACHE_HTTP, 0);
+    return;
+  }
+  TSCacheUrlSet(txn, key, int(n));
+  if (o.any_cache_option()) {
+    CacheOverrides c = cache_overrides(o);
+    set(txn, TS_CONFIG_HTTP_CACHE_REQUIRED_HEADERS, c.required_headers);
+    set(txn, TS_CONFIG_HTTP_CACHE_HEURISTIC_MIN_LIFETIME, c.heuristic_min_lifetime);
+    set(txn, TS_CONFIG_HTTP_CACHE_HEURISTIC_MAX_LIFETIME, c.heuristic_max_lifetime);
+    set(txn, TS_CONFIG_HTTP_CACHE_GUARANTEED_MAX_LIFETIME, c.guaranteed_max_lifetime);
+    set(txn, TS_CONFIG_HTTP_CACHE_MAX_STALE_AGE, c.max_stale_age);
+    set(txn, TS_CONFIG_HTTP_NEGATIVE_REVALIDATING_ENABLED, c.negative_revalidating_enabled);
+    set(txn, TS_CONFIG_HTTP_NEGATIVE_REVALIDATING_LIFETIME, c.negative_revalidating_lifetime);
+    set(txn, TS_CONFIG_HTTP_CACHE_GENERATION, c.generation);
+  }
+  TSHttpTxnHookAdd(txn, TS_HTTP_READ_RESPONSE_HDR_HOOK, cache_cont);
+  if (has_field(buf, hdr, TS_MIME_FIELD_AUTHORIZATION, TS_MIME_LEN_AUTHORIZATION)) {
+    TSMgmtInt ignore_auth = 0;
+    if (TSHttpTxnConfigIntGet(txn, TS_CONFIG_HTTP_CACHE_IGNORE_AUTHENTICATION, &ignore_auth) == TS_SUCCESS &&
+        !ignore_auth) {
+      TSUserArgSet(txn, cache_arg_index(), reinterpret_cast<void*>(uintptr_t(kAuthorizedRequest)));
+      TSHttpTxnHookAdd(txn, TS_HTTP_READ_CACHE_HDR_HOOK, cache_cont);
+    }
+  }
 }
 
 void apply_options(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, const BackendOptionsView& o) {
@@ -66,11 +126,43 @@ void apply_options(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, const BackendOption
   if (o.response_timeout_ms)
     TSHttpTxnConfigIntSet(txn, TS_CONFIG_HTTP_TRANSACTION_NO_ACTIVITY_TIMEOUT_OUT,
                           TSMgmtInt((o.response_timeout_ms + 999) / 1000));
-  if (o.cache_policy == 1) {
-    TSHttpTxnConfigIntSet(txn, TS_CONFIG_HTTP_CACHE_HTTP, 0);
-    TSHttpTxnServerRespNoStoreSet(txn, 1);
-  }
   if (!o.upstream_host.empty()) set_host_header(buf, hdr, o.upstream_host);
+}
+
+// The hooks of a transaction whose cache is on (cache_policy.h says why):
+//   READ_CACHE_HDR (requests with Authorization only): a stored response
+//     found; ATS is about to decide whether it may answer. One that says
+//     s-maxage may (ignore_authentication 1 for this lookup).
+//   READ_RESPONSE_HDR: the pod's response headers are in; ATS has not yet
+//     decided whether to store the response. Refused when it sets a cookie,
+//     or answers a request with Authorization without public or s-maxage.
+int on_cache_event(TSCont, TSEvent event, void* edata) {
+  auto txn = static_cast<TSHttpTxn>(edata);
+  const bool authorized =
+      (reinterpret_cast<uintptr_t>(TSUserArgGet(txn, cache_arg_index())) & kAuthorizedRequest) != 0;
+  TSMBuffer buf;
+  TSMLoc hdr;
+  if (event == TS_EVENT_HTTP_READ_CACHE_HDR && authorized && TSHttpTxnCachedRespGet(txn, &buf, &hdr) == TS_SUCCESS) {
+    CacheControl cc;
+    read_cache_control(buf, hdr, cc);
+    if (reusable_for_authorized(cc)) {
+      TSHttpTxnConfigIntSet(txn, TS_CONFIG_HTTP_CACHE_IGNORE_AUTHENTICATION, 1);
+      ATSI_DEBUG("the stored response says s-maxage: it may answer a request with Authorization");
+    }
+    TSHandleMLocRelease(buf, TS_NULL_MLOC, hdr);
+  } else if (event == TS_EVENT_HTTP_READ_RESPONSE_HDR && TSHttpTxnServerRespGet(txn, &buf, &hdr) == TS_SUCCESS) {
+    bool cookie = has_field(buf, hdr, TS_MIME_FIELD_SET_COOKIE, TS_MIME_LEN_SET_COOKIE);
+    CacheControl cc;
+    if (authorized && !cookie) read_cache_control(buf, hdr, cc);
+    if (refuse_to_store(cookie, authorized, cc)) {
+      TSHttpTxnServerRespNoStoreSet(txn, 1);
+      ATSI_DEBUG("not stored: %s", cookie ? "the response sets a cookie"
+                                          : "a response to a request with Authorization says neither public nor s-maxage");
+    }
+    TSHandleMLocRelease(buf, TS_NULL_MLOC, hdr);
+  }
+  TSHttpTxnReenable(txn, TS_EVENT_HTTP_CONTINUE);
+  return 0;
 }
 
 int txn_arg_index() {
@@ -114,12 +206,13 @@ int on_txn_event(TSCont, TSEvent event, void* edata) {
 
 Router* Router::create(const PluginConfig& config, Error& error) {
   metrics();
-  if (txn_arg_index() < 0) {
+  if (txn_arg_index() < 0 || cache_arg_index() < 0) {
     error = {ErrorCode::kSystem, "cannot reserve a transaction argument"};
     return nullptr;
   }
   auto* r = new Router(config, shared_source(config.table, config.poll_ms));
   r->txn_cont_ = TSContCreate(on_txn_event, nullptr);
+  r->cache_cont_ = TSContCreate(on_cache_event, nullptr);
   ATSI_DEBUG("router for table %s (debug header %s, poll %u ms)", config.table.c_str(),
              config.debug_header ? "on" : "off", config.poll_ms);
   return r;
@@ -127,6 +220,7 @@ Router* Router::create(const PluginConfig& config, Error& error) {
 
 Router::~Router() {
   if (txn_cont_) TSContDestroy(txn_cont_);
+  if (cache_cont_) TSContDestroy(cache_cont_);
 }
 
 TxnNote* Router::note(TSHttpTxn txn) {
@@ -181,7 +275,7 @@ Router::Result Router::route(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc ur
   }
   char address[64];
   size_t alen = endpoint_address_text(*d.endpoint, address, sizeof address);
-  set_cache_key(txn, buf, url, req);  // before the URL changes
+  apply_cache(txn, buf, hdr, url, req, d.options, cache_cont_);  // before the URL changes
   if (config_.debug_header && view) note(txn)->route = route_description(*view, d);
   TSUrlSchemeSet(buf, url, d.scheme == kSchemeHttps ? TS_URL_SCHEME_HTTPS : TS_URL_SCHEME_HTTP,
                  d.scheme == kSchemeHttps ? TS_URL_LEN_HTTPS : TS_URL_LEN_HTTP);

@@ -48,6 +48,7 @@ class Router {
   const PluginConfig config_;
   TableSource& source_;
   TSCont txn_cont_ = nullptr;  // debug header and clean-up hooks
+  TSCont cache_cont_ = nullptr;  // the cache's hooks (cache_policy.h), when the cache is on
   TlsService* tls_ = nullptr;  // global mode only
 };
 

@@ -30,6 +30,26 @@ void set_host_header(TSMBuffer buf, TSMLoc hdr, std::string_view value) {
   TSHandleMLocRelease(buf, hdr, field);
 }
 
+bool has_field(TSMBuffer buf, TSMLoc hdr, const char* name, int len) {
+  TSMLoc field = TSMimeHdrFieldFind(buf, hdr, name, len);
+  if (field == TS_NULL_MLOC) return false;
+  TSHandleMLocRelease(buf, hdr, field);
+  return true;
+}
+
+void read_cache_control(TSMBuffer buf, TSMLoc hdr, CacheControl& cc) {
+  TSMLoc field = TSMimeHdrFieldFind(buf, hdr, TS_MIME_FIELD_CACHE_CONTROL, TS_MIME_LEN_CACHE_CONTROL);
+  while (field != TS_NULL_MLOC) {
+    int len = 0;
+    // The whole field value (index -1): the parser splits it itself, quotes included.
+    const char* v = TSMimeHdrFieldValueStringGet(buf, hdr, field, -1, &len);
+    if (v && len > 0) parse_cache_control(std::string_view(v, size_t(len)), cc);
+    TSMLoc next = TSMimeHdrFieldNextDup(buf, hdr, field);
+    TSHandleMLocRelease(buf, hdr, field);
+    field = next;
+  }
+}
+
 void add_header(TSMBuffer buf, TSMLoc hdr, std::string_view name, std::string_view value) {
   TSMLoc field;
   if (TSMimeHdrFieldCreateNamed(buf, hdr, name.data(), int(name.size()), &field) != TS_SUCCESS) return;

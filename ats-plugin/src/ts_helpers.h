@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <string_view>
 
+#include "cache_control.h"
 #include "format.h"
 
 namespace atsi::plugin {
@@ -18,6 +19,12 @@ std::string_view host_of(TSMBuffer buf, TSMLoc hdr, TSMLoc url);
 
 // Sets the Host header to `value`, adding the field if it is missing.
 void set_host_header(TSMBuffer buf, TSMLoc hdr, std::string_view value);
+
+// Whether the header in (buf, hdr) has a field `name`.
+bool has_field(TSMBuffer buf, TSMLoc hdr, const char* name, int len);
+
+// Every Cache-Control field of the header in (buf, hdr), parsed into `cc`.
+void read_cache_control(TSMBuffer buf, TSMLoc hdr, CacheControl& cc);
 
 // Appends a header field `name: value`.
 void add_header(TSMBuffer buf, TSMLoc hdr, std::string_view name, std::string_view value);

@@ -118,9 +118,11 @@ TEST_F(DecisionTest, RedirectsPlainHttpWhenTheBackendAsks) {
   EXPECT_EQ(d.scheme, kSchemeHttps);
 }
 
-std::string cache_key(const RequestFacts& req, std::string_view query) {
+std::string cache_key(const RequestFacts& req, std::string_view query, bool ignore_query = false) {
   char buf[256];
-  return std::string(buf, cache_key_url(req, query, buf, sizeof buf));
+  BackendOptionsView o;
+  o.cache_ignore_query = ignore_query;
+  return std::string(buf, cache_key_url(req, o, query, buf, sizeof buf));
 }
 
 std::string location(const RequestFacts& req, std::string_view query) {
@@ -128,11 +130,35 @@ std::string location(const RequestFacts& req, std::string_view query) {
   return std::string(buf, redirect_location(req, query, buf, sizeof buf));
 }
 
-TEST(CacheKeyUrl, TheUrlTheClientAskedFor) {
-  EXPECT_EQ(cache_key({"A.com:80", "app/x", false}, ""), "http://A.com:80/app/x");
+TEST(CacheKeyUrl, TheUrlTheClientAskedForWithTheHostAsMatched) {
+  // One object for every spelling of a host, as lookup matches them.
+  EXPECT_EQ(cache_key({"A.com:80", "app/x", false}, ""), "http://a.com/app/x");
+  EXPECT_EQ(cache_key({"a.COM.", "app/x", false}, ""), "http://a.com/app/x");
+  EXPECT_EQ(cache_key({"a.com:8080", "app/x", false}, ""), "http://a.com/app/x");
+  // The scheme stays: http and https objects are apart.
   EXPECT_EQ(cache_key({"a.com", "app/x", true}, "q=1&b"), "https://a.com/app/x?q=1&b");
   EXPECT_EQ(cache_key({"a.com", "", false}, ""), "http://a.com/");
-  EXPECT_EQ(cache_key({"[2001:db8::1]:8080", "p", false}, "x"), "http://[2001:db8::1]:8080/p?x");
+  EXPECT_EQ(cache_key({"[2001:DB8::1]:8080", "p", false}, "x"), "http://[2001:db8::1]/p?x");
+  EXPECT_EQ(cache_key({"10.0.0.1:80", "p", false}, ""), "http://10.0.0.1/p");
+  EXPECT_EQ(cache_key({"under_score.a.com", "p", false}, ""), "http://under_score.a.com/p");
+}
+
+TEST(CacheKeyUrl, TheQueryIsLeftOutWhenTheBackendSaysSo) {
+  EXPECT_EQ(cache_key({"a.com", "app.js", false}, "v=1", /*ignore_query=*/true), "http://a.com/app.js");
+  EXPECT_EQ(cache_key({"a.com", "app.js", false}, "v=2", /*ignore_query=*/true), "http://a.com/app.js");
+  EXPECT_EQ(cache_key({"a.com", "app.js", false}, "v=2"), "http://a.com/app.js?v=2");
+}
+
+TEST(CacheKeyUrl, NoKeyForAHostThatCouldNameAnotherUrl) {
+  // "a.com/x?" as a Host would make "http://a.com/x?/y", the key of
+  // another URL of a.com (path /x, query "/y"): no key, so no caching.
+  EXPECT_EQ(cache_key({"a.com/x?", "y", false}, ""), "");
+  EXPECT_EQ(cache_key({"a.com#", "y", false}, ""), "");
+  EXPECT_EQ(cache_key({"a com", "y", false}, ""), "");
+  EXPECT_EQ(cache_key({"user@a.com", "y", false}, ""), "");
+  EXPECT_EQ(cache_key({"[::1/x]", "y", false}, ""), "");
+  EXPECT_EQ(cache_key({"", "y", false}, ""), "");
+  EXPECT_EQ(cache_key({std::string(kMaxHostLength + 1, 'a'), "y", false}, ""), "");
 }
 
 TEST(RedirectLocation, HttpsWithTheHostAsMatched) {
@@ -148,10 +174,11 @@ TEST(Urls, TooLongIsRefusedNotCut) {
   const std::string loc = "https://a.com/app/x?q=1";
   char buf[64];
   // Exactly fits (with the NUL), then one byte short.
-  EXPECT_EQ(cache_key_url(req, "q=1", buf, key.size() + 1), key.size());
+  const BackendOptionsView none;
+  EXPECT_EQ(cache_key_url(req, none, "q=1", buf, key.size() + 1), key.size());
   EXPECT_EQ(std::string(buf), key);
   std::memset(buf, '#', sizeof buf);
-  EXPECT_EQ(cache_key_url(req, "q=1", buf, key.size()), 0u);
+  EXPECT_EQ(cache_key_url(req, none, "q=1", buf, key.size()), 0u);
   EXPECT_EQ(buf[0], '\0');
   EXPECT_EQ(redirect_location(req, "q=1", buf, loc.size() + 1), loc.size());
   EXPECT_EQ(std::string(buf), loc);
@@ -160,7 +187,7 @@ TEST(Urls, TooLongIsRefusedNotCut) {
   EXPECT_EQ(buf[0], '\0');
   // A long query against the buffer.
   std::string query(100, 'q');
-  EXPECT_EQ(cache_key_url(req, query, buf, sizeof buf), 0u);
+  EXPECT_EQ(cache_key_url(req, none, query, buf, sizeof buf), 0u);
   EXPECT_EQ(redirect_location(req, query, buf, sizeof buf), 0u);
   EXPECT_EQ(redirect_location(req, query, buf, 0), 0u);
 }
