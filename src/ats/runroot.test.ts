@@ -14,6 +14,8 @@ describe('the runroot ATS runs in', () => {
     assert.equal(r['proxy.config.http.cache.required_headers'], 2);
     assert.equal(r['proxy.config.http.cache.ignore_authentication'], 0);
     assert.equal(r['proxy.config.http.negative_caching_enabled'], 0);
+    assert.equal(r['proxy.config.http.cache.max_stale_age'], 0, 'stale copies only where a route asks');
+    assert.equal(r['proxy.config.http.negative_revalidating_enabled'], 0);
     // Concurrent misses of one URL go to the pod at once (bench/README.md: ATS's defaults cut misses to a quarter).
     assert.equal(r['proxy.config.cache.enable_read_while_writer'], 0);
     assert.equal(r['proxy.config.http.cache.open_read_retry_time'], 1);

@@ -126,6 +126,11 @@ export function productionRecords(c: RunrootConfig): Record<string, RecordValue>
     'proxy.config.http.cache.cache_responses_to_cookies': 1,
     'proxy.config.http.cache.ignore_authentication': 0,
     'proxy.config.http.negative_caching_enabled': 0,
+    // No stale object is served unless a route asks (cache-serve-stale):
+    // ATS's defaults serve week-old copies when the pod is down or answers
+    // 5xx, and mark them fresh for 30 minutes.
+    'proxy.config.http.cache.max_stale_age': 0,
+    'proxy.config.http.negative_revalidating_enabled': 0,
     // Concurrent misses on one URL: the one that takes the cache's write lock
     // stores the object; the others go to the pod at once. ATS's defaults
     // make them wait for that writer first (read-while-writer, 50 ms steps)
