@@ -47,6 +47,7 @@ export async function runController(args: string[], io: Io, signal?: AbortSignal
     ...(o.atsRunroot !== undefined ? { records: { runroot: o.atsRunroot } } : {}),
     holdMs: o.batchHoldMs,
     coalesceMs: o.batchCoalesceMs,
+    maxBuildShare: o.maxBuildShare,
   });
 
   if (o.once) {

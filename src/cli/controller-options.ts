@@ -58,10 +58,14 @@ Running:
   --leader-election-namespace NS
                              namespace of the Lease for leader election
                              (default: ats-ingress); only the leader writes status
-  --batch-hold-ms MS         at least this long between two rebuilds; changes in
-                             between are batched (default: 50)
+  --max-build-share F        under churn, builds take at most this share of the
+                             time (0 < F <= 1): after a rebuild of C ms the
+                             next waits C * (1 - F) / F ms (default: 0.5)
+  --batch-hold-ms MS         besides, at least this long between two rebuilds
+                             (default: 0)
   --batch-coalesce-ms MS     after a quiet spell, wait this long for the rest
-                             of a burst before rebuilding (default: 10)
+                             of a burst before rebuilding (default: 0: only
+                             the events already received)
   --log-level LEVEL          debug, info, warn or error (default: info)
   -h, --help                 this text`;
 
@@ -81,8 +85,16 @@ export interface ControllerOptions {
   readonly leaderElectionNamespace: string;
   readonly batchHoldMs: number;
   readonly batchCoalesceMs: number;
+  readonly maxBuildShare: number;
   readonly logLevel: LogLevel;
   readonly help: boolean;
+}
+
+function share(flag: string, v: string | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!/^(0|1)?(\.[0-9]+)?$/.test(v) || v === '' || v === '.' || !(n > 0 && n <= 1)) throw new CliError(`${flag} "${v}": expected a share above 0 and at most 1, e.g. 0.5`);
+  return n;
 }
 
 function wholeNumber(flag: string, v: string | undefined, fallback: number, max: number): number {
@@ -154,6 +166,7 @@ export function parseControllerOptions(args: string[]): ControllerOptions {
         'leader-election-namespace': { type: 'string', default: 'ats-ingress' },
         'batch-hold-ms': { type: 'string' },
         'batch-coalesce-ms': { type: 'string' },
+        'max-build-share': { type: 'string' },
         'log-level': { type: 'string', default: 'info' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -218,8 +231,9 @@ export function parseControllerOptions(args: string[]): ControllerOptions {
     ...(atsRunroot !== undefined ? { atsRunroot } : {}),
     publishAddresses,
     leaderElectionNamespace: namespaceName('--leader-election-namespace', v['leader-election-namespace'] ?? 'ats-ingress'),
-    batchHoldMs: wholeNumber('--batch-hold-ms', v['batch-hold-ms'], 50, 60_000),
-    batchCoalesceMs: wholeNumber('--batch-coalesce-ms', v['batch-coalesce-ms'], 10, 60_000),
+    batchHoldMs: wholeNumber('--batch-hold-ms', v['batch-hold-ms'], 0, 60_000),
+    batchCoalesceMs: wholeNumber('--batch-coalesce-ms', v['batch-coalesce-ms'], 0, 60_000),
+    maxBuildShare: share('--max-build-share', v['max-build-share'], 0.5),
     logLevel,
     help: v.help ?? false,
   };

@@ -26,6 +26,8 @@ export interface ControllerConfig {
   atsStatsUrl?: URL;
   holdMs?: number;
   coalesceMs?: number;
+  /** The largest share of the time builds take under churn (the loop's default: 0.5). */
+  maxBuildShare?: number;
   /** Publishers beyond the route table and the problem log (Events, status). */
   extraPublishers?: (ctx: PublisherContext) => Publisher[];
   /** ATS records from the records ConfigMap (build.recordsConfigMap), through traffic_manager in this runroot. */
@@ -84,6 +86,7 @@ export class Controller {
       metrics: this.metrics,
       ...(config.holdMs !== undefined ? { holdMs: config.holdMs } : {}),
       ...(config.coalesceMs !== undefined ? { coalesceMs: config.coalesceMs } : {}),
+      ...(config.maxBuildShare !== undefined ? { maxBuildShare: config.maxBuildShare } : {}),
     });
   }
 

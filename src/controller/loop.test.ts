@@ -10,18 +10,31 @@ import { controllerMetrics } from '../observe/metrics.js';
 import { ControllerLoop } from './loop.js';
 
 /** A loop whose only publisher records every build. */
-function countingLoop(options: { holdMs?: number; coalesceMs?: number; startPaused?: boolean }) {
+function countingLoop(options: { holdMs?: number; coalesceMs?: number; startPaused?: boolean; maxBuildShare?: number; publishMs?: number }) {
   const builds: BuildResult[] = [];
+  const cycles: Array<{ start: number; end: number }> = [];
+  const { publishMs, ...loopOptions } = options;
   const config = buildConfig();
   const loop = new ControllerLoop({
     cache: new ObjectCache(config),
     config,
     logger: silentLogger,
     metrics: controllerMetrics(),
-    ...options,
-    publishers: [{ name: 'count', publish: async (r) => void builds.push(r) }],
+    ...loopOptions,
+    publishers: [
+      {
+        name: 'count',
+        publish: async (r) => {
+          const start = Date.now();
+          builds.push(r);
+          // A publisher as slow as a big table's: the cycle's cost.
+          if (publishMs) await delay(publishMs);
+          cycles.push({ start, end: Date.now() });
+        },
+      },
+    ],
   });
-  return { loop, builds };
+  return { loop, builds, cycles };
 }
 
 /** The same, already holding one Ingress of ours and its Service. */
@@ -95,6 +108,41 @@ describe('the loop batches changes', () => {
     loop.apply([{ type: 'upsert', object: slice('ns/web').port('http', 8080).ready('10.0.0.1').build() }]);
     await loop.idle();
     assert.equal(builds.length, 2, 'after runNow() changes build as usual');
+  });
+
+  it('events that arrived together are one build, with no wait of its own', async () => {
+    const { loop, builds } = countingLoop({});
+    loop.apply([{ type: 'upsert', object: ingressClass('ats').build() }]);
+    loop.apply([{ type: 'upsert', object: ingress('ns/web').className('ats').rule('a.com', prefix('/', 'web', 80)).build() }]);
+    loop.apply([{ type: 'upsert', object: service('ns/web').port('http', 80, 8080).build() }]);
+    await loop.idle();
+    assert.equal(builds.length, 1);
+    assert.equal(builds[0]!.model.table.backends[0]!.problem, undefined, 'the build saw all three');
+  });
+
+  it('under churn, builds take at most their share of the time: the hold follows what a cycle costs', async () => {
+    // Every cycle takes 40 ms; with a share of 0.5 the loop waits as long again before the next.
+    const { loop, cycles } = countingLoop({ maxBuildShare: 0.5, publishMs: 40 });
+    loop.apply([
+      { type: 'upsert', object: ingressClass('ats').build() },
+      { type: 'upsert', object: ingress('ns/web').className('ats').rule('a.com', prefix('/', 'web', 80)).build() },
+      { type: 'upsert', object: service('ns/web').port('http', 80, 8080).build() },
+    ]);
+    const t0 = Date.now();
+    for (let i = 0; i < 100; i++) {
+      loop.apply([{ type: 'upsert', object: slice('ns/web').port('http', 8080).ready(`10.0.2.${i + 1}`).build() }]);
+      await delay(5);
+    }
+    await loop.idle();
+    const elapsed = Date.now() - t0;
+    const busy = cycles.reduce((n, c) => n + (c.end - c.start), 0);
+    // Counting, not timing: each idle gap after a cycle is at least (nearly) as long as the cycle.
+    for (let i = 1; i < cycles.length; i++) {
+      const gap = cycles[i]!.start - cycles[i - 1]!.end;
+      const cost = cycles[i - 1]!.end - cycles[i - 1]!.start;
+      assert.ok(gap >= cost - 5, `gap ${gap} ms after a cycle of ${cost} ms`);
+    }
+    assert.ok(cycles.length >= 3 && busy <= elapsed * 0.5 + 100, `${cycles.length} cycles, ${busy} ms busy of ${elapsed} ms`);
   });
 
   it('an irrelevant change builds nothing', async () => {

@@ -2,10 +2,14 @@
 // applies them to the cache, and when a change can matter it schedules a
 // build, then runs every publisher on the result. Builds never overlap.
 //
-// Batching: a change after a quiet spell is built after only a short
-// coalescing wait (events of one kubectl apply arrive together), so a lone
-// change goes live in tens of milliseconds; under churn, builds start at
-// most once per hold period and every change in between rides along.
+// Batching: a change after a quiet spell is built as soon as the events
+// already received are applied (those of one kubectl apply arrive together),
+// so a lone change goes live within milliseconds. Under churn the loop keeps
+// builds to a bounded share of the CPU: after a cycle (build and publish)
+// that took C ms, the next one starts no sooner than C ms after it ended
+// (at most half of the time goes to building), and every change in between
+// rides along. A cycle of 1 ms holds the next back by 1 ms, one of 300 ms by
+// 300 ms: the hold follows the cost instead of a fixed figure (ADR 0005).
 import { performance } from 'node:perf_hooks';
 import { build } from '../model/build.js';
 import { CertificateCache } from '../model/certificates.js';
@@ -24,10 +28,12 @@ export interface LoopOptions {
   publishers: readonly Publisher[];
   logger: Logger;
   metrics: ControllerMetrics;
-  /** At least this long between the starts of two builds (default 50 ms). */
+  /** At least this long between the starts of two builds, besides the CPU share (default 0). */
   holdMs?: number;
-  /** Wait this long after the first change following a quiet spell, to take in its companions (default 10 ms). */
+  /** Wait this long after the first change following a quiet spell, to take in its companions (default 0: only what has already arrived). */
   coalesceMs?: number;
+  /** The largest share of the time builds may take under churn, above 0 and at most 1 (default 0.5). */
+  maxBuildShare?: number;
   /**
    * Apply changes but build nothing until the first runNow(): a controller
    * must not publish a table made from some kinds while others are still
@@ -38,8 +44,11 @@ export interface LoopOptions {
 
 export class ControllerLoop {
   readonly #o: Required<LoopOptions>;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: { cancel(): void } | undefined;
   #lastBuildStart = -Infinity;
+  #lastBuildEnd = -Infinity;
+  /** How long the last build and its publishers took. */
+  #lastCycleMs = 0;
   #running: Promise<void> | undefined;
   #dirty = false;
   #stopped = false;
@@ -51,7 +60,8 @@ export class ControllerLoop {
   readonly #certificates = new CertificateCache();
 
   constructor(options: LoopOptions) {
-    this.#o = { holdMs: 50, coalesceMs: 10, startPaused: false, ...options };
+    this.#o = { holdMs: 0, coalesceMs: 0, maxBuildShare: 0.5, startPaused: false, ...options };
+    if (!(this.#o.maxBuildShare > 0 && this.#o.maxBuildShare <= 1)) throw new RangeError(`maxBuildShare ${this.#o.maxBuildShare}: expected more than 0, at most 1`);
     this.#paused = this.#o.startPaused;
   }
 
@@ -115,15 +125,26 @@ export class ControllerLoop {
     }
     if (this.#timer) return; // a build is already due; never postpone it
     const now = performance.now();
-    const wait = Math.max(this.#o.coalesceMs, this.#lastBuildStart + this.#o.holdMs - now);
-    this.#timer = setTimeout(() => {
+    const idleNeeded = (this.#lastCycleMs * (1 - this.#o.maxBuildShare)) / this.#o.maxBuildShare;
+    const earliest = Math.max(this.#lastBuildStart + this.#o.holdMs, this.#lastBuildEnd + idleNeeded);
+    const wait = Math.max(this.#o.coalesceMs, earliest - now);
+    const fire = () => {
       this.#timer = undefined;
       void this.#start();
-    }, wait);
+    };
+    if (wait <= 0) {
+      // After the I/O callbacks already due: the rest of a burst that has
+      // arrived is applied before the build starts, and nothing waits longer.
+      const immediate = setImmediate(fire);
+      this.#timer = { cancel: () => clearImmediate(immediate) };
+    } else {
+      const timeout = setTimeout(fire, wait);
+      this.#timer = { cancel: () => clearTimeout(timeout) };
+    }
   }
 
   #clearTimer(): void {
-    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timer = undefined;
   }
 
@@ -136,6 +157,8 @@ export class ControllerLoop {
         this.#o.logger.error('build failed; the last published table keeps serving', { error: err });
       })
       .finally(() => {
+        this.#lastBuildEnd = performance.now();
+        this.#lastCycleMs = this.#lastBuildEnd - this.#lastBuildStart;
         this.#running = undefined;
         if (this.#dirty && !this.#stopped) {
           this.#dirty = false;
