@@ -2,13 +2,20 @@
 // in a cluster, for local runs, the demo and tests. Every change to the
 // directory re-reads it whole and hands the loop a full list per kind; the
 // cache drops what did not change, so unrelated edits cost nothing.
+//
+// Every object of a kind we read is checked as the API server would check it
+// on create (validate/api-objects.ts): one it would refuse is skipped, with a
+// problem per field naming the file, the line of that field and what the API
+// server would say, and the rest still serve. So what works with --manifests
+// works with kubectl apply, and the other way round.
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { LineCounter, parseAllDocuments } from 'yaml';
+import { isNode, LineCounter, parseAllDocuments } from 'yaml';
 import { isClusterScoped, isKind, KIND_INFO, KINDS } from '../kube/kinds.js';
 import type { KubeObject } from '../kube/types.js';
 import type { Logger } from '../observe/logger.js';
+import { formatFieldError, validateObject, type PathStep } from '../validate/api-objects.js';
 import type { Source, SourceHealth, SourceProblem, SourceSink } from './source.js';
 
 const MANIFEST = /\.(ya?ml|json)$/i;
@@ -23,31 +30,46 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Checks one parsed document; returns the object, nothing for kinds we do not use, or a problem. */
-function toObject(doc: unknown, where: string, namespaces: readonly string[]): KubeObject | SourceProblem | undefined {
+/** Where a field of a document is: its line, or its nearest enclosing node's. */
+type LineOf = (at: readonly PathStep[]) => number;
+
+function describe(kind: string, metadata: Record<string, unknown>): string {
+  const name = typeof metadata.name === 'string' && metadata.name !== '' ? metadata.name : '(no name)';
+  return typeof metadata.namespace === 'string' ? `${kind} ${metadata.namespace}/${name}` : `${kind} ${name}`;
+}
+
+/**
+ * Checks one parsed document as the API server would on create
+ * (validate/api-objects.ts); returns the object, nothing for kinds we do not
+ * use, or the problems that make it one the API server would refuse.
+ */
+function toObject(doc: unknown, where: string, namespaces: readonly string[], lineOf: LineOf, file: string): KubeObject | SourceProblem[] | undefined {
   if (doc === null || doc === undefined) return undefined; // an empty document
-  if (!isRecord(doc)) return { where, message: 'a manifest must be a mapping with apiVersion, kind and metadata' };
+  if (!isRecord(doc)) return [{ where, message: 'a manifest must be a mapping with apiVersion, kind and metadata' }];
   const kind = doc.kind;
-  if (typeof kind !== 'string') return { where, message: 'kind is missing' };
+  if (typeof kind !== 'string') return [{ where, message: 'kind is missing' }];
   if (!isKind(kind)) return undefined; // Deployments, Namespaces, ...: not ours
   const k = kind;
   const apiVersion = KIND_INFO[k].apiVersion;
   if (doc.apiVersion !== apiVersion) {
-    return { where, message: `${kind}: apiVersion ${JSON.stringify(doc.apiVersion)} is not supported; use ${apiVersion}` };
+    return [{ where: `${file}:${lineOf(['apiVersion'])}`, message: `${kind}: apiVersion ${JSON.stringify(doc.apiVersion)} is not supported; use ${apiVersion}` }];
   }
-  const meta = doc.metadata;
-  if (!isRecord(meta) || typeof meta.name !== 'string' || meta.name === '') {
-    return { where, message: `${kind}: metadata.name is missing` };
+  const metadata: Record<string, unknown> = isRecord(doc.metadata) ? { ...doc.metadata } : {};
+  // As kubectl does: a namespaced object without a namespace goes to the context's, here "default".
+  if (!isClusterScoped(k) && (metadata.namespace === undefined || metadata.namespace === null)) metadata.namespace = 'default';
+  // As the API server does for cluster-scoped kinds: a namespace given is dropped.
+  if (isClusterScoped(k)) delete metadata.namespace;
+  const object = { ...doc, metadata };
+  const errors = validateObject(object);
+  if (errors.length > 0) {
+    const what = describe(kind, metadata);
+    const verdict = errors.some((e) => e.decode) ? 'the API server cannot decode this object' : 'the API server refuses this object';
+    return errors.map((e) => ({ where: `${file}:${lineOf(e.at)}`, message: `${what}: ${formatFieldError(e)}; ${verdict}, so it is skipped` }));
   }
-  const metadata: Record<string, unknown> = { ...meta };
-  if (!isClusterScoped(k)) {
-    if (metadata.namespace === undefined) metadata.namespace = 'default';
-    if (typeof metadata.namespace !== 'string') return { where, message: `${kind} ${meta.name}: metadata.namespace must be a string` };
-    // ConfigMaps are not routes: the one that holds the records lives in the controller's namespace.
-    if (namespaces.length > 0 && k !== 'ConfigMap' && !namespaces.includes(metadata.namespace)) return undefined;
-  }
+  // ConfigMaps are not routes: the one that holds the records lives in the controller's namespace.
+  if (!isClusterScoped(k) && namespaces.length > 0 && k !== 'ConfigMap' && !namespaces.includes(metadata.namespace as string)) return undefined;
   if (k === 'Secret' && doc.type !== 'kubernetes.io/tls') return undefined;
-  return { ...doc, metadata } as unknown as KubeObject;
+  return object as unknown as KubeObject;
 }
 
 async function listFiles(dir: string): Promise<string[]> {
@@ -63,7 +85,7 @@ async function listFiles(dir: string): Promise<string[]> {
 }
 
 /** Reads every manifest under `dir`. Bad documents become problems; the rest still count. */
-async function readManifests(dir: string, namespaces: readonly string[] = []): Promise<ManifestRead> {
+export async function readManifests(dir: string, namespaces: readonly string[] = []): Promise<ManifestRead> {
   const files = await listFiles(dir);
   const objects: KubeObject[] = [];
   const problems: SourceProblem[] = [];
@@ -84,13 +106,23 @@ async function readManifests(dir: string, namespaces: readonly string[] = []): P
         continue;
       }
       const value: unknown = doc.toJS();
-      const items = isRecord(value) && typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items) ? value.items : [value];
-      for (const item of items) {
-        const r = toObject(item, `${name}:${line}`, namespaces);
-        if (r === undefined) continue;
-        if ('where' in r) problems.push(r);
+      const isList = isRecord(value) && typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items);
+      const items: unknown[] = isList ? (value.items as unknown[]) : [value];
+      items.forEach((item, i) => {
+        const base: Array<string | number> = isList ? ['items', i] : [];
+        const lineOf: LineOf = (at) => {
+          const steps = [...base, ...at.map((s) => (typeof s === 'object' ? s.key : s))];
+          for (let n = steps.length; n >= 0; n--) {
+            const node = doc.getIn(steps.slice(0, n), true);
+            if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
+          }
+          return line;
+        };
+        const r = toObject(item, `${name}:${lineOf([])}`, namespaces, lineOf, name);
+        if (r === undefined) return;
+        if (Array.isArray(r)) problems.push(...r);
         else objects.push(r);
-      }
+      });
     }
   }
   return { objects, problems, files: files.length };

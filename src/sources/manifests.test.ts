@@ -1,0 +1,95 @@
+// The manifests source reads objects as the API server would take them: a
+// document it would refuse is skipped with a problem naming the file, the
+// line of the field and the field; the others are read.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { readManifests } from './manifests.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'atsi-manifests-'));
+});
+after(async () => rm(dir, { recursive: true, force: true }));
+
+async function readOne(name: string, text: string) {
+  await rm(dir, { recursive: true, force: true });
+  await import('node:fs/promises').then((fs) => fs.mkdir(dir));
+  await writeFile(join(dir, name), text);
+  return readManifests(dir);
+}
+
+const INGRESS = (host: string, extra = '') => `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web${extra}
+spec:
+  ingressClassName: ats
+  rules:
+  - host: ${host}
+    http:
+      paths:
+      - path: /
+        pathType: Prefix
+        backend:
+          service:
+            name: web
+            port:
+              number: 80
+`;
+
+describe('the manifests source validates as the API server does', () => {
+  test('the shipped manifests (k8s/) are all taken', async () => {
+    const read = await readManifests(join(ROOT, 'k8s'));
+    assert.deepEqual(read.problems, []);
+    assert.ok(read.objects.length > 0);
+  });
+
+  test('a refused document is skipped, named by file, the line of the field and the field; the next one is read', async () => {
+    const read = await readOne('ingresses.yaml', `${INGRESS('Bad.Host')}---\n${INGRESS('good.example.com', '-2')}`);
+    assert.deepEqual(read.objects.map((o) => `${o.metadata.namespace}/${o.metadata.name}`), ['default/web-2']);
+    assert.equal(read.problems.length, 1);
+    assert.equal(read.problems[0]!.where, 'ingresses.yaml:8');
+    assert.match(read.problems[0]!.message, /^Ingress default\/web: spec\.rules\[0\]\.host: Invalid value: "Bad\.Host": a lowercase RFC 1123 subdomain .*; the API server refuses this object, so it is skipped$/);
+  });
+
+  test('a missing field is named by the line of the nearest field that is there', async () => {
+    const read = await readOne('x.yaml', INGRESS('a.example.com').replace('        pathType: Prefix\n', ''));
+    assert.deepEqual(read.problems.map((p) => `${p.where} ${p.message.split(';')[0]}`), ['x.yaml:11 Ingress default/web: spec.rules[0].http.paths[0].pathType: Required value: pathType must be specified']);
+  });
+
+  test('an unquoted number as an annotation value cannot be decoded, as with kubectl apply', async () => {
+    const read = await readOne('x.yaml', INGRESS('a.example.com').replace('  name: web\n', '  name: web\n  annotations:\n    ats.ingress.kubernetes.io/cache-generation: 2\n'));
+    assert.deepEqual(read.problems.map((p) => p.where), ['x.yaml:6']);
+    assert.match(read.problems[0]!.message, /metadata\.annotations\[ats\.ingress\.kubernetes\.io\/cache-generation\]: Invalid value: 2: must be a string, not number .*the API server cannot decode this object, so it is skipped$/);
+  });
+
+  test('each error of a List item is named by its own line', async () => {
+    const list = {
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        { apiVersion: 'v1', kind: 'Service', metadata: { name: 'ok', namespace: 'ns' }, spec: { ports: [{ port: 80 }] } },
+        { apiVersion: 'v1', kind: 'Service', metadata: { name: 'Bad', namespace: 'ns' }, spec: { ports: [{ port: 80 }, { name: 'b', port: 0 }] } },
+      ],
+    };
+    const read = await readOne('list.json', JSON.stringify(list, null, 2));
+    assert.deepEqual(read.objects.map((o) => o.metadata.name), ['ok']);
+    assert.deepEqual(read.problems.map((p) => `${p.where} ${p.message.split(';')[0]!.split(': ').slice(1, 3).join(': ')}`), [
+      'list.json:24 metadata.name: Invalid value',
+      'list.json:29 spec.ports[0].name: Required value',
+      'list.json:34 spec.ports[1].port: Invalid value',
+    ]);
+  });
+
+  test('a namespace on a cluster-scoped object is dropped, as the API server drops it', async () => {
+    const read = await readOne('class.yaml', 'apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata:\n  name: ats\n  namespace: whatever\nspec:\n  controller: ats.ingress.kubernetes.io/controller\n');
+    assert.deepEqual(read.problems, []);
+    assert.equal(read.objects[0]?.metadata.namespace, undefined);
+  });
+});
