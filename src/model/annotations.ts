@@ -8,6 +8,7 @@ import type { ClientVerification, TlsVersion } from './model.js';
 import { invalid, isInvalid, type Invalid } from '../validate/invalid.js';
 import { dnsSubdomainError } from '../validate/names.js';
 import { parseDuration } from '../validate/duration.js';
+import { quoted } from '../validate/quote.js';
 import { parseDnsName } from './names.js';
 import type { IngressSettings, Processor, RequestedTlsPolicy } from './state.js';
 import { NO_SETTINGS, reportOn } from './state.js';
@@ -42,6 +43,16 @@ const DEFAULT_VERIFY_DEPTH = 1;
 
 const KNOWN: readonly string[] = Object.values(ANNOTATIONS);
 
+/** ingress-nginx's annotations: read by nobody here, and said so (an Ingress moved from ingress-nginx may rely on them). */
+const NGINX_PREFIX = 'nginx.ingress.kubernetes.io/';
+
+/**
+ * Unknown annotations under our prefix reported one by one, at most; the rest
+ * in one problem (an object with thousands of them must not become thousands
+ * of Events).
+ */
+const MAX_UNKNOWN_REPORTED = 10;
+
 export interface AnnotationProblem {
   readonly annotation: string;
   readonly message: string;
@@ -68,7 +79,12 @@ export function parseAnnotations(annotations: Readonly<Record<string, string>> |
   let verifyDepth: number | undefined;
   let minVersion: TlsVersion | undefined;
 
+  const unknown: string[] = [];
   for (const key in annotations) {
+    if (key.startsWith(NGINX_PREFIX)) {
+      problems.push({ annotation: key, message: nginxMessage(key) });
+      continue;
+    }
     if (!key.startsWith(ANNOTATION_PREFIX)) continue;
     ours = true;
     const value = annotations[key] ?? '';
@@ -78,7 +94,7 @@ export function parseAnnotations(annotations: Readonly<Record<string, string>> |
         const v = value.toUpperCase();
         if (v === 'HTTP') scheme = 'http';
         else if (v === 'HTTPS') scheme = 'https';
-        else problem = `"${value}" is not HTTP or HTTPS; the Service port's appProtocol decides`;
+        else problem = `${quoted(value)} is not HTTP or HTTPS; the Service port's appProtocol decides`;
         break;
       }
       case ANNOTATIONS.connectTimeout:
@@ -91,19 +107,19 @@ export function parseAnnotations(annotations: Readonly<Record<string, string>> |
       }
       case ANNOTATIONS.sslRedirect:
         if (value === 'true') sslRedirect = true;
-        else if (value !== 'false') problem = `"${value}" is not "true" or "false"; no redirect`;
+        else if (value !== 'false') problem = `${quoted(value)} is not "true" or "false"; no redirect`;
         break;
       case ANNOTATIONS.cache:
         // 'default' is the same as no annotation, so it is left out of the options.
         if (value === 'bypass') given.cachePolicy = 'bypass';
-        else if (value !== 'default') problem = `"${value}" is not "default" or "bypass"; the default cache policy is used`;
+        else if (value !== 'default') problem = `${quoted(value)} is not "default" or "bypass"; the default cache policy is used`;
         break;
       case ANNOTATIONS.cacheDefaultTtl:
       case ANNOTATIONS.cacheMaxTtl:
       case ANNOTATIONS.cacheServeStale: {
         const ms = parseDuration(value, YEAR_MS, '8760h (a year)');
         if (isInvalid(ms)) problem = `${ms.invalid}; ${key === ANNOTATIONS.cacheServeStale ? 'stale objects are not served' : 'the response\'s own lifetime is used'}`;
-        else if (ms % 1000 !== 0) problem = `"${value}" is not a whole number of seconds (ATS counts cache lifetimes in seconds)`;
+        else if (ms % 1000 !== 0) problem = `${quoted(value)} is not a whole number of seconds (ATS counts cache lifetimes in seconds)`;
         else if (key === ANNOTATIONS.cacheDefaultTtl) given.cacheDefaultTtlS = ms / 1000;
         else if (key === ANNOTATIONS.cacheMaxTtl) given.cacheMaxTtlS = ms / 1000;
         else given.cacheServeStaleS = ms / 1000;
@@ -111,12 +127,12 @@ export function parseAnnotations(annotations: Readonly<Record<string, string>> |
       }
       case ANNOTATIONS.cacheIgnoreQuery:
         if (value === 'true') given.cacheIgnoreQuery = true;
-        else if (value !== 'false') problem = `"${value}" is not "true" or "false"; the query is part of the cache key`;
+        else if (value !== 'false') problem = `${quoted(value)} is not "true" or "false"; the query is part of the cache key`;
         break;
       case ANNOTATIONS.cacheGeneration: {
         const n = Number(value);
         if (/^[0-9]{1,10}$/.test(value) && n <= MAX_GENERATION) given.cacheGeneration = n;
-        else problem = `"${value}" is not a generation (a whole number from 0 to ${MAX_GENERATION}); objects cached so far stay`;
+        else problem = `${quoted(value)} is not a generation (a whole number from 0 to ${MAX_GENERATION}); objects cached so far stay`;
         break;
       }
       case ANNOTATIONS.upstreamVhost: {
@@ -133,22 +149,29 @@ export function parseAnnotations(annotations: Readonly<Record<string, string>> |
       }
       case ANNOTATIONS.authTlsVerifyClient:
         if (value === 'on' || value === 'optional' || value === 'off') verifyClient = value;
-        else problem = `"${value}" is not on, optional or off`;
+        else problem = `${quoted(value)} is not on, optional or off`;
         break;
       case ANNOTATIONS.authTlsVerifyDepth: {
         const n = Number(value);
         if (/^[0-9]+$/.test(value) && n >= 1 && n <= 10) verifyDepth = n;
-        else problem = `"${value}" is not a depth from 1 to 10; ${DEFAULT_VERIFY_DEPTH} is used`;
+        else problem = `${quoted(value)} is not a depth from 1 to 10; ${DEFAULT_VERIFY_DEPTH} is used`;
         break;
       }
       case ANNOTATIONS.tlsMinVersion:
         if (value === 'TLSv1.2' || value === 'TLSv1.3') minVersion = value;
-        else problem = `"${value}" is not TLSv1.2 or TLSv1.3; ATS's minimum is used`;
+        else problem = `${quoted(value)} is not TLSv1.2 or TLSv1.3; ATS's minimum is used`;
         break;
       default:
-        problem = `unknown annotation; ours are ${[...KNOWN].sort().join(', ')}`;
+        unknown.push(key);
     }
     if (problem !== undefined) problems.push({ annotation: key, message: problem });
+  }
+  for (const key of unknown.slice(0, MAX_UNKNOWN_REPORTED)) {
+    problems.push({ annotation: key, message: `unknown annotation; ours are ${[...KNOWN].sort().join(', ')}` });
+  }
+  if (unknown.length > MAX_UNKNOWN_REPORTED) {
+    const first = unknown[MAX_UNKNOWN_REPORTED]!;
+    problems.push({ annotation: first, message: `and ${unknown.length - MAX_UNKNOWN_REPORTED} more unknown annotations under ${ANNOTATION_PREFIX} (${quoted(first)} and after), not reported one by one` });
   }
   if (!ours) return { settings: NO_SETTINGS, problems };
   if (given.cacheDefaultTtlS !== undefined && given.cacheMaxTtlS !== undefined && given.cacheDefaultTtlS > given.cacheMaxTtlS) {
@@ -168,6 +191,13 @@ export function parseAnnotations(annotations: Readonly<Record<string, string>> |
   return { settings, problems };
 }
 
+function nginxMessage(key: string): string {
+  if (key.endsWith('-snippet')) {
+    return 'an ingress-nginx configuration snippet: ats-ingress never takes configuration or code from an annotation, so it is ignored';
+  }
+  return `an ingress-nginx annotation, which ats-ingress does not read (ours are under ${ANNOTATION_PREFIX}); it has no effect here`;
+}
+
 /**
  * `auth-tls-secret`: `name` or `namespace/name` of a Secret in the Ingress's
  * own namespace (a reference to another namespace's Secret is refused), as
@@ -177,8 +207,8 @@ function parseSecretRef(value: string, namespace: string): string | Invalid {
   const slash = value.indexOf('/');
   const ns = slash < 0 ? namespace : value.slice(0, slash);
   const name = slash < 0 ? value : value.slice(slash + 1);
-  if (dnsSubdomainError(name)) return invalid(`"${value}" is not a Secret name (or namespace/name)`);
-  if (ns !== namespace) return invalid(`"${value}" names a Secret in namespace ${ns}; an Ingress may use only Secrets of its own namespace (${namespace})`);
+  if (dnsSubdomainError(name)) return invalid(`${quoted(value)} is not a Secret name (or namespace/name)`);
+  if (ns !== namespace) return invalid(`${quoted(value)} names a Secret in namespace ${ns}; an Ingress may use only Secrets of its own namespace (${namespace})`);
   return `${ns}/${name}`;
 }
 

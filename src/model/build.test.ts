@@ -59,6 +59,7 @@ const ours = ingressClass('ats');
 /** An Ingress of our class. */
 const ing = (key: string) => ingress(key).className('ats');
 const svcA = app('ns/a', 80, 8080, '10.0.0.1');
+const KNOWN_ANNOTATIONS = 'ats.ingress.kubernetes.io/auth-tls-secret, ats.ingress.kubernetes.io/auth-tls-verify-client, ats.ingress.kubernetes.io/auth-tls-verify-depth, ats.ingress.kubernetes.io/backend-protocol, ats.ingress.kubernetes.io/cache, ats.ingress.kubernetes.io/cache-default-ttl, ats.ingress.kubernetes.io/cache-generation, ats.ingress.kubernetes.io/cache-ignore-query, ats.ingress.kubernetes.io/cache-max-ttl, ats.ingress.kubernetes.io/cache-serve-stale, ats.ingress.kubernetes.io/connect-timeout, ats.ingress.kubernetes.io/response-timeout, ats.ingress.kubernetes.io/ssl-redirect, ats.ingress.kubernetes.io/tls-min-version, ats.ingress.kubernetes.io/upstream-vhost';
 
 describe('ingress class selection', () => {
   run([
@@ -200,8 +201,41 @@ describe('annotations', () => {
     },
     {
       name: 'other prefixes are not ours to judge',
-      objects: [ours, ing('ns/web').annotation('nginx.ingress.kubernetes.io/rewrite-target', '/').rule('a.com', prefix('/', 'a', 80)), ...svcA],
+      objects: [ours, ing('ns/web').annotation('example.com/owner', 'team-a').annotation('kubectl.kubernetes.io/restartedAt', 'x').rule('a.com', prefix('/', 'a', 80)), ...svcA],
       want: { routes: ['a.com / Prefix -> ns/a:80 (ns/web)'] },
+    },
+    {
+      name: 'ingress-nginx annotations are reported as having no effect, snippets as never run; the Ingress still serves',
+      objects: [
+        ours,
+        ing('ns/web')
+          .annotation('nginx.ingress.kubernetes.io/rewrite-target', '/')
+          .annotation('nginx.ingress.kubernetes.io/configuration-snippet', 'more_set_headers "X: $host";')
+          .rule('a.com', prefix('/', 'a', 80)),
+        ...svcA,
+      ],
+      want: {
+        routes: ['a.com / Prefix -> ns/a:80 (ns/web)'],
+        problems: [
+          "Warning Ingress ns/web metadata.annotations['nginx.ingress.kubernetes.io/configuration-snippet']: an ingress-nginx configuration snippet: ats-ingress never takes configuration or code from an annotation, so it is ignored",
+          "Warning Ingress ns/web metadata.annotations['nginx.ingress.kubernetes.io/rewrite-target']: an ingress-nginx annotation, which ats-ingress does not read (ours are under ats.ingress.kubernetes.io/); it has no effect here",
+        ],
+      },
+    },
+    {
+      name: 'thousands of unknown annotations under our prefix: ten reported one by one, the rest in one problem',
+      objects: [
+        ours,
+        Array.from({ length: 2_000 }, (_, i) => i).reduce((b, i) => b.ats(`x-${String(i).padStart(4, '0')}`, 'v'), ing('ns/web')).rule('a.com', prefix('/', 'a', 80)),
+        ...svcA,
+      ],
+      want: {
+        routes: ['a.com / Prefix -> ns/a:80 (ns/web)'],
+        problems: [
+          ...Array.from({ length: 10 }, (_, i) => `Warning Ingress ns/web metadata.annotations['ats.ingress.kubernetes.io/x-000${i}']: unknown annotation; ours are ${KNOWN_ANNOTATIONS}`),
+          "Warning Ingress ns/web metadata.annotations['ats.ingress.kubernetes.io/x-0010']: and 1990 more unknown annotations under ats.ingress.kubernetes.io/ (\"ats.ingress.kubernetes.io/x-0010\" and after), not reported one by one",
+        ],
+      },
     },
     {
       name: 'options are per Ingress: the same Service from two Ingresses gives two backends',
@@ -481,7 +515,7 @@ describe('rules', () => {
           'Error Ingress ns/web spec.rules[5].host: "a.com:8080" is not a DNS name (lowercase letters, digits, "-" and ".", each label 1 to 63 characters starting and ending with a letter or digit); this rule is skipped',
           'Error Ingress ns/web spec.rules[6].host: "a.com." is not a DNS name (lowercase letters, digits, "-" and ".", each label 1 to 63 characters starting and ending with a letter or digit); this rule is skipped',
           'Error Ingress ns/web spec.rules[7].host: "under_score.com" is not a DNS name (lowercase letters, digits, "-" and ".", each label 1 to 63 characters starting and ending with a letter or digit); this rule is skipped',
-          `Error Ingress ns/web spec.rules[8].host: "*.${'a'.repeat(38)}…" is longer than 253 characters; this rule is skipped`,
+          `Error Ingress ns/web spec.rules[8].host: "*.${'a'.repeat(38)}"…(215 more characters) is longer than 253 characters; this rule is skipped`,
         ],
         served: ['ns/web'],
       },
@@ -507,17 +541,16 @@ describe('rules', () => {
         ...svcA,
       ],
       want: {
-        routes: ['a.com / ImplementationSpecific -> ns/a:80 (ns/web)', 'a.com /ok Prefix -> ns/a:80 (ns/web)'],
+        // "//" and "%2F" are kept as they are by the plugin (the API server refuses them in Exact and Prefix paths).
+        routes: ['a.com / ImplementationSpecific -> ns/a:80 (ns/web)', 'a.com /a%2Fb Prefix -> ns/a:80 (ns/web)', 'a.com /a//b Prefix -> ns/a:80 (ns/web)', 'a.com /ok Prefix -> ns/a:80 (ns/web)'],
         problems: [
           'Error Ingress ns/web spec.rules[0].http.paths[1].path: "relative" does not begin with "/"; this path is skipped',
           'Error Ingress ns/web spec.rules[0].http.paths[2].path: path is required for pathType Exact; this path is skipped',
           'Error Ingress ns/web spec.rules[0].http.paths[3].pathType: pathType is required (Exact, Prefix or ImplementationSpecific); this path is skipped',
           'Error Ingress ns/web spec.rules[0].http.paths[4].pathType: "Regex" is not a path type (Exact, Prefix or ImplementationSpecific); this path is skipped',
-          'Error Ingress ns/web spec.rules[0].http.paths[5].path: "/a/../admin" holds "//", a "." or ".." segment or an encoded "/", which no request path can match; this path is skipped',
-          'Error Ingress ns/web spec.rules[0].http.paths[6].path: "/a//b" holds "//", a "." or ".." segment or an encoded "/", which no request path can match; this path is skipped',
-          'Error Ingress ns/web spec.rules[0].http.paths[7].path: "/a%2Fb" holds "//", a "." or ".." segment or an encoded "/", which no request path can match; this path is skipped',
-          'Error Ingress ns/web spec.rules[0].http.paths[8].path: "/a b" holds a space, a control character, "?" or "#"; this path is skipped',
-          'Error Ingress ns/web spec.rules[0].http.paths[9].path: "/a?b=c" holds a space, a control character, "?" or "#"; this path is skipped',
+          'Error Ingress ns/web spec.rules[0].http.paths[5].path: "/a/../admin" holds the segment "..", a "." or ".." segment, which the plugin resolves in every request path before matching: no request can match it; this path is skipped',
+          'Error Ingress ns/web spec.rules[0].http.paths[8].path: "/a b" holds a space, which ATS refuses in a request line (write it percent-encoded, as clients send it): no request can match it; this path is skipped',
+          'Error Ingress ns/web spec.rules[0].http.paths[9].path: "/a?b=c" holds "?", which ends the path of a URL: no request can match it; this path is skipped',
         ],
       },
     },
@@ -571,6 +604,86 @@ describe('rules', () => {
       name: 'a host-only rule with no default backend gives nothing',
       objects: [ours, ing('ns/web').rule('a.com'), ...svcA],
       want: { routes: [], served: [] },
+    },
+  ]);
+});
+
+describe('paths that no normalised request path can match are reported, whatever spelling makes them so', () => {
+  // What the plugin matches: the path ATS hands it (no control characters,
+  // spaces or bytes above 0x7e, which ATS refuses; nothing from "?", "#" or
+  // ";" on), with "." and ".." segments resolved, also as %2e, and nothing
+  // else decoded or merged (see parsePath in names.ts).
+  const why = {
+    dot: (seg: string) => `holds the segment ${JSON.stringify(seg)}, a "." or ".." segment, which the plugin resolves in every request path before matching`,
+    control: (code: string) => `holds the control character U+${code}, which ATS refuses in a request line (write it percent-encoded, as clients send it)`,
+    space: 'holds a space, which ATS refuses in a request line (write it percent-encoded, as clients send it)',
+    ends: (c: string) => `holds "${c}", which ends the path of a URL`,
+    params: 'holds ";", where ATS ends the path it routes on (what follows are URL parameters)',
+  };
+  type Want = { problem: string } | { route: string };
+  const cases: Array<[string, 'Exact' | 'Prefix' | 'ImplementationSpecific', Want]> = [
+    ['/a/./b', 'ImplementationSpecific', { problem: why.dot('.') }],
+    ['/a/../b', 'ImplementationSpecific', { problem: why.dot('..') }],
+    ['/a/.', 'ImplementationSpecific', { problem: why.dot('.') }],
+    ['/a/..', 'Exact', { problem: why.dot('..') }],
+    ['/a/./', 'ImplementationSpecific', { problem: why.dot('.') }],
+    ['/./', 'ImplementationSpecific', { problem: why.dot('.') }],
+    ['/a/%2e/b', 'Prefix', { problem: why.dot('%2e') }],
+    ['/a/%2E%2e/b', 'Prefix', { problem: why.dot('%2E%2e') }],
+    ['/a/.%2e', 'Exact', { problem: why.dot('.%2e') }],
+    ['/a\u0000b', 'Prefix', { problem: why.control('0000') }],
+    ['/a\nb', 'Exact', { problem: why.control('000A') }],
+    ['/a\r\nX-Injected: 1', 'Prefix', { problem: why.control('000D') }],
+    ['/a\tb', 'Prefix', { problem: why.control('0009') }],
+    ['/a\u007fb', 'Prefix', { problem: why.control('007F') }],
+    ['/a b', 'ImplementationSpecific', { problem: why.space }],
+    ['/café', 'Prefix', { problem: 'holds "é", a character outside ASCII, which ATS refuses in a request line (write it percent-encoded, as clients send it: %C3%A9)' }],
+    ['/a?b=1', 'Exact', { problem: why.ends('?') }],
+    ['/a#top', 'Prefix', { problem: why.ends('#') }],
+    ['/a;b', 'Prefix', { problem: why.params }],
+    ['/login;jsessionid=0', 'Exact', { problem: why.params }],
+    [`/${'a'.repeat(8192)}`, 'Prefix', { problem: 'is 8193 bytes long; the plugin matches request paths of at most 8192 bytes' }],
+    // Matchable, literally: nothing decodes, merges or interprets them.
+    ['/a//b', 'ImplementationSpecific', { route: '/a//b ImplementationSpecific' }],
+    ['//a', 'ImplementationSpecific', { route: '//a ImplementationSpecific' }],
+    ['/a%2Fb', 'ImplementationSpecific', { route: '/a%2Fb ImplementationSpecific' }],
+    ['/a%2eb', 'Prefix', { route: '/a%2eb Prefix' }],
+    ['/.../x', 'Prefix', { route: '/.../x Prefix' }],
+    ['/%2e%2e%2e', 'Prefix', { route: '/%2e%2e%2e Prefix' }],
+    ['/..a', 'Exact', { route: '/..a Exact' }],
+    ['/a{b}', 'Prefix', { route: '/a{b} Prefix' }],
+    ['/$1', 'Prefix', { route: '/$1 Prefix' }],
+    ['/(.*)', 'ImplementationSpecific', { route: '/(.*) ImplementationSpecific' }],
+    ['/a|b^c[d]', 'Exact', { route: '/a|b^c[d] Exact' }],
+    ['/a%', 'Prefix', { route: '/a% Prefix' }],
+    ['/a/', 'Exact', { route: '/a/ Exact' }],
+    ['/a///', 'Prefix', { route: '/a Prefix' }],
+    ['//', 'ImplementationSpecific', { route: '/ ImplementationSpecific' }],
+  ];
+  run(cases.map(([p, pathType, want]) => ({
+    name: `${pathType} ${JSON.stringify(p.length > 40 ? `${p.slice(0, 20)}…(${p.length})` : p)}: ${'problem' in want ? 'reported' : 'served'}`,
+    objects: [ours, ing('ns/web').rule('a.com', path({ path: p, pathType, backend: { service: { name: 'a', port: { number: 80 } } } })), ...svcA],
+    want: 'problem' in want
+      ? { problems: [`Error Ingress ns/web spec.rules[0].http.paths[0].path: ${JSON.stringify(p.length > 200 ? p.slice(0, 200) : p)}${p.length > 200 ? `…(${p.length - 200} more characters)` : ''} ${want.problem}: no request can match it; this path is skipped`] }
+      : { routes: [`a.com ${want.route} -> ns/a:80 (ns/web)`] },
+  })));
+
+  run([
+    {
+      name: 'the longest path the plugin matches (8192 bytes) is served',
+      objects: [ours, ing('ns/web').rule('a.com', prefix(`/${'a'.repeat(8191)}`, 'a', 80)), ...svcA],
+      want: { routes: [`a.com /${'a'.repeat(8191)} Prefix -> ns/a:80 (ns/web)`] },
+    },
+    {
+      name: 'trailing slashes are all dropped from Prefix paths: "/foo//" and "/foo" are one rule, and the table still takes it',
+      objects: [ours, ing('ns/web').rule('a.com', prefix('/foo', 'a', 80), implementationSpecific('/foo//', 'a', 80), implementationSpecific('///', 'a', 80), prefix('/', 'a', 80)), ...svcA],
+      want: {
+        routes: ['a.com / ImplementationSpecific -> ns/a:80 (ns/web)', 'a.com /foo Prefix -> ns/a:80 (ns/web)'],
+        problems: [
+          'Warning Ingress ns/web spec.rules[0].http.paths[1]: host "a.com" path "/foo" (ImplementationSpecific) is already served by spec.rules[0].http.paths[0] of this Ingress; this path is ignored',
+          'Warning Ingress ns/web spec.rules[0].http.paths[3]: host "a.com" path "/" (Prefix) is already served by spec.rules[0].http.paths[2] of this Ingress; this path is ignored',
+        ],
+      },
     },
   ]);
 });
@@ -784,7 +897,7 @@ describe('tls', () => {
           'z.a.com: ns/garbled (previous)',
         ],
         problems: [
-          'Error Ingress ns/web spec.tls[0].secretName: Secret ns/missing does not exist; a.com keep the certificate they had from it, if any, else get the default',
+          'Error Ingress ns/web spec.tls[0].secretName: Secret ns/missing does not exist (or is not of type kubernetes.io/tls); a.com keep the certificate they had from it, if any, else get the default',
           'Error Ingress ns/web spec.tls[1].secretName: Secret ns/opaque is of type "Opaque", not kubernetes.io/tls; b.com keep the certificate they had from it, if any, else get the default',
           'Error Ingress ns/web spec.tls[2].secretName: Secret ns/nokey has no tls.key; c.com keep the certificate they had from it, if any, else get the default',
           'Error Ingress ns/web spec.tls[3].secretName: Secret ns/notb64 has a tls.crt that is not base64; d.com keep the certificate they had from it, if any, else get the default',
@@ -793,7 +906,7 @@ describe('tls', () => {
           'Error Ingress ns/web spec.tls[6].secretName: Secret ns/mismatch has a tls.key that does not match the certificate in tls.crt; y.a.com keep the certificate they had from it, if any, else get the default',
           'Error Ingress ns/web spec.tls[7].secretName: Secret ns/garbled has a tls.crt whose certificate does not parse: too long; z.a.com keep the certificate they had from it, if any, else get the default',
           'Error Ingress ns/web spec.tls[8].secretName: Secret ns/encrypted has an encrypted tls.key; ATS needs it unencrypted; test.edge.com keep the certificate they had from it, if any, else get the default',
-          'Error Ingress ns/web spec.tls[9].secretName: Secret ns/cert does not exist; test.media.com keep the certificate they had from it, if any, else get the default',
+          'Error Ingress ns/web spec.tls[9].secretName: Secret ns/cert does not exist (or is not of type kubernetes.io/tls); test.media.com keep the certificate they had from it, if any, else get the default',
         ],
       },
     },
@@ -965,7 +1078,7 @@ describe('tls policy annotations', () => {
           'd.com: default [verify=on ca=(none: refused) depth=1]',
         ],
         problems: [
-          "Error Ingress ns/a metadata.annotations['ats.ingress.kubernetes.io/auth-tls-secret']: Secret ns/missing does not exist; TLS handshakes for a.com are refused until it is fixed (client certificates cannot be verified)",
+          "Error Ingress ns/a metadata.annotations['ats.ingress.kubernetes.io/auth-tls-secret']: Secret ns/missing does not exist (or is not of type kubernetes.io/tls); TLS handshakes for a.com are refused until it is fixed (client certificates cannot be verified)",
           "Error Ingress ns/b metadata.annotations['ats.ingress.kubernetes.io/auth-tls-secret']: Secret ns/no-ca has no ca.crt; TLS handshakes for b.com are refused until it is fixed (client certificates cannot be verified)",
           "Error Ingress ns/c metadata.annotations['ats.ingress.kubernetes.io/auth-tls-secret']: Secret ns/leaf-ca has a ca.crt whose certificate 1 (CN=client.fixture, O=Fixture) is not a CA certificate; TLS handshakes for c.com are refused until it is fixed (client certificates cannot be verified)",
           "Error Ingress ns/d metadata.annotations['ats.ingress.kubernetes.io/auth-tls-secret']: the CA Secret is not usable; TLS handshakes for d.com are refused until it is fixed (client certificates cannot be verified)",

@@ -19,6 +19,10 @@ import { compareText } from './order.js';
 import type { BuildState, ClaimedIngress, Processor, RequestedTlsPolicy } from './state.js';
 import { report, reportOn } from './state.js';
 
+// The cache holds only kubernetes.io/tls Secrets (the sources ask for no others): a Secret of
+// another type looks the same as one that does not exist.
+const NOT_A_TLS_SECRET = 'does not exist (or is not of type kubernetes.io/tls)';
+
 const AUTH_TLS_SECRET = 'ats.ingress.kubernetes.io/auth-tls-secret';
 
 interface HostChoice {
@@ -94,7 +98,7 @@ export const collectTls: Processor = (state) => {
       const parsed = secret ? cache.tls(secret) : undefined;
       const keep = `${listHosts(names)} keep the certificate they had from it, if any, else get the default`;
       if (!parsed || isInvalid(parsed)) {
-        const why = parsed ? parsed.invalid : 'does not exist';
+        const why = parsed ? parsed.invalid : NOT_A_TLS_SECRET;
         reportOn(state, ingress, secretField, 'Error', `Secret ${secretKey} ${why}; ${keep}`);
       } else {
         const warning = validityWarning(parsed, now);
@@ -134,7 +138,7 @@ export const collectTls: Processor = (state) => {
     const current = parsed !== undefined && !isInvalid(parsed);
     if (!current) {
       report(state, 'Controller', '', state.config.controllerName, '--default-certificate', 'Error',
-        `Secret ${key} ${parsed ? (parsed as { invalid: string }).invalid : 'does not exist'}; the previous default certificate keeps serving, if any, else ATS's own`);
+        `Secret ${key} ${parsed ? (parsed as { invalid: string }).invalid : NOT_A_TLS_SECRET}; the previous default certificate keeps serving, if any, else ATS's own`);
     } else {
       const warning = validityWarning(parsed as ParsedCertificate, now);
       if (warning) report(state, 'Controller', '', state.config.controllerName, '--default-certificate', 'Warning', `the certificate of Secret ${key} ${warning}`);
@@ -211,7 +215,7 @@ function resolvePolicy(state: BuildState, ingress: ClaimedIngress, requested: Re
   };
   if (!requested.caSecret) return refuse('the CA Secret is not usable');
   const secret = state.snapshot.secrets.get(requested.caSecret);
-  if (!secret) return refuse(`Secret ${requested.caSecret} does not exist`);
+  if (!secret) return refuse(`Secret ${requested.caSecret} ${NOT_A_TLS_SECRET}`);
   const ca = state.context.certificates.ca(secret);
   if (isInvalid(ca)) return refuse(`Secret ${requested.caSecret} ${ca.invalid}`);
   return { ...base, caSecret: requested.caSecret, caPem: ca };

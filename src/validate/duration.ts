@@ -3,6 +3,7 @@
 // reads the same text, but only whole numbers and no sign.
 
 import { invalid, type Invalid } from './invalid.js';
+import { quoted } from './quote.js';
 
 /** The longest duration taken unless a caller says otherwise: one day. */
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -16,7 +17,7 @@ const UNITS: ReadonlyArray<readonly [string, number]> = [
 
 /** Milliseconds, more than 0 and at most `maxMs`; `Invalid` saying what is wrong otherwise. */
 export function parseDuration(text: string, maxMs = DAY_MS, maxText = '24h'): number | Invalid {
-  const notDuration = invalid(`"${text}" is not a duration such as 5s, 500ms or 1m30s`);
+  const notDuration = invalid(`${quoted(text)} is not a duration such as 5s, 500ms or 1m30s`);
   if (text.length === 0) return notDuration;
   let ms = 0;
   let i = 0;
@@ -32,7 +33,7 @@ export function parseDuration(text: string, maxMs = DAY_MS, maxText = '24h'): nu
     i += unit[0].length;
     ms = Math.min(ms + amount * unit[1], maxMs + 1);
   }
-  if (ms <= 0) return invalid(`"${text}" must be longer than 0`);
-  if (ms > maxMs) return invalid(`"${text}" is longer than ${maxText}`);
+  if (ms <= 0) return invalid(`${quoted(text)} must be longer than 0`);
+  if (ms > maxMs) return invalid(`${quoted(text)} is longer than ${maxText}`);
   return ms;
 }

@@ -3,6 +3,7 @@
 // or decimal (k, M, G, T) suffix. No fractions, exponents or signs.
 
 import { invalid, type Invalid } from './invalid.js';
+import { quoted } from './quote.js';
 
 const SUFFIXES: Readonly<Record<string, number>> = {
   '': 1,
@@ -21,10 +22,10 @@ const SIZE = /^([0-9]{1,15})(k|M|G|T|Ki|Mi|Gi|Ti)?$/;
 /** Bytes, from `min` to `max`; `Invalid` saying what is wrong otherwise. */
 export function parseByteSize(text: string, min = 0, max = 2 ** 50): number | Invalid {
   const m = SIZE.exec(text);
-  if (!m) return invalid(`"${text}" is not a size such as 256Mi, 1Gi or 500M`);
+  if (!m) return invalid(`${quoted(text)} is not a size such as 256Mi, 1Gi or 500M`);
   const bytes = Number(m[1]) * SUFFIXES[m[2] ?? '']!;
-  if (bytes < min) return invalid(`"${text}" is less than ${formatBytes(min)}`);
-  if (bytes > max) return invalid(`"${text}" is more than ${formatBytes(max)}`);
+  if (bytes < min) return invalid(`${quoted(text)} is less than ${formatBytes(min)}`);
+  if (bytes > max) return invalid(`${quoted(text)} is more than ${formatBytes(max)}`);
   return bytes;
 }
 
