@@ -260,17 +260,19 @@ describe('ATS records from the records ConfigMap, through a real API server', ()
 
   test('a bad key and a restart-only key are Warning Events on the ConfigMap; the good ones still apply', async () => {
     await e.kubectl(['patch', 'configmap', 'ats-records', '-n', 'ats-ingress', '--type', 'merge', '-p', JSON.stringify({
-      data: { [RECORDS[1]!]: '1200', 'proxy.config.no.such.record': '1', 'proxy.config.cache.ram_cache.size': '33554432' },
+      data: { [RECORDS[1]!]: '1200', 'proxy.config.no.such.record': '1', 'proxy.config.cache.ram_cache.algorithm': '1', 'proxy.config.cache.ram_cache.size': '33554432' },
     })]);
     await until('the good key applied', () => recordsOf(RECORDS[1]!), (v) => v[RECORDS[1]!] === '1200');
     const list = await until('the Events on the ConfigMap', () => events('ConfigMap', 'ats-records', 'ats-ingress'), (l) =>
-      l.some((ev) => /proxy\.config\.no\.such\.record.*ATS has no record/.test(ev.message)) && l.some((ev) => /proxy\.config\.cache\.ram_cache\.size.*takes effect only when traffic_server restarts/.test(ev.message)));
+      l.some((ev) => /proxy\.config\.no\.such\.record.*ATS has no record/.test(ev.message)) && l.some((ev) => /proxy\.config\.cache\.ram_cache\.algorithm.*takes effect only when traffic_server restarts/.test(ev.message)) &&
+      // The cache's size is the pod's (ATS_RAM_CACHE_SIZE), not the ConfigMap's.
+      l.some((ev) => /proxy\.config\.cache\.ram_cache\.size.*set by ats-ingress itself/.test(ev.message)));
     assert.ok(list.every((ev) => ev.type === 'Warning'));
     const ready = await controller.admin('/readyz');
     assert.equal(ready.status, 200, 'a record needing a restart leaves /readyz alone');
     const metrics = (await controller.admin('/metrics')).text;
     assert.match(metrics, /ats_ingress_records\{state="restart_required"\} 1/);
-    assert.match(metrics, /ats_ingress_records\{state="refused"\} 1/);
+    assert.match(metrics, /ats_ingress_records\{state="refused"\} 2/);
   });
 
   test('after ATS restarts, the records are in force again', async () => {
