@@ -8,6 +8,11 @@
 // - Bounded: at most `ratePerSecond` writes per second (a token bucket); over
 //   that, problems are dropped with one log line per publish and tried again
 //   on the next publish. Each write is bounded by `timeoutMs`.
+// - Fair: at most `maxPerObject` Events per object (its first problems, then
+//   one saying how many more there are, all of them in the log), and under
+//   the rate limit every object's first problem goes before any object's
+//   second, so one object with thousands of problems cannot hold back the
+//   Events of every other for minutes.
 // - Never throws for an API failure: it logs, and the problem is tried again
 //   on the next publish.
 
@@ -38,6 +43,8 @@ export interface KubeEventsOptions {
   readonly concurrency?: number;
   /** Per write. Default 10 s. */
   readonly timeoutMs?: number;
+  /** Events per object at most: the first problems, then one saying how many more. Default 10. */
+  readonly maxPerObject?: number;
   /** A problem still present is refreshed after this long. Default 30 min; 0 never. */
   readonly refreshAfterMs?: number;
   readonly logger?: Logger;
@@ -120,6 +127,7 @@ export class KubeEventRecorder {
   readonly #concurrency: number;
   readonly #timeoutMs: number;
   readonly #refreshAfterMs: number;
+  readonly #maxPerObject: number;
   readonly #log: Logger;
   readonly #now: () => number;
   readonly #uidOf: KubeEventsOptions['uidOf'];
@@ -141,6 +149,7 @@ export class KubeEventRecorder {
     this.#concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#refreshAfterMs = options.refreshAfterMs ?? 30 * 60_000;
+    this.#maxPerObject = Math.max(2, Math.floor(options.maxPerObject ?? 10));
     this.#log = options.logger ?? silentLogger;
     this.#now = options.now ?? Date.now;
     this.#uidOf = options.uidOf;
@@ -181,14 +190,45 @@ export class KubeEventRecorder {
   }
 
   async #publish(problems: readonly EventProblem[]): Promise<EventsPublishResult> {
-    const current = new Map<string, EventProblem>();
+    // Per object, in a stable order: its first maxPerObject - 1 problems,
+    // and one more Event for the rest when there are more.
+    const byObject = new Map<string, EventProblem[]>();
     let skipped = 0;
     for (const p of problems) {
       if (p.kind === 'Controller' || !p.name) {
         skipped++;
         continue;
       }
-      current.set(eventProblemKey(p), p);
+      const object = `${p.kind}\0${p.namespace}\0${p.name}`;
+      let list = byObject.get(object);
+      if (!list) byObject.set(object, (list = []));
+      list.push(p);
+    }
+    const perObject: Array<Array<[string, EventProblem]>> = [];
+    for (const list of byObject.values()) {
+      const keyed = new Map<string, EventProblem>();
+      for (const p of list) keyed.set(eventProblemKey(p), p);
+      let entries = [...keyed].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      if (entries.length > this.#maxPerObject) {
+        const first = entries[0]![1];
+        const more = entries.length - (this.#maxPerObject - 1);
+        const summary: EventProblem = {
+          severity: first.severity,
+          kind: first.kind,
+          namespace: first.namespace,
+          name: first.name,
+          field: '',
+          message: `${more} more problems of this object are not posted as Events (the controller's log has every one); fix the ones above first`,
+          reason: 'MoreProblems',
+        };
+        entries = [...entries.slice(0, this.#maxPerObject - 1), [eventProblemKey(summary), summary]];
+      }
+      perObject.push(entries);
+    }
+    // Round robin over objects: every object's first Event before any object's second.
+    const current = new Map<string, EventProblem>();
+    for (let i = 0; perObject.some((l) => i < l.length); i++) {
+      for (const l of perObject) if (i < l.length) current.set(l[i]![0], l[i]![1]);
     }
     // Gone problems are forgotten: when they come back they are posted again.
     for (const key of this.#posted.keys()) if (!current.has(key)) this.#posted.delete(key);

@@ -181,6 +181,24 @@ describe('Kubernetes Events for problems', () => {
     assert.equal((await eventsIn(ns)).length, 12);
   });
 
+  test('fair: one object with thousands of problems gets maxPerObject Events, and does not hold back the others', async () => {
+    const ns = 'ev-d';
+    await namespace(ns);
+    const recorder = new KubeEventRecorder({ transport: client, ratePerSecond: 20, maxPerObject: 5 });
+    const flood = Array.from({ length: 2000 }, (_, i) => problem(ns, 'huge', `spec.rules[0].http.paths[${i}].path`, `unmatchable ${i}`));
+    const others = Array.from({ length: 8 }, (_, i) => problem(ns, `small-${i}`, 'spec.rules[0].host', `bad host ${i}`));
+    const r = await recorder.publishProblems([...flood, ...others]);
+    // Within the 20 tokens: one Event for each small object, and huge's 4 first problems and a summary.
+    assert.equal(r.posted, 13);
+    const events = await eventsIn(ns);
+    assert.equal(events.filter((e) => e.involvedObject.name.startsWith('small-')).length, 8, 'every other object has its Event');
+    const huge = events.filter((e) => e.involvedObject.name === 'huge');
+    assert.equal(huge.length, 5, 'the flood is 4 Events and one summary');
+    const summary = huge.find((e) => e.reason === 'MoreProblems');
+    assert.ok(summary, JSON.stringify(huge.map((e) => e.reason)));
+    assert.match(summary.message, /^1996 more problems of this object are not posted as Events/);
+  });
+
   test('reason fallback', () => {
     assert.equal(reasonOf(problem('a', 'b', 'spec.rules[0].http.paths[1].backend.service.port.number', 'x')), 'InvalidPortNumber');
     assert.equal(reasonOf(problem('a', 'b', 'spec.tls[0].secretName', 'x')), 'InvalidSecretName');
