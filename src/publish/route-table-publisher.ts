@@ -35,6 +35,14 @@ export class RouteTablePublisher implements Publisher {
   ) {
     this.#table = RouteTable.open(tableName);
     this.#traffic = new TrafficStats(() => this.#readStats(), statsCounterNames().length, MAX_STATS_SLOT + 1);
+    // ATS may be counting with the table a killed controller left: keep its slots.
+    let previous: TableModel | undefined;
+    try {
+      previous = this.#table.read();
+    } catch {
+      previous = undefined; // no table yet, or one this version cannot read: nothing to keep
+    }
+    if (previous) this.#traffic.adopt(previous);
   }
 
   /** Counters that cannot be read (a damaged region) are logged, once per kind of error, and count as absent: never a reason not to publish. */

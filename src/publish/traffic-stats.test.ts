@@ -100,6 +100,36 @@ describe('TrafficStats', () => {
     assert.equal(rows['ns/api/a'], undefined);
   });
 
+  test("a restarted controller keeps the slots of the table the last one left, and quarantines the ones it did not use", () => {
+    let now = 1_000_000;
+    const region = new Region();
+    // The killed controller's table: slots given in the order objects came, not this model's order.
+    const left = model({ withApi: false, extra: 'one' });
+    const leftSlots = [4, 0, 2, 1]; // ns/web→a, ns/web→b (default), the controller's default, ns/one→x; 3 was freed
+    left.backends.forEach((b, i) => (b.options = { statsSlot: leftSlots[i]! }));
+    region.add(4, 30); // what ATS counted for ns/web → ns/a before this controller started
+    const stats = new TrafficStats(region.read, COUNTERS, 6, () => now);
+    stats.adopt(left);
+    const slots = stats.assign(model({ extra: 'one' })); // ns/api came back meanwhile
+    assert.deepEqual([...slots], [4, 0, 2, 5, 1], 'the pairs still there keep their slots; ns/api gets a new one, not the quarantined 3');
+    region.add(4, 2);
+    assert.deepEqual(byLabels(stats)['ns/web/a'], [2, 0], 'counted from when this controller took the slot over');
+    now += 121_000;
+    assert.equal(stats.assign(model({ extra: 'one', withApi: true }))[3], 5);
+    assert.equal(stats.assign(model({ withApi: false, extra: 'two' }))[3], 3, 'slot 3 is free once its quarantine is over');
+  });
+
+  test('a damaged previous table (a slot twice, one out of range) is taken over only where it is sound', () => {
+    const left = model();
+    [0, 0, 99, 1].forEach((slot, i) => (left.backends[i]!.options = { statsSlot: slot }));
+    const stats = new TrafficStats(new Region().read, COUNTERS, 10);
+    stats.adopt(left);
+    const slots = [...stats.assign(model())];
+    assert.equal(new Set(slots).size, 4, `one slot per pair: ${slots}`);
+    assert.equal(slots[0], 0);
+    assert.equal(slots[3], 1);
+  });
+
   test('when ATS starts again the counters keep growing from what they had', () => {
     const region = new Region();
     const stats = new TrafficStats(region.read, COUNTERS, 100);

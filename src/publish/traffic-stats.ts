@@ -59,6 +59,21 @@ function splitName(text: string): [string, string] {
   return i < 0 ? ['', text] : [text.slice(0, i), text.slice(i + 1)];
 }
 
+/** The (Ingress, Service) each backend is counted for: the first rule (or default) that uses it. */
+function ownerKeys(model: TableModel): Array<string | undefined> {
+  const keyOf = new Array<string | undefined>(model.backends.length);
+  const own = (backend: number | undefined, ingress: string) => {
+    if (backend === undefined || keyOf[backend] !== undefined || backend >= model.backends.length) return;
+    keyOf[backend] = `${ingress}\0${model.backends[backend]!.service}`;
+  };
+  for (const host of model.hosts) {
+    for (const rule of host.rules) own(rule.backend, rule.source);
+    if (host.defaultSource !== undefined) own(host.defaultBackend, host.defaultSource);
+  }
+  own(model.defaultBackend, '');
+  return keyOf;
+}
+
 export class TrafficStats {
   readonly #owners = new Map<string, Owner>();
   readonly #quarantined: Array<{ slot: number; freedAt: number }> = [];
@@ -89,17 +104,7 @@ export class TrafficStats {
    * every (Ingress, Service) that is still there in the slot it had.
    */
   assign(model: TableModel): Uint32Array {
-    const keyOf = new Array<string | undefined>(model.backends.length);
-    const own = (backend: number | undefined, ingress: string) => {
-      if (backend === undefined || keyOf[backend] !== undefined) return;
-      keyOf[backend] = `${ingress}\0${model.backends[backend]!.service}`;
-    };
-    for (const host of model.hosts) {
-      for (const rule of host.rules) own(rule.backend, rule.source);
-      if (host.defaultSource !== undefined) own(host.defaultBackend, host.defaultSource);
-    }
-    own(model.defaultBackend, '');
-
+    const keyOf = ownerKeys(model);
     const seen = new Set<string>();
     const fresh: Owner[] = [];
     const slots = new Uint32Array(model.backends.length).fill(NONE);
@@ -114,12 +119,7 @@ export class TrafficStats {
           this.#full = true;
           continue;
         }
-        const [ingressText, serviceText] = key.split('\0') as [string, string];
-        const [serviceNs, service] = splitName(serviceText);
-        const [ingressNs, ingress] = splitName(ingressText);
-        const zero = () => new Array<bigint>(this.counters).fill(0n);
-        owner = { slot, namespace: ingressText ? ingressNs : serviceNs, ingress, service, baseline: zero(), carried: zero(), last: zero() };
-        this.#owners.set(key, owner);
+        owner = this.#owner(key, slot);
         fresh.push(owner);
       }
       slots[i] = owner.slot;
@@ -157,6 +157,45 @@ export class TrafficStats {
       rows.push({ namespace: o.namespace, ingress: o.ingress, service: o.service, counts });
     }
     return { rows, dropped: snap ? Number(snap.dropped) : 0 };
+  }
+
+  /**
+   * Takes over the slots of the table a previous controller left (killed or
+   * restarted while ATS kept counting with that table): each (Ingress,
+   * Service) still in it keeps its slot, so no request is counted for
+   * another pair in the meantime, and the slots it did not use wait out the
+   * quarantine (the old controller may have freed them a moment ago).
+   * Call once, before the first assign().
+   */
+  adopt(previous: TableModel): void {
+    if (this.#owners.size > 0 || this.#next > 0) throw new Error('TrafficStats.adopt: only before the first assign');
+    const keyOf = ownerKeys(previous);
+    const fresh: Owner[] = [];
+    const used = new Set<number>();
+    let top = -1;
+    for (let i = 0; i < keyOf.length; i++) {
+      const key = keyOf[i];
+      const slot = previous.backends[i]!.options?.statsSlot;
+      // One owner per slot and one slot per owner, whatever the old table says.
+      if (key === undefined || slot === undefined || slot >= this.maxSlots || this.#owners.has(key) || used.has(slot)) continue;
+      used.add(slot);
+      fresh.push(this.#owner(key, slot));
+      if (slot > top) top = slot;
+    }
+    const now = this.now();
+    for (let slot = 0; slot <= top; slot++) if (!used.has(slot)) this.#quarantined.push({ slot, freedAt: now });
+    this.#next = top + 1;
+    if (fresh.length > 0) this.#takeBaselines(fresh);
+  }
+
+  #owner(key: string, slot: number): Owner {
+    const [ingressText, serviceText] = key.split('\0') as [string, string];
+    const [serviceNs, service] = splitName(serviceText);
+    const [ingressNs, ingress] = splitName(ingressText);
+    const zero = () => new Array<bigint>(this.counters).fill(0n);
+    const owner: Owner = { slot, namespace: ingressText ? ingressNs : serviceNs, ingress, service, baseline: zero(), carried: zero(), last: zero() };
+    this.#owners.set(key, owner);
+    return owner;
   }
 
   #takeSlot(): number | undefined {

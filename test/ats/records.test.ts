@@ -110,12 +110,22 @@ describe('records from the records ConfigMap, on a real ATS under traffic_manage
 
   test('a record that needs a restart is set and reported, never applied by restarting ATS', async () => {
     const pid = ats.pid;
-    const { pass, problems } = await publish({ ...WALKTHROUGH, 'proxy.config.cache.ram_cache.size': '33554432' });
-    assert.deepEqual(pass.restartRequired, ['proxy.config.cache.ram_cache.size']);
+    const { pass, problems } = await publish({ ...WALKTHROUGH, 'proxy.config.cache.ram_cache.algorithm': '1' });
+    assert.deepEqual(pass.restartRequired, ['proxy.config.cache.ram_cache.algorithm']);
     assert.deepEqual(problems.map((p) => `${p.severity} ${p.kind} ${p.namespace}/${p.name} ${p.field}: ${p.message}`), [
-      'Warning ConfigMap ats-ingress/ats-records data[proxy.config.cache.ram_cache.size]: this record takes effect only when traffic_server restarts (ATS reports it as static); it is set, and ats-ingress never restarts ATS itself',
+      'Warning ConfigMap ats-ingress/ats-records data[proxy.config.cache.ram_cache.algorithm]: this record takes effect only when traffic_server restarts (ATS reports it as static); it is set, and ats-ingress never restarts ATS itself',
     ]);
     assert.equal(ats.pid, pid);
+  });
+
+  test("a record ats-ingress sets itself (the RAM cache's size is the pod's) is refused, not set", async () => {
+    const before = await get('proxy.config.cache.ram_cache.size');
+    const { pass, problems } = await publish({ ...WALKTHROUGH, 'proxy.config.cache.ram_cache.size': '33554432' });
+    assert.deepEqual(pass.restartRequired, []);
+    assert.deepEqual(problems.map((p) => `${p.severity} ${p.field}: ${p.message}`), [
+      'Error data[proxy.config.cache.ram_cache.size]: this record is set by ats-ingress itself (its own configuration of ATS) and may not be changed by the ConfigMap; it is not applied',
+    ]);
+    assert.deepEqual(await get('proxy.config.cache.ram_cache.size'), before);
   });
 
   test('bad keys are refused with the reason; the good ones still apply', async () => {
