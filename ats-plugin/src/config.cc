@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <cstdlib>
+#include <string>
 #include <utility>
 
 #include "shm_names.h"
@@ -9,6 +10,15 @@ namespace atsi::plugin {
 namespace {
 
 Error invalid(std::string message) { return {ErrorCode::kInvalidArg, std::move(message)}; }
+
+// A whole decimal number from `lo` to `hi`.
+bool parse_number(const std::string& value, unsigned long lo, unsigned long hi, uint32_t& out) {
+  if (value.empty() || value.size() > 10 || value.find_first_not_of("0123456789") != std::string::npos) return false;
+  unsigned long n = std::strtoul(value.c_str(), nullptr, 10);
+  if (n < lo || n > hi) return false;
+  out = uint32_t(n);
+  return true;
+}
 
 }  // namespace
 
@@ -46,14 +56,21 @@ Error parse_config(const std::vector<std::string>& args, PluginConfig& out) {
       c.pass_unknown_hosts = false;
     } else if (arg == "--poll-ms") {
       if (!take_value()) return invalid("--poll-ms needs a number");
-      char* end = nullptr;
-      unsigned long ms = std::strtoul(value.c_str(), &end, 10);
-      if (value.empty() || *end != '\0' || ms < 1 || ms > 10000)
+      if (!parse_number(value, 1, 10000, c.poll_ms))
         return invalid("--poll-ms \"" + value + "\": expected 1 to 10000 milliseconds");
-      c.poll_ms = uint32_t(ms);
+    } else if (arg == "--stats-slots") {
+      if (!take_value()) return invalid("--stats-slots needs a number");
+      if (!parse_number(value, 1, kStatsSlotLimit, c.stats_slots))
+        return invalid("--stats-slots \"" + value + "\": expected 1 to " + std::to_string(kStatsSlotLimit) + " slots");
+    } else if (arg == "--stats-threads") {
+      if (!take_value()) return invalid("--stats-threads needs a number");
+      if (!parse_number(value, 1, kStatsThreadLimit, c.stats_threads))
+        return invalid("--stats-threads \"" + value + "\": expected 1 to " + std::to_string(kStatsThreadLimit) +
+                       " threads");
     } else {
       return invalid("unknown argument \"" + args[i] +
-                     "\" (known: --table NAME, --debug-header, --poll-ms N, --answer-unknown-hosts, --no-tls)");
+                     "\" (known: --table NAME, --debug-header, --poll-ms N, --answer-unknown-hosts, --no-tls, "
+                     "--stats-slots N, --stats-threads N)");
     }
   }
   out = c;

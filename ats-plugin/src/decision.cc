@@ -75,6 +75,7 @@ Decision decide(const TableView* t, Balancer& balancer, const RequestFacts& req,
       return d;
     case Outcome::kNoEndpoints:
       d.status = 503;
+      if (m.backend != kNone) d.options = t->options(t->backend(m.backend));
       return d;
     case Outcome::kRouted:
       break;
@@ -126,16 +127,53 @@ size_t answer_body(const Decision& d, char* buf, size_t size) {
   return len;
 }
 
+size_t unreachable_body(std::string_view service, std::string_view port, uint32_t tried, uint32_t count,
+                        const EndpointRecord* last, bool timed_out, char* buf, size_t size) {
+  if (size == 0) return 0;
+  char address[64] = "?";
+  if (last) {
+    char text[48];
+    size_t n = endpoint_address_text(*last, text, sizeof text);
+    std::snprintf(address, sizeof address, last->family == 6 ? "[%.*s]:%u" : "%.*s:%u", int(n), text,
+                  unsigned(last->port));
+  }
+  const int sl = int(service.size()), pl = int(port.size());
+  int p;
+  if (tried <= 1)
+    p = std::snprintf(buf, size, "502 the pod %s (%.*s:%.*s at %s)\n",
+                      timed_out ? "did not accept the connection in time" : "refused the connection", sl,
+                      service.data(), pl, port.data(), address);
+  else
+    p = std::snprintf(buf, size, "502 no pod accepted the connection: %u of %u pods of %.*s:%.*s tried, the last at %s %s\n",
+                      unsigned(tried), unsigned(count), sl, service.data(), pl, port.data(), address,
+                      timed_out ? "timed out" : "refused it");
+  if (p < 0) {
+    buf[0] = '\0';
+    return 0;
+  }
+  return std::min(size_t(p), size - 1);
+}
+
 size_t cache_key_url(const RequestFacts& req, const BackendOptionsView& o, std::string_view query, char* buf,
                      size_t size) {
   char host_buf[kHostBufferSize];
-  std::string_view host;
-  if (!normalize_host(req.host, host_buf, host) || !is_key_host(host)) {
+  return cache_key_url(routed_url_host(req.host, host_buf), req, o, query, buf, size);
+}
+
+size_t cache_key_url(std::string_view key_host, const RequestFacts& req, const BackendOptionsView& o,
+                     std::string_view query, char* buf, size_t size) {
+  if (key_host.empty()) {
     if (size) buf[0] = '\0';
     return 0;
   }
-  return url(req.client_tls ? "https" : "http", host, req.path, o.cache_ignore_query ? std::string_view() : query,
+  return url(req.client_tls ? "https" : "http", key_host, req.path, o.cache_ignore_query ? std::string_view() : query,
              buf, size);
+}
+
+std::string_view routed_url_host(std::string_view host, char (&buf)[kHostBufferSize]) {
+  std::string_view out;
+  if (!normalize_host(host, buf, out) || out.empty() || !is_key_host(out)) return {};
+  return out;
 }
 
 size_t redirect_location(const RequestFacts& req, std::string_view query, char* buf, size_t size) {

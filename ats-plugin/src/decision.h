@@ -11,6 +11,7 @@
 
 #include "balancer.h"
 #include "lookup.h"
+#include "names.h"
 #include "table_view.h"
 
 namespace atsi::plugin {
@@ -35,6 +36,8 @@ struct Decision {
   Match match;
   const EndpointRecord* endpoint = nullptr;
   Scheme scheme = kSchemeHttp;
+  // The backend's options: for kRoute and kRedirect, and for a 503 of a
+  // backend that has no ready endpoint (its stats slot counts the answer).
   BackendOptionsView options;
 };
 
@@ -49,6 +52,14 @@ size_t endpoint_address_text(const EndpointRecord& e, char* buf, size_t size);
 // written, cut to fit `size` (a body is for people; a cut one still says
 // why). No allocation.
 size_t answer_body(const Decision& d, char* buf, size_t size);
+
+// The body of a 502 (or 504) when no pod of the backend accepted the
+// connection: `tried` of the backend's `count` endpoints were tried, the
+// last at `last` (may be null), and the last failure was a refusal or, with
+// `timed_out`, a connect timeout. Returns the length written, cut to fit
+// like answer_body(). No allocation.
+size_t unreachable_body(std::string_view service, std::string_view port, uint32_t tried, uint32_t count,
+                        const EndpointRecord* last, bool timed_out, char* buf, size_t size);
 
 // The URLs below are "<scheme>://<host>/<path>[?<query>]", with `query` as
 // ATS gives it (without the '?'; an empty one adds no '?'). Each returns the
@@ -65,6 +76,17 @@ size_t answer_body(const Decision& d, char* buf, size_t size);
 // key of another URL): the caller must then not cache.
 size_t cache_key_url(const RequestFacts& req, const BackendOptionsView& options, std::string_view query, char* buf,
                      size_t size);
+// The same for a request whose host routed_url_host() gave already (empty:
+// no key), so that the host is normalized once per request.
+size_t cache_key_url(std::string_view key_host, const RequestFacts& req, const BackendOptionsView& options,
+                     std::string_view query, char* buf, size_t size);
+
+// The host a routed request's URL carries: the host as matched (as in the
+// cache key), or empty when it could not stand in a URL. Not the pod's
+// address: ATS sends a request whose URL host is "127.0.0.1" straight to
+// its origin, past the next hop that retries on another pod (router.cc).
+// `buf` holds the result.
+std::string_view routed_url_host(std::string_view host, char (&buf)[kHostBufferSize]);
 
 // The Location of a redirect to https: the host as matched (lowercase,
 // without the client's port or a trailing dot), the path and query as sent.

@@ -27,6 +27,9 @@ Metrics create_metrics() {
   m.tls_certificates_served = counter("plugin.ats_ingress.tls_certificates_served");
   m.tls_default_served = counter("plugin.ats_ingress.tls_default_served");
   m.tls_misdirected = counter("plugin.ats_ingress.tls_requests_misdirected");
+  m.connect_retries = counter("plugin.ats_ingress.connect_retries");
+  m.requests_unreachable = counter("plugin.ats_ingress.requests_unreachable");
+  m.cache_admin_refused = counter("plugin.ats_ingress.cache_admin_refused");
   return m;
 }
 

@@ -14,6 +14,10 @@ struct Metrics {
   // policy was not their connection's.
   int tls_generation = -1, tls_switches = -1, tls_refused = -1;
   int tls_certificates_served = -1, tls_default_served = -1, tls_misdirected = -1;
+  // Pods that did not accept the connection: attempts on another pod of the
+  // same backend after one failed, and requests answered 502 (or 504)
+  // because none did. PURGE and PUSH refused for coming from outside the pod.
+  int connect_retries = -1, requests_unreachable = -1, cache_admin_refused = -1;
 };
 
 // Creates the metrics on first use (or finds them after a remap reload).

@@ -1,14 +1,20 @@
 #include "router.h"
 
+#include <ts/parentselectdefs.h>
+
+#include <algorithm>
 #include <atomic>
+#include <climits>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "cache_control.h"
 #include "cache_policy.h"
+#include "client_policy.h"
 #include "common.h"
 #include "decision.h"
 #include "metrics.h"
@@ -16,15 +22,26 @@
 #include "table_source.h"
 #include "tls_hooks.h"
 #include "ts_helpers.h"
+#include "txn_state.h"
 
 namespace atsi::plugin {
 
-// Response headers to add to one transaction: allocated only for redirects,
-// misdirected requests, and when the debug header is on.
+static_assert(int(Lookup::kMiss) == TS_CACHE_LOOKUP_MISS && int(Lookup::kHitStale) == TS_CACHE_LOOKUP_HIT_STALE &&
+              int(Lookup::kHitFresh) == TS_CACHE_LOOKUP_HIT_FRESH && int(Lookup::kSkipped) == TS_CACHE_LOOKUP_SKIPPED);
+
+// What one transaction needs beyond its two words (txn_state.h): allocated
+// only for redirects, misdirected requests, the debug header, and when a
+// pod did not accept the connection. Freed at TXN_CLOSE.
 struct TxnNote {
   std::string location;
   std::string route;
   const char* reason = nullptr;  // a reason phrase ATS does not know
+  // A pod did not accept the connection: if ATS itself then answers 502 or
+  // 504 (its retries spent), the body says so (unreachable_body()).
+  bool unreachable = false;
+  std::string service, port;
+  uint32_t tried = 0, count = 0;
+  EndpointRecord last{};
 };
 
 namespace {
@@ -45,7 +62,52 @@ ReaderCursor& cursor_for(TableSource& source) {
   return *cursors.back();
 }
 
-// ------------------------------------------------------------ per request
+// ------------------------------------------------------------ per transaction
+
+// The transaction's words (txn_state.h) and its note, reserved once per
+// process. Each under a name of its own: ATS 9.2 gives one index per name
+// (a second reservation with the same name returns the first's index).
+struct ArgIndexes {
+  int state = -1, hop = -1, note = -1;
+};
+const ArgIndexes& args() {
+  static const ArgIndexes a = [] {
+    ArgIndexes x;
+    TSUserArgIndexReserve(TS_USER_ARGS_TXN, ATSI_PLUGIN_NAME ".state", "routing state: flags, table, stats slot",
+                          &x.state);
+    TSUserArgIndexReserve(TS_USER_ARGS_TXN, ATSI_PLUGIN_NAME ".hop", "next hop: backend, first endpoint, hops",
+                          &x.hop);
+    TSUserArgIndexReserve(TS_USER_ARGS_TXN, ATSI_PLUGIN_NAME ".note", "response headers to add", &x.note);
+    if (x.state == x.hop || x.hop == x.note || x.state == x.note) x.state = x.hop = x.note = -1;
+    return x;
+  }();
+  return a;
+}
+
+TSCont note_cont = nullptr;  // SEND_RESPONSE_HDR of transactions with a note; made with the global hooks
+
+// The transaction's note, created on first use; kTxnNote in its state
+// word says there is one, so that TXN_CLOSE reads the note word only then.
+// route() sets its state word last: it passes its own flags to keep in step.
+TxnNote* note(TSHttpTxn txn, TxnState* st = nullptr) {
+  const ArgIndexes& a = args();
+  auto* n = reinterpret_cast<TxnNote*>(txn_word(txn, a.note));
+  if (!n) {
+    n = new TxnNote();
+    set_txn_word(txn, a.note, reinterpret_cast<uintptr_t>(n));
+    TSHttpTxnHookAdd(txn, TS_HTTP_SEND_RESPONSE_HDR_HOOK, note_cont);
+    if (st) {
+      st->flags |= kTxnNote;
+    } else {
+      TxnState now = unpack_state(txn_word(txn, a.state));
+      now.flags |= kTxnNote;
+      set_txn_word(txn, a.state, pack_state(now));
+    }
+  }
+  return n;
+}
+
+// ------------------------------------------------------------ the cache
 
 std::string_view query_of(TSMBuffer buf, TSMLoc url) {
   int qlen = 0;
@@ -57,45 +119,28 @@ void set(TSHttpTxn txn, TSOverridableConfigKey key, int64_t value) {
   if (value != kLeave) TSHttpTxnConfigIntSet(txn, key, TSMgmtInt(value));
 }
 
-// Per transaction, in a user argument (a small number, no allocation): what
-// the cache hooks below need to know of the request.
-enum CacheFlags : uintptr_t {
-  // The request has Authorization and ignore_authentication is 0: the
-  // response is stored only when it says public or s-maxage, and a stored
-  // one that says s-maxage may answer (cache_policy.h).
-  kAuthorizedRequest = 1,
-};
-
-int cache_arg_index() {
-  static int idx = [] {
-    int i = -1;
-    TSUserArgIndexReserve(TS_USER_ARGS_TXN, kPluginName, "cache policy flags", &i);
-    return i;
-  }();
-  return idx;
-}
-
 // The cache for one routed transaction, before its URL is changed: bypassed
 // (cache: bypass), or on with the key the client's URL gives and the
 // route's policy (cache_policy.h), and the pod's response looked at before
 // ATS decides to store it (on_cache_event below). `cache_cont` is added only
-// to transactions whose cache is on.
-void apply_cache(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc url, const RequestFacts& req,
-                 const BackendOptionsView& o, TSCont cache_cont) {
+// to transactions whose cache is on. Returns the state flags it learnt
+// (kTxnAuthorized).
+uint32_t apply_cache(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc url, const RequestFacts& req,
+                     std::string_view key_host, const BackendOptionsView& o, TSCont cache_cont) {
   if (o.cache_policy == 1) {
     TSHttpTxnConfigIntSet(txn, TS_CONFIG_HTTP_CACHE_HTTP, 0);
     TSHttpTxnServerRespNoStoreSet(txn, 1);
-    return;
+    return 0;
   }
   TSMgmtInt cache_on = 0;
-  if (TSHttpTxnConfigIntGet(txn, TS_CONFIG_HTTP_CACHE_HTTP, &cache_on) != TS_SUCCESS || !cache_on) return;
+  if (TSHttpTxnConfigIntGet(txn, TS_CONFIG_HTTP_CACHE_HTTP, &cache_on) != TS_SUCCESS || !cache_on) return 0;
   char key[kUrlBufferSize];
-  size_t n = cache_key_url(req, o, query_of(buf, url), key, sizeof key);
+  size_t n = cache_key_url(key_host, req, o, query_of(buf, url), key, sizeof key);
   if (n == 0) {
     // No key that names this URL alone: ATS's own would be the pod's URL,
     // shared by every host routed there. Not cached at all.
     TSHttpTxnConfigIntSet(txn, TS_CONFIG_HTTP_CACHE_HTTP, 0);
-    return;
+    return 0;
   }
   TSCacheUrlSet(txn, key, int(n));
   if (o.any_cache_option()) {
@@ -114,15 +159,17 @@ void apply_cache(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc url, const Req
     TSMgmtInt ignore_auth = 0;
     if (TSHttpTxnConfigIntGet(txn, TS_CONFIG_HTTP_CACHE_IGNORE_AUTHENTICATION, &ignore_auth) == TS_SUCCESS &&
         !ignore_auth) {
-      TSUserArgSet(txn, cache_arg_index(), reinterpret_cast<void*>(uintptr_t(kAuthorizedRequest)));
       TSHttpTxnHookAdd(txn, TS_HTTP_READ_CACHE_HDR_HOOK, cache_cont);
+      return kTxnAuthorized;
     }
   }
+  return 0;
 }
 
 void apply_options(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, const BackendOptionsView& o) {
-  if (o.connect_timeout_ms)
-    TSHttpTxnConfigIntSet(txn, TS_CONFIG_HTTP_CONNECT_ATTEMPTS_TIMEOUT, TSMgmtInt((o.connect_timeout_ms + 999) / 1000));
+  // In milliseconds, for the origin and the next-hop paths alike (the
+  // record ATS reads for a next hop is another: parent_proxy.connect_attempts_timeout).
+  if (o.connect_timeout_ms) TSHttpTxnConnectTimeoutSet(txn, int(std::min<uint32_t>(o.connect_timeout_ms, INT32_MAX)));
   if (o.response_timeout_ms)
     TSHttpTxnConfigIntSet(txn, TS_CONFIG_HTTP_TRANSACTION_NO_ACTIVITY_TIMEOUT_OUT,
                           TSMgmtInt((o.response_timeout_ms + 999) / 1000));
@@ -136,10 +183,13 @@ void apply_options(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, const BackendOption
 //   READ_RESPONSE_HDR: the pod's response headers are in; ATS has not yet
 //     decided whether to store the response. Refused when it sets a cookie,
 //     or answers a request with Authorization without public or s-maxage.
+//     For a counted miss, whether ATS will store it (kTxnStorable): the
+//     counters' `miss` means the next request is a hit.
 int on_cache_event(TSCont, TSEvent event, void* edata) {
   auto txn = static_cast<TSHttpTxn>(edata);
-  const bool authorized =
-      (reinterpret_cast<uintptr_t>(TSUserArgGet(txn, cache_arg_index())) & kAuthorizedRequest) != 0;
+  const int state_arg = args().state;
+  TxnState st = unpack_state(txn_word(txn, state_arg));
+  const bool authorized = (st.flags & kTxnAuthorized) != 0;
   TSMBuffer buf;
   TSMLoc hdr;
   if (event == TS_EVENT_HTTP_READ_CACHE_HDR && authorized && TSHttpTxnCachedRespGet(txn, &buf, &hdr) == TS_SUCCESS) {
@@ -154,10 +204,17 @@ int on_cache_event(TSCont, TSEvent event, void* edata) {
     bool cookie = has_field(buf, hdr, TS_MIME_FIELD_SET_COOKIE, TS_MIME_LEN_SET_COOKIE);
     CacheControl cc;
     if (authorized && !cookie) read_cache_control(buf, hdr, cc);
-    if (refuse_to_store(cookie, authorized, cc)) {
+    const bool refused = refuse_to_store(cookie, authorized, cc);
+    if (refused) {
       TSHttpTxnServerRespNoStoreSet(txn, 1);
       ATSI_DEBUG("not stored: %s", cookie ? "the response sets a cookie"
                                           : "a response to a request with Authorization says neither public nor s-maxage");
+    }
+    int lookup = -1;
+    if ((st.flags & kTxnCounted) && !refused && TSHttpTxnCacheLookupStatusGet(txn, &lookup) == TS_SUCCESS &&
+        lookup == TS_CACHE_LOOKUP_MISS && TSHttpTxnIsCacheable(txn, nullptr, nullptr)) {
+      st.flags |= kTxnStorable;
+      set_txn_word(txn, state_arg, pack_state(st));
     }
     TSHandleMLocRelease(buf, TS_NULL_MLOC, hdr);
   }
@@ -165,77 +222,272 @@ int on_cache_event(TSCont, TSEvent event, void* edata) {
   return 0;
 }
 
-int txn_arg_index() {
-  static int idx = [] {
-    int i = -1;
-    TSUserArgIndexReserve(TS_USER_ARGS_TXN, kPluginName, "response headers to add", &i);
-    return i;
-  }();
-  return idx;
+// ------------------------------------------------------------ a pod that does not accept the connection
+//
+// ATS 9.2 retries a failed connection itself, and its OS_DNS hook runs
+// before each retry; but on its origin path (TSHttpTxnServerAddrSet alone)
+// a plugin cannot send that retry elsewhere: HttpTransact::OSDNSLookup
+// copies back the address its host lookup produced, which for an address a
+// plugin gave is the first one (seen: a second address set in the hook was
+// ignored, every retry went to the first pod). Worse, with the cache on and
+// doc_in_cache_skip_dns 1 (ATS's default) there was no host lookup at all,
+// and OSDNSLookup answers the retry 500 "Cannot find server" (the "Unknown
+// Host" page).
+//
+// Its next-hop API does what a balancer needs: TSHttpTxnResponseActionSet
+// names the next hop, ATS takes it before each attempt (ATS's parent_select
+// plugin works this way), and with parentIsProxy false it is an origin:
+// requests in origin form, the client's Host. So a routed request carries
+// two things for its first attempt: the server address (which the next
+// hop's host lookup takes instead of resolving its name, HttpSM's
+// SM_ACTION_DNS_LOOKUP) and the next hop (for its port). ATS's OS_DNS hook
+// then runs after that lookup and before each attempt, and on_os_dns
+// prepares the attempt after it: the next endpoint of the same backend, in
+// table order from the balancer's first pick. ATS tries each pod
+// parent_proxy.per_parent_connect_attempts times (2 by default) and retries
+// parent_proxy.total_connect_attempts times (4) in all: up to three pods
+// with the defaults. When every endpoint has failed, or ATS's attempts are
+// spent, the answer is 502 (504 for a connect timeout) with a body that
+// says so, never the 500.
+//
+// A backend of one pod has nowhere else to go: it stays on the origin
+// path, and a failed connection is answered 502 at the first retry rather
+// than retried on the same pod. ATS takes the origin path too when the
+// request's URL host is the literal 127.0.0.1 (HttpTransact::is_localhost),
+// so the URL carries the request's host, not the pod's address
+// (routed_url_host()); a request whose Host is 127.0.0.1 still goes the
+// origin path.
+
+// The body of a 502 from what the transaction's words say.
+void answer_unreachable(TSHttpTxn txn, const TableView* view, const BackendRecord* b, uint32_t tried,
+                        uint32_t last_position, bool timed_out) {
+  char body[512];
+  size_t n;
+  if (view && b && b->endpoint_count) {
+    n = unreachable_body(view->str(b->service), view->str(b->port), tried, b->endpoint_count,
+                         &view->endpoint(b->first_endpoint + last_position % b->endpoint_count), timed_out, body,
+                         sizeof body);
+  } else {
+    n = unreachable_body("?", "?", tried, tried, nullptr, timed_out, body, sizeof body);
+  }
+  set_error_body(txn, 502, body, n);
+  TSStatIntIncrement(metrics().requests_unreachable, 1);
+  ATSI_DEBUG("%.*s", int(n > 0 ? n - 1 : 0), body);
 }
 
-int on_txn_event(TSCont, TSEvent event, void* edata) {
+TSEvent next_hop(TSHttpTxn txn) {
+  const sockaddr* hop_addr = TSHttpTxnNextHopAddrGet(txn);
+  if (!hop_addr) return TS_EVENT_HTTP_CONTINUE;  // a host lookup before the cache lookup: no attempt yet
+  const TSServerState state = TSHttpTxnServerStateGet(txn);
+  const bool failed = state != TS_SRVSTATE_STATE_UNDEFINED;
+  const bool timed_out = state == TS_SRVSTATE_INACTIVE_TIMEOUT || state == TS_SRVSTATE_ACTIVE_TIMEOUT;
+  const bool origin = hop_addr == TSHttpTxnServerAddrGet(txn);  // ATS's current server is the origin, not the next hop
+  if (origin && !failed) return TS_EVENT_HTTP_CONTINUE;
+
+  const ArgIndexes& a = args();
+  const TxnState st = unpack_state(txn_word(txn, a.state));
+  HopState h = unpack_hop(txn_word(txn, a.hop));
+  // The table routed with, if this thread still serves it.
+  TableEntry* entry = table_at(st.table);
+  const MappedTable* table = entry ? cursor_for(*entry->source).get() : nullptr;
+  const TableView* view = table ? &table->view() : nullptr;
+  const BackendRecord* b = nullptr;
+  if (view && generation_tag(view->generation()) == h.generation_tag && h.backend < view->backend_count() &&
+      h.first < view->backend(h.backend).endpoint_count)
+    b = &view->backend(h.backend);
+
+  // A stale copy ATS may serve when no pod answers (cacheServeStaleS): the
+  // failure is ATS's to handle once its attempts are spent (it serves the
+  // copy if the route allows one that old, else answers 502 itself).
+  int lookup = -1;
+  const bool stale_copy =
+      TSHttpTxnCacheLookupStatusGet(txn, &lookup) == TS_SUCCESS && lookup == TS_CACHE_LOOKUP_HIT_STALE;
+  HopPlan plan = origin ? HopPlan{HopPlan::kGiveUp}
+                 : b    ? plan_hop(h.hop, h.first, b->endpoint_count)
+                        : HopPlan{failed ? HopPlan::kGiveUp : HopPlan::kLast};
+  uint32_t tried = origin || !b ? 1 : std::max(1u, std::min(h.hop, std::min(b->endpoint_count, kMaxHops)));
+  uint32_t last = origin ? h.first : h.first + (h.hop ? h.hop - 1 : 0);
+  if (plan.kind != HopPlan::kGiveUp) {
+    tried = h.hop + 1;  // once this attempt has failed too
+    last = h.first + h.hop;
+  }
+  if (failed && b) {
+    // Should ATS answer itself (its attempts spent), the note gives that
+    // answer its body.
+    TxnNote* n = note(txn);
+    n->unreachable = true;
+    n->service.assign(view->str(b->service));
+    n->port.assign(view->str(b->port));
+    n->count = b->endpoint_count;
+    n->tried = tried;
+    n->last = view->endpoint(b->first_endpoint + last % b->endpoint_count);
+  }
+  if (plan.kind == HopPlan::kGiveUp) {
+    if (stale_copy) return TS_EVENT_HTTP_CONTINUE;
+    answer_unreachable(txn, view, b, tried, last, timed_out);
+    if (failed && b) note(txn)->unreachable = false;  // answered here, with the body already
+    return TS_EVENT_HTTP_ERROR;
+  }
+  if (failed) {
+    TSStatIntIncrement(metrics().connect_retries, 1);
+    ATSI_DEBUG("a pod did not accept the connection: trying another (%u of %u)", tried, b ? b->endpoint_count : 0);
+  }
+  if (plan.kind == HopPlan::kPrepare) {
+    const EndpointRecord& next = view->endpoint(b->first_endpoint + plan.position);
+    set_server_address(txn, next);
+    set_next_hop(txn, next);
+  }
+  h.hop = std::min(h.hop + 1, kMaxHops);
+  set_txn_word(txn, a.hop, pack_hop(h));
+  return TS_EVENT_HTTP_CONTINUE;
+}
+
+// TS_HTTP_OS_DNS_HOOK, for every transaction: before each attempt of one
+// the plugin routed.
+int on_os_dns(TSCont, TSEvent, void* edata) {
   auto txn = static_cast<TSHttpTxn>(edata);
-  auto* note = static_cast<TxnNote*>(TSUserArgGet(txn, txn_arg_index()));
-  if (event == TS_EVENT_HTTP_SEND_RESPONSE_HDR && note) {
-    TSMBuffer buf;
-    TSMLoc hdr;
-    if (TSHttpTxnClientRespGet(txn, &buf, &hdr) == TS_SUCCESS) {
-      if (!note->location.empty()) {
-        // Global mode answers through TS_EVENT_HTTP_ERROR, after which ATS
-        // keeps only a status of 400 or more (else 500 "INKApi Error"): set
-        // the redirect's status here, where both modes pass.
-        TSHttpHdrStatusSet(buf, hdr, TS_HTTP_STATUS_PERMANENT_REDIRECT);
-        const char* reason = TSHttpHdrReasonLookup(TS_HTTP_STATUS_PERMANENT_REDIRECT);
-        if (reason) TSHttpHdrReasonSet(buf, hdr, reason, int(std::strlen(reason)));
-        add_header(buf, hdr, "Location", note->location);
-      }
-      if (note->reason) TSHttpHdrReasonSet(buf, hdr, note->reason, int(std::strlen(note->reason)));
-      if (!note->route.empty()) add_header(buf, hdr, "X-ATS-Ingress-Route", note->route);
-      TSHandleMLocRelease(buf, TS_NULL_MLOC, hdr);
+  TSEvent next = TS_EVENT_HTTP_CONTINUE;
+  if (unpack_state(txn_word(txn, args().state)).flags & kTxnRouted) next = next_hop(txn);
+  TSHttpTxnReenable(txn, next);
+  return 0;
+}
+
+// ------------------------------------------------------------ counting
+
+// Counts a finished transaction in its table's counters (txn_state.h says
+// what each counter means). Lock-free, no allocation: a few ATS calls and
+// StatsWriter::Thread::count().
+void count(TSHttpTxn txn, const TxnState& st) {
+  TableEntry* entry = table_at(st.table);
+  StatsWriter* writer = entry ? entry->stats.load(std::memory_order_acquire) : nullptr;
+  if (!writer) return;  // not (yet) made: before PORTS_INITIALIZED, or it failed (logged)
+  uint32_t status = kStatusClientClosed;
+  TSMBuffer buf;
+  TSMLoc hdr;
+  if (TSHttpTxnClientRespGet(txn, &buf, &hdr) == TS_SUCCESS) {
+    status = uint32_t(TSHttpHdrStatusGet(buf, hdr));
+    TSHandleMLocRelease(buf, TS_NULL_MLOC, hdr);
+  }
+  int lookup = int(Lookup::kNone);
+  if (TSHttpTxnCacheLookupStatusGet(txn, &lookup) != TS_SUCCESS) lookup = int(Lookup::kNone);
+  StatsWriter::Thread& t = writer->thread();
+  if (t.shared() && !entry->overflow_logged.exchange(true, std::memory_order_relaxed)) [[unlikely]]
+    ATSI_ERROR("more threads count requests than --stats-threads %u gives blocks to: the rest share one, counted "
+               "with atomic adds; raise --stats-threads to ATS's net threads",
+               entry->stats_options.max_threads);
+  t.count(st.slot, status, cache_result(Lookup(lookup), (st.flags & kTxnStorable) != 0));
+}
+
+// TS_HTTP_TXN_CLOSE_HOOK, for every transaction: counts those that carry a
+// stats slot and frees the note.
+int on_txn_close(TSCont, TSEvent, void* edata) {
+  auto txn = static_cast<TSHttpTxn>(edata);
+  const ArgIndexes& a = args();
+  if (uintptr_t w = txn_word(txn, a.state)) {
+    TxnState st = unpack_state(w);
+    if (st.flags & kTxnCounted) count(txn, st);
+    if (st.flags & kTxnNote) {
+      delete reinterpret_cast<TxnNote*>(txn_word(txn, a.note));
+      set_txn_word(txn, a.note, 0);
     }
-  } else if (event == TS_EVENT_HTTP_TXN_CLOSE) {
-    delete note;
-    TSUserArgSet(txn, txn_arg_index(), nullptr);
   }
   TSHttpTxnReenable(txn, TS_EVENT_HTTP_CONTINUE);
   return 0;
+}
+
+// TS_HTTP_SEND_RESPONSE_HDR_HOOK of a transaction with a note.
+int on_send_response(TSCont, TSEvent, void* edata) {
+  auto txn = static_cast<TSHttpTxn>(edata);
+  auto* note = reinterpret_cast<TxnNote*>(txn_word(txn, args().note));
+  TSMBuffer buf;
+  TSMLoc hdr;
+  if (note && TSHttpTxnClientRespGet(txn, &buf, &hdr) == TS_SUCCESS) {
+    if (!note->location.empty()) {
+      // Global mode answers through TS_EVENT_HTTP_ERROR, after which ATS
+      // keeps only a status of 400 or more (else 500 "INKApi Error"): set
+      // the redirect's status here, where both modes pass.
+      TSHttpHdrStatusSet(buf, hdr, TS_HTTP_STATUS_PERMANENT_REDIRECT);
+      const char* reason = TSHttpHdrReasonLookup(TS_HTTP_STATUS_PERMANENT_REDIRECT);
+      if (reason) TSHttpHdrReasonSet(buf, hdr, reason, int(std::strlen(reason)));
+      add_header(buf, hdr, "Location", note->location);
+    }
+    if (note->reason) TSHttpHdrReasonSet(buf, hdr, note->reason, int(std::strlen(note->reason)));
+    if (!note->route.empty()) add_header(buf, hdr, "X-ATS-Ingress-Route", note->route);
+    if (note->unreachable) {
+      // ATS's own 502 or 504 after its attempts were spent (no pod answered:
+      // no server response): our body instead of its page. ATS sends the
+      // body it holds after this hook and sizes it then.
+      TSHttpStatus status = TSHttpHdrStatusGet(buf, hdr);
+      TSMBuffer sbuf;
+      TSMLoc shdr;
+      bool pod_answered = TSHttpTxnServerRespGet(txn, &sbuf, &shdr) == TS_SUCCESS;
+      if (pod_answered) TSHandleMLocRelease(sbuf, TS_NULL_MLOC, shdr);
+      if (!pod_answered && (status == TS_HTTP_STATUS_BAD_GATEWAY || status == TS_HTTP_STATUS_GATEWAY_TIMEOUT)) {
+        TSServerState state = TSHttpTxnServerStateGet(txn);
+        char body[512];
+        size_t n = unreachable_body(note->service, note->port, note->tried, note->count, &note->last,
+                                    state == TS_SRVSTATE_INACTIVE_TIMEOUT || state == TS_SRVSTATE_ACTIVE_TIMEOUT,
+                                    body, sizeof body);
+        TSHttpTxnErrorBodySet(txn, TSstrndup(body, int64_t(n)), n, TSstrdup("text/plain; charset=utf-8"));
+        TSStatIntIncrement(metrics().requests_unreachable, 1);
+      }
+    }
+    TSHandleMLocRelease(buf, TS_NULL_MLOC, hdr);
+  }
+  TSHttpTxnReenable(txn, TS_EVENT_HTTP_CONTINUE);
+  return 0;
+}
+
+// The process's global hooks, added once (by the first router, in either
+// mode; verify runs add them too and never call them).
+void install_global_hooks() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    args();
+    note_cont = TSContCreate(on_send_response, nullptr);
+    TSHttpHookAdd(TS_HTTP_OS_DNS_HOOK, TSContCreate(on_os_dns, nullptr));
+    TSHttpHookAdd(TS_HTTP_TXN_CLOSE_HOOK, TSContCreate(on_txn_close, nullptr));
+  });
+}
+
+// PURGE and PUSH (client_policy.h): kRefused has answered 403.
+enum class CacheAdmin { kNo, kLocal, kRefused };
+CacheAdmin check_cache_admin(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr) {
+  int len = 0;
+  const char* m = TSHttpHdrMethodGet(buf, hdr, &len);
+  if (!m || len <= 0 || !is_cache_admin_method(std::string_view(m, size_t(len)))) return CacheAdmin::kNo;
+  if (is_loopback(TSHttpTxnClientAddrGet(txn))) return CacheAdmin::kLocal;
+  set_error_body(txn, 403, kCacheAdminRefused.data(), kCacheAdminRefused.size());
+  TSStatIntIncrement(metrics().cache_admin_refused, 1);
+  ATSI_DEBUG("%.*s from outside the pod: refused", len, m);
+  return CacheAdmin::kRefused;
 }
 
 }  // namespace
 
 Router* Router::create(const PluginConfig& config, Error& error) {
   metrics();
-  if (txn_arg_index() < 0 || cache_arg_index() < 0) {
+  const ArgIndexes& a = args();
+  if (a.state < 0 || a.hop < 0 || a.note < 0) {
     error = {ErrorCode::kSystem, "cannot reserve a transaction argument"};
     return nullptr;
   }
-  auto* r = new Router(config, shared_source(config.table, config.poll_ms));
-  r->txn_cont_ = TSContCreate(on_txn_event, nullptr);
+  TableEntry* table = shared_table(config, error);
+  if (!table) return nullptr;
+  install_global_hooks();
+  auto* r = new Router(config, *table);
   r->cache_cont_ = TSContCreate(on_cache_event, nullptr);
-  ATSI_DEBUG("router for table %s (debug header %s, poll %u ms)", config.table.c_str(),
-             config.debug_header ? "on" : "off", config.poll_ms);
+  ATSI_DEBUG("router for table %s (debug header %s, poll %u ms, stats %u slots x %u threads)", config.table.c_str(),
+             config.debug_header ? "on" : "off", config.poll_ms, config.stats_slots, config.stats_threads);
   return r;
 }
 
 Router::~Router() {
-  if (txn_cont_) TSContDestroy(txn_cont_);
   if (cache_cont_) TSContDestroy(cache_cont_);
 }
 
-TxnNote* Router::note(TSHttpTxn txn) {
-  auto* n = static_cast<TxnNote*>(TSUserArgGet(txn, txn_arg_index()));
-  if (!n) {
-    n = new TxnNote();
-    TSUserArgSet(txn, txn_arg_index(), n);
-    TSHttpTxnHookAdd(txn, TS_HTTP_SEND_RESPONSE_HDR_HOOK, txn_cont_);
-    TSHttpTxnHookAdd(txn, TS_HTTP_TXN_CLOSE_HOOK, txn_cont_);
-  }
-  return n;
-}
-
-Router::Result Router::route(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc url) {
-  ReaderCursor& cursor = cursor_for(source_);
+Router::Result Router::route(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc url, bool count) {
+  ReaderCursor& cursor = cursor_for(*table_.source);
   const MappedTable* table = cursor.get();
   RequestFacts req;
   req.host = host_of(buf, hdr, url);
@@ -247,6 +499,14 @@ Router::Result Router::route(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc ur
   const TableView* view = table ? &table->view() : nullptr;
   Decision d = decide(view, cursor.balancer(), req, config_.pass_unknown_hosts);
   const Metrics& m = metrics();
+  // The state word: which table, and the stats slot when the decision had
+  // a backend that names one (routed, redirected, or 503 for it).
+  TxnState st;
+  st.table = table_.index;
+  if (count && d.options.stats_slot != kNone && d.match.backend != kNone) {
+    st.flags |= kTxnCounted;
+    st.slot = d.options.stats_slot;
+  }
   switch (d.action) {
     case Action::kDecline:
       TSStatIntIncrement(m.declined, 1);
@@ -259,15 +519,17 @@ Router::Result Router::route(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc ur
       ATSI_DEBUG("host \"%.*s\" path \"/%.*s\": %.*s", int(req.host.size()), req.host.data(), int(req.path.size()),
                  req.path.data(), int(n > 0 && body[n - 1] == '\n' ? n - 1 : n), body);
       set_error_body(txn, d.status, body, n);
+      if (st.flags) set_txn_word(txn, args().state, pack_state(st));
       return Result::kAnswered;
     }
     case Action::kRedirect: {
       TSStatIntIncrement(m.redirected, 1);
       char location[kUrlBufferSize];
       size_t n = redirect_location(req, query_of(buf, url), location, sizeof location);
-      if (n > 0) note(txn)->location.assign(location, n);
+      if (n > 0) note(txn, &st)->location.assign(location, n);
       static constexpr char kBody[] = "308 use https\n";
       set_error_body(txn, 308, kBody, sizeof kBody - 1);
+      if (st.flags) set_txn_word(txn, args().state, pack_state(st));
       return Result::kAnswered;
     }
     case Action::kRoute:
@@ -275,17 +537,31 @@ Router::Result Router::route(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc ur
   }
   char address[64];
   size_t alen = endpoint_address_text(*d.endpoint, address, sizeof address);
-  apply_cache(txn, buf, hdr, url, req, d.options, cache_cont_);  // before the URL changes
-  if (config_.debug_header && view) note(txn)->route = route_description(*view, d);
+  // The host as matched: in the cache key and in the URL (routed_url_host
+  // says why not the pod's address, which ATS gets below).
+  char host_buf[kHostBufferSize];
+  std::string_view url_host = routed_url_host(req.host, host_buf);
+  st.flags |= kTxnRouted | apply_cache(txn, buf, hdr, url, req, url_host, d.options, cache_cont_);  // before the URL changes
+  if (config_.debug_header && view) note(txn, &st)->route = route_description(*view, d);
+  if (url_host.empty()) url_host = std::string_view(address, alen);
   TSUrlSchemeSet(buf, url, d.scheme == kSchemeHttps ? TS_URL_SCHEME_HTTPS : TS_URL_SCHEME_HTTP,
                  d.scheme == kSchemeHttps ? TS_URL_LEN_HTTPS : TS_URL_LEN_HTTP);
-  TSUrlHostSet(buf, url, address, int(alen));
+  TSUrlHostSet(buf, url, url_host.data(), int(url_host.size()));
   TSUrlPortSet(buf, url, d.endpoint->port);
-  // The URL says where the request goes (and ATS's self-loop check reads it);
-  // giving ATS the address as well skips its host database, which otherwise
-  // delays the first request to a new pod address by an event-loop turn.
+  // The address, so ATS looks nothing up, and when the backend has another
+  // pod to retry on, the next hop (see "a pod that does not accept the
+  // connection" above). A backend of one pod stays on ATS's origin path,
+  // which costs less per request; its OS_DNS hook answers a refused
+  // connection 502 at once.
   set_server_address(txn, *d.endpoint);
+  const BackendRecord& b = view->backend(d.match.backend);
+  const uint32_t position = uint32_t(d.endpoint - &view->endpoint(0)) - b.first_endpoint;
+  if (fits_hop_word(d.match.backend, position)) {
+    if (b.endpoint_count > 1) set_next_hop(txn, *d.endpoint);
+    set_txn_word(txn, args().hop, pack_hop(HopState{generation_tag(view->generation()), 0, position, d.match.backend}));
+  }
   apply_options(txn, buf, hdr, d.options);
+  set_txn_word(txn, args().state, pack_state(st));
   TSStatIntIncrement(m.routed, 1);
   ATSI_DEBUG("\"%.*s\" \"/%.*s\" -> %s:%u", int(req.host.size()), req.host.data(), int(req.path.size()),
              req.path.data(), address, unsigned(d.endpoint->port));
@@ -297,9 +573,13 @@ void Router::on_read_request(TSHttpTxn txn) {
   TSMBuffer buf;
   TSMLoc hdr, url;
   if (!TSHttpTxnIsInternal(txn) && TSHttpTxnClientReqGet(txn, &buf, &hdr) == TS_SUCCESS) {
-    if (TSHttpHdrUrlGet(buf, hdr, &url) == TS_SUCCESS) {
-      Result result = tls_ && !tls_->on_request(txn, buf, hdr, host_of(buf, hdr, url)) ? misdirected(txn)
-                                                                                      : route(txn, buf, hdr, url);
+    CacheAdmin admin = check_cache_admin(txn, buf, hdr);
+    if (admin == CacheAdmin::kRefused) {
+      next = TS_EVENT_HTTP_ERROR;
+    } else if (TSHttpHdrUrlGet(buf, hdr, &url) == TS_SUCCESS) {
+      Result result = tls_ && !tls_->on_request(txn, buf, hdr, host_of(buf, hdr, url))
+                          ? misdirected(txn)
+                          : route(txn, buf, hdr, url, admin == CacheAdmin::kNo);
       switch (result) {
         case Result::kRouted:
           TSSkipRemappingSet(txn, 1);
@@ -325,7 +605,9 @@ Router::Result Router::misdirected(TSHttpTxn txn) {
 }
 
 TSRemapStatus Router::on_remap(TSHttpTxn txn, TSRemapRequestInfo* rri) {
-  switch (route(txn, rri->requestBufp, rri->requestHdrp, rri->requestUrl)) {
+  CacheAdmin admin = check_cache_admin(txn, rri->requestBufp, rri->requestHdrp);
+  if (admin == CacheAdmin::kRefused) return TSREMAP_NO_REMAP_STOP;
+  switch (route(txn, rri->requestBufp, rri->requestHdrp, rri->requestUrl, admin == CacheAdmin::kNo)) {
     case Result::kRouted:
       return TSREMAP_DID_REMAP;
     case Result::kDeclined:  // remap mode answers every request itself

@@ -1,5 +1,7 @@
 // The ATS side of routing: reads the request, asks decide(), carries the
-// decision out on the transaction. Shared by the global and remap modes.
+// decision out on the transaction, retries on another pod when one does not
+// accept the connection, and counts the request when it closes. Shared by
+// the global and remap modes.
 #pragma once
 
 #include <ts/ts.h>
@@ -8,24 +10,26 @@
 
 #include "config.h"
 #include "errors.h"
-#include "table_source.h"
 
 namespace atsi::plugin {
 
 struct TxnNote;
+struct TableEntry;
 class TlsService;
 
 class Router {
  public:
   // Builds a router for `config`, or returns null with `error` set; the
-  // table source is shared per name in the process and polled in the
-  // background (table_registry.h).
+  // table and its counters are shared per name in the process
+  // (table_registry.h). The first router also adds the process's global
+  // hooks (OS_DNS for retries, TXN_CLOSE for counting), once.
   static Router* create(const PluginConfig& config, Error& error);
   ~Router();
 
   // Global mode: called on TS_HTTP_READ_REQUEST_HDR_HOOK, before remap (skipping
   // remap must be decided before ATS starts it); reenables the transaction.
-  // With a TLS service, its client-certificate headers are set first, and a
+  // PURGE and PUSH from outside the pod get 403 first (client_policy.h).
+  // With a TLS service, its client-certificate headers are set next, and a
   // request whose host's TLS policy is not its connection's gets 421.
   void on_read_request(TSHttpTxn txn);
   // Global mode: the TLS service whose request headers to apply.
@@ -34,22 +38,20 @@ class Router {
   TSRemapStatus on_remap(TSHttpTxn txn, TSRemapRequestInfo* rri);
 
  private:
-  explicit Router(const PluginConfig& config, TableSource& source) : config_(config), source_(source) {}
+  explicit Router(const PluginConfig& config, TableEntry& table) : config_(config), table_(table) {}
 
   enum class Result { kRouted, kAnswered, kDeclined };
-  // Decides and applies the decision to the request in (buf, hdr, url).
-  Result route(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc url);
+  // Decides and applies the decision to the request in (buf, hdr, url);
+  // `count` false leaves the request out of the counters (PURGE and PUSH
+  // from loopback: cache administration, not traffic).
+  Result route(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc url, bool count);
   // Answers 421 Misdirected Request (TlsService::on_request said so).
   Result misdirected(TSHttpTxn txn);
 
-  // The transaction's note of response headers to add, created on first use.
-  TxnNote* note(TSHttpTxn txn);
-
   const PluginConfig config_;
-  TableSource& source_;
-  TSCont txn_cont_ = nullptr;  // debug header and clean-up hooks
+  TableEntry& table_;
   TSCont cache_cont_ = nullptr;  // the cache's hooks (cache_policy.h), when the cache is on
-  TlsService* tls_ = nullptr;  // global mode only
+  TlsService* tls_ = nullptr;    // global mode only
 };
 
 }  // namespace atsi::plugin

@@ -1,6 +1,7 @@
 #include "ts_helpers.h"
 
 #include <arpa/inet.h>
+#include <ts/parentselectdefs.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -77,6 +78,28 @@ void set_server_address(TSHttpTxn txn, const EndpointRecord& e) {
 void set_error_body(TSHttpTxn txn, int status, const char* body, size_t len) {
   TSHttpTxnStatusSet(txn, TSHttpStatus(status));
   TSHttpTxnErrorBodySet(txn, TSstrndup(body, int64_t(len)), len, TSstrdup("text/plain; charset=utf-8"));
+}
+
+}  // namespace atsi::plugin
+
+namespace atsi::plugin {
+
+namespace {
+// The next hop's name: ATS never resolves it (the server address is set),
+// shows it in its debug output, and keeps the pointer for the transaction.
+constexpr char kHopName[] = "ats-ingress-pod";
+}  // namespace
+
+void set_next_hop(TSHttpTxn txn, const EndpointRecord& e) {
+  TSResponseAction ra{};
+  ra.hostname = kHopName;
+  ra.hostname_len = sizeof kHopName - 1;
+  ra.port = e.port;
+  ra.nextHopExists = true;
+  ra.responseIsRetryable = false;  // retries on a failed connection only, never on the pod's own answer
+  ra.goDirect = false;
+  ra.parentIsProxy = false;  // requests in origin form, as to the pod itself
+  TSHttpTxnResponseActionSet(txn, &ra);
 }
 
 }  // namespace atsi::plugin

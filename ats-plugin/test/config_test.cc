@@ -46,8 +46,30 @@ TEST(PluginConfig, ErrorsNameTheArgumentAndLeaveTheConfigAlone) {
   EXPECT_EQ(parse({"--poll-ms=x"}, c), "--poll-ms \"x\": expected 1 to 10000 milliseconds");
   EXPECT_EQ(parse({"--debug-header=1"}, c), "--debug-header takes no value");
   EXPECT_EQ(parse({"--tabel=x"}, c),
-            "unknown argument \"--tabel=x\" (known: --table NAME, --debug-header, --poll-ms N, --answer-unknown-hosts, --no-tls)");
+            "unknown argument \"--tabel=x\" (known: --table NAME, --debug-header, --poll-ms N, --answer-unknown-hosts, "
+            "--no-tls, --stats-slots N, --stats-threads N)");
   EXPECT_EQ(c.table, "kept");
+}
+
+TEST(PluginConfig, TheCountersSizeIsBoundedByTheRegionsLimits) {
+  PluginConfig c;
+  EXPECT_EQ(parse({}, c), "");
+  EXPECT_EQ(c.stats_slots, 16384u);
+  EXPECT_EQ(c.stats_threads, 64u);
+  EXPECT_EQ(parse({"--stats-slots", "65536", "--stats-threads=1"}, c), "");
+  EXPECT_EQ(c.stats_slots, 65536u);
+  EXPECT_EQ(c.stats_threads, 1u);
+  EXPECT_EQ(parse({"--stats-slots=1", "--stats-threads", "1024"}, c), "");
+  EXPECT_EQ(c.stats_slots, 1u);
+  EXPECT_EQ(c.stats_threads, 1024u);
+  EXPECT_EQ(parse({"--stats-slots=65537"}, c), "--stats-slots \"65537\": expected 1 to 65536 slots");
+  EXPECT_EQ(parse({"--stats-slots=0"}, c), "--stats-slots \"0\": expected 1 to 65536 slots");
+  EXPECT_EQ(parse({"--stats-slots=-1"}, c), "--stats-slots \"-1\": expected 1 to 65536 slots");
+  EXPECT_EQ(parse({"--stats-slots=99999999999"}, c), "--stats-slots \"99999999999\": expected 1 to 65536 slots");
+  EXPECT_EQ(parse({"--stats-threads=1025"}, c), "--stats-threads \"1025\": expected 1 to 1024 threads");
+  EXPECT_EQ(parse({"--stats-threads= 8"}, c), "--stats-threads \" 8\": expected 1 to 1024 threads");
+  EXPECT_EQ(parse({"--stats-threads"}, c), "--stats-threads needs a number");
+  EXPECT_EQ(parse({"--stats-slots"}, c), "--stats-slots needs a number");
 }
 
 TEST(PluginConfig, ErrorsAreOfTheCoresErrorType) {

@@ -10,11 +10,16 @@ driver="$1"
 build_type="${2:-}"
 # Bounds per request, 1.5x what was measured when they were set
 # (RelWithDebInfo, GCC 12, x86-64, Debian 12; the line this prints says the
-# figure of each run): all options 2,263 (decide() 1,694 of it: the lookup
-# 1,210, the option view 376; the cache key 497), none 1,890 (decide()
-# 1,311, the cache key 548). Far over the bound means new work on every
-# request: find it with callgrind_annotate before raising the bound.
-declare -A BOUND=([all]=3400 [none]=2850)
+# figure of each run): all options 2,407, none 1,954, count 77. Before the
+# per-route counters and the next hop (issue 10) they were 2,263 (decide()
+# 1,694 of it: the lookup 1,210, the option view 376; the cache key 497)
+# and 1,890 (decide() 1,311, the cache key 548): the counting at TXN_CLOSE
+# is the 77 of "count" (the state word read back, the cache result,
+# pthread_getspecific and StatsWriter's count()), and the words set when
+# routing and the next-hop plan the rest (none has no stats slot: not
+# counted). Far over the bound means new work on every request: find it
+# with callgrind_annotate before raising the bound.
+declare -A BOUND=([all]=3600 [none]=2950 [count]=120)
 N1=2000
 N2=12000
 
@@ -45,12 +50,16 @@ instructions() {
 }
 
 status=0
-for kind in all none; do
+for kind in all none count; do
   a=$(instructions "$kind" "$N1")
   b=$(instructions "$kind" "$N2")
   per=$(((b - a) / (N2 - N1)))
   bound=${BOUND[$kind]}
-  echo "instructions per request, backend with $kind options: $per (bound $bound; $a Ir for $N1 requests, $b for $N2)"
+  case "$kind" in
+    count) what="the counting at TXN_CLOSE alone" ;;
+    *) what="backend with $kind options" ;;
+  esac
+  echo "instructions per request, $what: $per (bound $bound; $a Ir for $N1 requests, $b for $N2)"
   if ((per > bound)); then
     echo "FAILED: $per instructions per request is over the bound of $bound"
     status=1

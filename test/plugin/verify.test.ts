@@ -12,7 +12,8 @@ import { AtsStartError, startAts, verifyPlugin } from '../harness/ats.js';
 import { PLUGIN_SO, pluginSetup, tableName } from './helpers.js';
 
 const name = tableName('verify');
-const BAD = /unknown argument "--tabel=x" \(known: --table NAME, --debug-header, --poll-ms N, --answer-unknown-hosts, --no-tls\)/;
+const BAD =
+  /unknown argument "--tabel=x" \(known: --table NAME, --debug-header, --poll-ms N, --answer-unknown-hosts, --no-tls, --stats-slots N, --stats-threads N\)/;
 
 test('the plugin is built', () => {
   assert.ok(existsSync(PLUGIN_SO), `${PLUGIN_SO} is missing: run bash scripts/build.sh`);
@@ -20,7 +21,11 @@ test('the plugin is built', () => {
 
 for (const kind of ['global', 'remap'] as const) {
   test(`verify_${kind}_plugin and verify_config accept it`, async () => {
-    for (const args of [['--table', name], [`--table=${name}`, '--debug-header', '--poll-ms=50'], [`--table=${name}`, '--answer-unknown-hosts']]) {
+    for (const args of [
+      ['--table', name],
+      [`--table=${name}`, '--debug-header', '--poll-ms=50'],
+      [`--table=${name}`, '--answer-unknown-hosts', '--stats-slots=1024', '--stats-threads', '8'],
+    ]) {
       const r = await verifyPlugin(kind, PLUGIN_SO, args);
       assert.equal(r.ok, true, `${args.join(' ')}\n${r.output}`);
       assert.equal(r.loads, true);
@@ -41,6 +46,8 @@ for (const kind of ['global', 'remap'] as const) {
       [['--poll-ms=0'], /--poll-ms "0": expected 1 to 10000 milliseconds/],
       [['--debug-header=yes'], /--debug-header takes no value/],
       [['--table'], /--table needs a name/],
+      [['--stats-slots=65537'], /--stats-slots "65537": expected 1 to 65536 slots/],
+      [['--stats-threads=0'], /--stats-threads "0": expected 1 to 1024 threads/],
     ] as const) {
       const bad = await verifyPlugin(kind, PLUGIN_SO, [...args]);
       assert.equal(bad.ok, false, `${args.join(' ')} accepted\n${bad.output}`);
