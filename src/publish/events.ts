@@ -1,10 +1,13 @@
 // Kubernetes Events for build problems (core/v1 `events`, what
 // `kubectl describe ingress` shows). The leader posts them.
 //
-// - Once per appearance: a problem seen by the previous publish is not posted
-//   again; one that disappears and comes back is. A problem that persists is
-//   refreshed (count + 1, lastTimestamp) every `refreshAfterMs`, so it outlives
-//   the API server's event TTL (1 h by default).
+// - One Event per problem: a problem seen by the previous publish is not
+//   posted again. One that disappears and comes back within `rememberMs`
+//   raises the count of the Event it had (count + 1, lastTimestamp), as
+//   client-go's correlator does, so a problem that flaps cannot fill the
+//   API server with Events. A problem that persists is refreshed the same
+//   way every `refreshAfterMs`, so it outlives the API server's event TTL
+//   (1 h by default).
 // - Bounded: at most `ratePerSecond` writes per second (a token bucket); over
 //   that, problems are dropped with one log line per publish and tried again
 //   on the next publish. Each write is bounded by `timeoutMs`.
@@ -47,6 +50,10 @@ export interface KubeEventsOptions {
   readonly maxPerObject?: number;
   /** A problem still present is refreshed after this long. Default 30 min; 0 never. */
   readonly refreshAfterMs?: number;
+  /** A problem that comes back within this long raises its old Event's count. Default 1 h (the API server's event TTL). */
+  readonly rememberMs?: number;
+  /** Gone problems remembered at most (the oldest forgotten first). Default 10,000. */
+  readonly maxRemembered?: number;
   readonly logger?: Logger;
   /** For tests. */
   readonly now?: () => number;
@@ -133,6 +140,10 @@ export class KubeEventRecorder {
   readonly #uidOf: KubeEventsOptions['uidOf'];
   /** Problems posted and still present: key → the Event written. */
   #posted = new Map<string, Posted>();
+  /** Problems posted and gone since, oldest first: key → the Event written. */
+  readonly #gone = new Map<string, Posted & { goneAt: number }>();
+  readonly #rememberMs: number;
+  readonly #maxRemembered: number;
   #tokens: number;
   #tokensAt: number;
   /** The latest problems of each origin. */
@@ -149,6 +160,8 @@ export class KubeEventRecorder {
     this.#concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#refreshAfterMs = options.refreshAfterMs ?? 30 * 60_000;
+    this.#rememberMs = options.rememberMs ?? 60 * 60_000;
+    this.#maxRemembered = Math.max(0, Math.floor(options.maxRemembered ?? 10_000));
     this.#maxPerObject = Math.max(2, Math.floor(options.maxPerObject ?? 10));
     this.#log = options.logger ?? silentLogger;
     this.#now = options.now ?? Date.now;
@@ -230,15 +243,27 @@ export class KubeEventRecorder {
     for (let i = 0; perObject.some((l) => i < l.length); i++) {
       for (const l of perObject) if (i < l.length) current.set(l[i]![0], l[i]![1]);
     }
-    // Gone problems are forgotten: when they come back they are posted again.
-    for (const key of this.#posted.keys()) if (!current.has(key)) this.#posted.delete(key);
-
     const now = this.#now();
+    // Gone problems are remembered for a while: when they come back, their Event counts up.
+    for (const [key, posted] of this.#posted) {
+      if (current.has(key)) continue;
+      this.#posted.delete(key);
+      this.#remember(key, posted, now);
+    }
+    for (const [key, gone] of this.#gone) {
+      if (now - gone.goneAt < this.#rememberMs && this.#gone.size <= this.#maxRemembered) break;
+      this.#gone.delete(key);
+    }
+
     const work: Array<{ key: string; p: EventProblem; refresh?: Posted }> = [];
     let unchanged = 0;
     for (const [key, p] of current) {
       const had = this.#posted.get(key);
-      if (!had) work.push({ key, p });
+      const gone = had ? undefined : this.#gone.get(key);
+      if (gone) {
+        this.#gone.delete(key);
+        work.push({ key, p, refresh: gone });
+      } else if (!had) work.push({ key, p });
       else if (this.#refreshAfterMs > 0 && now - had.lastWrite >= this.#refreshAfterMs) work.push({ key, p, refresh: had });
       else unchanged++;
     }
@@ -250,7 +275,10 @@ export class KubeEventRecorder {
     const admitted: typeof work = [];
     for (const w of work) {
       if (this.#take()) admitted.push(w);
-      else dropped++;
+      else {
+        dropped++;
+        if (w.refresh && !this.#posted.has(w.key)) this.#remember(w.key, w.refresh, now); // still its Event next time
+      }
     }
     if (dropped > 0) {
       this.#log.warn('kubernetes events: over the rate limit, dropping (tried again next build)', { dropped, ratePerSecond: this.#rate });
@@ -263,6 +291,7 @@ export class KubeEventRecorder {
           if (w.refresh) {
             const ok = await this.#refresh(w.refresh);
             if (ok) {
+              this.#posted.set(w.key, w.refresh);
               refreshed++;
               continue;
             }
@@ -271,6 +300,7 @@ export class KubeEventRecorder {
           posted++;
         } catch (err) {
           failed++;
+          if (w.refresh && !this.#posted.has(w.key)) this.#remember(w.key, w.refresh, this.#now());
           this.#log.warn('kubernetes events: cannot write an Event (tried again next build)', {
             object: `${w.p.kind} ${w.p.namespace}/${w.p.name}`,
             reason: reasonOf(w.p),
@@ -281,6 +311,12 @@ export class KubeEventRecorder {
     };
     await Promise.all(Array.from({ length: Math.min(this.#concurrency, admitted.length) }, worker));
     return { posted, refreshed, unchanged, dropped, failed, skipped };
+  }
+
+  #remember(key: string, posted: Posted, now: number): void {
+    if (this.#maxRemembered === 0) return;
+    this.#gone.delete(key); // to the end: the newest
+    this.#gone.set(key, { namespace: posted.namespace, name: posted.name, count: posted.count, lastWrite: posted.lastWrite, goneAt: now });
   }
 
   async #create(p: EventProblem): Promise<Posted> {

@@ -128,13 +128,16 @@ describe('Kubernetes Events for problems', () => {
     // The next builds say the same: nothing posted.
     r = await recorder.publishProblems([conflict, host]);
     assert.deepEqual(r, { posted: 0, refreshed: 0, unchanged: 2, dropped: 0, failed: 0, skipped: 0 });
-    // The host problem goes away, then comes back: posted again.
-    r = await recorder.publishProblems([conflict]);
-    assert.equal(r.posted, 0);
-    r = await recorder.publishProblems([conflict, host]);
-    assert.equal(r.posted, 1);
+    // The host problem goes away, then comes back, again and again: its one Event counts up.
+    for (let i = 0; i < 12; i++) {
+      r = await recorder.publishProblems([conflict]);
+      assert.deepEqual([r.posted, r.refreshed], [0, 0]);
+      r = await recorder.publishProblems([conflict, host]);
+      assert.deepEqual([r.posted, r.refreshed], [0, 1], `reappearance ${i + 1}`);
+    }
     events = await eventsIn(ns);
-    assert.equal(events.length, 3);
+    assert.equal(events.length, 2);
+    assert.equal(events.find((e) => e.reason === 'InvalidHost')!.count, 13);
 
     // `kubectl describe` shows them on the Ingress.
     const d = await kube.kubectl(['describe', 'ingress', '-n', ns, 'web'], { user: 'admin' });
@@ -158,6 +161,25 @@ describe('Kubernetes Events for problems', () => {
     assert.equal(events.length, 1);
     assert.equal(events[0]!.count, 2);
     assert.equal(events[0]!.reason, 'InvalidAnnotation');
+  });
+
+  test('a problem that comes back after rememberMs, or once maxRemembered newer ones went, gets a new Event', async () => {
+    const ns = 'ev-f';
+    await namespace(ns);
+    await ingress(ns, 'web');
+    let now = Date.now();
+    const recorder = new KubeEventRecorder({ transport: client, rememberMs: 60_000, maxRemembered: 2, now: () => now });
+    const p = (i: number) => problem(ns, 'web', `spec.rules[${i}].host`, 'not a valid DNS name');
+    await recorder.publishProblems([p(0), p(1), p(2)]);
+    await recorder.publishProblems([]);
+    // Three gone, two remembered: p(0), the oldest... all went at once, so the first in order goes.
+    let r = await recorder.publishProblems([p(0), p(1), p(2)]);
+    assert.deepEqual([r.posted, r.refreshed], [1, 2]);
+    await recorder.publishProblems([]);
+    now += 61_000;
+    r = await recorder.publishProblems([p(1)]);
+    assert.deepEqual([r.posted, r.refreshed], [1, 0], 'remembered no longer');
+    assert.equal((await eventsIn(ns)).length, 5);
   });
 
   test('bounded rate: over ratePerSecond problems are dropped with a log line and posted on a later publish', async () => {

@@ -136,6 +136,21 @@ test('restartApiServer keeps the data in etcd', async () => {
   assert.equal(ing.status, 200, ing.text);
 });
 
+test('restartEtcd keeps the data; the same API server serves again and writes', async () => {
+  const before = kube.pids();
+  const t0 = Date.now();
+  await kube.restartEtcd();
+  console.log(`# etcd restarted in ${Date.now() - t0} ms (until the API server served again)`);
+  const afterPids = kube.pids();
+  assert.equal(afterPids.apiserver, before.apiserver);
+  assert.notEqual(afterPids.etcd, before.etcd);
+  assert.ok(before.etcd !== undefined && !alive(before.etcd));
+  const got = await kube.request('GET', '/api/v1/namespaces/harness-survivor');
+  assert.equal(got.status, 200, got.text);
+  const ns = await kube.request('POST', '/api/v1/namespaces', { metadata: { name: 'harness-after-etcd' } });
+  assert.equal(ns.status, 201, ns.text);
+});
+
 test('stop leaves no process and no temp dir behind', async () => {
   const { etcd, apiserver } = kube.pids();
   assert.ok(etcd !== undefined && apiserver !== undefined);

@@ -104,6 +104,12 @@ export interface KubeCluster {
   request<T = any>(method: string, path: string, body?: unknown, user?: KubeUser, opts?: RequestOptions): Promise<KubeResponse<T>>;
   /** Stops kube-apiserver and starts it again on the same port against the same etcd; resolves when ready. */
   restartApiServer(): Promise<void>;
+  /**
+   * Stops etcd (SIGTERM) and starts it again on the same ports with the same
+   * data; kube-apiserver keeps running and reconnects. Resolves when etcd is
+   * healthy and the API server serves again.
+   */
+  restartEtcd(): Promise<void>;
   /** Stops both processes (by their process groups: SIGTERM, then SIGKILL), waits until none is left and removes the temp dir. Idempotent. */
   stop(): Promise<void>;
   /** PIDs of the processes now running (undefined once exited). */
@@ -481,6 +487,43 @@ class Cluster implements KubeCluster {
       }
     })();
     return this.restarting;
+  }
+
+  async restartEtcd(): Promise<void> {
+    // One restart at a time: wait for one in progress, then restart etcd.
+    while (this.restarting) await this.restarting.catch(() => undefined);
+    if (this.stopped) throw new Error('kube harness: restartEtcd() after stop()');
+    this.restarting = (async () => {
+      try {
+        await this.etcd?.stop();
+        const deadline = Date.now() + this.startTimeoutMs;
+        this.etcd = await this.startProcess('etcd', this.etcdArgs());
+        await this.waitEtcd(deadline);
+        await this.waitApiServerServes(deadline);
+      } finally {
+        this.restarting = undefined;
+      }
+    })();
+    return this.restarting;
+  }
+
+  /** Polls until the running kube-apiserver answers /readyz and namespace `default` (after etcd came back). */
+  private async waitApiServerServes(deadline: number): Promise<void> {
+    let last = '';
+    for (const path of ['/readyz', '/api/v1/namespaces/default']) {
+      for (;;) {
+        if (!this.apiserver?.running) throw new Error(`kube harness: kube-apiserver is not running (${this.apiserver?.describeExit() ?? 'never started'})`);
+        if (Date.now() > deadline) throw new Error(`kube harness: kube-apiserver did not serve again within ${this.startTimeoutMs} ms after etcd restarted: GET ${path} last gave ${last}\n${this.apiserver.logTail()}`);
+        try {
+          const r = await rawRequest(new URL(path, this.url), 'GET', { authorization: `Bearer ${this.adminToken}` }, undefined, this.ca, 5_000);
+          if (r.status === 200) break;
+          last = `HTTP ${r.status} ${tailLines(r.text, 5)}`;
+        } catch (err) {
+          last = (err as Error).message;
+        }
+        await sleep(100);
+      }
+    }
   }
 
   stop(): Promise<void> {
