@@ -8,12 +8,25 @@
 // --stats-calls N only counts N requests, for callgrind: the total Ir of
 //   valgrind --tool=callgrind --toggle-collect='*stats_count_loop*' lookup_bench --stats-calls 1000000
 // over N is the instructions per count.
+// --calls N: only N lookups at --routes R (default 100000) over the same
+// request mix, in lookup_loop, for callgrind:
+//   valgrind --tool=callgrind --cache-sim=yes --toggle-collect='*lookup_loop*' lookup_bench --calls 1000000
+// gives instructions and cache misses per lookup (Ir, D1mr, DLmr over N).
+// --cold N: N lookups, each after the caches were emptied (a walk over
+// 16 MiB outside lookup_cold_one), so that under
+//   valgrind --tool=callgrind --cache-sim=yes --toggle-collect='*lookup_cold_one*' lookup_bench --cold 4096
+// D1mr over N is the table's cache lines one lookup touches (the stack,
+// the request and the view are brought back into the cache before it). --kind K keeps only requests of one kind (0 a rule's own path,
+// 1 a deeper path, 2 an unknown path, 3 an unknown host, 4 with ":443"
+// and a trailing '/').
 //
-//   lookup_bench [--quick] [--json] [--sni | --stats | --stats-calls N]
+//   lookup_bench [--quick] [--json] [--sni | --stats | --stats-calls N | --calls N | --cold N]
+//                [--routes R] [--kind K]
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <random>
@@ -38,6 +51,7 @@ namespace {
 
 struct Request {
   std::string host, path;
+  int kind = 0;  // which of make_workload's five kinds
 };
 
 struct Workload {
@@ -79,11 +93,11 @@ Workload make_workload(size_t routes, size_t per_host, uint32_t seed) {
     const InputRule& rule = host.rules[rng() % host.rules.size()];
     std::string name = host.name[0] == '*' ? "www" + host.name.substr(1) : host.name;
     switch (i % 5) {
-      case 0: w.requests.push_back({name, rule.path}); break;
-      case 1: w.requests.push_back({name, rule.path + "/items/42?x=1"}); break;
-      case 2: w.requests.push_back({name, "/nothing/here"}); break;
-      case 3: w.requests.push_back({"unknown" + std::to_string(i) + ".org", rule.path}); break;
-      default: w.requests.push_back({name + ":443", rule.path + "/"}); break;
+      case 0: w.requests.push_back({name, rule.path, 0}); break;
+      case 1: w.requests.push_back({name, rule.path + "/items/42?x=1", 1}); break;
+      case 2: w.requests.push_back({name, "/nothing/here", 2}); break;
+      case 3: w.requests.push_back({"unknown" + std::to_string(i) + ".org", rule.path, 3}); break;
+      default: w.requests.push_back({name + ":443", rule.path + "/", 4}); break;
     }
   }
   return w;
@@ -141,6 +155,20 @@ class NaiveRouter {
 
 struct Stats {
   double p50, p99;
+};
+
+// Table bytes where the plugin has them: at the start of a page (it maps
+// each table), not wherever malloc puts a vector.
+struct PageAligned {
+  explicit PageAligned(const std::vector<uint8_t>& bytes)
+      : data(static_cast<uint8_t*>(std::aligned_alloc(4096, (bytes.size() + 4095) / 4096 * 4096))), size(bytes.size()) {
+    std::memcpy(data, bytes.data(), bytes.size());
+  }
+  ~PageAligned() { std::free(data); }
+  PageAligned(const PageAligned&) = delete;
+  PageAligned& operator=(const PageAligned&) = delete;
+  uint8_t* data;
+  size_t size;
 };
 
 // Times batches of lookups and reports per-lookup percentiles over batches.
@@ -332,25 +360,119 @@ int stats_calls(size_t n) {
   return 0;
 }
 
+// A table of `routes` routes in page-aligned storage, validated, with its
+// workload; the requests kept to one kind when `kind` >= 0.
+struct BenchTable {
+  Workload w;
+  std::unique_ptr<PageAligned> storage;
+  size_t bytes = 0;
+  TableView view;
+};
+
+bool make_table(size_t routes, int kind, BenchTable& t) {
+  t.w = make_workload(routes, routes >= 1000 ? 100 : 10, 7);
+  if (kind >= 0) {
+    std::vector<Request> kept;
+    for (const Request& r : t.w.requests)
+      if (r.kind == kind) kept.push_back(r);
+    t.w.requests = kept;
+  }
+  std::vector<uint8_t> bytes;
+  if (Error e = build_table(t.w.input, 1, 0, bytes)) {
+    std::fprintf(stderr, "build: %s\n", e.message.c_str());
+    return false;
+  }
+  t.bytes = bytes.size();
+  t.storage = std::make_unique<PageAligned>(bytes);
+  if (Error e = TableView::validate(t.storage->data, bytes.size(), t.view)) {
+    std::fprintf(stderr, "validate: %s\n", e.message.c_str());
+    return false;
+  }
+  return true;
+}
+
+__attribute__((noinline)) uint64_t lookup_loop(const TableView& view, const std::vector<Request>& reqs, size_t n) {
+  uint64_t sink = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const Request& r = reqs[i % reqs.size()];
+    sink += lookup(view, r.host, r.path).backend;
+  }
+  return sink;
+}
+
+__attribute__((noinline)) uint32_t lookup_cold_one(const TableView& view, const Request& r) {
+  return lookup(view, r.host, r.path).backend;
+}
+
+// Brings back what a lookup touches besides the table: the stack below the
+// caller's frame (lookup's buffers), the request, the view, and the
+// constants the normalisers use (normalising the request touches no table
+// byte). Then only the table's lines are cold.
+__attribute__((noinline)) uint64_t warm_all_but_the_table(const TableView& view, const Request& r) {
+  volatile char stack[16384];
+  for (size_t i = 0; i < sizeof stack; i += 64) stack[i] = 0;
+  char hb[kHostBufferSize], pb[kPathBufferSize];
+  std::string_view h, p;
+  normalize_host(r.host, hb, h);
+  normalize_path(r.path, pb, p);
+  uint64_t sum = h.size() + p.size();
+  for (const std::string* s : {&r.host, &r.path})
+    for (size_t i = 0; i < s->size(); i += 16) sum += uint8_t((*s)[i]);
+  sum += r.host.back() + r.path.back() + r.host.size() + r.path.size();
+  const auto* v = reinterpret_cast<const volatile unsigned char*>(&view);
+  for (size_t i = 0; i < sizeof view; i += 8) sum += v[i];
+  return sum;
+}
+
+int lookup_calls(size_t routes, int kind, size_t n, bool cold) {
+  BenchTable t;
+  if (!make_table(routes, kind, t)) return 1;
+  uint64_t sink = lookup_loop(t.view, t.w.requests, t.w.requests.size());  // warm-up, as the timed runs have
+  if (!cold) {
+    sink += lookup_loop(t.view, t.w.requests, n);
+  } else {
+    // Bigger than any cache callgrind simulates by default here (its LL is
+    // the machine's L3 taken as is: pass --LL=... to make it smaller).
+    std::vector<uint64_t> evict((16u << 20) / 8, 1);
+    for (size_t i = 0; i < n; ++i) {
+      for (size_t j = 0; j < evict.size(); j += 8) sink += evict[j];
+      const Request& r = t.w.requests[i % t.w.requests.size()];
+      sink += warm_all_but_the_table(t.view, r);
+      sink += lookup_cold_one(t.view, r);
+    }
+  }
+  std::printf("%zu lookups at %zu routes (table %zu bytes), checksum %llu\n", n, routes, t.bytes,
+              static_cast<unsigned long long>(sink));
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   bool quick = false, json = false, sni = false, stats = false;
-  size_t calls = 0;
+  size_t calls = 0, lookups = 0, cold = 0, routes = 100000;
+  int kind = -1;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--quick")) quick = true;
     else if (!std::strcmp(argv[i], "--json")) json = true;
     else if (!std::strcmp(argv[i], "--sni")) sni = true;
     else if (!std::strcmp(argv[i], "--stats")) stats = true;
     else if (!std::strcmp(argv[i], "--stats-calls") && i + 1 < argc) calls = size_t(std::strtoull(argv[++i], nullptr, 10));
+    else if (!std::strcmp(argv[i], "--calls") && i + 1 < argc) lookups = size_t(std::strtoull(argv[++i], nullptr, 10));
+    else if (!std::strcmp(argv[i], "--cold") && i + 1 < argc) cold = size_t(std::strtoull(argv[++i], nullptr, 10));
+    else if (!std::strcmp(argv[i], "--routes") && i + 1 < argc) routes = size_t(std::strtoull(argv[++i], nullptr, 10));
+    else if (!std::strcmp(argv[i], "--kind") && i + 1 < argc) kind = std::atoi(argv[++i]);
     else {
-      std::fprintf(stderr, "usage: lookup_bench [--quick] [--json] [--sni | --stats | --stats-calls N]\n");
+      std::fprintf(stderr,
+                   "usage: lookup_bench [--quick] [--json] [--sni | --stats | --stats-calls N | --calls N | --cold N]\n"
+                   "                    [--routes R] [--kind K]\n");
       return 2;
     }
   }
   if (sni) return sni_bench(quick ? 2000 : 200000, json);
   if (stats) return stats_bench(quick ? 2000 : 600000, json);
   if (calls) return stats_calls(calls);
+  if (lookups || cold) return lookup_calls(routes, kind, lookups ? lookups : cold, cold != 0);
   const size_t sizes[] = {10, 1000, 100000};
   const size_t batches = quick ? 2000 : 200000;
   if (!json) {
@@ -364,10 +486,9 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "build: %s\n", e.message.c_str());
       return 1;
     }
-    std::vector<uint64_t> aligned((bytes.size() + 7) / 8);
-    std::memcpy(aligned.data(), bytes.data(), bytes.size());
+    PageAligned aligned(bytes);
     TableView view;
-    if (Error e = TableView::validate(reinterpret_cast<const uint8_t*>(aligned.data()), bytes.size(), view)) {
+    if (Error e = TableView::validate(aligned.data, bytes.size(), view)) {
       std::fprintf(stderr, "validate: %s\n", e.message.c_str());
       return 1;
     }

@@ -14,8 +14,9 @@ namespace atsi {
 inline constexpr char kTableMagic[8] = {'A', 'T', 'S', 'I', 'R', 'T', 'B', '1'};
 // Bump on any incompatible change of the records below. Readers refuse other
 // versions; backend options are versioned TLV records so they can grow without
-// a bump.
-inline constexpr uint32_t kFormatVersion = 1;
+// a bump. 2: the indexes point at key entries (HostKey, RuleKey) that hold
+// the key inline (docs/adr/0011-lookup-layout.md).
+inline constexpr uint32_t kFormatVersion = 2;
 inline constexpr uint32_t kNone = 0xFFFFFFFFu;
 
 // Limits that keep every size a reader computes inside 32 bits.
@@ -30,14 +31,16 @@ enum SectionId : uint32_t {
   kSectionBackends,
   kSectionEndpoints,
   kSectionOptions,
-  kSectionHostIndex,      // exact host name -> host
-  kSectionWildcardIndex,  // suffix of "*.suffix" -> host
-  kSectionRuleIndex,      // (host, Exact|Prefix, path) -> rule
+  kSectionHostIndex,      // exact host name -> HostKey
+  kSectionWildcardIndex,  // suffix of "*.suffix" -> HostKey
+  kSectionRuleIndex,      // (host, Exact|Prefix, path) -> RuleKey
+  kSectionHostKeys,       // HostKey entries, one per host
+  kSectionRuleKeys,       // RuleKey entries, one per rule
   kSectionCount
 };
 
 struct Section {
-  uint32_t offset;  // from the start of the table, 8-byte aligned
+  uint32_t offset;  // from the start of the table, 8-byte aligned (the writer aligns to 64)
   uint32_t size;    // bytes
   uint32_t count;   // records (strings: bytes)
   uint32_t reserved;
@@ -73,14 +76,10 @@ struct HostRecord {
   uint32_t rule_count;
   uint32_t default_backend;  // or kNone
   StrRef default_source;     // "namespace/name" of the Ingress giving it
-  // Bit min(n, 63) is set when the host has an Exact (resp. Prefix) rule
-  // whose match key is n bytes long: lookups skip index probes for lengths
-  // no rule has. A hint only: a wrong bit costs a probe or a miss, never a
-  // read out of bounds.
-  uint64_t exact_lengths;
-  uint64_t prefix_lengths;
+  uint32_t key;              // its HostKey: offset / 8 into the HostKeys section
+  uint32_t reserved;
 };
-static_assert(sizeof(HostRecord) == 48);
+static_assert(sizeof(HostRecord) == 40);
 
 enum PathType : uint32_t { kPathExact = 0, kPathPrefix = 1, kPathImplementationSpecific = 2 };
 
@@ -91,8 +90,10 @@ struct RuleRecord {
   uint32_t match_length;  // bytes of `path` that take part in matching (a Prefix's trailing '/' does not)
   uint32_t backend;
   StrRef source;       // "namespace/name" of the Ingress
+  uint32_t key;        // its RuleKey: offset / 8 into the RuleKeys section
+  uint32_t reserved;
 };
-static_assert(sizeof(RuleRecord) == 32);
+static_assert(sizeof(RuleRecord) == 40);
 
 enum Scheme : uint32_t { kSchemeHttp = 0, kSchemeHttps = 1 };
 enum BackendFlags : uint32_t { kBackendUniformWeights = 1u << 0 };
@@ -121,12 +122,60 @@ struct EndpointRecord {
 };
 static_assert(sizeof(EndpointRecord) == 24);
 
-// Open-addressing hash index. Capacity is a power of two with at least one
-// empty slot, so a probe always ends; readers also bound it by capacity.
+// Open-addressing hash index of the TLS table (tls_format.h). Capacity is a
+// power of two with at least one empty slot, so a probe always ends; readers
+// also bound it by capacity.
 struct IndexSlot {
   uint32_t hash;
   uint32_t value;  // record index, or kNone when empty
 };
+
+// The route table's indexes (host, wildcard, rule): open addressing with
+// linear probing over a power of two of slots, at least one of them empty,
+// at most half of them used. A key's 64-bit hash (index_hash in hash.h)
+// gives its home slot (the high 32 bits) and its tag (the low 32; for
+// rules with bit 0 replaced by 1 for Exact, 0 for Prefix, so that the two
+// kinds of one key share a home and a probe line). A probe compares tags
+// and reads an entry only when they are equal; the entry holds the key
+// itself, so a hit reads two lines (slot, entry) and a miss one.
+struct KeySlot {
+  uint32_t tag;
+  uint32_t entry;  // offset / 8 of the entry in its key section, or kNone when empty
+};
+
+// What a lookup reads of a host, in the HostKeys section: this header,
+// then `length` key bytes (the name; for a wildcard the suffix after "*.";
+// nothing for the catch-all), zero-padded to 8 bytes. The writer never
+// lets an entry of 64 bytes or less cross a 64-byte line. A copy of its
+// HostRecord's fields: the reader checks that they agree.
+struct HostKey {
+  // Bit min(n, 63) is set when the host has an Exact (resp. Prefix) rule
+  // whose match key is n bytes long: lookups skip index probes for lengths
+  // no rule has. Readers check that every rule's bit is set; an extra bit
+  // costs a probe, never a different answer.
+  uint64_t exact_lengths;
+  uint64_t prefix_lengths;
+  uint32_t host;             // index of its HostRecord
+  uint32_t default_backend;  // the record's
+  uint16_t length;           // key bytes that follow
+  uint8_t kind;              // the record's
+  uint8_t reserved8;
+  uint32_t reserved;
+};
+static_assert(sizeof(HostKey) == 32);
+
+// What a lookup reads of a rule, in the RuleKeys section: this header,
+// then the `length` bytes of the match key, zero-padded to 8 bytes; laid
+// out as HostKey entries are. A copy of its RuleRecord's fields, checked.
+struct RuleKey {
+  uint32_t rule;     // index of its RuleRecord
+  uint32_t host;     // the record's
+  uint32_t backend;  // the record's
+  uint16_t length;   // the record's match_length
+  uint8_t exact;     // 1 for an Exact rule, 0 for Prefix and ImplementationSpecific
+  uint8_t reserved;
+};
+static_assert(sizeof(RuleKey) == 16);
 
 // Backend options: a sequence of 4-byte-aligned TLV records. Readers skip
 // types they do not know (TableView::options' default case steps over the

@@ -8,26 +8,58 @@
 namespace atsi {
 namespace {
 
-// Longest element-wise Prefix rule of `host` for a normalised path: tries the
-// path itself, then each shorter prefix ending before a '/', down to "" (the
-// rule "/"). One index probe per path element.
 bool may_have(uint64_t lengths, size_t n) { return (lengths >> (n < 63 ? n : 63)) & 1; }
 
-uint32_t longest_prefix(const TableView& t, uint32_t host, uint64_t lengths, std::string_view path) {
-  if (lengths == 0) return kNone;
-  size_t len = path.size();
-  if (len > 0 && path[len - 1] != '/' && may_have(lengths, len)) {
-    uint32_t r = t.find_rule(host, false, path);
-    if (r != kNone) return r;
+// The rule of host `k` for a normalised path: an Exact rule equal to it,
+// else the longest element-wise Prefix rule, tried from the path itself
+// down through each shorter prefix ending before a '/', to "" (the rule
+// "/"). One index probe per length the host's hints name; the path itself
+// is hashed once for both kinds.
+const RuleKey* path_rule(const TableView& t, const HostKey& k, std::string_view path, MatchKind& kind) {
+  const uint64_t seed = rule_seed(k.host);
+  const size_t n = path.size();
+  const bool exact = may_have(k.exact_lengths, n);
+  const bool prefix = n > 0 && path[n - 1] != '/' && may_have(k.prefix_lengths, n);
+  if (exact || prefix) {
+    uint64_t hash = index_hash(path, seed);
+    if (exact) {
+      if (const RuleKey* r = t.probe_rule(k.host, true, path, hash)) {
+        kind = MatchKind::kExact;
+        return r;
+      }
+    }
+    if (prefix) {
+      if (const RuleKey* r = t.probe_rule(k.host, false, path, hash)) {
+        kind = MatchKind::kPrefix;
+        return r;
+      }
+    }
   }
-  while (len > 0) {
-    --len;
-    while (len > 0 && path[len] != '/') --len;
-    if (!may_have(lengths, len)) continue;
-    uint32_t r = t.find_rule(host, false, path.substr(0, len));
-    if (r != kNone) return r;
+  uint64_t lengths = k.prefix_lengths;
+  if (lengths == 0) return nullptr;
+  auto try_prefix = [&](size_t len) -> const RuleKey* {
+    std::string_view key = path.substr(0, len);
+    const RuleKey* r = t.probe_rule(k.host, false, key, index_hash(key, seed));
+    if (r) kind = MatchKind::kPrefix;
+    return r;
+  };
+  // Prefixes of 63 bytes or more share hint bit 63: each '/' there is tried.
+  if (n > 63 && (lengths >> 63)) {
+    for (size_t len = n - 1; len >= 63; --len) {
+      if (path[len] != '/') continue;
+      if (const RuleKey* r = try_prefix(len)) return r;
+    }
   }
-  return kNone;
+  // Shorter ones: only the lengths the hints name, longest first, that end
+  // before a '/' (or are the empty prefix).
+  uint64_t below = n >= 63 ? lengths & ~(uint64_t(1) << 63) : lengths & ((uint64_t(1) << n) - 1);
+  while (below) {
+    size_t len = 63 - size_t(__builtin_clzll(below));
+    below &= ~(uint64_t(1) << len);
+    if (len != 0 && path[len] != '/') continue;
+    if (const RuleKey* r = try_prefix(len)) return r;
+  }
+  return nullptr;
 }
 
 Match with_backend(const TableView& t, Match m, uint32_t backend) {
@@ -90,17 +122,28 @@ const char* path_type_name(uint32_t path_type) {
   }
 }
 
-uint32_t select_host(const TableView& t, std::string_view host) {
+namespace {
+
+// The host entry a normalised host selects: its exact name, else the
+// wildcard of its parent, else the catch-all; nullptr when none.
+const HostKey* select_host_key(const TableView& t, std::string_view host) {
   if (!host.empty()) {
-    uint32_t h = t.find_exact_host(host);
-    if (h != kNone) return h;
+    if (const HostKey* k = t.probe_exact_host(host, index_hash(host, host_seed()))) return k;
     size_t dot = host.find('.');
     if (dot != std::string_view::npos && dot > 0 && dot + 1 < host.size()) {
-      h = t.find_wildcard_host(host.substr(dot + 1));
-      if (h != kNone) return h;
+      std::string_view suffix = host.substr(dot + 1);
+      if (const HostKey* k = t.probe_wildcard_host(suffix, index_hash(suffix, wildcard_seed()))) return k;
     }
   }
-  return t.header().catch_all_host;
+  uint32_t h = t.catch_all_host();
+  return h == kNone ? nullptr : &t.host_key(h);
+}
+
+}  // namespace
+
+uint32_t select_host(const TableView& t, std::string_view host) {
+  const HostKey* k = select_host_key(t, host);
+  return k ? k->host : kNone;
 }
 
 Match lookup(const TableView& t, std::string_view raw_host, std::string_view raw_path) {
@@ -113,28 +156,21 @@ Match lookup(const TableView& t, std::string_view raw_host, std::string_view raw
     m.reason = Reason::kPathTooLong;
     return m;
   }
-  m.host = select_host(t, host);
-  if (m.host != kNone) {
-    const HostRecord& h = t.host(m.host);
-    uint32_t r = may_have(h.exact_lengths, path.size()) ? t.find_rule(m.host, true, path) : kNone;
-    if (r != kNone) {
-      m.kind = MatchKind::kExact;
-    } else {
-      r = longest_prefix(t, m.host, h.prefix_lengths, path);
-      if (r != kNone) m.kind = MatchKind::kPrefix;
+  const HostKey* k = select_host_key(t, host);
+  if (k) {
+    m.host = k->host;
+    if (const RuleKey* r = path_rule(t, *k, path, m.kind)) {
+      m.rule = r->rule;
+      return with_backend(t, m, r->backend);
     }
-    if (r != kNone) {
-      m.rule = r;
-      return with_backend(t, m, t.rule(r).backend);
-    }
-    if (h.default_backend != kNone) {
+    if (k->default_backend != kNone) {
       m.kind = MatchKind::kHostDefault;
-      return with_backend(t, m, h.default_backend);
+      return with_backend(t, m, k->default_backend);
     }
   }
-  if (t.header().default_backend != kNone) {
+  if (t.default_backend() != kNone) {
     m.kind = MatchKind::kTableDefault;
-    return with_backend(t, m, t.header().default_backend);
+    return with_backend(t, m, t.default_backend());
   }
   m.reason = m.host == kNone ? Reason::kNoHost : Reason::kNoPath;
   return m;

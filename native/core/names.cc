@@ -1,9 +1,114 @@
 #include "names.h"
 
+#include <cstdint>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "hash.h"
+
 namespace atsi {
 namespace {
 
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }
+
+#if defined(__SSE2__)
+// 16 bytes at a time (SSE2, in every x86-64). load16() never reads a byte
+// past p + n: the n < 16 bytes of a last chunk come in with zeros above
+// them, and no byte looked for here is zero.
+inline __m128i load16(const char* p, size_t n) {
+  if (n >= 16) return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  uint64_t lo, hi = 0;
+  if (n >= 8) {
+    lo = load8(p);
+    if (n > 8) hi = load8(p + n - 8) >> (8 * (16 - n));
+  } else {
+    lo = load_tail(p, n);
+  }
+  return _mm_set_epi64x(int64_t(hi), int64_t(lo));
+}
+
+// Bit i set where byte i of v is c.
+inline uint32_t mask_of(__m128i v, char c) {
+  return uint32_t(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(c))));
+}
+#endif
+
+// Where the first `c` is among the first `n` bytes of s, or `n`.
+inline size_t find_byte(const char* s, size_t n, char c) {
+#if defined(__SSE2__)
+  for (size_t i = 0; i < n; i += 16) {
+    size_t left = n - i;
+    uint32_t m = mask_of(load16(s + i, left), c);
+    if (left < 16) m &= (1u << left) - 1;
+    if (m) return i + size_t(__builtin_ctz(m));
+  }
+  return n;
+#else
+  const void* at = std::memchr(s, c, n);
+  return at ? size_t(static_cast<const char*>(at) - s) : n;
+#endif
+}
+
+// Lowercases n bytes of src into dst, which has room for `room` >= n.
+inline void lower_copy(char* dst, size_t room, const char* src, size_t n) {
+#if defined(__SSE2__)
+  const __m128i before_a = _mm_set1_epi8('A' - 1), after_z = _mm_set1_epi8('Z' + 1), bit = _mm_set1_epi8(0x20);
+  for (size_t i = 0; i < n; i += 16) {
+    size_t left = n - i;
+    __m128i v = load16(src + i, left);
+    // Signed compares: bytes >= 0x80 are negative, so never upper case.
+    __m128i upper = _mm_and_si128(_mm_cmpgt_epi8(v, before_a), _mm_cmplt_epi8(v, after_z));
+    v = _mm_or_si128(v, _mm_and_si128(upper, bit));
+    if (i + 16 <= room) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), v);
+    } else {
+      alignas(16) char chunk[16];
+      _mm_store_si128(reinterpret_cast<__m128i*>(chunk), v);
+      std::memcpy(dst + i, chunk, left < 16 ? left : 16);
+    }
+  }
+#else
+  (void)room;
+  for (size_t i = 0; i < n; ++i) dst[i] = lower(src[i]);
+#endif
+}
+
+// The end of the path part of `raw` (its first '?' or '#', or its size)
+// and whether a segment before it may be a dot-segment: one that begins
+// with '.' or '%' (the byte before the first counts as a '/').
+inline size_t path_end(std::string_view raw, bool& maybe_dots) {
+  maybe_dots = false;
+#if defined(__SSE2__)
+  uint32_t after_slash = 1;
+  for (size_t i = 0; i < raw.size(); i += 16) {
+    size_t left = raw.size() - i;
+    __m128i v = load16(raw.data() + i, left);
+    uint32_t slash = mask_of(v, '/');
+    uint32_t dots = (mask_of(v, '.') | mask_of(v, '%')) & ((slash << 1) | after_slash);
+    uint32_t stop = mask_of(v, '?') | mask_of(v, '#');
+    if (stop) {
+      uint32_t at = uint32_t(__builtin_ctz(stop));
+      maybe_dots = (dots & ((1u << at) - 1)) != 0 || maybe_dots;
+      return i + at;
+    }
+    if (dots) maybe_dots = true;
+    after_slash = (slash >> 15) & 1;
+  }
+  return raw.size();
+#else
+  char prev = '/';
+  for (size_t end = 0; end < raw.size(); ++end) {
+    char c = raw[end];
+    if (c == '?' || c == '#') return end;
+    if (prev == '/' && (c == '.' || c == '%')) maybe_dots = true;
+    prev = c;
+  }
+  return raw.size();
+#endif
+}
 
 // "." or "%2e" (any case); "..", ".%2e", "%2e.", "%2e%2e".
 int dots_in_segment(std::string_view seg) {
@@ -51,40 +156,43 @@ bool normalize_host(std::string_view raw, char (&buf)[kHostBufferSize], std::str
     size_t close = h.find(']');
     h = close == std::string_view::npos ? h : h.substr(0, close + 1);
   } else {
-    size_t colon = h.find(':');
-    if (colon != std::string_view::npos) h = h.substr(0, colon);
+    // Up to the first ':'. Looking no further than kMaxHostLength + 2 bytes
+    // is enough: a host that long is refused either way.
+    size_t limit = h.size() < kMaxHostLength + 2 ? h.size() : kMaxHostLength + 2;
+    size_t colon = find_byte(h.data(), limit, ':');
+    if (colon < limit) h = h.substr(0, colon);
   }
   if (!h.empty() && h.back() == '.') h.remove_suffix(1);
   if (h.empty() || h.size() > kMaxHostLength) {
     out = {};
     return false;
   }
-  for (size_t i = 0; i < h.size(); ++i) buf[i] = lower(h[i]);
+  lower_copy(buf, sizeof buf, h.data(), h.size());
   out = std::string_view(buf, h.size());
   return true;
 }
 
 bool normalize_path(std::string_view raw, char (&buf)[kPathBufferSize], std::string_view& out) {
   // One scan finds the end (query or fragment) and whether any segment could
-  // be a dot-segment (starts with '.' or '%'). The common case, an absolute
-  // path with none, is returned as a view of the input: no copy.
-  size_t end = 0;
-  bool maybe_dots = false;
-  char prev = '/';
-  for (; end < raw.size(); ++end) {
-    char c = raw[end];
-    if (c == '?' || c == '#') break;
-    if (prev == '/' && (c == '.' || c == '%')) maybe_dots = true;
-    prev = c;
-  }
+  // be a dot-segment. The common cases, a path with none, are returned as a
+  // view of the input (no copy) or, without its leading '/' (as ATS gives
+  // it), copied after one.
+  bool maybe_dots;
+  size_t end = path_end(raw, maybe_dots);
   raw = raw.substr(0, end);
   bool absolute = !raw.empty() && raw[0] == '/';
-  if (absolute && !maybe_dots) {
-    if (raw.size() > kMaxPathLength) {
+  if (!maybe_dots) {
+    if (raw.size() + (absolute ? 0 : 1) > kMaxPathLength) {
       out = {};
       return false;
     }
-    out = raw;
+    if (absolute) {
+      out = raw;
+    } else {
+      buf[0] = '/';
+      std::memcpy(buf + 1, raw.data(), raw.size());
+      out = std::string_view(buf, raw.size() + 1);
+    }
     return true;
   }
   if (absolute) raw.remove_prefix(1);

@@ -4,7 +4,6 @@
 #include <string>
 
 #include "blob_check.h"
-#include "hash.h"
 #include "table_writer.h"
 
 namespace atsi {
@@ -12,8 +11,35 @@ namespace {
 
 Error refuse(const std::string& why) { return {ErrorCode::kInvalidTable, why}; }
 
-using check::index_ok;
 using check::str_ok;
+
+// Where a record says its key entry is: `entry` * 8 into a section of
+// `size` bytes, with room for the header `head` bytes long and `length`
+// key bytes after it (`length` read from the header once it is known to be
+// in bounds). Returns the entry's offset, or -1.
+int64_t entry_at(uint32_t entry, uint32_t size, size_t head) {
+  uint64_t off = uint64_t(entry) * 8;
+  if (off > size || size - off < head) return -1;
+  return int64_t(off);
+}
+
+// A KeySlot index section: a power-of-two number of slots, at least one
+// empty (so that a probe ends), every other one naming an entry that
+// `names_entry` accepts.
+template <class NamesEntry>
+bool key_index_ok(const Section& s, const KeySlot* slots, NamesEntry names_entry) {
+  uint32_t cap = s.count;
+  if (cap == 0 || (cap & (cap - 1)) != 0 || uint64_t(cap) * sizeof(KeySlot) != s.size) return false;
+  bool has_empty = false;
+  for (uint32_t i = 0; i < cap; ++i) {
+    if (slots[i].entry == kNone) {
+      has_empty = true;
+    } else if (!names_entry(slots[i].entry)) {
+      return false;
+    }
+  }
+  return has_empty;
+}
 
 }  // namespace
 
@@ -45,6 +71,8 @@ Error TableView::validate(const uint8_t* data, size_t size, TableView& view) {
   };
   if (h->sections[kSectionStrings].count != h->sections[kSectionStrings].size ||
       h->sections[kSectionOptions].count != h->sections[kSectionOptions].size ||
+      h->sections[kSectionHostKeys].count != h->sections[kSectionHostKeys].size ||
+      h->sections[kSectionRuleKeys].count != h->sections[kSectionRuleKeys].size ||
       !record_count(kSectionHosts, sizeof(HostRecord)) || !record_count(kSectionRules, sizeof(RuleRecord)) ||
       !record_count(kSectionBackends, sizeof(BackendRecord)) ||
       !record_count(kSectionEndpoints, sizeof(EndpointRecord)))
@@ -65,9 +93,13 @@ Error TableView::validate(const uint8_t* data, size_t size, TableView& view) {
   v.endpoint_count_ = h->sections[kSectionEndpoints].count;
   v.options_ = at(kSectionOptions);
   v.options_size_ = h->sections[kSectionOptions].size;
-  v.host_index_ = reinterpret_cast<const IndexSlot*>(at(kSectionHostIndex));
-  v.wildcard_index_ = reinterpret_cast<const IndexSlot*>(at(kSectionWildcardIndex));
-  v.rule_index_ = reinterpret_cast<const IndexSlot*>(at(kSectionRuleIndex));
+  v.host_index_ = reinterpret_cast<const KeySlot*>(at(kSectionHostIndex));
+  v.wildcard_index_ = reinterpret_cast<const KeySlot*>(at(kSectionWildcardIndex));
+  v.rule_index_ = reinterpret_cast<const KeySlot*>(at(kSectionRuleIndex));
+  v.host_keys_ = at(kSectionHostKeys);
+  v.host_keys_size_ = h->sections[kSectionHostKeys].size;
+  v.rule_keys_ = at(kSectionRuleKeys);
+  v.rule_keys_size_ = h->sections[kSectionRuleKeys].size;
 
   const uint32_t pool = v.strings_size_;
   if (h->default_backend != kNone && h->default_backend >= v.backend_count_)
@@ -85,12 +117,37 @@ Error TableView::validate(const uint8_t* data, size_t size, TableView& view) {
       return refuse("host " + std::to_string(i) + ": rules out of range");
     if (r.default_backend != kNone && r.default_backend >= v.backend_count_)
       return refuse("host " + std::to_string(i) + ": default backend out of range");
+    // Its key entry: in bounds, and a copy of this record with its key.
+    int64_t off = entry_at(r.key, v.host_keys_size_, sizeof(HostKey));
+    const HostKey* k = off < 0 ? nullptr : reinterpret_cast<const HostKey*>(v.host_keys_ + off);
+    if (!k || k->length > v.host_keys_size_ - uint64_t(off) - sizeof(HostKey))
+      return refuse("host " + std::to_string(i) + ": key entry out of bounds");
+    std::string_view name = v.str(r.name), key = name;
+    if (r.kind == kHostWildcard) {
+      if (name.substr(0, 2) != "*.") return refuse("host " + std::to_string(i) + ": a wildcard not named \"*.\"");
+      key = name.substr(2);
+    }
+    if (k->host != i || k->kind != r.kind || k->default_backend != r.default_backend || key_bytes(*k) != key)
+      return refuse("host " + std::to_string(i) + ": key entry disagrees with the host");
   }
   for (uint32_t i = 0; i < v.rule_count_; ++i) {
     const RuleRecord& r = v.rules_[i];
     if (r.host >= v.host_count_ || r.backend >= v.backend_count_ || r.path_type > kPathImplementationSpecific ||
         !str_ok(r.path, pool) || !str_ok(r.source, pool) || r.match_length > r.path.length)
       return refuse("rule " + std::to_string(i) + ": reference out of range");
+    int64_t off = entry_at(r.key, v.rule_keys_size_, sizeof(RuleKey));
+    const RuleKey* k = off < 0 ? nullptr : reinterpret_cast<const RuleKey*>(v.rule_keys_ + off);
+    if (!k || k->length > v.rule_keys_size_ - uint64_t(off) - sizeof(RuleKey))
+      return refuse("rule " + std::to_string(i) + ": key entry out of bounds");
+    bool exact = r.path_type == kPathExact;
+    if (k->rule != i || k->host != r.host || k->backend != r.backend || k->exact != (exact ? 1 : 0) ||
+        key_bytes(*k) != v.rule_match_key(r))
+      return refuse("rule " + std::to_string(i) + ": key entry disagrees with the rule");
+    // Lookups probe only the lengths their host's hints name.
+    const HostKey& hk = v.host_key(r.host);
+    uint64_t bit = uint64_t(1) << (r.match_length < 63 ? r.match_length : 63);
+    if (((exact ? hk.exact_lengths : hk.prefix_lengths) & bit) == 0)
+      return refuse("rule " + std::to_string(i) + ": its length is missing from its host's hints");
   }
   for (uint32_t i = 0; i < v.backend_count_; ++i) {
     const BackendRecord& r = v.backends_[i];
@@ -111,13 +168,29 @@ Error TableView::validate(const uint8_t* data, size_t size, TableView& view) {
     if (total != r.total_weight || uniform != ((r.flags & kBackendUniformWeights) != 0))
       return refuse("backend " + std::to_string(i) + ": weights disagree with the header");
   }
-  if (!index_ok(h->sections[kSectionHostIndex], v.host_count_, v.host_index_) ||
-      !index_ok(h->sections[kSectionWildcardIndex], v.host_count_, v.wildcard_index_) ||
-      !index_ok(h->sections[kSectionRuleIndex], v.rule_count_, v.rule_index_))
+  // Every slot names an entry that a record names (and so was checked
+  // above), of the index's kind.
+  auto host_entry = [&](uint32_t kind) {
+    return [&v, kind](uint32_t entry) {
+      if (entry_at(entry, v.host_keys_size_, sizeof(HostKey)) < 0) return false;
+      const HostKey& k = v.host_key_at(entry);
+      return k.host < v.host_count_ && v.hosts_[k.host].key == entry && k.kind == kind;
+    };
+  };
+  auto rule_entry = [&v](uint32_t entry) {
+    if (entry_at(entry, v.rule_keys_size_, sizeof(RuleKey)) < 0) return false;
+    const RuleKey& k = v.rule_key_at(entry);
+    return k.rule < v.rule_count_ && v.rules_[k.rule].key == entry;
+  };
+  if (!key_index_ok(h->sections[kSectionHostIndex], v.host_index_, host_entry(kHostExact)) ||
+      !key_index_ok(h->sections[kSectionWildcardIndex], v.wildcard_index_, host_entry(kHostWildcard)) ||
+      !key_index_ok(h->sections[kSectionRuleIndex], v.rule_index_, rule_entry))
     return refuse("index malformed");
   v.host_mask_ = h->sections[kSectionHostIndex].count - 1;
   v.wildcard_mask_ = h->sections[kSectionWildcardIndex].count - 1;
   v.rule_mask_ = h->sections[kSectionRuleIndex].count - 1;
+  v.catch_all_host_ = h->catch_all_host;
+  v.default_backend_ = h->default_backend;
   view = v;
   return {};
 }
@@ -191,24 +264,18 @@ BackendOptionsView TableView::options(const BackendRecord& b) const {
 }
 
 uint32_t TableView::find_exact_host(std::string_view host) const {
-  return check::probe(host_index_, host_mask_, key_hash(host, host_seed()), [&](uint32_t h) {
-    return hosts_[h].kind == kHostExact && str(hosts_[h].name) == host;
-  });
+  const HostKey* k = probe_exact_host(host, index_hash(host, host_seed()));
+  return k ? k->host : kNone;
 }
 
 uint32_t TableView::find_wildcard_host(std::string_view suffix) const {
-  return check::probe(wildcard_index_, wildcard_mask_, key_hash(suffix, wildcard_seed()), [&](uint32_t i) {
-    const HostRecord& h = hosts_[i];
-    std::string_view name = str(h.name);
-    return h.kind == kHostWildcard && name.size() == suffix.size() + 2 && name.substr(2) == suffix;
-  });
+  const HostKey* k = probe_wildcard_host(suffix, index_hash(suffix, wildcard_seed()));
+  return k ? k->host : kNone;
 }
 
 uint32_t TableView::find_rule(uint32_t host, bool exact, std::string_view key) const {
-  return check::probe(rule_index_, rule_mask_, key_hash(key, rule_seed(host, exact)), [&](uint32_t i) {
-    const RuleRecord& r = rules_[i];
-    return r.host == host && (r.path_type == kPathExact) == exact && rule_match_key(r) == key;
-  });
+  const RuleKey* k = probe_rule(host, exact, key, index_hash(key, rule_seed(host)));
+  return k ? k->rule : kNone;
 }
 
 }  // namespace atsi

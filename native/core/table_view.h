@@ -9,6 +9,7 @@
 
 #include "errors.h"
 #include "format.h"
+#include "hash.h"
 
 namespace atsi {
 
@@ -71,7 +72,58 @@ class TableView {
   uint32_t find_wildcard_host(std::string_view suffix) const;
   uint32_t find_rule(uint32_t host, bool exact, std::string_view key) const;
 
+  // What lookups read (format.h's HostKey and RuleKey, checked against
+  // their records by validate()): the entries, and probes that return them
+  // (nullptr when absent) given the key's index_hash with the index's seed
+  // (host_seed(), wildcard_seed(), rule_seed(host)).
+  const HostKey& host_key(uint32_t host) const { return host_key_at(hosts_[host].key); }
+  const RuleKey& rule_key(uint32_t rule) const { return rule_key_at(rules_[rule].key); }
+  static std::string_view key_bytes(const HostKey& k) { return {reinterpret_cast<const char*>(&k + 1), k.length}; }
+  static std::string_view key_bytes(const RuleKey& k) { return {reinterpret_cast<const char*>(&k + 1), k.length}; }
+  const HostKey* probe_exact_host(std::string_view host, uint64_t hash) const {
+    return probe_host(host_index_, host_mask_, kHostExact, host, hash);
+  }
+  const HostKey* probe_wildcard_host(std::string_view suffix, uint64_t hash) const {
+    return probe_host(wildcard_index_, wildcard_mask_, kHostWildcard, suffix, hash);
+  }
+  const RuleKey* probe_rule(uint32_t host, bool exact, std::string_view key, uint64_t hash) const {
+    const uint32_t tag = rule_tag(hash, exact);
+    for (uint32_t i = slot_home(hash, rule_mask_), n = 0; n <= rule_mask_; i = (i + 1) & rule_mask_, ++n) {
+      const KeySlot s = rule_index_[i];
+      if (s.entry == kNone) return nullptr;
+      if (s.tag != tag) continue;
+      const RuleKey& k = rule_key_at(s.entry);
+      if (k.host == host && k.length == key.size() && k.exact == (exact ? 1 : 0) &&
+          same_bytes(&k + 1, key.data(), key.size()))
+        return &k;
+    }
+    return nullptr;
+  }
+  // The header's catch-all host and default backend, kept here so that a
+  // lookup does not read the header's line.
+  uint32_t catch_all_host() const { return catch_all_host_; }
+  uint32_t default_backend() const { return default_backend_; }
+
  private:
+  const HostKey& host_key_at(uint32_t entry) const {
+    return *reinterpret_cast<const HostKey*>(host_keys_ + uint64_t(entry) * 8);
+  }
+  const RuleKey& rule_key_at(uint32_t entry) const {
+    return *reinterpret_cast<const RuleKey*>(rule_keys_ + uint64_t(entry) * 8);
+  }
+  const HostKey* probe_host(const KeySlot* slots, uint32_t mask, uint32_t kind, std::string_view key,
+                            uint64_t hash) const {
+    const uint32_t tag = host_tag(hash);
+    for (uint32_t i = slot_home(hash, mask), n = 0; n <= mask; i = (i + 1) & mask, ++n) {
+      const KeySlot s = slots[i];
+      if (s.entry == kNone) return nullptr;
+      if (s.tag != tag) continue;
+      const HostKey& k = host_key_at(s.entry);
+      if (k.kind == kind && k.length == key.size() && same_bytes(&k + 1, key.data(), key.size())) return &k;
+    }
+    return nullptr;
+  }
+
   const Header* header_ = nullptr;
   const char* strings_ = nullptr;
   const HostRecord* hosts_ = nullptr;
@@ -79,12 +131,15 @@ class TableView {
   const BackendRecord* backends_ = nullptr;
   const EndpointRecord* endpoints_ = nullptr;
   const uint8_t* options_ = nullptr;
-  const IndexSlot* host_index_ = nullptr;
-  const IndexSlot* wildcard_index_ = nullptr;
-  const IndexSlot* rule_index_ = nullptr;
+  const KeySlot* host_index_ = nullptr;
+  const KeySlot* wildcard_index_ = nullptr;
+  const KeySlot* rule_index_ = nullptr;
+  const uint8_t* host_keys_ = nullptr;
+  const uint8_t* rule_keys_ = nullptr;
   uint32_t strings_size_ = 0, host_count_ = 0, rule_count_ = 0, backend_count_ = 0,
-           endpoint_count_ = 0, options_size_ = 0;
+           endpoint_count_ = 0, options_size_ = 0, host_keys_size_ = 0, rule_keys_size_ = 0;
   uint32_t host_mask_ = 0, wildcard_mask_ = 0, rule_mask_ = 0;
+  uint32_t catch_all_host_ = kNone, default_backend_ = kNone;
 };
 
 }  // namespace atsi

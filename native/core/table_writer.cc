@@ -16,9 +16,71 @@ namespace atsi {
 namespace {
 
 using build::align8;
-using build::Index;
 using build::Part;
 using build::StringPool;
+
+inline constexpr size_t kLine = 64;
+
+size_t align_line(size_t n) { return (n + kLine - 1) & ~(kLine - 1); }
+
+// A key section (HostKeys, RuleKeys): entries of a header and the key bytes,
+// zero-padded to 8. An entry that fits in a 64-byte line never crosses one;
+// a longer one starts a line, so that a lookup reads as few lines as can be.
+class KeySection {
+ public:
+  // Appends the entry; returns its offset / 8, as KeySlot and the records
+  // refer to it.
+  template <class Head>
+  uint32_t add(const Head& head, std::string_view key) {
+    static_assert(sizeof(Head) % 8 == 0);
+    size_t size = align8(sizeof(Head) + key.size());
+    size_t pos = bytes_.size();
+    size_t used = pos % kLine;
+    if (used != 0 && (size > kLine || used + size > kLine)) pos = align_line(pos);
+    bytes_.resize(pos, '\0');
+    bytes_.append(reinterpret_cast<const char*>(&head), sizeof head);
+    bytes_.append(key);
+    bytes_.resize(pos + size, '\0');
+    return uint32_t(pos / 8);
+  }
+  const std::string& bytes() const { return bytes_; }
+
+ private:
+  std::string bytes_;
+};
+
+// A KeySlot index of `count` keys (format.h): a power of two of slots, at
+// most half of them used.
+struct KeyIndex {
+  std::vector<KeySlot> slots;
+  explicit KeyIndex(size_t count) : slots(build::index_capacity(count), KeySlot{0, kNone}) {}
+  void insert(uint64_t hash, uint32_t tag, uint32_t entry) {
+    uint32_t mask = uint32_t(slots.size() - 1);
+    for (uint32_t i = slot_home(hash, mask);; i = (i + 1) & mask) {
+      if (slots[i].entry == kNone) {
+        slots[i] = {tag, entry};
+        return;
+      }
+    }
+  }
+};
+
+// Each section 64-byte aligned (a line: the table's base is page-aligned
+// where it is mapped), after a header.
+size_t laid_out_size(const Part* parts, size_t n) {
+  size_t total = align_line(sizeof(Header));
+  for (size_t i = 0; i < n; ++i) total = align_line(total + parts[i].size);
+  return total;
+}
+
+void lay_out(const Part* parts, size_t n, std::vector<uint8_t>& out, Section* sections) {
+  size_t pos = align_line(sizeof(Header));
+  for (size_t s = 0; s < n; ++s) {
+    sections[s] = {uint32_t(pos), uint32_t(parts[s].size), uint32_t(parts[s].count), 0};
+    if (parts[s].size) std::memcpy(out.data() + pos, parts[s].data, parts[s].size);
+    pos = align_line(pos + parts[s].size);
+  }
+}
 
 Error invalid(std::string where, std::string what) {
   return {ErrorCode::kInvalidModel, where + ": " + what};
@@ -108,6 +170,7 @@ Error build_table(const TableInput& in, uint64_t generation, uint64_t build_time
   uint32_t catch_all = kNone;
   size_t exact_hosts = 0, wildcard_hosts = 0;
   std::unordered_set<std::string_view> host_names;
+  std::vector<uint64_t> exact_lengths(in.hosts.size()), prefix_lengths(in.hosts.size());
 
   for (size_t h = 0; h < in.hosts.size(); ++h) {
     const InputHost& host = in.hosts[h];
@@ -164,7 +227,7 @@ Error build_table(const TableInput& in, uint64_t generation, uint64_t build_time
       rr.backend = rule.backend;
       rr.source = strings.add(rule.source);
       uint64_t bit = uint64_t(1) << (rr.match_length < 63 ? rr.match_length : 63);
-      (rule.path_type == kPathExact ? hosts.back().exact_lengths : hosts.back().prefix_lengths) |= bit;
+      (rule.path_type == kPathExact ? exact_lengths : prefix_lengths)[h] |= bit;
       rules.push_back(rr);
     }
   }
@@ -212,20 +275,37 @@ Error build_table(const TableInput& in, uint64_t generation, uint64_t build_time
     backends.push_back(rec);
   }
 
-  // Indexes. Duplicate keys would make one rule unreachable, so they are a
-  // model error: the controller resolves conflicts before the table.
-  Index host_index(exact_hosts), wildcard_index(wildcard_hosts), rule_index(rules.size());
+  // Key entries and indexes. Duplicate keys would make one rule
+  // unreachable, so they are a model error: the controller resolves
+  // conflicts before the table.
+  KeySection host_keys, rule_keys;
+  KeyIndex host_index(exact_hosts), wildcard_index(wildcard_hosts), rule_index(rules.size());
   for (size_t h = 0; h < in.hosts.size(); ++h) {
-    const std::string& name = in.hosts[h].name;
-    if (hosts[h].kind == kHostExact) host_index.insert(key_hash(name, host_seed()), uint32_t(h));
-    if (hosts[h].kind == kHostWildcard)
-      wildcard_index.insert(key_hash(std::string_view(name).substr(2), wildcard_seed()), uint32_t(h));
+    std::string_view name = in.hosts[h].name;
+    std::string_view key = hosts[h].kind == kHostWildcard ? name.substr(2) : name;
+    HostKey k{};
+    k.exact_lengths = exact_lengths[h];
+    k.prefix_lengths = prefix_lengths[h];
+    k.host = uint32_t(h);
+    k.default_backend = hosts[h].default_backend;
+    k.length = uint16_t(key.size());
+    k.kind = uint8_t(hosts[h].kind);
+    hosts[h].key = host_keys.add(k, key);
+    if (hosts[h].kind == kHostExact) {
+      uint64_t hash = index_hash(key, host_seed());
+      host_index.insert(hash, host_tag(hash), hosts[h].key);
+    } else if (hosts[h].kind == kHostWildcard) {
+      uint64_t hash = index_hash(key, wildcard_seed());
+      wildcard_index.insert(hash, host_tag(hash), hosts[h].key);
+    }
   }
   {
     std::unordered_set<std::string> keys;
     for (size_t h = 0; h < in.hosts.size(); ++h) {
+      uint64_t seed = rule_seed(uint32_t(h));
       for (size_t r = 0; r < in.hosts[h].rules.size(); ++r) {
-        const RuleRecord& rr = rules[hosts[h].first_rule + r];
+        uint32_t ri = hosts[h].first_rule + uint32_t(r);
+        RuleRecord& rr = rules[ri];
         bool exact = rr.path_type == kPathExact;
         std::string_view key(in.hosts[h].rules[r].path.data(), rr.match_length);
         std::string dedupe = std::string(exact ? "E" : "P") + std::string(key);
@@ -233,13 +313,21 @@ Error build_table(const TableInput& in, uint64_t generation, uint64_t build_time
           return invalid(rule_where(h, r) + ".path",
                          "\"" + in.hosts[h].rules[r].path + "\" (" + (exact ? "Exact" : "Prefix") +
                              ") duplicates an earlier rule of the same host");
-        rule_index.insert(key_hash(key, rule_seed(uint32_t(h), exact)), hosts[h].first_rule + uint32_t(r));
+        RuleKey k{};
+        k.rule = ri;
+        k.host = uint32_t(h);
+        k.backend = rr.backend;
+        k.length = uint16_t(key.size());
+        k.exact = exact ? 1 : 0;
+        rr.key = rule_keys.add(k, key);
+        uint64_t hash = index_hash(key, seed);
+        rule_index.insert(hash, rule_tag(hash, exact), rr.key);
       }
       keys.clear();
     }
   }
 
-  // Layout: header, then each section 8-byte aligned.
+  // Layout: header, then each section 64-byte aligned.
   const std::string& pool = strings.bytes();
   Part parts[kSectionCount] = {
       {pool.data(), pool.size(), pool.size()},
@@ -248,12 +336,13 @@ Error build_table(const TableInput& in, uint64_t generation, uint64_t build_time
       {backends.data(), backends.size() * sizeof(BackendRecord), backends.size()},
       {endpoints.data(), endpoints.size() * sizeof(EndpointRecord), endpoints.size()},
       {options.data(), options.size(), options.size()},
-      {host_index.slots.data(), host_index.slots.size() * sizeof(IndexSlot), host_index.slots.size()},
-      {wildcard_index.slots.data(), wildcard_index.slots.size() * sizeof(IndexSlot),
-       wildcard_index.slots.size()},
-      {rule_index.slots.data(), rule_index.slots.size() * sizeof(IndexSlot), rule_index.slots.size()},
+      {host_index.slots.data(), host_index.slots.size() * sizeof(KeySlot), host_index.slots.size()},
+      {wildcard_index.slots.data(), wildcard_index.slots.size() * sizeof(KeySlot), wildcard_index.slots.size()},
+      {rule_index.slots.data(), rule_index.slots.size() * sizeof(KeySlot), rule_index.slots.size()},
+      {host_keys.bytes().data(), host_keys.bytes().size(), host_keys.bytes().size()},
+      {rule_keys.bytes().data(), rule_keys.bytes().size(), rule_keys.bytes().size()},
   };
-  size_t total = build::laid_out_size(sizeof(Header), parts, kSectionCount);
+  size_t total = laid_out_size(parts, kSectionCount);
   if (total > kMaxTableBytes) return invalid("table", "larger than 2 GiB");
 
   out.assign(total, 0);
@@ -267,7 +356,7 @@ Error build_table(const TableInput& in, uint64_t generation, uint64_t build_time
   header.default_backend = in.default_backend;
   header.catch_all_host = catch_all;
   header.section_count = kSectionCount;
-  build::lay_out(sizeof(Header), parts, kSectionCount, out, header.sections);
+  lay_out(parts, kSectionCount, out, header.sections);
   std::memcpy(out.data(), &header, sizeof header);
   uint64_t sum = table_checksum(out.data(), out.size());
   std::memcpy(out.data() + offsetof(Header, checksum), &sum, sizeof sum);

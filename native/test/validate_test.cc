@@ -292,7 +292,7 @@ TEST_F(Reader, RefusesBadMagicVersionChecksum) {
   b = bytes_;
   uint32_t v = 99;
   std::memcpy(b.data() + offsetof(Header, format_version), &v, 4);
-  EXPECT_EQ(check(b), "format version 99, this reader knows 1");
+  EXPECT_EQ(check(b), "format version 99, this reader knows " + std::to_string(kFormatVersion));
   b = bytes_;
   b[b.size() - 20] ^= 0x40;
   EXPECT_EQ(check(b), "checksum mismatch");
@@ -320,7 +320,7 @@ TEST_F(Reader, RefusesOutOfRangeReferencesEvenWithAGoodChecksum) {
   uint32_t slot_value = 77;
   uint32_t idx = h.sections[kSectionHostIndex].offset;
   for (uint32_t i = 0; i < h.sections[kSectionHostIndex].count; ++i) {
-    std::memcpy(b.data() + idx + i * sizeof(IndexSlot) + offsetof(IndexSlot, value), &slot_value, 4);
+    std::memcpy(b.data() + idx + i * sizeof(KeySlot) + offsetof(KeySlot, entry), &slot_value, 4);
   }
   EXPECT_EQ(check(resealed(b)), "index malformed");
 
@@ -328,6 +328,40 @@ TEST_F(Reader, RefusesOutOfRangeReferencesEvenWithAGoodChecksum) {
   uint32_t weight = 0;
   std::memcpy(b.data() + h.sections[kSectionEndpoints].offset + offsetof(EndpointRecord, weight), &weight, 4);
   EXPECT_EQ(check(resealed(b)), "endpoint 0: invalid");
+}
+
+TEST_F(Reader, RefusesKeyEntriesThatDisagreeWithTheirRecords) {
+  // The entries a lookup reads are copies: a table whose copies say another
+  // thing than the records is refused whole, even resealed.
+  Header h = header();
+  const uint32_t host_key0 = h.sections[kSectionHostKeys].offset;  // the first host's entry is first
+  auto b = bytes_;
+  uint32_t other = 0xFFFFFFFEu;
+  std::memcpy(b.data() + host_key0 + offsetof(HostKey, default_backend), &other, 4);
+  EXPECT_EQ(check(resealed(b)), "host 0: key entry disagrees with the host");
+
+  b = bytes_;
+  b[host_key0 + sizeof(HostKey)] ^= 0x01;  // a byte of the name
+  EXPECT_EQ(check(resealed(b)), "host 0: key entry disagrees with the host");
+
+  b = bytes_;
+  uint16_t longer = 0xFFFF;
+  std::memcpy(b.data() + host_key0 + offsetof(HostKey, length), &longer, 2);
+  EXPECT_EQ(check(resealed(b)), "host 0: key entry out of bounds");
+
+  b = bytes_;
+  const uint32_t rule0 = h.sections[kSectionRules].offset;
+  RuleRecord r;
+  std::memcpy(&r, b.data() + rule0, sizeof r);
+  const uint32_t rule_key0 = h.sections[kSectionRuleKeys].offset + r.key * 8;
+  uint32_t backend = r.backend + 1;
+  std::memcpy(b.data() + rule_key0 + offsetof(RuleKey, backend), &backend, 4);
+  EXPECT_EQ(check(resealed(b)), "rule 0: key entry disagrees with the rule");
+
+  b = bytes_;
+  uint8_t flipped = uint8_t(r.path_type == kPathExact ? 0 : 1);
+  std::memcpy(b.data() + rule_key0 + offsetof(RuleKey, exact), &flipped, 1);
+  EXPECT_EQ(check(resealed(b)), "rule 0: key entry disagrees with the rule");
 }
 
 TEST_F(Reader, EveryTruncationAndEveryByteFlipIsRefused) {
