@@ -57,13 +57,23 @@ export async function runController(args: string[], io: Io, signal?: AbortSignal
       if (!last) throw new CliError('the route table was refused (see the error above); nothing was published', 1);
       const t = result.model.table;
       io.out(`published generation ${last.generation} to table "${o.table}": ${t.hosts.length} hosts, ${last.routes} rules, ${t.backends.length} backends, ${t.backends.reduce((n, b) => n + b.endpoints.length, 0)} endpoints`);
+      // In chunks: one write per line is most of the time of a 100,000-rule summary.
+      let chunk: string[] = [];
+      const line = (text: string) => {
+        chunk.push(text);
+        if (chunk.length >= 4096) {
+          io.out(chunk.join('\n'));
+          chunk = [];
+        }
+      };
       for (const h of t.hosts) {
         for (const r of h.rules) {
           const b = t.backends[r.backend]!;
-          io.out(`  ${h.name || '*'}${r.path} (${r.pathType}) -> ${b.service}:${b.port} [${b.endpoints.length} endpoints]`);
+          line(`  ${h.name || '*'}${r.path} (${r.pathType}) -> ${b.service}:${b.port} [${b.endpoints.length} endpoints]`);
         }
-        if (h.defaultBackend !== undefined) io.out(`  ${h.name || '*'} (default) -> ${t.backends[h.defaultBackend]!.service}`);
+        if (h.defaultBackend !== undefined) line(`  ${h.name || '*'} (default) -> ${t.backends[h.defaultBackend]!.service}`);
       }
+      if (chunk.length > 0) io.out(chunk.join('\n'));
       const fromSource = sourceProblems?.() ?? [];
       const count = result.problems.length + fromSource.length;
       io.out(count === 0 ? 'no problems' : `${count} problems:`);

@@ -84,45 +84,124 @@ async function listFiles(dir: string): Promise<string[]> {
   return out;
 }
 
+/**
+ * A file's documents, each with the line it starts on. Documents are cut at
+ * the YAML markers `---` and `...` at the start of a line (the spec forbids
+ * them inside a document's content, block scalars included), so each can be
+ * parsed alone: a document that is JSON (kubectl -o json, generated
+ * manifests) goes through JSON.parse, which is tens of times faster than a
+ * YAML parser and keeps no syntax tree; the rest through the yaml library.
+ * A file with directives (`%YAML`) is parsed whole, as one stream.
+ */
+interface Segment {
+  readonly text: string;
+  /** 1-based line of the segment's first line in the file. */
+  readonly line: number;
+}
+
+const MARKER = /^(?:---|\.\.\.)(?:[ \t]|$)/;
+
+function segments(text: string): Segment[] {
+  if (/^%/m.test(text)) return [{ text, line: 1 }];
+  const out: Segment[] = [];
+  let start = 0;
+  let startLine = 1;
+  let line = 1;
+  let i = 0;
+  while (i <= text.length) {
+    const end = text.indexOf('\n', i);
+    const lineEnd = end < 0 ? text.length : end;
+    if (i > start && MARKER.test(text.slice(i, Math.min(lineEnd, i + 4)))) {
+      out.push({ text: text.slice(start, i), line: startLine });
+      start = i;
+      startLine = line;
+    }
+    if (end < 0) break;
+    i = end + 1;
+    line++;
+  }
+  out.push({ text: text.slice(start), line: startLine });
+  return out;
+}
+
+/** The JSON of a segment that is one JSON document (after an optional `---`), or undefined. */
+function jsonOf(seg: Segment): { value: unknown } | undefined {
+  let t = seg.text;
+  if (t.startsWith('---')) t = t.slice(3);
+  else if (t.startsWith('...')) return undefined;
+  t = t.trim();
+  if (!t.startsWith('{') || !t.endsWith('}')) return undefined;
+  try {
+    return { value: JSON.parse(t) as unknown };
+  } catch {
+    return undefined; // the YAML parser says what is wrong, with its line
+  }
+}
+
 /** Reads every manifest under `dir`. Bad documents become problems; the rest still count. */
 export async function readManifests(dir: string, namespaces: readonly string[] = []): Promise<ManifestRead> {
   const files = await listFiles(dir);
   const objects: KubeObject[] = [];
   const problems: SourceProblem[] = [];
+  const take = (value: unknown, name: string, lineOfPath: (steps: ReadonlyArray<string | number>) => number) => {
+    const isList = isRecord(value) && typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items);
+    const items: unknown[] = isList ? (value.items as unknown[]) : [value];
+    items.forEach((item, i) => {
+      const base: Array<string | number> = isList ? ['items', i] : [];
+      const lineOf: LineOf = (at) => lineOfPath([...base, ...at.map((s) => (typeof s === 'object' ? s.key : s))]);
+      const r = toObject(item, `${name}:${lineOf([])}`, namespaces, lineOf, name);
+      if (r === undefined) return;
+      if (Array.isArray(r)) problems.push(...r);
+      else objects.push(r);
+    });
+  };
   for (const file of files) {
     const name = relative(dir, file) || file;
     const text = await readFile(file, 'utf8');
-    const lines = new LineCounter();
-    const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
-    const list = Array.isArray(docs) ? docs : [docs];
-    for (const doc of list) {
-      const start = doc.range?.[0] ?? 0;
-      const line = lines.linePos(start).line;
-      if (doc.errors.length > 0) {
-        for (const err of doc.errors) {
-          const pos = err.linePos?.[0];
-          problems.push({ where: `${name}:${pos?.line ?? line}`, message: `YAML: ${err.message.split('\n')[0]}` });
-        }
+    for (const seg of segments(text)) {
+      // Lines of fields come from a syntax tree, built only when a problem needs one.
+      const yamlOf = () => {
+        const lines = new LineCounter();
+        const docs = parseAllDocuments(seg.text, { lineCounter: lines, prettyErrors: false });
+        return { lines, list: Array.isArray(docs) ? docs : [docs] };
+      };
+      const json = jsonOf(seg);
+      if (json) {
+        let tree: ReturnType<typeof yamlOf> | undefined;
+        // The document's own line (where its '{' is), without a tree: every object's `where` names it.
+        const brace = seg.text.indexOf('{');
+        let docLine = seg.line;
+        for (let i = seg.text.indexOf('\n'); i >= 0 && i < brace; i = seg.text.indexOf('\n', i + 1)) docLine++;
+        take(json.value, name, (steps) => {
+          if (steps.length === 0) return docLine;
+          tree ??= yamlOf();
+          const doc = tree.list[0];
+          for (let n = steps.length; doc && n >= 0; n--) {
+            const node = doc.getIn(steps.slice(0, n), true);
+            if (isNode(node) && node.range) return seg.line - 1 + tree.lines.linePos(node.range[0]).line;
+          }
+          return seg.line;
+        });
         continue;
       }
-      const value: unknown = doc.toJS();
-      const isList = isRecord(value) && typeof value.kind === 'string' && value.kind.endsWith('List') && Array.isArray(value.items);
-      const items: unknown[] = isList ? (value.items as unknown[]) : [value];
-      items.forEach((item, i) => {
-        const base: Array<string | number> = isList ? ['items', i] : [];
-        const lineOf: LineOf = (at) => {
-          const steps = [...base, ...at.map((s) => (typeof s === 'object' ? s.key : s))];
+      const { lines, list } = yamlOf();
+      for (const doc of list) {
+        const line = seg.line - 1 + lines.linePos(doc.range?.[0] ?? 0).line;
+        if (doc.errors.length > 0) {
+          for (const err of doc.errors) {
+            const pos = err.linePos?.[0];
+            problems.push({ where: `${name}:${pos ? seg.line - 1 + pos.line : line}`, message: `YAML: ${err.message.split('\n')[0]}` });
+          }
+          continue;
+        }
+        take(doc.toJS(), name, (steps) => {
           for (let n = steps.length; n >= 0; n--) {
             const node = doc.getIn(steps.slice(0, n), true);
-            if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
+            if (isNode(node) && node.range) return seg.line - 1 + lines.linePos(node.range[0]).line;
           }
           return line;
-        };
-        const r = toObject(item, `${name}:${lineOf([])}`, namespaces, lineOf, name);
-        if (r === undefined) return;
-        if (Array.isArray(r)) problems.push(...r);
-        else objects.push(r);
-      });
+        });
+      }
     }
   }
   return { objects, problems, files: files.length };

@@ -86,6 +86,10 @@ const cases: Array<[string, Json, string[]]> = [
   // Decoding: the API server answers 400 and validates nothing else.
   ['an annotation value that is a number', ing(rules(rule('A.com', p('/'))), { annotations: { 'a.io/n': 5 } }), ['metadata.annotations[a.io/n]: Invalid value: 5: must be a string, not number (the API server cannot decode it)']],
   ['a port number written as a string', ing(rules(rule('a.com', p('/', 'Prefix', svcBackend('web', { number: '80' }))))), ['spec.rules[0].http.paths[0].backend.service.port.number: Invalid value: "80": must be a whole number (int32), not string (the API server cannot decode it)']],
+  ['a field named like a property of every JS object', ing({ rules: [{ host: 'a.com', constructor: 'x', http: { paths: [{ ...p('/'), toString: 1 }] } }] }), [
+    'spec.rules[0].constructor: unknown field "spec.rules[0].constructor"',
+    'spec.rules[0].http.paths[0].toString: unknown field "spec.rules[0].http.paths[0].toString"',
+  ]],
   ['a field the schema does not know', ing({ rules: [{ host: 'a.com', http: { paths: [{ ...p('/'), pathtype: 'Exact' }] } }] }), ['spec.rules[0].http.paths[0].pathtype: unknown field "spec.rules[0].http.paths[0].pathtype"']],
   ['rules that are not a list', ing({ rules: { host: 'a.com' } }), ['spec.rules: Invalid value: {"host":"a.com"}: must be a list, not object (the API server cannot decode it)']],
 
