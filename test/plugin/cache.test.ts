@@ -236,6 +236,24 @@ for (const mode of ['global', 'remap'] as Mode[]) {
       assert.equal(pods.main.hits('/auth'), before + 1, `an anonymous request is not answered with Alice's response (got #${anonymous.n})`);
     });
 
+    test('only explicit freshness is stored: Last-Modified alone (a heuristic lifetime) reaches the pod every time', async () => {
+      const lastModified = asking({ 'last-modified': new Date(Date.now() - 86_400_000).toUTCString() });
+      assert.equal(await podHits('plain.test', '/heuristic', lastModified), 3);
+      assert.equal(await podHits('plain.test', '/nothing-said', asking({})), 3);
+      assert.equal(await podHits('plain.test', '/expires', asking({ expires: new Date(Date.now() + 3_600_000).toUTCString() })), 1, 'Expires is explicit');
+    });
+
+    test('Vary is honoured: an object that varies on a request header is kept and answered per value of it', async () => {
+      const lang = (value: string) => ({ ...asking({ 'cache-control': 'max-age=60', vary: 'Accept-Language' }), 'accept-language': value });
+      const en = answerOf(await get('plain.test', '/vary', lang('en')), 'en');
+      const fr = answerOf(await get('plain.test', '/vary', lang('fr')), 'fr');
+      assert.notEqual(fr.n, en.n, 'another value of the header: the pod was asked');
+      assert.equal(pods.main.hits('/vary'), 2);
+      assert.equal(answerOf(await get('plain.test', '/vary', lang('en')), 'en again').n, en.n, "en's own object");
+      assert.equal(answerOf(await get('plain.test', '/vary', lang('fr')), 'fr again').n, fr.n, "fr's own object");
+      assert.equal(pods.main.hits('/vary'), 2, 'both answered from the cache');
+    });
+
     test('a request with Authorization: a response with s-maxage or public is stored and answers the next ones', async () => {
       const auth = { authorization: 'Bearer alice' };
       assert.equal(await podHits('plain.test', '/auth-s-maxage', { ...asking({ 'cache-control': 's-maxage=60' }), ...auth }, 2), 1);
