@@ -218,8 +218,8 @@ export interface Redis {
   stop(): Promise<void>;
 }
 
-/** A private redis-server on 127.0.0.1 with no persistence at all. */
-export async function startRedis(workDir: string): Promise<Redis> {
+/** A private redis-server on 127.0.0.1 with no persistence at all, with `databases` databases. */
+export async function startRedis(workDir: string, databases = 16): Promise<Redis> {
   for (let attempt = 1; ; attempt++) {
     const dir = await mkdtemp(path.join(workDir, 'redis-'));
     const port = await freePort();
@@ -231,7 +231,7 @@ export async function startRedis(workDir: string): Promise<Redis> {
       '--dir', dir,
       '--daemonize', 'no',
       '--logfile', '',
-      '--databases', '4',
+      '--databases', String(databases),
       '--maxclients', '4096',
     ];
     const daemon = await startDaemon('redis-server', '/usr/bin/redis-server', args, { cwd: dir, logFile: path.join(dir, 'redis.log') });
@@ -292,6 +292,50 @@ export async function redisPipeline(port: number, commands: string[][], timeoutM
       reject(new Error(`redis on port ${port}: ${e.message}`));
     });
   });
+}
+
+/**
+ * How many times redis-server has run each command so far (INFO
+ * commandstats, lower-case names: `select`, `smembers`), so that the
+ * benchmark can report the commands each request cost.
+ */
+export async function redisCommandCalls(port: number, timeoutMs = 5_000): Promise<Map<string, number>> {
+  const text = await new Promise<string>((resolve, reject) => {
+    let buffered = '';
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`redis on port ${port}: no INFO reply within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.setEncoding('utf8');
+    socket.on('connect', () => socket.write(resp(['INFO', 'commandstats'])));
+    socket.on('data', (chunk: string) => {
+      buffered += chunk;
+      // A bulk reply: $<bytes>\r\n<bytes>\r\n (the text is ASCII).
+      const m = /^\$(\d+)\r\n/.exec(buffered);
+      if (m === null) {
+        if (buffered.includes('\r\n')) {
+          clearTimeout(timer);
+          socket.destroy();
+          reject(new Error(`redis on port ${port}: INFO answered ${JSON.stringify(buffered.slice(0, 200))}`));
+        }
+        return;
+      }
+      const start = (m[0] as string).length;
+      const length = Number(m[1]);
+      if (buffered.length < start + length) return;
+      clearTimeout(timer);
+      socket.end();
+      resolve(buffered.slice(start, start + length));
+    });
+    socket.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`redis on port ${port}: ${e.message}`));
+    });
+  });
+  const calls = new Map<string, number>();
+  for (const m of text.matchAll(/^cmdstat_([a-z|_-]+):calls=(\d+)/gm)) calls.set(m[1] as string, Number(m[2]));
+  return calls;
 }
 
 /** A temp dir for one run; removed by the returned function. */

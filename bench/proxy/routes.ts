@@ -5,8 +5,9 @@
 // A table of N routes is H hosts × P paths: host `h<i>.bench.test`, Prefix
 // path `/p<j>` with j zero-padded so that no path is a prefix of another (ATS
 // remap matches path prefixes as strings, in file order). The benchmarked
-// request hits the route in the middle of the table; it is the only route
-// whose backend is the real backend: every other route points at
+// request is a typical one, a path one element below a route's prefix
+// (`/p<j>/item`), for the route in the middle of the table; it is the only
+// route whose backend is the real backend: every other route points at
 // 127.0.0.1:1, where nothing listens, so a request that matched a wrong route
 // fails fast instead of looking routed.
 
@@ -21,9 +22,12 @@ export interface RouteSet {
   pathsPerHost: number;
   /** Short name for tables: '10', '100k'. */
   label: string;
-  /** The route every benchmarked request hits: Host header and path. */
-  target: { host: string; path: string };
+  /** The route every benchmarked request hits (host and the rule's Prefix path), and the request's path below it. */
+  target: { host: string; route: string; path: string };
 }
+
+/** What the benchmarked request adds below its route's path. */
+export const REQUEST_SUFFIX = '/item';
 
 function label(n: number): string {
   if (n >= 1_000_000 && n % 1_000_000 === 0) return `${n / 1_000_000}M`;
@@ -36,9 +40,10 @@ export function routeSet(routes: number): RouteSet {
   if (!Number.isInteger(routes) || routes < 1) throw new RangeError(`routeSet: bad route count ${routes}`);
   const pathsPerHost = Math.min(routes, routes > 1_000 ? 100 : 5);
   const hosts = Math.ceil(routes / pathsPerHost);
-  const set: RouteSet = { routes, hosts, pathsPerHost, label: label(routes), target: { host: '', path: '' } };
+  const set: RouteSet = { routes, hosts, pathsPerHost, label: label(routes), target: { host: '', route: '', path: '' } };
   const targetIndex = Math.floor(routes / 2);
-  set.target = { host: hostName(Math.floor(targetIndex / pathsPerHost)), path: pathName(set, targetIndex % pathsPerHost) };
+  const route = pathName(set, targetIndex % pathsPerHost);
+  set.target = { host: hostName(Math.floor(targetIndex / pathsPerHost)), route, path: `${route}${REQUEST_SUFFIX}` };
   return set;
 }
 
@@ -58,7 +63,7 @@ export function forEachRoute(set: RouteSet, fn: (host: string, path: string, isT
     const host = hostName(i);
     for (let j = 0; j < set.pathsPerHost && n < set.routes; j++, n++) {
       const path = pathName(set, j);
-      fn(host, path, host === set.target.host && path === set.target.path);
+      fn(host, path, host === set.target.host && path === set.target.route);
     }
   }
 }
@@ -95,12 +100,23 @@ export function remapLines(set: RouteSet, backendPort: number): string[] {
 }
 
 /**
- * Redis commands that load the routes into database `db` the way the original
- * controller stored them: one set per host and path, key `host/path`, members
- * `ip:port` of the endpoints.
+ * The Redis databases of the table size at index `i`: the Lua design keeps
+ * Exact rules and Prefix rules in databases of their own and SELECTs the one
+ * each lookup needs (redis-route.lua).
  */
-export function redisCommands(set: RouteSet, backendPort: number, db: number): string[][] {
-  const commands: string[][] = [['SELECT', String(db)], ['FLUSHDB']];
+export function redisDbs(i: number): { exact: number; prefix: number } {
+  return { exact: 2 * i, prefix: 2 * i + 1 };
+}
+
+/**
+ * Redis commands that load the routes the way the replaced controller stored
+ * them: one set per host and path, key `host/path`, members `ip:port` of the
+ * endpoints, in the database of the rule's path type. Every bench rule is a
+ * Prefix rule, so the Exact database is empty (the lookup still asks it
+ * first). The last reply is the Prefix database's DBSIZE.
+ */
+export function redisCommands(set: RouteSet, backendPort: number, dbs: { exact: number; prefix: number }): string[][] {
+  const commands: string[][] = [['SELECT', String(dbs.exact)], ['FLUSHDB'], ['SELECT', String(dbs.prefix)], ['FLUSHDB']];
   forEachRoute(set, (host, path, isTarget) => {
     commands.push(['SADD', `${host}${path}`, isTarget ? `127.0.0.1:${backendPort}` : `${DEAD_ADDRESS}:${DEAD_PORT}`]);
   });
