@@ -1,65 +1,129 @@
 // Build and publish time, and controller memory, at 1,000 and 10,000
-// Ingresses with 100,000 endpoints: the full path of one rebuild (cache
-// snapshot, build(), model check, addon publish into shared memory).
+// Ingresses with 100,000 endpoints, through the path the controller takes:
+// the object cache, build(), the route-table publisher (stats slots, encode
+// and check, the change check) and the addon's publish into shared memory.
 //
-//   node dist/bench/controller/build-publish-bench.js [--quick] [--json]
+// - a full rebuild (buildMs + publishMs = totalMs): what a controller that
+//   starts does, with nothing kept from an earlier build (a fresh build
+//   context and a fresh publisher each run);
+// - endpointChangeMs: one EndpointSlice of one Service changed, as a watch
+//   event hands it over, from cache.upsert() to the new table published, with
+//   the build context and the publisher the loop keeps across builds.
+//
+//   node --expose-gc dist/bench/controller/build-publish-bench.js [--quick] [--json]
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { build } from '../../src/model/build.js';
+import { build, buildContext } from '../../src/model/build.js';
+import { buildConfig } from '../../src/config/config.js';
+import type { BuildResult } from '../../src/model/model.js';
 import { exact, ingress, ingressClass, prefix, service, slice } from '../../src/testing/fixtures.js';
-import type { KubeObject } from '../../src/kube/types.js';
+import type { EndpointSlice, KubeObject } from '../../src/kube/types.js';
 import { ObjectCache } from '../../src/cache/object-cache.js';
-import { encodeModel } from '../../src/route-table/encode-model.js';
+import { RouteTablePublisher } from '../../src/publish/route-table-publisher.js';
 import { RouteTable } from '../../src/route-table/route-table.js';
+import { controllerMetrics } from '../../src/observe/metrics.js';
+import { silentLogger } from '../../src/observe/logger.js';
 
-function cluster(ingresses: number, endpoints: number): KubeObject[] {
-  const perService = Math.max(1, Math.round(endpoints / ingresses));
+/** The goals of issue 12 at 10,000 Ingresses and 100,000 endpoints. */
+const GOALS = { totalMs: 150, rssMiB: 200, endpointChangeMs: 30 } as const;
+
+function names(i: number): { ns: string; name: string } {
+  return { ns: `team-${i % 100}`, name: `app-${i}` };
+}
+
+/** The slice of Service i, its endpoints numbered from `first`. */
+function sliceOf(i: number, perService: number, first: number): EndpointSlice {
+  const { ns, name } = names(i);
+  const s = slice(`${ns}/${name}`).port('http', 8080);
+  for (let e = 0; e < perService; e++) s.ready(`10.${(i >> 8) & 255}.${i & 255}.${((first + e) % 250) + 1}`);
+  return s.build();
+}
+
+function cluster(ingresses: number, perService: number): KubeObject[] {
   const objects: KubeObject[] = [ingressClass('ats').build()];
   for (let i = 0; i < ingresses; i++) {
-    const ns = `team-${i % 100}`;
-    const name = `app-${i}`;
+    const { ns, name } = names(i);
     const host = `${name}.${ns}.example.com`;
     objects.push(
       ingress(`${ns}/${name}`).className('ats').created(i).rule(host, prefix('/', name, 'http'), exact('/healthz', name, 'http')).build(),
       service(`${ns}/${name}`).port('http', 80, 8080).build(),
+      sliceOf(i, perService, 0),
     );
-    const s = slice(`${ns}/${name}`).port('http', 8080);
-    for (let e = 0; e < perService; e++) s.ready(`10.${(i >> 8) & 255}.${i & 255}.${e + 1}`);
-    objects.push(s.build());
   }
+  // Through JSON, as the sources hand objects over.
   return JSON.parse(JSON.stringify(objects)) as KubeObject[];
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const metrics = controllerMetrics();
 
-function measure(ingresses: number, endpoints: number, runs: number) {
-  const objects = cluster(ingresses, endpoints);
-  const cache = new ObjectCache();
-  for (const o of objects) cache.upsert(o);
-  const table = RouteTable.open(`bench-build-${process.pid}`);
+/** A publisher as the controller makes one (on a table of the bench's own). */
+function publisher(table: string): RouteTablePublisher {
+  return new RouteTablePublisher(table, silentLogger, metrics);
+}
+
+function removeTable(name: string): void {
+  const table = RouteTable.open(name);
+  table.remove();
+  table.close();
+}
+
+async function publishOrFail(p: RouteTablePublisher, result: BuildResult): Promise<void> {
+  const before = p.last?.generation;
+  await p.publish(result);
+  if (p.last === undefined || p.last.generation === before) throw new Error('the bench expected a new table to be published');
+}
+
+async function measure(ingresses: number, endpoints: number, runs: number) {
+  const perService = Math.max(1, Math.round(endpoints / ingresses));
+  const config = buildConfig();
+  const cache = new ObjectCache(config);
+  for (const o of cluster(ingresses, perService)) cache.upsert(o);
+  const tableName = `bench-build-${process.pid}`;
+  // Each full rebuild on a table name of its own: a controller that starts with no table.
+  const fullTable = (r: number) => `${tableName}-${r}`;
   const buildMs: number[] = [];
   const publishMs: number[] = [];
+  const changeMs: number[] = [];
   let bytes = 0;
   let rules = 0;
-  try {
-    for (let r = 0; r < runs + 1; r++) {
+  // The full rebuild: nothing kept from one run to the next.
+  for (let r = 0; r < runs + 1; r++) {
+    const p = publisher(fullTable(r));
+    try {
       const t0 = performance.now();
-      const result = build(cache.snapshot());
+      const result = build(cache.snapshot(), config, buildContext());
       const t1 = performance.now();
-      // What RouteTablePublisher does: encode (which validates, and is the
-      // change check), then hand the encoding to the addon.
-      const published = table.publishEncoded(encodeModel(result.model.table));
+      await publishOrFail(p, result);
       const t2 = performance.now();
       if (r === 0) continue; // warm-up
       buildMs.push(t1 - t0);
       publishMs.push(t2 - t1);
-      bytes = published.bytes;
-      rules = result.model.table.hosts.reduce((n, h) => n + h.rules.length, 0);
+      bytes = p.last!.bytes;
+      rules = p.last!.routes;
+    } finally {
+      p.close();
+      removeTable(fullTable(r));
+    }
+  }
+  // Endpoint changes: the loop's context and publisher, kept across builds.
+  const p = publisher(tableName);
+  try {
+    const context = buildContext();
+    await publishOrFail(p, build(cache.snapshot(), config, { ...context, now: Date.now() }));
+    for (let r = 0; r < runs + 1; r++) {
+      const i = (r * 7919) % ingresses; // a different Service each time
+      const changed = sliceOf(i, perService, r + 1);
+      const t0 = performance.now();
+      if (!cache.upsert(changed)) throw new Error('the bench expected the slice change to matter');
+      await publishOrFail(p, build(cache.snapshot(), config, { ...context, now: Date.now() }));
+      const t1 = performance.now();
+      if (r > 0) changeMs.push(t1 - t0);
     }
   } finally {
-    table.remove();
-    table.close();
+    p.close();
+    removeTable(tableName);
   }
   global.gc?.();
   const mem = process.memoryUsage();
@@ -71,8 +135,11 @@ function measure(ingresses: number, endpoints: number, runs: number) {
     buildMs: median(buildMs),
     publishMs: median(publishMs),
     totalMs: median(buildMs.map((b, i) => b + publishMs[i]!)),
+    endpointChangeMs: median(changeMs),
     rssMiB: Math.round(mem.rss / 2 ** 20),
     heapMiB: Math.round(mem.heapUsed / 2 ** 20),
+    loadAverage: loadavg()[0]!,
+    ...(ingresses === 10_000 && endpoints === 100_000 ? { goals: GOALS } : {}),
   };
 }
 
@@ -81,12 +148,18 @@ const sizes: Array<[number, number]> = values.quick ? [[100, 1000]] : [[1000, 10
 const runs = values.quick ? 1 : 5;
 if (!values.json) console.log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 for (const [ingresses, endpoints] of sizes) {
-  const r = measure(ingresses, endpoints, runs);
-  if (values.json) console.log(JSON.stringify(r));
-  else {
-    console.log(
-      `${String(r.ingresses).padStart(6)} Ingresses ${String(r.endpoints).padStart(7)} endpoints: build ${r.buildMs.toFixed(1)} ms + publish ${r.publishMs.toFixed(1)} ms = ${r.totalMs.toFixed(1)} ms (median of ${runs}); table ${(r.tableBytes / 2 ** 20).toFixed(1)} MiB, ${r.rules} rules; controller RSS ${r.rssMiB} MiB, heap ${r.heapMiB} MiB`,
-    );
+  const r = await measure(ingresses, endpoints, runs);
+  if (values.json) {
+    console.log(JSON.stringify(r));
+    continue;
   }
+  const goal = (key: keyof typeof GOALS) => (r.goals ? ` (goal < ${r.goals[key]})` : '');
+  console.log(
+    `${String(r.ingresses).padStart(6)} Ingresses ${String(r.endpoints).padStart(7)} endpoints: ` +
+      `full rebuild: build ${r.buildMs.toFixed(1)} ms + publish ${r.publishMs.toFixed(1)} ms = ${r.totalMs.toFixed(1)} ms${goal('totalMs')}; ` +
+      `one EndpointSlice changed: ${r.endpointChangeMs.toFixed(1)} ms${goal('endpointChangeMs')} (medians of ${runs}); ` +
+      `table ${(r.tableBytes / 2 ** 20).toFixed(1)} MiB, ${r.rules} rules; controller RSS ${r.rssMiB} MiB${goal('rssMiB')}, heap ${r.heapMiB} MiB; ` +
+      `load average ${r.loadAverage.toFixed(2)}`,
+  );
 }
 if (!values.json) console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
