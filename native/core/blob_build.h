@@ -24,21 +24,22 @@ inline uint32_t index_capacity(size_t count) {
   return cap;
 }
 
+// Each distinct string once. The strings added must outlive the pool (they
+// are the writer's input): the map keeps views of them, not copies, so that
+// adding the tens of thousands of strings of a large table allocates little.
 class StringPool {
  public:
+  explicit StringPool(size_t expected = 0) { offsets_.reserve(expected); }
   StrRef add(std::string_view s) {
-    auto it = offsets_.find(std::string(s));
-    if (it != offsets_.end()) return {it->second, uint32_t(s.size())};
-    uint32_t off = uint32_t(bytes_.size());
-    bytes_.append(s);
-    offsets_.emplace(std::string(s), off);
-    return {off, uint32_t(s.size())};
+    auto [it, added] = offsets_.try_emplace(s, uint32_t(bytes_.size()));
+    if (added) bytes_.append(s);
+    return {it->second, uint32_t(s.size())};
   }
   const std::string& bytes() const { return bytes_; }
 
  private:
   std::string bytes_;
-  std::unordered_map<std::string, uint32_t> offsets_;
+  std::unordered_map<std::string_view, uint32_t> offsets_;
 };
 
 struct Index {

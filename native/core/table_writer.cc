@@ -86,10 +86,51 @@ Error invalid(std::string where, std::string what) {
   return {ErrorCode::kInvalidModel, where + ": " + what};
 }
 
+// Where a field sits, spelled out only for an error: a table has tens of
+// thousands of rules and endpoints, and a name made for each one that is
+// fine cost more than the rest of their checks.
 std::string host_where(size_t h) { return "hosts[" + std::to_string(h) + "]"; }
 std::string rule_where(size_t h, size_t r) {
   return host_where(h) + ".rules[" + std::to_string(r) + "]";
 }
+std::string backend_where(size_t b) { return "backends[" + std::to_string(b) + "]"; }
+std::string endpoint_where(size_t b, size_t e) {
+  return backend_where(b) + ".endpoints[" + std::to_string(e) + "]";
+}
+
+// Whether an earlier rule of the host has the same match key (Exact and
+// Prefix apart): a host with a few rules is searched in place, a larger one
+// through a set of its keys.
+class RuleKeys {
+ public:
+  bool insert(bool exact, std::string_view key) {
+    if (!large_) {
+      auto& list = exact ? exact_ : prefix_;
+      for (std::string_view k : list)
+        if (k == key) return false;
+      list.push_back(key);
+      if (exact_.size() + prefix_.size() < kSmall) return true;
+      large_ = true;
+      set_exact_.insert(exact_.begin(), exact_.end());
+      set_prefix_.insert(prefix_.begin(), prefix_.end());
+      return true;
+    }
+    return (exact ? set_exact_ : set_prefix_).insert(key).second;
+  }
+  void clear() {
+    large_ = false;
+    exact_.clear();
+    prefix_.clear();
+    set_exact_.clear();
+    set_prefix_.clear();
+  }
+
+ private:
+  static constexpr size_t kSmall = 8;
+  bool large_ = false;
+  std::vector<std::string_view> exact_, prefix_;
+  std::unordered_set<std::string_view> set_exact_, set_prefix_;
+};
 
 Error check_backend_ref(uint32_t b, size_t count, const std::string& where) {
   if (b != kNone && b >= count)
@@ -129,22 +170,21 @@ std::string encode_options(const InputOptions& o) {
 }
 
 // An optional whole number within [min, max], named as the model names it.
-Error check_range(const std::optional<uint32_t>& v, uint32_t min, uint32_t max, const std::string& where,
-                  const char* field) {
+Error check_range(const std::optional<uint32_t>& v, uint32_t min, uint32_t max, size_t b, const char* field) {
   if (v && (*v < min || *v > max))
-    return invalid(where + ".options." + field, "must be a whole number from " + std::to_string(min) + " to " +
-                                                    std::to_string(max) + ", got " + std::to_string(*v));
+    return invalid(backend_where(b) + ".options." + field, "must be a whole number from " + std::to_string(min) +
+                                                               " to " + std::to_string(max) + ", got " + std::to_string(*v));
   return {};
 }
 
-Error check_options(const InputOptions& o, const std::string& where) {
+Error check_options(const InputOptions& o, size_t b) {
   if (o.upstream_host && o.upstream_host->size() > kMaxHostLength)
-    return invalid(where + ".options.upstreamHost", "longer than 253 bytes");
-  if (auto e = check_range(o.cache_default_ttl_s, 1, kMaxCacheSeconds, where, "cacheDefaultTtlS")) return e;
-  if (auto e = check_range(o.cache_max_ttl_s, 1, kMaxCacheSeconds, where, "cacheMaxTtlS")) return e;
-  if (auto e = check_range(o.cache_serve_stale_s, 1, kMaxCacheSeconds, where, "cacheServeStaleS")) return e;
-  if (auto e = check_range(o.cache_generation, 0, kMaxCacheGeneration, where, "cacheGeneration")) return e;
-  if (auto e = check_range(o.stats_slot, 0, kMaxStatsSlot, where, "statsSlot")) return e;
+    return invalid(backend_where(b) + ".options.upstreamHost", "longer than 253 bytes");
+  if (auto e = check_range(o.cache_default_ttl_s, 1, kMaxCacheSeconds, b, "cacheDefaultTtlS")) return e;
+  if (auto e = check_range(o.cache_max_ttl_s, 1, kMaxCacheSeconds, b, "cacheMaxTtlS")) return e;
+  if (auto e = check_range(o.cache_serve_stale_s, 1, kMaxCacheSeconds, b, "cacheServeStaleS")) return e;
+  if (auto e = check_range(o.cache_generation, 0, kMaxCacheGeneration, b, "cacheGeneration")) return e;
+  if (auto e = check_range(o.stats_slot, 0, kMaxStatsSlot, b, "statsSlot")) return e;
   return {};
 }
 
@@ -161,11 +201,18 @@ Error build_table(const TableInput& in, uint64_t generation, uint64_t build_time
   const size_t nb = in.backends.size();
   if (auto e = check_backend_ref(in.default_backend, nb, "defaultBackend")) return e;
 
-  StringPool strings;
+  size_t rule_count = 0, endpoint_count = 0;
+  for (const InputHost& host : in.hosts) rule_count += host.rules.size();
+  for (const InputBackend& be : in.backends) endpoint_count += be.endpoints.size();
+  StringPool strings(in.hosts.size() * 2 + rule_count + nb * 2);
   std::vector<HostRecord> hosts;
   std::vector<RuleRecord> rules;
   std::vector<BackendRecord> backends;
   std::vector<EndpointRecord> endpoints;
+  hosts.reserve(in.hosts.size());
+  rules.reserve(rule_count);
+  backends.reserve(nb);
+  endpoints.reserve(endpoint_count);
   std::string options;
   uint32_t catch_all = kNone;
   size_t exact_hosts = 0, wildcard_hosts = 0;
@@ -174,28 +221,29 @@ Error build_table(const TableInput& in, uint64_t generation, uint64_t build_time
 
   for (size_t h = 0; h < in.hosts.size(); ++h) {
     const InputHost& host = in.hosts[h];
-    std::string where = host_where(h);
+    auto where = [h] { return host_where(h); };
     HostKind kind;
     if (host.name.empty()) {
       kind = kHostCatchAll;
-      if (catch_all != kNone) return invalid(where + ".name", "a second catch-all host");
+      if (catch_all != kNone) return invalid(where() + ".name", "a second catch-all host");
       catch_all = uint32_t(h);
     } else if (std::string_view(host.name).substr(0, 2) == "*.") {
       kind = kHostWildcard;
       // The whole name within kMaxHostLength, as readers check it: a longer
       // one would make every reader refuse the table.
       if (host.name.size() > kMaxHostLength || !is_valid_host_name(std::string_view(host.name).substr(2)))
-        return invalid(where + ".name", "\"" + host.name + "\" is not a valid wildcard host");
+        return invalid(where() + ".name", "\"" + host.name + "\" is not a valid wildcard host");
       ++wildcard_hosts;
     } else {
       kind = kHostExact;
       if (!is_valid_host_name(host.name))
-        return invalid(where + ".name", "\"" + host.name + "\" is not a lowercase host name");
+        return invalid(where() + ".name", "\"" + host.name + "\" is not a lowercase host name");
       ++exact_hosts;
     }
     if (!host_names.insert(host.name).second)
-      return invalid(where + ".name", "host \"" + host.name + "\" appears twice");
-    if (auto e = check_backend_ref(host.default_backend, nb, where + ".defaultBackend")) return e;
+      return invalid(where() + ".name", "host \"" + host.name + "\" appears twice");
+    if (host.default_backend != kNone && host.default_backend >= nb)
+      return check_backend_ref(host.default_backend, nb, where() + ".defaultBackend");
 
     HostRecord rec{};
     rec.name = strings.add(host.name);
@@ -208,15 +256,15 @@ Error build_table(const TableInput& in, uint64_t generation, uint64_t build_time
 
     for (size_t r = 0; r < host.rules.size(); ++r) {
       const InputRule& rule = host.rules[r];
-      std::string rw = rule_where(h, r);
+      auto rw = [h, r] { return rule_where(h, r); };
       if (rule.path.empty() || rule.path[0] != '/')
-        return invalid(rw + ".path", "\"" + rule.path + "\" does not begin with '/'");
+        return invalid(rw() + ".path", "\"" + rule.path + "\" does not begin with '/'");
       if (rule.path.size() > kMaxPathLength)
-        return invalid(rw + ".path", "longer than " + std::to_string(kMaxPathLength) + " bytes");
+        return invalid(rw() + ".path", "longer than " + std::to_string(kMaxPathLength) + " bytes");
       if (rule.path_type > kPathImplementationSpecific)
-        return invalid(rw + ".pathType", "unknown path type");
+        return invalid(rw() + ".pathType", "unknown path type");
       if (rule.backend >= nb)
-        return invalid(rw + ".backend", "backend index " + std::to_string(rule.backend) +
+        return invalid(rw() + ".backend", "backend index " + std::to_string(rule.backend) +
                                             " is out of range (" + std::to_string(nb) + " backends)");
       RuleRecord rr{};
       rr.host = uint32_t(h);
@@ -234,13 +282,12 @@ Error build_table(const TableInput& in, uint64_t generation, uint64_t build_time
 
   for (size_t b = 0; b < nb; ++b) {
     const InputBackend& be = in.backends[b];
-    std::string where = "backends[" + std::to_string(b) + "]";
     BackendRecord rec{};
     rec.service = strings.add(be.service);
     rec.port = strings.add(be.port);
     rec.problem = strings.add(be.problem);
     if (be.scheme != kSchemeHttp && be.scheme != kSchemeHttps)
-      return invalid(where + ".scheme", "unknown scheme");
+      return invalid(backend_where(b) + ".scheme", "unknown scheme");
     rec.scheme = be.scheme;
     rec.first_endpoint = uint32_t(endpoints.size());
     rec.endpoint_count = uint32_t(be.endpoints.size());
@@ -248,17 +295,17 @@ Error build_table(const TableInput& in, uint64_t generation, uint64_t build_time
     bool uniform = true;
     for (size_t e = 0; e < be.endpoints.size(); ++e) {
       const InputEndpoint& ep = be.endpoints[e];
-      std::string ew = where + ".endpoints[" + std::to_string(e) + "]";
+      auto ew = [b, e] { return endpoint_where(b, e); };
       EndpointRecord er{};
       if (inet_pton(AF_INET, ep.address.c_str(), er.address) == 1) {
         er.family = 4;
       } else if (inet_pton(AF_INET6, ep.address.c_str(), er.address) == 1) {
         er.family = 6;
       } else {
-        return invalid(ew + ".address", "\"" + ep.address + "\" is not an IPv4 or IPv6 address");
+        return invalid(ew() + ".address", "\"" + ep.address + "\" is not an IPv4 or IPv6 address");
       }
-      if (ep.port == 0) return invalid(ew + ".port", "must be 1 to 65535");
-      if (ep.weight < 1 || ep.weight > 65535) return invalid(ew + ".weight", "must be 1 to 65535");
+      if (ep.port == 0) return invalid(ew() + ".port", "must be 1 to 65535");
+      if (ep.weight < 1 || ep.weight > 65535) return invalid(ew() + ".weight", "must be 1 to 65535");
       er.port = ep.port;
       er.weight = ep.weight;
       if (ep.weight != be.endpoints[0].weight) uniform = false;
@@ -267,7 +314,7 @@ Error build_table(const TableInput& in, uint64_t generation, uint64_t build_time
     }
     rec.flags = uniform ? uint32_t(kBackendUniformWeights) : 0u;
     rec.total_weight = uint32_t(total);
-    if (auto e = check_options(be.options, where)) return e;
+    if (auto e = check_options(be.options, b)) return e;
     std::string opts = encode_options(be.options);
     rec.options_offset = uint32_t(options.size());
     rec.options_size = uint32_t(opts.size());
@@ -300,7 +347,7 @@ Error build_table(const TableInput& in, uint64_t generation, uint64_t build_time
     }
   }
   {
-    std::unordered_set<std::string> keys;
+    RuleKeys keys;
     for (size_t h = 0; h < in.hosts.size(); ++h) {
       uint64_t seed = rule_seed(uint32_t(h));
       for (size_t r = 0; r < in.hosts[h].rules.size(); ++r) {
@@ -308,8 +355,7 @@ Error build_table(const TableInput& in, uint64_t generation, uint64_t build_time
         RuleRecord& rr = rules[ri];
         bool exact = rr.path_type == kPathExact;
         std::string_view key(in.hosts[h].rules[r].path.data(), rr.match_length);
-        std::string dedupe = std::string(exact ? "E" : "P") + std::string(key);
-        if (!keys.insert(dedupe).second)
+        if (!keys.insert(exact, key))
           return invalid(rule_where(h, r) + ".path",
                          "\"" + in.hosts[h].rules[r].path + "\" (" + (exact ? "Exact" : "Prefix") +
                              ") duplicates an earlier rule of the same host");
