@@ -24,6 +24,7 @@ struct RouteKind {
   using View = TableView;
   static constexpr const BlobKind& kBlob = kRouteBlob;
   static constexpr size_t kHeaderSize = sizeof(Header);
+  static constexpr const char (&kMagic)[8] = kTableMagic;
   static Error build(const Input& in, uint64_t generation, uint64_t build_time_ms, std::vector<uint8_t>& out) {
     return build_table(in, generation, build_time_ms, out);
   }
@@ -34,6 +35,7 @@ struct TlsKind {
   using View = TlsView;
   static constexpr const BlobKind& kBlob = kTlsBlob;
   static constexpr size_t kHeaderSize = sizeof(TlsHeader);
+  static constexpr const char (&kMagic)[8] = kTlsMagic;
   static Error build(const Input& in, uint64_t generation, uint64_t build_time_ms, std::vector<uint8_t>& out) {
     return build_tls_table(in, generation, build_time_ms, out);
   }

@@ -17,13 +17,16 @@
 #include "blob_kinds.h"
 #include "control_block.h"
 #include "errors.h"
+#include "refusal.h"
 
 namespace atsi {
 
 template <class Kind>
 class BlobSource;
 
-// One validated, mapped blob. Unmapped when the last reference goes.
+// One validated blob: the reader's own read-only copy of a published
+// object (see BlobSource), so that nothing done to the object afterwards (a
+// rewrite, a truncation) can reach it. Unmapped when the last reference goes.
 template <class View>
 class MappedBlob {
  public:
@@ -48,12 +51,33 @@ using MappedTls = MappedBlob<TlsView>;
 
 struct SourceStats {
   uint64_t switches = 0;  // blobs taken into service
-  uint64_t refused = 0;   // blobs that failed validation
+  uint64_t refused = 0;   // blobs refused (the sum of refused_by)
   uint64_t serving = 0;   // generation in service, 0 for none
+  RefusalCounts refused_by{};           // blobs refused, by reason
+  uint64_t control_refused = 0;         // control objects refused (the sum of control_refused_by)
+  RefusalCounts control_refused_by{};   // control objects refused, by reason
 };
+
+// Whether a reader running as `reader_uid` may trust an object with this
+// owner and mode (docs/security.md): owned by the reader's own user or by
+// root, a regular file, writable by its owner only. Null when it may;
+// otherwise why not, with `why` set.
+const char* untrusted_object(uint32_t owner, uint32_t mode, uint32_t reader_uid, Refusal& why);
 
 // The reading side for one kind and table name, shared by every thread of a
 // process.
+//
+// What it trusts (docs/security.md): an object (control or blob) is taken
+// only when owned by this process's user or root and writable by its owner
+// only. A blob is read with pread() into memory of the reader's own, made
+// read-only, then validated: a blob object truncated, grown or rewritten
+// later cannot fault or change what is served, and one that changed while
+// it was being read (size or modification time) is refused. The control
+// object is the one mapping shared with the writer (request threads load its
+// generation); the poller checks it again on every poll and stops reading it
+// (keeping its last generation) when it shrank or is no longer trusted.
+// Every refusal leaves the blob in service serving, and is counted by reason
+// (SourceStats) and kept for the log (last_error, last_control_error).
 template <class Kind>
 class BlobSource {
  public:
@@ -88,28 +112,53 @@ class BlobSource {
   uint64_t settled() const noexcept { return settled_.load(std::memory_order_acquire); }
 
   SourceStats stats() const;
+  // The last blob refused: the object's name and why.
   std::string last_error() const;
+  // The last control object refused: its name and why.
+  std::string last_control_error() const;
   const std::string& name() const { return table_; }
 
+  // How long a control object may stay empty or without its magic (a writer
+  // creating it) before it is refused.
+  static constexpr uint64_t kControlGraceMs = 1000;
+
  private:
-  Error map_generation(uint64_t generation, std::shared_ptr<const Mapped>& out);
+  Error read_generation(uint64_t generation, std::shared_ptr<const Mapped>& out, Refusal& why);
 
   struct ControlRef {
     const ControlBlock* block;
     uint64_t epoch;  // a multiple of kEpochUnit
     uint64_t dev, ino;
+    bool copy;  // a private copy made when the object was dropped, not a mapping
   };
   static constexpr uint64_t kEpochUnit = uint64_t(1) << 56;
   const ControlRef* map_control();
+  // A control object refused under its name, counted once per object and
+  // reason (the poller looks at the name on every poll).
+  void refuse_control(uint64_t dev, uint64_t ino, Refusal why, std::string message);
+  // Stops reading the mapped `current`: request threads go on with a private
+  // copy of the generation last looked at.
+  const ControlRef* drop_control(const ControlRef* current);
 
   std::string table_;
   // Replaced control objects stay mapped (4 KiB each, rare) until the source
   // goes: a reader may still be loading from one.
   std::atomic<const ControlRef*> control_{nullptr};
   std::vector<const ControlRef*> controls_;
-  mutable std::mutex mu_;  // guards current_, last_error_, and the mapping work
+  mutable std::mutex mu_;  // guards what follows but the atomics, and the mapping work
   std::shared_ptr<const Mapped> current_;
+  uint64_t serving_ = 0;  // current_'s generation plus its control's epoch
   std::string last_error_;
+  std::string last_control_error_;
+  RefusalCounts refused_by_{};
+  RefusalCounts control_refused_by_{};
+  struct {
+    uint64_t dev = 0, ino = 0;
+    int why = -1;  // -1: none
+  } control_refusal_;  // the control object last refused under the name
+  struct {
+    uint64_t dev = 0, ino = 0, since_ms = 0;
+  } pending_;  // a control object seen empty or without magic, and since when
   std::atomic<uint64_t> settled_{0};
   std::atomic<uint64_t> switches_{0};
   std::atomic<uint64_t> refused_{0};

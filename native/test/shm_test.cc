@@ -5,8 +5,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "control_block.h"
 #include "publisher.h"
@@ -200,6 +203,227 @@ TEST_F(Shm, ATableRemovedAndPublishedAnewIsPickedUp) {
   EXPECT_EQ(routed_service(cursor), "ns/new");
   EXPECT_EQ(publish(one_route("ns/newer")), 2u);
   EXPECT_EQ(routed_service(cursor), "ns/newer");
+}
+
+// The table under attack (docs/security.md, "The shared-memory objects").
+
+// Writes `bytes` as the object of generation `g` by hand, with `mode` and
+// `owner`, and points the control block at it, as a confused or hostile
+// writer would.
+void plant(const std::string& name, uint64_t g, const std::vector<uint8_t>& bytes, mode_t mode = 0644,
+           uid_t owner = ::geteuid()) {
+  std::string path = "/dev/shm/ats-ingress." + name + "." + std::to_string(g);
+  ::unlink(path.c_str());
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::write(fd, bytes.data(), bytes.size()), ssize_t(bytes.size()));
+  ASSERT_EQ(::fchmod(fd, mode), 0);
+  if (owner != ::geteuid()) ASSERT_EQ(::fchown(fd, owner, gid_t(-1)), 0);
+  ::close(fd);
+  int c = ::open(("/dev/shm/ats-ingress." + name + ".ctl").c_str(), O_RDWR);
+  ASSERT_GE(c, 0);
+  ASSERT_EQ(::pwrite(c, &g, 8, offsetof(ControlBlock, generation)), 8);
+  ::close(c);
+}
+
+std::string shm_path(const std::string& name, const std::string& suffix) {
+  return "/dev/shm/ats-ingress." + name + "." + suffix;
+}
+
+TEST(TrustRule, OwnerTheReaderOrRootAndWritableByTheOwnerOnly) {
+  Refusal why{};
+  EXPECT_EQ(untrusted_object(1000, S_IFREG | 0644, 1000, why), nullptr);
+  EXPECT_EQ(untrusted_object(0, S_IFREG | 0600, 1000, why), nullptr);
+  EXPECT_EQ(untrusted_object(0, S_IFREG | 0644, 0, why), nullptr);
+  EXPECT_NE(untrusted_object(65534, S_IFREG | 0644, 1000, why), nullptr);
+  EXPECT_EQ(why, Refusal::kOwner);
+  EXPECT_NE(untrusted_object(65534, S_IFREG | 0644, 0, why), nullptr);
+  EXPECT_EQ(why, Refusal::kOwner);
+  EXPECT_NE(untrusted_object(1000, S_IFREG | 0664, 1000, why), nullptr);
+  EXPECT_EQ(why, Refusal::kMode);
+  EXPECT_NE(untrusted_object(1000, S_IFREG | 0646, 1000, why), nullptr);
+  EXPECT_EQ(why, Refusal::kMode);
+  EXPECT_NE(untrusted_object(1000, S_IFDIR | 0755, 1000, why), nullptr);
+  EXPECT_EQ(why, Refusal::kMode);
+}
+
+TEST_F(Shm, TheServedTableIsACopy_ShrinkingOrRewritingItsObjectChangesNothing) {
+  TableSource src(name_);
+  ReaderCursor cursor(src, 0);
+  publish(one_route("ns/good"));
+  src.refresh();
+  EXPECT_EQ(routed_service(cursor), "ns/good");
+  std::string path = shm_path(name_, "1");
+  // Shrunk in place: a mapping of it would fault (SIGBUS) at the next lookup.
+  int fd = ::open(path.c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::ftruncate(fd, 64), 0);
+  EXPECT_EQ(routed_service(cursor), "ns/good");
+  // Rewritten in place with another valid table of the same generation.
+  std::vector<uint8_t> other = build_bytes(one_route("ns/evil"), 1);
+  ASSERT_EQ(::pwrite(fd, other.data(), other.size(), 0), ssize_t(other.size()));
+  ::close(fd);
+  src.refresh();
+  EXPECT_EQ(routed_service(cursor), "ns/good");
+  // Replaced at the same name by a new object.
+  ASSERT_EQ(::unlink(path.c_str()), 0);
+  {
+    std::ofstream f(path, std::ios::binary);
+    f.write(reinterpret_cast<const char*>(other.data()), std::streamsize(other.size()));
+  }
+  src.refresh();
+  EXPECT_EQ(routed_service(cursor), "ns/good");
+  EXPECT_EQ(src.stats().refused, 0u);
+  EXPECT_EQ(src.stats().switches, 1u);
+}
+
+TEST_F(Shm, ATableOfAnotherOwnerOrWritableByOthersIsRefused) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to give an object to another user (chown)";
+  TableSource src(name_);
+  ReaderCursor cursor(src, 0);
+  publish(one_route("ns/good"));
+  src.refresh();
+  plant(name_, 2, build_bytes(one_route("ns/evil"), 2), 0644, 65534);
+  EXPECT_EQ(routed_service(cursor), "ns/good");
+  EXPECT_EQ(src.stats().refused_by[size_t(Refusal::kOwner)], 1u);
+  EXPECT_EQ(src.last_error(), "/ats-ingress." + name_ + ".2: is owned by another user (uid 65534; trusted: uid 0)");
+  plant(name_, 3, build_bytes(one_route("ns/evil"), 3), 0666);
+  EXPECT_EQ(routed_service(cursor), "ns/good");
+  EXPECT_EQ(src.stats().refused_by[size_t(Refusal::kMode)], 1u);
+  EXPECT_EQ(src.last_error(), "/ats-ingress." + name_ + ".3: is writable by group or others (mode 0666)");
+  plant(name_, 4, build_bytes(one_route("ns/evil"), 4), 0664);
+  EXPECT_EQ(routed_service(cursor), "ns/good");
+  EXPECT_EQ(src.stats().refused_by[size_t(Refusal::kMode)], 2u);
+  EXPECT_EQ(src.stats().refused, 3u);
+  EXPECT_EQ(publish(one_route("ns/better")), 5u);
+  EXPECT_EQ(routed_service(cursor), "ns/better");
+}
+
+TEST_F(Shm, AnOversizedObjectIsRefusedBeforeAnyCopy) {
+  TableSource src(name_);
+  ReaderCursor cursor(src, 0);
+  publish(one_route("ns/good"));
+  src.refresh();
+  // Sparse: no memory behind it.
+  std::vector<uint8_t> head = build_bytes(one_route("ns/evil"), 2);
+  plant(name_, 2, head);
+  ASSERT_EQ(::truncate(shm_path(name_, "2").c_str(), off_t(kMaxTableBytes + 1)), 0);
+  EXPECT_EQ(routed_service(cursor), "ns/good");
+  EXPECT_EQ(src.stats().refused_by[size_t(Refusal::kSize)], 1u);
+  EXPECT_EQ(src.last_error(), "/ats-ingress." + name_ + ".2: size 2147483649 is over the bound of 2147483648 bytes (2 GiB)");
+}
+
+TEST_F(Shm, ATableOfAnotherFormatVersionIsRefusedAsSuch) {
+  TableSource src(name_);
+  ReaderCursor cursor(src, 0);
+  publish(one_route("ns/good"));
+  src.refresh();
+  std::vector<uint8_t> bytes = build_bytes(one_route("ns/old-format"), 2);
+  uint32_t v = 1;
+  std::memcpy(bytes.data() + offsetof(Header, format_version), &v, 4);
+  uint64_t sum = table_checksum(bytes.data(), bytes.size());
+  std::memcpy(bytes.data() + offsetof(Header, checksum), &sum, 8);
+  plant(name_, 2, bytes);
+  EXPECT_EQ(routed_service(cursor), "ns/good");
+  EXPECT_EQ(src.stats().refused_by[size_t(Refusal::kVersion)], 1u);
+  EXPECT_EQ(src.last_error(), "/ats-ingress." + name_ + ".2: format version 1, this reader knows " +
+                                  std::to_string(kFormatVersion));
+}
+
+TEST_F(Shm, AControlObjectThatGoesBackIsRefused) {
+  TableSource src(name_);
+  ReaderCursor cursor(src, 0);
+  publish(one_route("ns/old"));
+  publish(one_route("ns/new"));
+  src.refresh();
+  EXPECT_EQ(routed_service(cursor), "ns/new");
+  // Generation 1's object is still there (the writer keeps the previous one).
+  int c = ::open(shm_path(name_, "ctl").c_str(), O_RDWR);
+  ASSERT_GE(c, 0);
+  uint64_t g = 1;
+  ASSERT_EQ(::pwrite(c, &g, 8, offsetof(ControlBlock, generation)), 8);
+  ::close(c);
+  EXPECT_EQ(routed_service(cursor), "ns/new");
+  EXPECT_EQ(src.stats().control_refused_by[size_t(Refusal::kInvalid)], 1u);
+  EXPECT_EQ(src.last_control_error(), "/ats-ingress." + name_ + ".ctl: went back to generation 1 from 2");
+  EXPECT_EQ(src.stats().refused, 0u);
+}
+
+TEST_F(Shm, AControlObjectNoLongerTrustedOrShrunkIsDroppedAndTheTableKeepsServing) {
+  TableSource src(name_);
+  ReaderCursor cursor(src, 0);
+  publish(one_route("ns/good"));
+  src.refresh();
+  EXPECT_EQ(routed_service(cursor), "ns/good");
+  std::string ctl = shm_path(name_, "ctl");
+  ASSERT_EQ(::chmod(ctl.c_str(), 0666), 0);
+  src.refresh();
+  src.refresh();  // counted once, however often the poller looks
+  EXPECT_EQ(src.stats().control_refused_by[size_t(Refusal::kMode)], 1u);
+  EXPECT_EQ(src.last_control_error(), "/ats-ingress." + name_ + ".ctl: is writable by group or others (mode 0666)");
+  // What is published through it now is not seen.
+  EXPECT_EQ(publish(one_route("ns/unseen")), 2u);
+  EXPECT_EQ(routed_service(cursor), "ns/good");
+  // Trusted again: taken again, as a new control object.
+  ASSERT_EQ(::chmod(ctl.c_str(), 0644), 0);
+  src.refresh();
+  EXPECT_EQ(routed_service(cursor), "ns/unseen");
+  // Shrunk in place: dropped at the next poll (a request thread reading it
+  // before that would fault: only its owner, the controller's user, can).
+  ASSERT_EQ(::truncate(ctl.c_str(), 100), 0);
+  src.refresh();
+  EXPECT_EQ(routed_service(cursor), "ns/unseen");
+  EXPECT_EQ(src.stats().control_refused_by[size_t(Refusal::kSize)], 1u);
+  EXPECT_EQ(src.last_control_error(),
+            "/ats-ingress." + name_ + ".ctl: size 100 is less than a control object's 4096");
+  EXPECT_EQ(src.stats().control_refused, 2u);
+  EXPECT_EQ(src.stats().refused, 0u);
+}
+
+TEST_F(Shm, AControlObjectReplacedByAForeignOrBrokenOneIsRefused) {
+  TableSource src(name_);
+  ReaderCursor cursor(src, 0);
+  publish(one_route("ns/good"));
+  src.refresh();
+  std::string ctl = shm_path(name_, "ctl");
+  auto replace = [&](const std::vector<char>& bytes, mode_t mode, uid_t owner) {
+    ASSERT_EQ(::unlink(ctl.c_str()), 0);
+    int fd = ::open(ctl.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::write(fd, bytes.data(), bytes.size()), ssize_t(bytes.size()));
+    ASSERT_EQ(::fchmod(fd, mode), 0);
+    if (owner != ::geteuid()) ASSERT_EQ(::fchown(fd, owner, gid_t(-1)), 0);
+    ::close(fd);
+  };
+  std::vector<char> garbage(kControlSize, 'x');
+  replace(garbage, 0644, ::geteuid());
+  src.refresh();
+  EXPECT_EQ(routed_service(cursor), "ns/good");
+  EXPECT_EQ(src.stats().control_refused_by[size_t(Refusal::kInvalid)], 1u);
+  EXPECT_EQ(src.last_control_error(), "/ats-ingress." + name_ + ".ctl: bad magic: not an ats-ingress control object");
+  // A good-looking one pointing at generation 7, owned by someone else.
+  std::vector<char> foreign(kControlSize, 0);
+  ControlBlock* b = reinterpret_cast<ControlBlock*>(foreign.data());
+  std::memcpy(b->magic, kControlMagic, sizeof b->magic);
+  b->size = kControlSize;
+  b->format_version = kFormatVersion;
+  uint64_t seven = 7;
+  std::memcpy(foreign.data() + offsetof(ControlBlock, generation), &seven, 8);
+  if (::geteuid() == 0) {
+    replace(foreign, 0644, 65534);
+    src.refresh();
+    EXPECT_EQ(routed_service(cursor), "ns/good");
+    EXPECT_EQ(src.stats().control_refused_by[size_t(Refusal::kOwner)], 1u);
+  }
+  // One that stays empty: a writer creating it, then refused after the grace.
+  replace({}, 0644, ::geteuid());
+  src.refresh();
+  EXPECT_EQ(src.stats().control_refused_by[size_t(Refusal::kSize)], 0u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(TableSource::kControlGraceMs + 50));
+  src.refresh();
+  EXPECT_EQ(src.stats().control_refused_by[size_t(Refusal::kSize)], 1u);
+  EXPECT_EQ(routed_service(cursor), "ns/good");
+  EXPECT_EQ(src.stats().refused, 0u);
 }
 
 TEST(ShmNames, RefusesNamesThatCannotNameAnObject) {
