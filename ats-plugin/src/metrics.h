@@ -1,7 +1,20 @@
 // The plugin's ATS metrics (plugin.ats_ingress.*), created once per process.
 #pragma once
 
+#include <array>
+
+#include "refusal.h"
+
 namespace atsi::plugin {
+
+// A reader's refusals by reason (refusal.h): PREFIXtables_refused.REASON for
+// each reason, PREFIXcontrol_objects_refused and .REASON for the reasons a
+// control object can have (owner, mode, size, invalid). -1: no such metric.
+struct RefusalMetrics {
+  std::array<int, kRefusalCount> tables{};
+  int control = -1;
+  std::array<int, kRefusalCount> control_by{};
+};
 
 // Metric ids.
 struct Metrics {
@@ -18,7 +31,14 @@ struct Metrics {
   // same backend after one failed, and requests answered 502 (or 504)
   // because none did. PURGE and PUSH refused for coming from outside the pod.
   int connect_retries = -1, requests_unreachable = -1, cache_admin_refused = -1;
+  // Why route tables (and TLS tables) and their control objects were
+  // refused; `refused` (`tls_refused`) is the sum of `refusals.tables`.
+  RefusalMetrics refusals, tls_refusals;
 };
+
+// Sets `ids` from a source's counts (SourceStats::refused_by,
+// control_refused_by).
+void set_refusal_metrics(const RefusalMetrics& ids, const RefusalCounts& tables, const RefusalCounts& controls);
 
 // Creates the metrics on first use (or finds them after a remap reload).
 const Metrics& metrics();

@@ -34,9 +34,15 @@ void poll_source(TableEntry* e) {
   TSStatIntSet(m.switches, TSMgmtInt(st.switches));
   TSStatIntSet(m.refused, TSMgmtInt(st.refused));
   TSStatIntSet(m.generation, TSMgmtInt(st.serving));
+  set_refusal_metrics(m.refusals, st.refused_by, st.control_refused_by);
   if (st.refused != e->refused_logged) {
     e->refused_logged = st.refused;
     ATSI_ERROR("refused table: %s; still serving generation %llu", s.last_error().c_str(),
+               static_cast<unsigned long long>(st.serving));
+  }
+  if (st.control_refused != e->control_refused_logged) {
+    e->control_refused_logged = st.control_refused;
+    ATSI_ERROR("refused control object: %s; still serving generation %llu", s.last_control_error().c_str(),
                static_cast<unsigned long long>(st.serving));
   }
 }

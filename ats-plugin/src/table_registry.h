@@ -25,7 +25,8 @@ struct TableEntry {
   // could not be made (logged). Never freed once set.
   std::atomic<StatsWriter*> stats{nullptr};
   std::atomic<bool> overflow_logged{false};  // a thread counted in the shared overflow block
-  uint64_t refused_logged = 0;               // the poller's
+  uint64_t refused_logged = 0;               // the poller's: the source's refusals already logged
+  uint64_t control_refused_logged = 0;       // the poller's: the same for control objects
 };
 
 // The entry for config.table, made on first use: its source (a table

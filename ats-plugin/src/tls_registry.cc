@@ -19,6 +19,7 @@ struct PolledTls {
   // refused mapping is not parsed again on every poll.
   std::shared_ptr<const MappedTls> last_seen;
   uint64_t refused_mapping_logged = 0;  // the source's refusals already logged
+  uint64_t refused_control_logged = 0;  // the same for control objects
   uint64_t refused_parse = 0;
   uint64_t switches = 0;
 };
@@ -62,6 +63,12 @@ void poll_once(PolledTls& p) {
     ATSI_ERROR("refused TLS table: %s; still serving generation %llu", s.last_error().c_str(),
                static_cast<unsigned long long>(serving ? serving->generation() : 0));
   }
+  if (st.control_refused != p.refused_control_logged) {
+    p.refused_control_logged = st.control_refused;
+    std::shared_ptr<const TlsStore> serving = p.store.load();
+    ATSI_ERROR("refused TLS control object: %s; still serving generation %llu", s.last_control_error().c_str(),
+               static_cast<unsigned long long>(serving ? serving->generation() : 0));
+  }
   std::shared_ptr<const MappedTls> mapped = s.current();
   if (mapped && mapped != p.last_seen) {
     p.last_seen = mapped;
@@ -72,6 +79,10 @@ void poll_once(PolledTls& p) {
   TSStatIntSet(m.tls_generation, TSMgmtInt(serving ? serving->generation() : 0));
   TSStatIntSet(m.tls_switches, TSMgmtInt(p.switches));
   TSStatIntSet(m.tls_refused, TSMgmtInt(st.refused + p.refused_parse));
+  // A table OpenSSL refused counts as invalid, so that the reasons add up.
+  RefusalCounts tables = st.refused_by;
+  tables[size_t(Refusal::kInvalid)] += p.refused_parse;
+  set_refusal_metrics(m.tls_refusals, tables, st.control_refused_by);
 }
 
 }  // namespace
