@@ -1,6 +1,8 @@
 // Bad tables are refused and the last good one keeps serving; the plugin's
 // metrics, read with `traffic_ctl metric get` (so traffic_manager runs here),
-// count requests, switches and refusals, and name the generation served.
+// count requests, switches and refusals (in all and by reason:
+// tables_refused.REASON), and name the generation served. More kinds of bad
+// object, and bad control objects: attacked.test.ts.
 //
 // A bad table is written as a confused or broken writer would: an object for
 // the next generation straight into /dev/shm, then the control block's
@@ -146,6 +148,7 @@ test('a truncated table object is refused; the previous table keeps serving', as
   bumpControl(next);
 
   await metricUntil('tables_refused', (v) => v >= 1, 'the truncated table refused');
+  assert.equal(await metricUntil('tables_refused.invalid', (v) => v >= 1, 'counted as invalid'), 1);
   await stillServing('after the truncated table');
   assert.equal(await metric(ats, `${M}table_generation`), Number(gen1), 'still serving the good generation');
   const diags = await pollUntil(
@@ -171,6 +174,7 @@ test('a corrupted table object (checksum mismatch) is refused; the previous tabl
   bumpControl(next);
 
   await metricUntil('tables_refused', (v) => v >= 2, 'the corrupted table refused');
+  assert.equal(await metricUntil('tables_refused.invalid', (v) => v >= 2, 'counted as invalid'), 2);
   await stillServing('after the corrupted table');
   assert.equal(await metric(ats, `${M}table_generation`), Number(served));
   const diags = await pollUntil('the refusal logged', diagsLog, (t) => t.includes(`refused table: /ats-ingress.${name}.${next}: checksum mismatch`), {
@@ -184,6 +188,7 @@ test('a generation whose object does not exist is refused too', async () => {
   const next = controlGeneration() + 1n;
   bumpControl(next);
   await metricUntil('tables_refused', (v) => v >= 3, 'the missing table refused');
+  assert.equal(await metricUntil('tables_refused.missing', (v) => v >= 1, 'counted as missing'), 1);
   await stillServing('after a missing table');
 });
 
@@ -195,5 +200,6 @@ test('then a good publish serves again', async () => {
   assert.equal(await metricUntil('table_generation', (v) => v === Number(generation), 'the new generation in service'), Number(generation));
   assert.equal(await metricUntil('table_switches', (v) => v >= 2, 'two tables taken'), 2);
   assert.equal(await metric(ats, `${M}tables_refused`), 3);
+  assert.equal(await metric(ats, `${M}control_objects_refused`), 0);
   if (!(await diagsLog()).includes('refused table')) assert.fail(await logTail(ats));
 });
