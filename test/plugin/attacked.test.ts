@@ -41,10 +41,17 @@ let serverPid: number;
 let serving = 'ns/good';
 const table = RouteTable.open(name);
 
+/**
+ * /app of attacked.test to `service`, after 400 other hosts: the table spans
+ * about 20 pages, so that a reader mapping its object would fault on a page
+ * a shrink took away (before the reader copied tables, traffic_server died
+ * of it; with a table of one page, the page's tail read as zeros: 404s).
+ */
 function model(service: string, pod: Backend): TableModel {
+  const rules = [{ path: '/app', pathType: 'Prefix' as const, backend: 0, source: 'ns/attacked' }];
   return {
     backends: [backendOf(service, [pod])],
-    hosts: [{ name: 'attacked.test', rules: [{ path: '/app', pathType: 'Prefix', backend: 0, source: 'ns/attacked' }] }],
+    hosts: [...Array.from({ length: 400 }, (_, i) => ({ name: `filler-${i}.test`, rules })), { name: 'attacked.test', rules }],
   };
 }
 
