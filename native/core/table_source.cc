@@ -64,6 +64,22 @@ ssize_t read_all(int fd, uint8_t* out, size_t size) {
   return ssize_t(off);
 }
 
+// Writable memory of `size` bytes for the copy of object `name`: a memfd
+// named like it, so that /proc/PID/maps shows which tables a process holds
+// ("/memfd:ats-ingress.NAME.GEN (deleted)"); anonymous memory where memfds
+// cannot be made. Null with errno on failure.
+void* copy_memory(const std::string& name, size_t size) {
+  Fd fd(::memfd_create(name.c_str() + 1, MFD_CLOEXEC));
+  void* addr = MAP_FAILED;
+  if (fd.get() >= 0) {
+    if (::ftruncate(fd.get(), off_t(size)) != 0) return nullptr;
+    addr = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
+  } else {
+    addr = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  }
+  return addr == MAP_FAILED ? nullptr : addr;
+}
+
 }  // namespace
 
 const char* untrusted_object(uint32_t owner, uint32_t mode, uint32_t reader_uid, Refusal& why) {
@@ -238,9 +254,8 @@ Error BlobSource<Kind>::read_generation(uint64_t g, std::shared_ptr<const Mapped
   // A copy of our own, never a mapping of the object: whoever can write the
   // object could truncate it under a mapping (SIGBUS on the next request
   // that reads there) or change it after validation.
-  void* addr = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (addr == MAP_FAILED)
-    return refuse(Refusal::kSize, "cannot take " + std::to_string(size) + " bytes: " + std::strerror(errno));
+  void* addr = copy_memory(name, size);
+  if (!addr) return refuse(Refusal::kSize, "cannot take " + std::to_string(size) + " bytes: " + std::strerror(errno));
   std::shared_ptr<Mapped> t(new Mapped());  // unmaps on every return below but the last
   t->addr_ = addr;
   t->size_ = size;

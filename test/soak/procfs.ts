@@ -45,15 +45,20 @@ export function shmObjects(table: string): string[] {
 
 /**
  * The table's shared-memory objects a process has mapped, each once
- * (`/dev/shm/ats-ingress.TABLE.N`, with " (deleted)" when unlinked since):
+ * (`/dev/shm/ats-ingress.TABLE.N`, with " (deleted)" when unlinked since),
+ * and the copies of tables a reader holds (native/core/table_source.cc:
+ * `/memfd:ats-ingress.TABLE.N (deleted)`, listed as `ats-ingress.TABLE.N`):
  * a reader that never let go of old tables would show them here.
  */
 export function mappedShm(pid: number, table: string): string[] {
   const seen = new Set<string>();
   const needle = `/dev/shm/ats-ingress.${table}.`;
+  const copy = `/memfd:ats-ingress.${table}.`;
   for (const line of readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n')) {
     const i = line.indexOf(needle);
     if (i >= 0) seen.add(line.slice(i + '/dev/shm/'.length));
+    const j = line.indexOf(copy);
+    if (j >= 0) seen.add(line.slice(j + '/memfd:'.length).replace(/ \(deleted\)$/, ''));
   }
   return [...seen].sort();
 }
