@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -218,7 +219,9 @@ void plant(const std::string& name, uint64_t g, const std::vector<uint8_t>& byte
   ASSERT_GE(fd, 0);
   ASSERT_EQ(::write(fd, bytes.data(), bytes.size()), ssize_t(bytes.size()));
   ASSERT_EQ(::fchmod(fd, mode), 0);
-  if (owner != ::geteuid()) ASSERT_EQ(::fchown(fd, owner, gid_t(-1)), 0);
+  if (owner != ::geteuid()) {
+    ASSERT_EQ(::fchown(fd, owner, gid_t(-1)), 0);
+  }
   ::close(fd);
   int c = ::open(("/dev/shm/ats-ingress." + name + ".ctl").c_str(), O_RDWR);
   ASSERT_GE(c, 0);
@@ -392,7 +395,9 @@ TEST_F(Shm, AControlObjectReplacedByAForeignOrBrokenOneIsRefused) {
     ASSERT_GE(fd, 0);
     ASSERT_EQ(::write(fd, bytes.data(), bytes.size()), ssize_t(bytes.size()));
     ASSERT_EQ(::fchmod(fd, mode), 0);
-    if (owner != ::geteuid()) ASSERT_EQ(::fchown(fd, owner, gid_t(-1)), 0);
+    if (owner != ::geteuid()) {
+      ASSERT_EQ(::fchown(fd, owner, gid_t(-1)), 0);
+    }
     ::close(fd);
   };
   std::vector<char> garbage(kControlSize, 'x');
@@ -424,6 +429,60 @@ TEST_F(Shm, AControlObjectReplacedByAForeignOrBrokenOneIsRefused) {
   EXPECT_EQ(src.stats().control_refused_by[size_t(Refusal::kSize)], 1u);
   EXPECT_EQ(routed_service(cursor), "ns/good");
   EXPECT_EQ(src.stats().refused, 0u);
+}
+
+TEST_F(Shm, AnObjectChangingWhileReadIsRefusedOrServedWhole) {
+  TableSource src(name_);
+  ReaderCursor cursor(src, 0);
+  publish(one_route("ns/good"));
+  src.refresh();
+  // Another thread shrinks and rewrites each new generation's object again
+  // and again while the reader takes it: never a fault, never a torn table.
+  std::atomic<uint64_t> target{0};
+  std::atomic<bool> done{false};
+  std::vector<std::vector<uint8_t>> tables(100);
+  std::thread mutator([&] {
+    while (!done.load()) {
+      uint64_t g = target.load();
+      if (g == 0) continue;
+      int fd = ::open(shm_path(name_, std::to_string(g)).c_str(), O_RDWR);
+      if (fd < 0) continue;
+      const std::vector<uint8_t>& b = tables[g];
+      EXPECT_EQ(::ftruncate(fd, off_t(b.size() / 2)), 0);
+      EXPECT_EQ(::pwrite(fd, b.data(), b.size(), 0), ssize_t(b.size()));
+      ::close(fd);
+    }
+  });
+  uint64_t served = 0;
+  for (uint64_t g = 2; g < tables.size(); ++g) {
+    // Big enough (about 200 KiB) that a read takes a while.
+    TableBuilder tb;
+    uint32_t b = tb.backend("ns/g" + std::to_string(g), {"10.0.0.1:80"});
+    for (int h = 0; h < 1000; ++h) tb.host("h" + std::to_string(h) + ".com").prefix("/", b);
+    tb.host("a.com").prefix("/", b);
+    tables[g] = build_bytes(tb.input(), g);
+    plant(name_, g, tables[g]);
+    target.store(g);
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+    src.refresh();
+    const MappedTable* t = cursor.get();
+    ASSERT_NE(t, nullptr);
+    if (t->generation() == g) {
+      ++served;
+      EXPECT_EQ(routed_service(cursor), "ns/g" + std::to_string(g));
+    }
+  }
+  done.store(true);
+  mutator.join();
+  SourceStats st = src.stats();
+  EXPECT_EQ(served + st.refused, tables.size() - 2);
+  EXPECT_EQ(st.refused, st.refused_by[size_t(Refusal::kChanged)] + st.refused_by[size_t(Refusal::kInvalid)] +
+                            st.refused_by[size_t(Refusal::kSize)]);
+  std::printf("[ changing objects ] %llu served whole, %llu refused (%llu changed while read, %llu invalid, %llu size)\n",
+              static_cast<unsigned long long>(served), static_cast<unsigned long long>(st.refused),
+              static_cast<unsigned long long>(st.refused_by[size_t(Refusal::kChanged)]),
+              static_cast<unsigned long long>(st.refused_by[size_t(Refusal::kInvalid)]),
+              static_cast<unsigned long long>(st.refused_by[size_t(Refusal::kSize)]));
 }
 
 TEST(ShmNames, RefusesNamesThatCannotNameAnObject) {
