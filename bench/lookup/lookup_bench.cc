@@ -116,7 +116,7 @@ class NaiveRouter {
     char hb[kHostBufferSize], pb[kPathBufferSize];
     std::string_view host, path;
     normalize_host(raw_host, hb, host);
-    if (!normalize_path(raw_path, pb, path)) return kNone;
+    if (normalize_path(raw_path, pb, path) != PathResult::kOk) return kNone;
     const std::vector<Rule>* rules = nullptr;
     auto it = exact_.find(std::string(host));
     if (it != exact_.end()) {

@@ -299,6 +299,7 @@ class Table : public Napi::ObjectWrap<Table> {
     Napi::Object out = Napi::Object::New(env);
     out.Set("status", Napi::Number::New(env, m.outcome == atsi::Outcome::kRouted      ? 200
                                              : m.outcome == atsi::Outcome::kNoEndpoints ? 503
+                                             : m.reason == atsi::Reason::kAmbiguousPath  ? 400
                                                                                          : 404));
     out.Set("generation", Napi::BigInt::New(env, v.generation()));
     if (m.outcome != atsi::Outcome::kRouted) out.Set("reason", outcome_string(env, v, m));

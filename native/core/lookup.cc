@@ -106,6 +106,9 @@ size_t outcome_text(const TableView& t, const Match& m, char* buf, size_t size) 
     case Reason::kNoHost: out << "no route for this host"; break;
     case Reason::kNoPath: out << "no route for this path"; break;
     case Reason::kPathTooLong: out << "path too long"; break;
+    case Reason::kAmbiguousPath:
+      out << "ambiguous path: a \".\" or \"..\" segment with parameters (\"..;\"), which servers resolve differently";
+      break;
     case Reason::kNoEndpoints: out << "no ready endpoints for this backend"; break;
     case Reason::kBackendProblem:
       out << "the backend cannot serve: " << t.str(t.backend(m.backend).problem);
@@ -152,11 +155,19 @@ Match lookup(const TableView& t, std::string_view raw_host, std::string_view raw
   std::string_view host, path;
   normalize_host(raw_host, host_buf, host);  // unusable hosts fall to the catch-all
   Match m;
-  if (!normalize_path(raw_path, path_buf, path)) {
+  PathResult pr = normalize_path(raw_path, path_buf, path);
+  if (pr == PathResult::kTooLong) {
     m.reason = Reason::kPathTooLong;
     return m;
   }
   const HostKey* k = select_host_key(t, host);
+  if (pr == PathResult::kAmbiguous) {
+    // Refused for the host it names (so an unknown host is still declined
+    // in global mode), before any default backend could take it.
+    m.host = k ? k->host : kNone;
+    m.reason = Reason::kAmbiguousPath;
+    return m;
+  }
   if (k) {
     m.host = k->host;
     if (const RuleKey* r = path_rule(t, *k, path, m.kind)) {

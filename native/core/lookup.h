@@ -19,6 +19,7 @@ enum class Reason : uint8_t {
   kNoHost,          // 404: no host matched and there is no default backend
   kNoPath,          // 404: the host matched, none of its rules did, no default backend
   kPathTooLong,     // 404: longer than kMaxPathLength
+  kAmbiguousPath,   // 400: a "." or ".." segment with parameters ("..;x"): normalize_path
   kNoEndpoints,     // 503: the backend has no ready endpoint
   kBackendProblem,  // 503: the backend cannot serve, for the reason its `problem` names
 };
@@ -39,6 +40,7 @@ Match lookup(const TableView& table, std::string_view raw_host, std::string_view
 // Why `m` did not route, for people: the text of the plugin's 404 and 503
 // bodies and of the addon's lookup() `reason`, one of
 //   "no route for this host", "no route for this path", "path too long",
+//   "ambiguous path: ...",
 //   "no ready endpoints for this backend", "the backend cannot serve: <problem>"
 // and "" for a routed match. Like snprintf: writes at most `size` bytes
 // including a terminating NUL (nothing when `size` is 0) and returns the

@@ -12,7 +12,9 @@
 namespace atsi {
 namespace {
 
+#if !defined(__SSE2__)
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }
+#endif
 
 #if defined(__SSE2__)
 // 16 bytes at a time (SSE2, in every x86-64). load16() never reads a byte
@@ -77,24 +79,25 @@ inline void lower_copy(char* dst, size_t room, const char* src, size_t n) {
 }
 
 // The end of the path part of `raw` (its first '?' or '#', or its size)
-// and whether a segment before it may be a dot-segment: one that begins
-// with '.' or '%' (the byte before the first counts as a '/').
-inline size_t path_end(std::string_view raw, bool& maybe_dots) {
-  maybe_dots = false;
+// and whether the path before it may need more than a copy: it holds a '%'
+// (maybe an encoding to decode or uppercase) or a segment that begins with
+// '.' (maybe a dot-segment; the byte before the first counts as a '/').
+inline size_t path_end(std::string_view raw, bool& needs_work) {
+  needs_work = false;
 #if defined(__SSE2__)
   uint32_t after_slash = 1;
   for (size_t i = 0; i < raw.size(); i += 16) {
     size_t left = raw.size() - i;
     __m128i v = load16(raw.data() + i, left);
     uint32_t slash = mask_of(v, '/');
-    uint32_t dots = (mask_of(v, '.') | mask_of(v, '%')) & ((slash << 1) | after_slash);
+    uint32_t work = (mask_of(v, '.') & ((slash << 1) | after_slash)) | mask_of(v, '%');
     uint32_t stop = mask_of(v, '?') | mask_of(v, '#');
     if (stop) {
       uint32_t at = uint32_t(__builtin_ctz(stop));
-      maybe_dots = (dots & ((1u << at) - 1)) != 0 || maybe_dots;
+      needs_work = (work & ((1u << at) - 1)) != 0 || needs_work;
       return i + at;
     }
-    if (dots) maybe_dots = true;
+    if (work) needs_work = true;
     after_slash = (slash >> 15) & 1;
   }
   return raw.size();
@@ -103,28 +106,34 @@ inline size_t path_end(std::string_view raw, bool& maybe_dots) {
   for (size_t end = 0; end < raw.size(); ++end) {
     char c = raw[end];
     if (c == '?' || c == '#') return end;
-    if (prev == '/' && (c == '.' || c == '%')) maybe_dots = true;
+    if ((prev == '/' && c == '.') || c == '%') needs_work = true;
     prev = c;
   }
   return raw.size();
 #endif
 }
 
-// "." or "%2e" (any case); "..", ".%2e", "%2e.", "%2e%2e".
-int dots_in_segment(std::string_view seg) {
-  int dots = 0;
-  size_t i = 0;
-  while (i < seg.size()) {
-    if (seg[i] == '.') {
-      ++i;
-    } else if (i + 2 < seg.size() && seg[i] == '%' && seg[i + 1] == '2' && lower(seg[i + 2]) == 'e') {
-      i += 3;
-    } else {
-      return 0;
-    }
-    if (++dots > 2) return 0;
-  }
-  return dots;
+// The value of a hex digit, or -1.
+inline int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// RFC 3986's unreserved characters: ALPHA / DIGIT / "-" / "." / "_" / "~".
+inline bool is_unreserved(int c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+         c == '_' || c == '~';
+}
+
+inline char upper(char c) { return (c >= 'a' && c <= 'z') ? char(c - 'a' + 'A') : c; }
+
+// 1 for ".", 2 for "..", else 0 (a decoded segment: "%2e" is '.' by now).
+inline int dots_in(std::string_view seg) {
+  if (seg.size() == 1 && seg[0] == '.') return 1;
+  if (seg.size() == 2 && seg[0] == '.' && seg[1] == '.') return 2;
+  return 0;
 }
 
 }  // namespace
@@ -172,19 +181,19 @@ bool normalize_host(std::string_view raw, char (&buf)[kHostBufferSize], std::str
   return true;
 }
 
-bool normalize_path(std::string_view raw, char (&buf)[kPathBufferSize], std::string_view& out) {
-  // One scan finds the end (query or fragment) and whether any segment could
-  // be a dot-segment. The common cases, a path with none, are returned as a
-  // view of the input (no copy) or, without its leading '/' (as ATS gives
-  // it), copied after one.
-  bool maybe_dots;
-  size_t end = path_end(raw, maybe_dots);
+PathResult normalize_path(std::string_view raw, char (&buf)[kPathBufferSize], std::string_view& out) {
+  // One scan finds the end (query or fragment) and whether anything could
+  // change. The common cases, a path with no '%' and no segment beginning
+  // with '.', are returned as a view of the input (no copy) or, without its
+  // leading '/' (as ATS gives it), copied after one.
+  bool needs_work;
+  size_t end = path_end(raw, needs_work);
   raw = raw.substr(0, end);
   bool absolute = !raw.empty() && raw[0] == '/';
-  if (!maybe_dots) {
+  if (!needs_work) {
     if (raw.size() + (absolute ? 0 : 1) > kMaxPathLength) {
       out = {};
-      return false;
+      return PathResult::kTooLong;
     }
     if (absolute) {
       out = raw;
@@ -193,39 +202,64 @@ bool normalize_path(std::string_view raw, char (&buf)[kPathBufferSize], std::str
       std::memcpy(buf + 1, raw.data(), raw.size());
       out = std::string_view(buf, raw.size() + 1);
     }
-    return true;
+    return PathResult::kOk;
   }
   if (absolute) raw.remove_prefix(1);
-  // Every output segment is written as "/" + segment, so the output is never
-  // longer than "/" + raw.
+  // Every output segment is written as "/" + segment, and decoding only
+  // shortens it, so the output is never longer than "/" + raw.
   if (raw.size() + 1 > kMaxPathLength) {
     out = {};
-    return false;
+    return PathResult::kTooLong;
   }
   size_t len = 0;
   size_t pos = 0;
   while (true) {
-    size_t slash = pos;
-    while (slash < raw.size() && raw[slash] != '/') ++slash;
-    bool last = slash == raw.size();
-    std::string_view seg = raw.substr(pos, slash - pos);
-    int dots = dots_in_segment(seg);
-    if (dots == 1) {
+    // The segment, decoded, after a '/' at `start`; `semi` is where its
+    // first ';' went (0: none).
+    const size_t start = len;
+    size_t semi = 0;
+    buf[len++] = '/';
+    size_t i = pos;
+    for (; i < raw.size() && raw[i] != '/'; ++i) {
+      char c = raw[i];
+      if (c == '%' && i + 2 < raw.size()) {
+        int hi = hex_value(raw[i + 1]), lo = hex_value(raw[i + 2]);
+        if (hi >= 0 && lo >= 0) {
+          int v = hi * 16 + lo;
+          if (is_unreserved(v)) {
+            buf[len++] = char(v);
+          } else {
+            buf[len++] = '%';
+            buf[len++] = upper(raw[i + 1]);
+            buf[len++] = upper(raw[i + 2]);
+          }
+          i += 2;
+          continue;
+        }
+      }
+      if (c == ';' && semi == 0) semi = len;
+      buf[len++] = c;
+    }
+    const bool last = i == raw.size();
+    int dots = dots_in(std::string_view(buf + start + 1, (semi ? semi : len) - start - 1));
+    if (dots != 0 && semi != 0) {
+      out = {};
+      return PathResult::kAmbiguous;
+    }
+    if (dots != 0) {
+      len = start;  // drop "/." or "/.."
+      if (dots == 2) {
+        while (len > 0 && buf[len - 1] != '/') --len;  // back to the segment's '/'
+        if (len > 0) --len;                             // and drop it
+      }
       if (last) buf[len++] = '/';
-    } else if (dots == 2) {
-      while (len > 0 && buf[len - 1] != '/') --len;  // back to the segment's '/'
-      if (len > 0) --len;                             // and drop it
-      if (last) buf[len++] = '/';
-    } else {
-      buf[len++] = '/';
-      for (char c : seg) buf[len++] = c;
     }
     if (last) break;
-    pos = slash + 1;
+    pos = i + 1;
   }
   if (len == 0) buf[len++] = '/';
   out = std::string_view(buf, len);
-  return true;
+  return PathResult::kOk;
 }
 
 }  // namespace atsi

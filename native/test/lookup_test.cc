@@ -222,6 +222,39 @@ TEST(Lookup, PathTooLongIs404WithReason) {
   EXPECT_EQ(outcome(b.view, m), "path too long");
 }
 
+// The spellings of the hostile-input test: what a pod resolving ";" params
+// and dot-segments would serve is what is matched.
+TEST(Lookup, MatchesOnThePathWithParamsDecodedAndResolved) {
+  TableBuilder t;
+  uint32_t pub = t.backend("ns/public", {"10.0.0.1:80"});
+  uint32_t admin = t.backend("ns/admin", {"10.0.0.2:80"});
+  uint32_t root = t.backend("ns/root", {"10.0.0.3:80"});
+  t.host("a.com").prefix("/public", pub).prefix("/admin", admin).exact("/login;jsessionid=1", pub).prefix("/", root);
+  t.host("b.com").prefix("/public", pub).host_default(root);
+  auto b = build(t.input());
+  EXPECT_EQ(route(b.view, "a.com", "/public;x/../../admin"), "ns/admin");
+  EXPECT_EQ(route(b.view, "a.com", "public;x/../../admin"), "ns/admin");
+  EXPECT_EQ(route(b.view, "a.com", "/public;jsessionid=abc"), "ns/root");  // the segment "public;jsessionid=abc"
+  EXPECT_EQ(route(b.view, "a.com", "/public/;jsessionid=abc"), "ns/public");
+  EXPECT_EQ(route(b.view, "a.com", "/public/x;jsessionid=abc"), "ns/public");
+  EXPECT_EQ(route(b.view, "a.com", "/login;jsessionid=1"), "ns/public");
+  EXPECT_EQ(route(b.view, "a.com", "/%61dmin"), "ns/admin");
+  EXPECT_EQ(route(b.view, "a.com", "/%61%64%6D%69%6e/x"), "ns/admin");
+  EXPECT_EQ(route(b.view, "a.com", "/%41DMIN"), "ns/root");  // "/ADMIN": paths are case-sensitive
+  EXPECT_EQ(route(b.view, "a.com", "/admin%2Fx"), "ns/root");
+  EXPECT_EQ(route(b.view, "a.com", "/p%75blic;x/%2e%2e/%2E%2E/%61dmin"), "ns/admin");
+  for (const char* p : {"/public/..;/admin", "/public/.;x/admin", "/public/%2e%2E;x/admin"}) {
+    Match m = lookup(b.view, "a.com", p);
+    EXPECT_EQ(m.outcome, Outcome::kNotFound) << p;
+    EXPECT_EQ(m.reason, Reason::kAmbiguousPath) << p;
+    EXPECT_NE(m.host, kNone) << p;
+    // Not to a default backend either.
+    EXPECT_EQ(lookup(b.view, "b.com", p).reason, Reason::kAmbiguousPath) << p;
+  }
+  // An unknown host is still an unknown host (global mode declines it).
+  EXPECT_EQ(lookup(b.view, "c.com", "/..;/x").host, kNone);
+}
+
 TEST(OutcomeText, OneTextPerReason) {
   TableBuilder t;
   uint32_t a = t.backend("ns/a", {"10.0.0.1:80"});
@@ -235,6 +268,8 @@ TEST(OutcomeText, OneTextPerReason) {
   EXPECT_EQ(text("b.com", "/a"), "no route for this host");
   EXPECT_EQ(text("a.com", "/b"), "no route for this path");
   EXPECT_EQ(text("a.com", "/" + std::string(kMaxPathLength, 'x')), "path too long");
+  EXPECT_EQ(text("a.com", "/a/..;/x"),
+            "ambiguous path: a \".\" or \"..\" segment with parameters (\"..;\"), which servers resolve differently");
   EXPECT_EQ(text("a.com", "/none"), "no ready endpoints for this backend");
   EXPECT_EQ(text("a.com", "/missing/x"), "the backend cannot serve: service ns/missing does not exist");
   EXPECT_EQ(lookup(b.view, "a.com", "/missing").reason, Reason::kBackendProblem);

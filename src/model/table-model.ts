@@ -81,8 +81,9 @@ export interface TableModel {
 }
 
 export interface LookupResult {
-  status: 200 | 404 | 503;
-  /** Why, for 404 and 503 (the plugin's body says the same). */
+  /** 400: an ambiguous path ("..;x", native/core/names.h), which the plugin refuses. */
+  status: 200 | 400 | 404 | 503;
+  /** Why, for 400, 404 and 503 (the plugin's body says the same). */
   reason?: string;
   generation: bigint;
   service?: string;
