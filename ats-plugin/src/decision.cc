@@ -71,7 +71,7 @@ Decision decide(const TableView* t, Balancer& balancer, const RequestFacts& req,
         d.action = Action::kDecline;
         return d;
       }
-      d.status = 404;
+      d.status = m.reason == Reason::kAmbiguousPath ? 400 : 404;
       return d;
     case Outcome::kNoEndpoints:
       d.status = 503;

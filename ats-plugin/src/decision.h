@@ -18,7 +18,7 @@ namespace atsi::plugin {
 
 struct RequestFacts {
   std::string_view host;   // Host header (or URL host), as sent
-  std::string_view path;   // without the leading '/', as ATS gives it
+  std::string_view path;   // without the leading '/', as ATS gives it, with ";" and the params (path_of)
   bool client_tls = false;
 };
 

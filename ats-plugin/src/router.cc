@@ -491,9 +491,9 @@ Router::Result Router::route(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc ur
   const MappedTable* table = cursor.get();
   RequestFacts req;
   req.host = host_of(buf, hdr, url);
-  int plen = 0;
-  const char* p = TSUrlPathGet(buf, url, &plen);
-  req.path = p && plen > 0 ? std::string_view(p, size_t(plen)) : std::string_view();
+  // The path with its params: matched on as the pod will read it (names.h).
+  char path_buf[kPathBufferSize];
+  req.path = path_of(buf, url, path_buf);
   req.client_tls = TSHttpTxnClientProtocolStackContains(txn, "tls") != nullptr;
 
   const TableView* view = table ? &table->view() : nullptr;

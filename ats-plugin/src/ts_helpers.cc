@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace atsi::plugin {
@@ -19,6 +20,25 @@ std::string_view host_of(TSMBuffer buf, TSMLoc hdr, TSMLoc url) {
   }
   if (!v || len == 0) v = TSUrlHostGet(buf, url, &len);
   return v && len > 0 ? std::string_view(v, size_t(len)) : std::string_view();
+}
+
+std::string_view path_of(TSMBuffer buf, TSMLoc url, char (&scratch)[kPathBufferSize]) {
+  int plen = 0, qlen = 0;
+  const char* p = TSUrlPathGet(buf, url, &plen);
+  std::string_view path = p && plen > 0 ? std::string_view(p, size_t(plen)) : std::string_view();
+  const char* q = TSUrlHttpParamsGet(buf, url, &qlen);
+  if (!q || qlen <= 0) return path;
+  std::string_view params(q, size_t(qlen));
+  size_t n = 0;
+  auto put = [&](std::string_view s) {
+    size_t k = std::min(s.size(), sizeof scratch - n);
+    std::memcpy(scratch + n, s.data(), k);
+    n += k;
+  };
+  put(path);
+  put(";");
+  put(params);
+  return std::string_view(scratch, n);
 }
 
 void set_host_header(TSMBuffer buf, TSMLoc hdr, std::string_view value) {

@@ -11,12 +11,22 @@
 
 #include "cache_control.h"
 #include "format.h"
+#include "names.h"
 
 namespace atsi::plugin {
 
 // The Host header of the request in (buf, hdr), else the URL's host; empty
 // when neither has one. Points into ATS's buffers: valid while they are.
 std::string_view host_of(TSMBuffer buf, TSMLoc hdr, TSMLoc url);
+
+// The path of the URL as the client sent it, without its leading '/': ATS
+// parses what follows the first ';' of the path apart, as the URL's
+// "params" (TSUrlHttpParamsGet), and TSUrlPathGet stops before it, so a
+// path with a ';' is joined back ("public;x/../../admin") into `scratch`;
+// without one it is ATS's own bytes (no copy). A path too long for
+// `scratch` comes back cut at kPathBufferSize bytes, which normalize_path
+// still finds too long. Valid while ATS's buffers and `scratch` are.
+std::string_view path_of(TSMBuffer buf, TSMLoc url, char (&scratch)[kPathBufferSize]);
 
 // Sets the Host header to `value`, adding the field if it is missing.
 void set_host_header(TSMBuffer buf, TSMLoc hdr, std::string_view value);

@@ -58,6 +58,8 @@ TEST(HotPath, RoutingAndCountingARequestAllocateNothing) {
   writer->thread().count(0, 200, CacheResult::kMiss);  // the thread's first count claims its block
 
   const RequestFacts req{"App.Example.com:443", "assets/app.js", true};
+  // A path that takes the copy: params, dot-segments, encoded characters.
+  const RequestFacts spelt{"app.example.com", "%61ssets;v=2/../x/%2e%2E/app.js", false};
   char key[kMaxHostLength + kMaxPathLength + 64];
   char host_buf[kHostBufferSize];
   char body[512];
@@ -66,6 +68,7 @@ TEST(HotPath, RoutingAndCountingARequestAllocateNothing) {
   t_counting = true;
   for (int i = 0; i < 1000; ++i) {
     Decision d = decide(&built.view, balancer, req, false);
+    sum += decide(&built.view, balancer, spelt, false).status;
     std::string_view host = routed_url_host(req.host, host_buf);
     sum += cache_key_url(host, req, d.options, "v=3", key, sizeof key);
     CacheOverrides c = cache_overrides(d.options);

@@ -73,6 +73,8 @@ TEST_F(DecisionTest, BodiesSayTheCoresOutcomeText) {
       {"b.com", "app", "404 no route for this host\n"},
       {"a.com", "other", "404 no route for this path\n"},
       {"a.com", std::string(kMaxPathLength + 1, 'x'), "404 path too long\n"},
+      {"a.com", "app/..;/x",
+       "400 ambiguous path: a \".\" or \"..\" segment with parameters (\"..;\"), which servers resolve differently\n"},
       {"a.com", "none", "503 no ready endpoints for this backend\n"},
       {"a.com", "gone", "503 the backend cannot serve: service ns/gone does not exist\n"},
   };
