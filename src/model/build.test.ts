@@ -609,16 +609,19 @@ describe('rules', () => {
 });
 
 describe('paths that no normalised request path can match are reported, whatever spelling makes them so', () => {
-  // What the plugin matches: the path ATS hands it (no control characters,
-  // spaces or bytes above 0x7e, which ATS refuses; nothing from "?", "#" or
-  // ";" on), with "." and ".." segments resolved, also as %2e, and nothing
-  // else decoded or merged (see parsePath in names.ts).
+  // What the plugin matches: the path ATS hands it with its ";" params (no
+  // control characters, spaces or bytes above 0x7e, which ATS refuses;
+  // nothing from "?" or "#" on), with percent-encoded unreserved characters
+  // decoded and other encodings' hex digits uppercased, then "." and ".."
+  // segments resolved, nothing else decoded or merged, and a request with a
+  // "..;x" segment refused (see parsePath in names.ts). Rule paths are
+  // normalised the same way.
   const why = {
     dot: (seg: string) => `holds the segment ${JSON.stringify(seg)}, a "." or ".." segment, which the plugin resolves in every request path before matching`,
     control: (code: string) => `holds the control character U+${code}, which ATS refuses in a request line (write it percent-encoded, as clients send it)`,
     space: 'holds a space, which ATS refuses in a request line (write it percent-encoded, as clients send it)',
     ends: (c: string) => `holds "${c}", which ends the path of a URL`,
-    params: 'holds ";", where ATS ends the path it routes on (what follows are URL parameters)',
+    ambiguous: (seg: string) => `holds the segment ${JSON.stringify(seg)}, a "." or ".." segment with parameters, which the plugin refuses in every request path (servers that read ";" as parameters resolve it, others do not)`,
   };
   type Want = { problem: string } | { route: string };
   const cases: Array<[string, 'Exact' | 'Prefix' | 'ImplementationSpecific', Want]> = [
@@ -640,16 +643,33 @@ describe('paths that no normalised request path can match are reported, whatever
     ['/café', 'Prefix', { problem: 'holds "é", a character outside ASCII, which ATS refuses in a request line (write it percent-encoded, as clients send it: %C3%A9)' }],
     ['/a?b=1', 'Exact', { problem: why.ends('?') }],
     ['/a#top', 'Prefix', { problem: why.ends('#') }],
-    ['/a;b', 'Prefix', { problem: why.params }],
-    ['/login;jsessionid=0', 'Exact', { problem: why.params }],
+    ['/a/..;b', 'Prefix', { problem: why.ambiguous('..;b') }],
+    ['/a/.;jsessionid=0/b', 'Exact', { problem: why.ambiguous('.;jsessionid=0') }],
+    ['/a/%2E%2e;/b', 'Prefix', { problem: why.ambiguous('%2E%2e;') }],
+    ['/a/%2e%2e', 'Prefix', { problem: why.dot('%2e%2e') }],
+    ['/login;', 'Exact', { problem: 'ends in its first ";", which ATS drops from a request path (an empty parameter part: "/a;" reaches the pod as "/a")' }],
+    ['/x/%2E%2e/%61dmin', 'Exact', { problem: why.dot('%2E%2e') }],
     [`/${'a'.repeat(8192)}`, 'Prefix', { problem: 'is 8193 bytes long; the plugin matches request paths of at most 8192 bytes' }],
     // Matchable, literally: nothing decodes, merges or interprets them.
     ['/a//b', 'ImplementationSpecific', { route: '/a//b ImplementationSpecific' }],
     ['//a', 'ImplementationSpecific', { route: '//a ImplementationSpecific' }],
     ['/a%2Fb', 'ImplementationSpecific', { route: '/a%2Fb ImplementationSpecific' }],
-    ['/a%2eb', 'Prefix', { route: '/a%2eb Prefix' }],
     ['/.../x', 'Prefix', { route: '/.../x Prefix' }],
-    ['/%2e%2e%2e', 'Prefix', { route: '/%2e%2e%2e Prefix' }],
+    ['/a;b', 'Prefix', { route: '/a;b Prefix' }],
+    ['/login;jsessionid=0', 'Exact', { route: '/login;jsessionid=0 Exact' }],
+    ['/login;', 'Prefix', { route: '/login; Prefix' }],
+    ['/a;b;', 'Exact', { route: '/a;b; Exact' }],
+    ['/a/..x;/b', 'Prefix', { route: '/a/..x;/b Prefix' }],
+    ['/a/;../b', 'Prefix', { route: '/a/;../b Prefix' }],
+    ['/a/..%3B/b', 'Prefix', { route: '/a/..%3B/b Prefix' }],
+    // Normalised as requests are: unreserved characters decoded, other hex digits uppercased.
+    ['/a%2eb', 'Prefix', { route: '/a.b Prefix' }],
+    ['/%2e%2e%2e', 'Prefix', { route: '/... Prefix' }],
+    ['/%61dmin', 'Exact', { route: '/admin Exact' }],
+    ['/%7Euser/%7e%2D%5f%30', 'Prefix', { route: '/~user/~-_0 Prefix' }],
+    ['/a%2fb', 'Exact', { route: '/a%2Fb Exact' }],
+    ['/caf%c3%a9', 'Prefix', { route: '/caf%C3%A9 Prefix' }],
+    ['/a%00%25%2561', 'Exact', { route: '/a%00%25%2561 Exact' }],
     ['/..a', 'Exact', { route: '/..a Exact' }],
     ['/a{b}', 'Prefix', { route: '/a{b} Prefix' }],
     ['/$1', 'Prefix', { route: '/$1 Prefix' }],
@@ -682,6 +702,17 @@ describe('paths that no normalised request path can match are reported, whatever
         problems: [
           'Warning Ingress ns/web spec.rules[0].http.paths[1]: host "a.com" path "/foo" (ImplementationSpecific) is already served by spec.rules[0].http.paths[0] of this Ingress; this path is ignored',
           'Warning Ingress ns/web spec.rules[0].http.paths[3]: host "a.com" path "/" (Prefix) is already served by spec.rules[0].http.paths[2] of this Ingress; this path is ignored',
+        ],
+      },
+    },
+    {
+      name: 'two spellings of one URI ("/~a" and "/%7Ea", RFC 3986) are one rule',
+      objects: [ours, ing('ns/web').rule('a.com', prefix('/~a', 'a', 80), prefix('/%7ea', 'a', 80), exact('/%41', 'a', 80), exact('/A', 'a', 80)), ...svcA],
+      want: {
+        routes: ['a.com /A Exact -> ns/a:80 (ns/web)', 'a.com /~a Prefix -> ns/a:80 (ns/web)'],
+        problems: [
+          'Warning Ingress ns/web spec.rules[0].http.paths[1]: host "a.com" path "/~a" (Prefix) is already served by spec.rules[0].http.paths[0] of this Ingress; this path is ignored',
+          'Warning Ingress ns/web spec.rules[0].http.paths[3]: host "a.com" path "/A" (Exact) is already served by spec.rules[0].http.paths[2] of this Ingress; this path is ignored',
         ],
       },
     },

@@ -60,63 +60,100 @@ export function parsePathType(text: string | undefined): PathType | Invalid {
 export const MAX_PATH_BYTES = 8192;
 
 // What a request path looks like when the plugin matches it: ATS parses the
-// request line and hands the plugin the path (TSUrlPathGet), which the plugin
-// normalises (normalize_path in native/core/names.cc). Measured on ATS 9.2
-// with the plugin (a rule for each spelling, a raw request for each):
+// request line and hands the plugin the path (TSUrlPathGet) and, apart, what
+// follows its first ";" (TSUrlHttpParamsGet); the plugin joins them back and
+// normalises the whole (normalize_path in native/core/names.cc). Measured on
+// ATS 9.2 with the plugin (a rule for each spelling, a raw request for each):
 // - ATS answers 400 to a request line holding a control character, a space,
 //   DEL or any byte above 0x7e (clients send those percent-encoded);
-// - the path ATS hands on stops at "?" and "#", and at ";" (what follows is
-//   ATS's "params" part of the URL), so it never holds them;
-// - the plugin resolves "." and ".." segments, also written %2e (either
-//   case), so a normalised path never has one; ".." at the root stays at the
-//   root, "..." and "%2e%2e%2e" are ordinary segments;
-// - nothing else is decoded or merged: "%2F" stays "%2F" and "//" stays "//"
-//   ("/x/..//a" is "//a"), so a rule holding them can match;
+// - the path stops at "?" and "#", so it never holds them; ";" and what
+//   follows are part of it, matched as written ("/a;b" is the segment "a;b",
+//   which a Prefix "/a" does not match element-wise), except that ATS drops
+//   a first ";" with nothing after it (the pod gets "/a" for "/a;");
+// - percent-encoded unreserved characters (ALPHA DIGIT - . _ ~, either case
+//   of hex digit) are decoded, the hex digits of every other encoding are
+//   uppercased, and nothing else is decoded: "%61" is "a", "%2f" is "%2F",
+//   which stays "%2F" (no segment separator), and "//" stays "//"
+//   ("/x/..//a" is "//a");
+// - then "." and ".." segments are resolved, so a normalised path never has
+//   one (also spelt %2e); ".." at the root stays at the root, "..." is an
+//   ordinary segment;
+// - a request with a segment that is "." or ".." up to a ";" ("..;x") is
+//   refused (400): servers that read ";" as parameters resolve it, others do
+//   not, so no route is right for both;
 // - a path longer than MAX_PATH_BYTES is not matched.
-// A rule that breaks any of these can never match a request: it is reported
-// and skipped, whatever spelling made it so.
+// A rule path is normalised the same way (decoded, hex in upper case: RFC
+// 3986 says "/%7Ea" and "/~a" are one URI, so both spellings of a rule
+// mean the requests the plugin matches as "/~a", and two such rules are one
+// rule); a rule that breaks any other of these can never match a request: it
+// is reported and skipped, whatever spelling made it so.
 
-/** Whether a path segment is a "." or ".." one as the plugin reads them (dots_in_segment). */
-function isDotSegment(segment: string): boolean {
-  let dots = 0;
-  let i = 0;
-  while (i < segment.length) {
-    if (segment[i] === '.') i += 1;
-    else if (segment[i] === '%' && segment[i + 1] === '2' && (segment[i + 2] === 'e' || segment[i + 2] === 'E')) i += 3;
-    else return false;
-    if (++dots > 2) return false;
+const HEX = /^[0-9A-Fa-f]{2}$/;
+// RFC 3986's unreserved characters.
+const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
+
+/** One segment as the plugin reads it: unreserved characters decoded, other hex digits uppercased, left to right. */
+function decodeSegment(segment: string): string {
+  if (!segment.includes('%')) return segment;
+  let out = '';
+  for (let i = 0; i < segment.length; i++) {
+    const hex = segment.slice(i + 1, i + 3);
+    if (segment[i] === '%' && HEX.test(hex)) {
+      const c = String.fromCharCode(parseInt(hex, 16));
+      out += UNRESERVED.test(c) ? c : `%${hex.toUpperCase()}`;
+      i += 2;
+    } else {
+      out += segment[i];
+    }
   }
-  return dots > 0;
+  return out;
 }
 
-// Printable ASCII without "?", "#" and ";": the characters a path the plugin matches can hold.
-const REQUEST_PATH_CHARS = /^[!"$-:<->@-~]*$/;
+// Printable ASCII without "?" and "#": the characters a path the plugin matches can hold.
+const REQUEST_PATH_CHARS = /^[!"$->@-~]*$/;
 
-/** Why no normalised request path can ever be (or begin with, element-wise) `path`; undefined when one can. */
-function unmatchable(path: string): string | undefined {
+/**
+ * The path as the plugin matches it, or why no normalised request path can
+ * ever be (or begin with, element-wise) `path`.
+ */
+function normalised(path: string): { path: string } | { why: string } {
   // Every rule of every build comes here: one regular expression for the common case.
   if (!REQUEST_PATH_CHARS.test(path)) {
     for (const ch of path) {
       const c = ch.codePointAt(0)!;
-      if (c <= 0x20 || c === 0x7f) return `holds ${c === 0x20 ? 'a space' : `the control character U+${c.toString(16).toUpperCase().padStart(4, '0')}`}, which ATS refuses in a request line (write it percent-encoded, as clients send it)`;
-      if (c > 0x7e) return `holds ${JSON.stringify(ch)}, a character outside ASCII, which ATS refuses in a request line (write it percent-encoded, as clients send it: ${encodeURIComponent(ch)})`;
-      if (ch === '?' || ch === '#') return `holds "${ch}", which ends the path of a URL`;
-      if (ch === ';') return 'holds ";", where ATS ends the path it routes on (what follows are URL parameters)';
+      if (c <= 0x20 || c === 0x7f) return { why: `holds ${c === 0x20 ? 'a space' : `the control character U+${c.toString(16).toUpperCase().padStart(4, '0')}`}, which ATS refuses in a request line (write it percent-encoded, as clients send it)` };
+      if (c > 0x7e) return { why: `holds ${JSON.stringify(ch)}, a character outside ASCII, which ATS refuses in a request line (write it percent-encoded, as clients send it: ${encodeURIComponent(ch)})` };
+      if (ch === '?' || ch === '#') return { why: `holds "${ch}", which ends the path of a URL` };
     }
   }
   // ASCII only from here: characters are bytes.
-  if (path.length > MAX_PATH_BYTES) return `is ${path.length} bytes long; the plugin matches request paths of at most ${MAX_PATH_BYTES} bytes`;
+  let out = path;
   if (path.includes('.') || path.includes('%')) {
-    for (const segment of path.split('/')) {
-      if (isDotSegment(segment)) return `holds the segment ${JSON.stringify(segment)}, a "." or ".." segment, which the plugin resolves in every request path before matching`;
+    const segments = path.split('/');
+    for (let i = 0; i < segments.length; i++) {
+      const segment = segments[i]!;
+      const decoded = decodeSegment(segment);
+      const semi = decoded.indexOf(';');
+      const head = semi < 0 ? decoded : decoded.slice(0, semi);
+      if (head === '.' || head === '..') {
+        return {
+          why: semi < 0
+            ? `holds the segment ${JSON.stringify(segment)}, a "." or ".." segment, which the plugin resolves in every request path before matching`
+            : `holds the segment ${JSON.stringify(segment)}, a "." or ".." segment with parameters, which the plugin refuses in every request path (servers that read ";" as parameters resolve it, others do not)`,
+        };
+      }
+      segments[i] = decoded;
     }
+    out = segments.join('/');
   }
-  return undefined;
+  if (out.length > MAX_PATH_BYTES) return { why: `is ${out.length} bytes long; the plugin matches request paths of at most ${MAX_PATH_BYTES} bytes` };
+  return { path: out };
 }
 
 /**
- * A rule's path, as the table holds it: it begins with '/', and some
- * normalised request path can match it (see above). Prefix and
+ * A rule's path, as the table holds it: it begins with '/', normalised as
+ * the plugin normalises request paths, and some normalised request path can
+ * match it (see above). Prefix and
  * ImplementationSpecific paths lose their trailing slashes (the lookup
  * ignores them: "/foo/" matches as "/foo", "//" as "/"), so `/foo` and
  * `/foo/` are seen as the same rule; an absent ImplementationSpecific path is
@@ -129,9 +166,14 @@ export function parsePath(text: string | undefined, pathType: PathType): string 
   }
   if (!text.startsWith('/')) return invalid(`${quoted(text)} does not begin with "/"`);
   const path = pathType === 'Exact' ? text : text.replace(/\/+$/, '') || '/';
-  const why = unmatchable(path);
-  if (why) return invalid(`${quoted(text)} ${why}: no request can match it`);
-  return path;
+  // ATS drops an empty parameter part: "/a;" reaches the plugin (and the
+  // pod) as "/a". A Prefix "/a;" still matches "/a;/b".
+  if (pathType === 'Exact' && path.indexOf(';') === path.length - 1) {
+    return invalid(`${quoted(text)} ends in its first ";", which ATS drops from a request path (an empty parameter part: "/a;" reaches the pod as "/a"): no request can match it`);
+  }
+  const n = normalised(path);
+  if ('why' in n) return invalid(`${quoted(text)} ${n.why}: no request can match it`);
+  return n.path;
 }
 
 /**
