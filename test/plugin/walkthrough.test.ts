@@ -2,8 +2,10 @@
 // the plugin, in both ways of loading it: global (plugin.config, unknown hosts
 // go on to remap.config) and remap (one catch-all rule, the plugin answers
 // everything). Also: what the backend receives (Host, path, query, body),
-// hosts with a port, in mixed case and with a trailing dot, an IPv6 endpoint,
-// and the debug header (on in global mode, off in remap mode).
+// hosts with a port, in mixed case and with a trailing dot, spellings of a
+// path (";" params, dot-segments, encoded characters) matched as the pod
+// will read them, an IPv6 endpoint, and the debug header (on in global mode,
+// off in remap mode).
 //
 // Run: bash scripts/build.sh && node --test dist/test/plugin/walkthrough.test.js
 
@@ -27,6 +29,9 @@ let app1: Backend[] = []; // NS2/appsvc1
 let app2: Backend[] = []; // NS2/appsvc2
 let app2ns3: Backend[] = []; // NS3/appsvc2
 let fallback: Backend; // remap.config's own rule (global mode)
+let pub: Backend; // spell.test /public
+let admin: Backend; // spell.test /admin and /ADMIN
+let root: Backend; // spell.test /
 let v6: Backend | undefined;
 
 before(async () => {
@@ -34,7 +39,10 @@ before(async () => {
   app2 = await startBackends(2, `${NS2}/appsvc2`);
   app2ns3 = await startBackends(2, `${NS3}/appsvc2`);
   fallback = await startBackend({ service: 'remap.config', pod: 'fallback-0' });
-  backends.push(...app1, ...app2, ...app2ns3, fallback);
+  pub = await startBackend({ service: 'spell/public', pod: 'public-0' });
+  admin = await startBackend({ service: 'spell/admin', pod: 'admin-0' });
+  root = await startBackend({ service: 'spell/root', pod: 'root-0' });
+  backends.push(...app1, ...app2, ...app2ns3, fallback, pub, admin, root);
   if (await ipv6Available()) {
     v6 = await startBackend({ service: 'default/v6', pod: 'v6-0', host: '::1' });
     backends.push(v6);
@@ -46,6 +54,9 @@ before(async () => {
       backendOf(`${NS3}/appsvc2`, app2ns3),
       backendOf(`${NS2}/drained`, []),
       backendOf(`${NS2}/missing`, [], { problem: MISSING }),
+      backendOf('spell/public', [pub]),
+      backendOf('spell/admin', [admin]),
+      backendOf('spell/root', [root]),
       ...(v6 ? [backendOf('default/v6', [v6])] : []),
     ],
     hosts: [
@@ -65,7 +76,16 @@ before(async () => {
           { path: '/missing', pathType: 'Exact', backend: 4, source: ING2 },
         ],
       },
-      ...(v6 ? [{ name: 'v6.test', rules: [{ path: '/', pathType: 'Prefix' as const, backend: 5, source: 'default/v6' }] }] : []),
+      {
+        name: 'spell.test',
+        rules: [
+          { path: '/public', pathType: 'Prefix', backend: 5, source: 'spell/ing' },
+          { path: '/admin', pathType: 'Prefix', backend: 6, source: 'spell/ing' },
+          { path: '/ADMIN', pathType: 'Exact', backend: 6, source: 'spell/ing' },
+          { path: '/', pathType: 'Prefix', backend: 7, source: 'spell/ing' },
+        ],
+      },
+      ...(v6 ? [{ name: 'v6.test', rules: [{ path: '/', pathType: 'Prefix' as const, backend: 8, source: 'default/v6' }] }] : []),
     ],
   };
   table.publish(model);
@@ -177,6 +197,53 @@ for (const mode of ['global', 'remap'] as const) {
       }
       const edge = echoOf(await get('test.edge.com', '/app2/deep/er?k=v'));
       assert.equal(edge.url, '/app2/deep/er?k=v');
+    });
+
+    // Matched on the path the pod will read (native/core/names.h): ";"
+    // params included and matched as written, unreserved characters
+    // decoded, then dot-segments resolved; the pod gets the path as sent.
+    test('spellings of a path: ";" params, dot-segments after them, encoded unreserved characters', async () => {
+      const cases: Array<[string, Backend]> = [
+        ['/public/x', pub],
+        ['/public;x/../../admin', admin], // what Tomcat, Jetty and Spring serve: their /admin
+        ['/public;x/../admin/y', admin],
+        ['/public;x/%2e%2e/admin', admin],
+        ['/public;jsessionid=abc', root], // the segment "public;jsessionid=abc": not under /public
+        ['/public/;jsessionid=abc', pub],
+        ['/public;/../admin', admin],
+        ['/public/page;jsessionid=abc?q=1', pub],
+        ['/public?x;y/../../admin', pub], // a ";" in the query is the query's
+        ['/%61dmin', admin],
+        ['/%61%64%6D%69%6e/x', admin],
+        ['/%41DMIN', admin], // "/ADMIN", the Exact rule: %41 is "A", paths are case-sensitive
+        ['/%41dmin', root], // "/Admin"
+        ['/p%75blic', pub],
+        ['/admin%2Fx', root], // never a segment separator
+        ['/admin%2fx', root],
+        ['/%2561dmin', root], // decoded once: "%2561dmin"
+      ];
+      for (const [path, want] of cases) {
+        const r = await get('spell.test', path);
+        const echo = echoOf(r, path);
+        assert.equal(echo.service, want.service, `${path}: ${echo.service}, want ${want.service}`);
+        assert.equal(echo.url, path, `${path}: the pod gets the path as sent`);
+      }
+      // ATS itself drops an empty parameter part (TSUrlHttpParamsGet gives
+      // nothing): the pod gets the path without the ";", and so it is matched.
+      for (const [path, want, url] of [['/public;', pub, '/public'], ['/public/..;', root, '/public/..']] as const) {
+        const echo = echoOf(await get('spell.test', path), path);
+        assert.equal(echo.service, want.service, path);
+        assert.equal(echo.url, url, path);
+      }
+    });
+
+    test('a "." or ".." segment before a ";" ("..;"): 400, never routed', async () => {
+      for (const path of ['/public/..;/admin', '/public/..;x/admin', '/public/.;jsessionid=1', '/public/%2e%2E;/admin']) {
+        const r = await get('spell.test', path);
+        assert.equal(r.status, 400, `${path}: ${r.body}`);
+        assert.match(r.body, /^400 ambiguous path: /, path);
+        assert.match(String(r.headers['content-type']), /^text\/plain/);
+      }
     });
 
     test('methods, headers and POST bodies pass through', async () => {
