@@ -218,7 +218,8 @@ const unmatchable: Array<[string, string, string, string, string?]> = [
   ['path-crlf', 'CR LF and a header in a Prefix path', '/a\r\nX-Injected: 1', 'Prefix'],
   ['path-space', 'a space in a Prefix path', '/a b', 'Prefix'],
   ['path-utf8', 'a character outside ASCII in a Prefix path', '/café', 'Prefix', '/caf%C3%A9'],
-  ['path-semicolon', 'a ";" in a Prefix path (ATS cuts the path there)', '/a;b', 'Prefix', '/a;b'],
+  ['path-params-dotdot', 'a ".." segment with parameters ("..;", which Tomcat resolves and others do not) in a Prefix path', '/a/..;b/x', 'Prefix', '/a/..;b/x'],
+  ['path-semicolon-end', 'an Exact path ending in its first ";" (ATS drops an empty parameter part)', '/a;', 'Exact', '/a;'],
   ['path-query', 'a "?" in an ImplementationSpecific path', '/a?b=1', 'ImplementationSpecific', '/a?b=1'],
   ['path-fragment', 'a "#" in a Prefix path', '/a#top', 'Prefix'],
   ['path-huge', 'a Prefix path of 10,000 characters', `/${'p'.repeat(9_999)}`, 'Prefix'],
@@ -242,6 +243,7 @@ const literal: Array<[string, string, string, string, string]> = [
   ['path-regex', 'a regular expression as an ImplementationSpecific path', '/(.*)', 'ImplementationSpecific', '/anything'],
   ['path-is-dslash', '"//" in an ImplementationSpecific path (the plugin keeps "//")', '/a//b', 'ImplementationSpecific', '/a/b'],
   ['path-is-enc-slash', 'an encoded "/" in an ImplementationSpecific path (the plugin does not decode it)', '/a%2Fb', 'ImplementationSpecific', '/a/b'],
+  ['path-semicolon', 'a ";" in a Prefix path (matched as written, parameters included)', '/a;b', 'Prefix', '/a'],
 ];
 for (const [id, what, p, type, other] of literal) {
   add({
@@ -256,6 +258,22 @@ for (const [id, what, p, type, other] of literal) {
     ],
   });
 }
+
+// -- a path spelt with an encoded unreserved character: normalised, as request paths are (RFC 3986: one URI)
+
+add({
+  id: 'path-enc-unreserved',
+  group: 'paths',
+  what: 'an encoded unreserved character ("%7E" for "~") in a Prefix path: the rule is "/~a", matched by every spelling of it',
+  objects: (env) => [simple(env, 'path-enc-unreserved', { paths: [path('/%7Ea', 'Prefix')] })],
+  expect: { served: true },
+  probes: [
+    { host: hostOf('path-enc-unreserved'), path: '/%7Ea', reaches: 'case' },
+    { host: hostOf('path-enc-unreserved'), path: '/~a/x', reaches: 'case' },
+    { host: hostOf('path-enc-unreserved'), path: '/%7e%61', reaches: 'case' },
+    { host: hostOf('path-enc-unreserved'), path: '/%7Eb', reaches: 'not-case' },
+  ],
+});
 
 // -- metadata and spec the API server refuses
 
