@@ -198,7 +198,9 @@ auto BlobSource<Kind>::map_control() -> const ControlRef* {
     static constexpr char kNoMagic[sizeof block->magic] = {};
     bool none = std::memcmp(block->magic, kNoMagic, sizeof block->magic) == 0;
     ::munmap(addr, kControlSize);
-    if (none && pending()) return current;  // still being created: try again later
+    // Still being created (the writer copies the magic in last, not in one
+    // store): try again later.
+    if (pending()) return current;
     refuse_control(dev, ino, Refusal::kInvalid,
                    name + (none ? ": has no magic after " + std::to_string(kControlGraceMs) +
                                       " ms (a writer that died creating it?)"

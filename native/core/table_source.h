@@ -119,7 +119,7 @@ class BlobSource {
   const std::string& name() const { return table_; }
 
   // How long a control object may stay empty or without its magic (a writer
-  // creating it) before it is refused.
+  // creating it writes the magic last) before it is refused.
   static constexpr uint64_t kControlGraceMs = 1000;
 
  private:
