@@ -292,6 +292,17 @@ for (const mode of ['global', 'remap'] as Mode[]) {
       assert.equal(pods.main.hits('/q.js'), 2);
     });
 
+    test('";" parameters are part of the key: /p;v=1 and /p;v=2 are two objects, and the pod gets each as sent', async () => {
+      const h = asking({ 'cache-control': 'max-age=60' });
+      const one = answerOf(await get('plain.test', '/p;v=1', h), 'v=1');
+      assert.equal(one.url, '/p;v=1');
+      const two = answerOf(await get('plain.test', '/p;v=2', h), 'v=2');
+      assert.equal(two.url, '/p;v=2');
+      assert.notEqual(two.n, one.n, 'another object, from the pod');
+      assert.deepEqual(answerOf(await get('plain.test', '/p;v=1', h), 'v=1 again'), one, "v=1's own object");
+      assert.deepEqual(answerOf(await get('plain.test', '/p;v=2', h), 'v=2 again'), two, "v=2's own object");
+    });
+
     test(`cacheDefaultTtlS and cacheMaxTtlS: lifetimes of ${TTL_S} s`, async (t) => {
       const none = asking({});
       const lastModified = asking({ 'last-modified': new Date(Date.now() - 86_400_000).toUTCString() });
