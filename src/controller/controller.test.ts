@@ -142,6 +142,21 @@ describe('controller over a manifests directory', () => {
     assert.match(metrics, /ats_ingress_builds_total \d+/);
   });
 
+  it('the admin port changes nothing: every method but GET and HEAD is refused on every path, and unknown paths are 404', async () => {
+    const base = `http://127.0.0.1:${controller.adminPort}`;
+    const generation = controller.table.last!.generation;
+    for (const path of ['/healthz', '/readyz', '/metrics', '/', '/purge', '/reload']) {
+      for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'PURGE']) {
+        const r = await fetch(`${base}${path}`, { method, body: method === 'PURGE' ? undefined : 'x' });
+        assert.equal(r.status, 405, `${method} ${path}`);
+        await r.arrayBuffer();
+      }
+    }
+    assert.equal((await fetch(`${base}/nothing-here`)).status, 404);
+    assert.equal((await fetch(`${base}/metrics`, { method: 'HEAD' })).status, 200);
+    assert.equal(controller.table.last!.generation, generation, 'no request published anything');
+  });
+
   it('exports what the plugin counted per route as requests and cache results by Ingress and Service', async () => {
     const slotOf = (host: string, path: string) => {
       const live = reader.read();
