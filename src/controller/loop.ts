@@ -13,6 +13,7 @@
 import { performance } from 'node:perf_hooks';
 import { build } from '../model/build.js';
 import { CertificateCache } from '../model/certificates.js';
+import { BuildMemo } from '../model/memo.js';
 import type { BuildConfig } from '../config/config.js';
 import type { BuildResult } from '../model/model.js';
 import type { ObjectCache } from '../cache/object-cache.js';
@@ -58,6 +59,8 @@ export class ControllerLoop {
   readonly #idleWaiters: Array<() => void> = [];
   /** Parsed Secrets, kept across builds (a Secret object is parsed once). */
   readonly #certificates = new CertificateCache();
+  /** What each build made, for the next one to take over where its inputs are the same (model/memo.ts). */
+  readonly #memo = new BuildMemo();
 
   constructor(options: LoopOptions) {
     this.#o = { holdMs: 0, coalesceMs: 0, maxBuildShare: 0.5, startPaused: false, ...options };
@@ -172,7 +175,7 @@ export class ControllerLoop {
 
   async #buildAndPublish(): Promise<void> {
     const t0 = performance.now();
-    const result = build(this.#o.cache.snapshot(), this.#o.config, { now: Date.now(), certificates: this.#certificates });
+    const result = build(this.#o.cache.snapshot(), this.#o.config, { now: Date.now(), certificates: this.#certificates, memo: this.#memo });
     const buildMs = performance.now() - t0;
     this.#o.metrics.builds.inc();
     this.#o.metrics.buildSeconds.observe(buildMs / 1000);

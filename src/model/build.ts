@@ -12,34 +12,96 @@ import { collectDefaultBackends } from './default-backends.js';
 import type { BuildResult, Problem } from './model.js';
 import { collectRules } from './rules.js';
 import { resolveServices } from './services.js';
-import type { BuildContext, Processor } from './state.js';
+import type { BuildContext, BuildState, Processor } from './state.js';
 import { newState } from './state.js';
+import { BuildMemo } from './memo.js';
 import { assembleTable } from './table.js';
 import { CertificateCache } from './certificates.js';
 import { collectTls } from './tls.js';
 import { collectRecords } from './records.js';
 
-/** The processors, in the order they run; each one reads what the earlier ones left. */
-const PROCESSORS: readonly Processor[] = [
+/**
+ * The processors, in the order they run; each one reads what the earlier ones
+ * left. The routing ones read only Ingresses, IngressClasses, Secrets, the
+ * flags and the time; a build with a memo takes their result over from the
+ * last build when those are the same (memo.ts).
+ */
+const ROUTING: readonly Processor[] = [
   selectIngresses, // which Ingresses are ours, oldest first
   readAnnotations, // typed options per Ingress
   collectRules, // hosts and paths, validated
   collectDefaultBackends, // spec.defaultBackend per host, and --default-backend
-  resolveServices, // Service ports and ready endpoints for every backend named
   resolveConflicts, // one route per (host, path, type), one default per host
   collectTls, // certificates by Secret, hosts that have https
+];
+const BACKENDS: readonly Processor[] = [
+  resolveServices, // Service ports and ready endpoints for every backend named
   assembleTable, // options per host, backends deduplicated, everything sorted
   collectRecords, // the records ConfigMap's records
 ];
 
+/** Takes the routing over from the memo when it was made from the same inputs. */
+function reuseRouting(state: BuildState, memo: BuildMemo): boolean {
+  const m = memo.routing;
+  const { snapshot, context } = state;
+  if (!m || m.ingresses !== snapshot.ingresses || m.ingressClasses !== snapshot.ingressClasses || m.secrets !== snapshot.secrets ||
+    m.config !== state.config || m.certificates !== context.certificates || context.now < m.now || context.now >= m.validUntil) {
+    return false;
+  }
+  state.ingresses = m.claimed;
+  state.routes = m.routes;
+  state.defaults = m.defaults;
+  state.hosts = m.hosts;
+  state.controllerDefault = m.controllerDefault;
+  state.tls = m.tls;
+  state.httpsHosts = m.httpsHosts;
+  state.clientVerifiedHosts = m.clientVerifiedHosts;
+  state.validUntil = m.validUntil;
+  state.problems.push(...m.problems);
+  // Resolved afresh by this build: its Services and endpoints may differ.
+  for (const route of m.routes) route.backend.resolved = undefined;
+  for (const d of m.defaults) d.backend.resolved = undefined;
+  if (m.controllerDefault) m.controllerDefault.resolved = undefined;
+  state.routing = m;
+  memo.reused.routing++;
+  return true;
+}
+
+function keepRouting(state: BuildState, memo: BuildMemo): void {
+  const { snapshot, context } = state;
+  memo.routing = state.routing = {
+    ingresses: snapshot.ingresses,
+    ingressClasses: snapshot.ingressClasses,
+    secrets: snapshot.secrets,
+    config: state.config,
+    certificates: context.certificates,
+    now: context.now,
+    validUntil: state.validUntil,
+    claimed: state.ingresses,
+    routes: state.routes,
+    defaults: state.defaults,
+    hosts: state.hosts,
+    controllerDefault: state.controllerDefault,
+    tls: state.tls,
+    httpsHosts: state.httpsHosts,
+    clientVerifiedHosts: state.clientVerifiedHosts,
+    problems: [...state.problems],
+  };
+}
+
 /**
- * `context` gives the time certificates are checked against and the memo of
- * parsed Secrets (the loop keeps one across builds); by default now and a
- * fresh memo.
+ * `context` gives the time certificates are checked against, the memo of
+ * parsed Secrets and the memo of earlier builds (the loop keeps them across
+ * builds); by default now and fresh memos.
  */
 export function build(snapshot: Snapshot, config: BuildConfig = buildConfig(), context: BuildContext = buildContext()): BuildResult {
   const state = newState(snapshot, config, context);
-  for (const processor of PROCESSORS) processor(state);
+  const memo = context.memo;
+  if (!memo || !reuseRouting(state, memo)) {
+    for (const processor of ROUTING) processor(state);
+    if (memo) keepRouting(state, memo);
+  }
+  for (const processor of BACKENDS) processor(state);
   return {
     model: { table: state.table, tls: state.tls, ...(state.records ? { records: state.records } : {}) },
     problems: sortProblems(state.problems),
@@ -58,7 +120,7 @@ function sortProblems(problems: readonly Problem[]): Problem[] {
   return [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, p]) => p);
 }
 
-/** A context for one build at this moment, with a memo of its own (the loop keeps one across builds instead). */
-export function buildContext(now = Date.now(), certificates = new CertificateCache()): BuildContext {
-  return { now, certificates };
+/** A context for one build at this moment, with memos of its own (the loop keeps them across builds instead). */
+export function buildContext(now = Date.now(), certificates = new CertificateCache(), memo = new BuildMemo()): BuildContext {
+  return { now, certificates, memo };
 }

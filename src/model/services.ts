@@ -17,6 +17,7 @@ import type { TableEndpoint, UpstreamScheme } from './table-model.js';
 import { isIPv4Address } from './names.js';
 import { sortInPlace } from './order.js';
 import type { BackendRef, BuildState, Processor, ResolvedBackend } from './state.js';
+import { sameObjects } from './memo.js';
 import { backendField, report } from './state.js';
 
 const EXTERNAL_NAME_PROBLEM = 'ExternalName services are not supported yet';
@@ -164,9 +165,36 @@ function unresolved(service: string, port: string, problem: string, field: strin
 /** The lookups of one Service, by the port as Ingresses name it (a Service has few ports: a list). */
 type ServiceLookups = { port: number | string; lookup: PortLookup }[];
 
+/** The indexes of this snapshot's Services and EndpointSlices, taken over from the memo for a map it has seen. */
+function indexes(state: BuildState): { services: ByNamespace<Service>; slices: ByNamespace<EndpointSlice[]> } {
+  const memo = state.context.memo;
+  const { services, endpointSlices } = state.snapshot;
+  if (!memo) return { services: indexServices(services.values()), slices: indexEndpointSlices(endpointSlices.values()) };
+  if (memo.services?.map !== services) memo.services = { map: services, index: indexServices(services.values()) };
+  if (memo.slices?.map !== endpointSlices) memo.slices = { map: endpointSlices, index: indexEndpointSlices(endpointSlices.values()) };
+  return { services: memo.services.index, slices: memo.slices.index };
+}
+
+/** readyEndpoints(), or what it gave for the same port and slices in an earlier build (with its problems again). */
+function endpointsOf(state: BuildState, slices: readonly EndpointSlice[], servicePort: ServicePort): TableEndpoint[] {
+  const memo = state.context.memo;
+  if (!memo) return readyEndpoints(state, slices, servicePort);
+  const known = memo.endpoints.get(servicePort);
+  if (known && sameObjects(known.slices, slices)) {
+    state.problems.push(...known.problems);
+    memo.reused.endpoints++;
+    return known.endpoints;
+  }
+  const before = state.problems.length;
+  const endpoints = readyEndpoints(state, slices, servicePort);
+  memo.endpoints.set(servicePort, { slices: [...slices], endpoints, problems: state.problems.slice(before) });
+  return endpoints;
+}
+
+const NO_SLICES: readonly EndpointSlice[] = [];
+
 export const resolveServices: Processor = (state) => {
-  const services = indexServices(state.snapshot.services.values());
-  const slices = indexEndpointSlices(state.snapshot.endpointSlices.values());
+  const { services, slices } = indexes(state);
   const lookups: ByNamespace<ServiceLookups> = new Map();
   const endpointsByPort = new Map<ServicePort, TableEndpoint[]>();
 
@@ -190,7 +218,7 @@ export const resolveServices: Processor = (state) => {
     }
     let endpoints = endpointsByPort.get(servicePort);
     if (!endpoints) {
-      endpoints = readyEndpoints(state, slices.get(ref.namespace)?.get(ref.service) ?? [], servicePort);
+      endpoints = endpointsOf(state, slices.get(ref.namespace)?.get(ref.service) ?? NO_SLICES, servicePort);
       endpointsByPort.set(servicePort, endpoints);
     }
     const appHttps = servicePort.appProtocol !== undefined && HTTPS_APP_PROTOCOLS.has(servicePort.appProtocol.toLowerCase());

@@ -7,6 +7,7 @@ import type { BackendOptions, PathType, TableEndpoint, TableModel, UpstreamSchem
 import type { BuildConfig } from '../config/config.js';
 import type { CertificateCache } from './certificates.js';
 import type { ClientVerification, Problem, ProblemKind, RecordsModel, Severity, TlsModel, TlsVersion } from './model.js';
+import type { BuildMemo, RoutingMemo } from './memo.js';
 
 /** What an Ingress's annotations ask for, already validated. */
 export interface IngressSettings {
@@ -152,6 +153,14 @@ export interface BuildState {
   readonly context: BuildContext;
   table: TableModel;
   served: string[];
+  /**
+   * The first instant (ms) at which what was built so far could come out
+   * otherwise for the same objects (a certificate becomes valid or expires);
+   * +Infinity when time plays no part.
+   */
+  validUntil: number;
+  /** The routing this build made or took over, when it has a memo. */
+  routing: RoutingMemo | undefined;
 }
 
 /** A processor: one step of the build, in place on the build state. */
@@ -162,6 +171,8 @@ export interface BuildContext {
   /** ms since the epoch: certificates are checked against it. */
   readonly now: number;
   readonly certificates: CertificateCache;
+  /** What the previous builds made (memo.ts); absent: everything is made afresh. */
+  readonly memo?: BuildMemo;
 }
 
 export function newState(snapshot: Snapshot, config: BuildConfig, context: BuildContext): BuildState {
@@ -181,6 +192,8 @@ export function newState(snapshot: Snapshot, config: BuildConfig, context: Build
     context,
     table: { hosts: [], backends: [] },
     served: [],
+    validUntil: Number.POSITIVE_INFINITY,
+    routing: undefined,
   };
 }
 

@@ -7,8 +7,9 @@
 
 import type { TableBackend, TableHost, TableRule } from './table-model.js';
 import { NO_OPTIONS, canonicalOptions } from './annotations.js';
-import type { BackendRef, ClaimedIngress, HostGroup, Processor, RouteCandidate } from './state.js';
+import type { BackendRef, BuildState, ClaimedIngress, HostGroup, Processor, RouteCandidate } from './state.js';
 import { NO_SETTINGS } from './state.js';
+import type { TableMemo } from './memo.js';
 import { compareText, sortInPlace } from './order.js';
 import { hasHttps } from './tls.js';
 
@@ -16,17 +17,80 @@ function compareRoutes(a: RouteCandidate, b: RouteCandidate): number {
   return compareText(a.path, b.path) || compareText(a.pathType, b.pathType);
 }
 
+function resolvedOf(ref: BackendRef): NonNullable<BackendRef['resolved']> {
+  const resolved = ref.resolved;
+  if (!resolved) throw new Error(`internal: a backend of ${ref.owner?.key ?? 'the controller'} was not resolved`);
+  return resolved;
+}
+
+function redirects(state: BuildState, ref: BackendRef, host: string): boolean {
+  const settings = ref.owner?.settings ?? NO_SETTINGS;
+  return (settings.sslRedirect && hasHttps(state.httpsHosts, host)) || hasHttps(state.clientVerifiedHosts, host);
+}
+
+/** The table backend `ref` gives on `host`. */
+function makeBackend(state: BuildState, ref: BackendRef, host: string): TableBackend {
+  const resolved = resolvedOf(ref);
+  const settings = ref.owner?.settings ?? NO_SETTINGS;
+  const backend: TableBackend = {
+    service: resolved.service,
+    port: resolved.port,
+    scheme: resolved.scheme,
+    endpoints: resolved.endpoints,
+  };
+  const options = canonicalOptions(settings.options, redirects(state, ref, host));
+  if (options !== NO_OPTIONS) backend.options = options;
+  if (resolved.problem !== undefined) backend.problem = resolved.problem;
+  return backend;
+}
+
+/** The ResolvedBackend id of every reference, in the order resolveServices resolves them. */
+function resolvedIds(state: BuildState): Int32Array {
+  const ids = new Int32Array(state.routes.length + state.defaults.length + (state.controllerDefault ? 1 : 0));
+  let n = 0;
+  for (const route of state.routes) ids[n++] = resolvedOf(route.backend).id;
+  for (const d of state.defaults) ids[n++] = resolvedOf(d.backend).id;
+  if (state.controllerDefault) ids[n++] = resolvedOf(state.controllerDefault).id;
+  return ids;
+}
+
+function sameIds(a: Int32Array, b: Int32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The same routing with every reference resolved to the same backend as in
+ * the memo's build: the hosts come out the same, so they are taken over and
+ * only the backends are made again (their endpoints, problems may differ).
+ */
+function reuseTable(state: BuildState, ids: Int32Array): boolean {
+  const memo = state.context.memo;
+  const m = memo?.table;
+  if (!memo || !m || !state.routing || m.routing !== state.routing || !sameIds(m.ids, ids)) return false;
+  const backends = m.makers.map(({ ref, host }) => makeBackend(state, ref, host));
+  state.table = { hosts: m.hosts, backends };
+  if (m.defaultBackend !== undefined) state.table.defaultBackend = m.defaultBackend;
+  state.served = m.served;
+  memo.reused.table++;
+  return true;
+}
+
 export const assembleTable: Processor = (state) => {
+  const memo = state.context.memo;
+  const ids = memo && state.routing ? resolvedIds(state) : undefined;
+  if (ids && reuseTable(state, ids)) return;
   const backends: TableBackend[] = [];
+  const makers: Array<TableMemo['makers'][number]> = [];
   // A ResolvedBackend is one per (Service, port, scheme), so a table backend
   // is found by the options text, then by the ResolvedBackend's id and the
   // redirect: one small map per distinct set of options, number keys inside.
   const byOptions = new Map<string, Map<number, number>>();
   const indexOf = (ref: BackendRef, host: string): number => {
-    const resolved = ref.resolved;
-    if (!resolved) throw new Error(`internal: a backend of ${ref.owner?.key ?? 'the controller'} was not resolved`);
+    const resolved = resolvedOf(ref);
     const settings = ref.owner?.settings ?? NO_SETTINGS;
-    const redirect = (settings.sslRedirect && hasHttps(state.httpsHosts, host)) || hasHttps(state.clientVerifiedHosts, host);
+    const redirect = redirects(state, ref, host);
     // One Ingress's backends are its own even where another Ingress names
     // the same Service with the same options: the plugin counts requests per
     // table backend, and the metrics are per Ingress.
@@ -39,17 +103,9 @@ export const assembleTable: Processor = (state) => {
     const key = resolved.id * 2 + (redirect ? 1 : 0);
     const known = indexes.get(key);
     if (known !== undefined) return known;
-    const backend: TableBackend = {
-      service: resolved.service,
-      port: resolved.port,
-      scheme: resolved.scheme,
-      endpoints: resolved.endpoints,
-    };
-    const options = canonicalOptions(settings.options, redirect);
-    if (options !== NO_OPTIONS) backend.options = options;
-    if (resolved.problem !== undefined) backend.problem = resolved.problem;
     indexes.set(key, backends.length);
-    backends.push(backend);
+    backends.push(makeBackend(state, ref, host));
+    makers.push({ ref, host });
     return backends.length - 1;
   };
 
@@ -80,4 +136,7 @@ export const assembleTable: Processor = (state) => {
   state.table = { hosts, backends };
   if (state.controllerDefault) state.table.defaultBackend = indexOf(state.controllerDefault, '');
   state.served = [...served].map((i) => i.key).sort(compareText);
+  if (memo && ids && state.routing) {
+    memo.table = { routing: state.routing, ids, hosts, defaultBackend: state.table.defaultBackend, served: state.served, makers };
+  }
 };

@@ -46,10 +46,18 @@ function listHosts(hosts: readonly string[]): string {
   return hosts.length === 0 ? 'its hosts' : hosts.join(', ');
 }
 
-/** Expired and not-yet-valid certificates are served, with a Warning. */
-function validityWarning(cert: ParsedCertificate, now: number): string | undefined {
+/**
+ * Expired and not-yet-valid certificates are served, with a Warning. Notes
+ * in the state when the answer changes next (for the build memo).
+ */
+function validityWarning(state: BuildState, cert: ParsedCertificate, now: number): string | undefined {
   if (cert.notAfter < now) return `expired on ${iso(cert.notAfter)}; it is served anyway (as ingress-nginx does): renew it`;
-  if (cert.notBefore > now) return `is not valid before ${iso(cert.notBefore)}; it is served anyway, and clients will refuse it until then`;
+  // Expires: notAfter < now from notAfter + 1 on.
+  state.validUntil = Math.min(state.validUntil, cert.notAfter + 1);
+  if (cert.notBefore > now) {
+    state.validUntil = Math.min(state.validUntil, cert.notBefore);
+    return `is not valid before ${iso(cert.notBefore)}; it is served anyway, and clients will refuse it until then`;
+  }
   return undefined;
 }
 
@@ -101,7 +109,7 @@ export const collectTls: Processor = (state) => {
         const why = parsed ? parsed.invalid : NOT_A_TLS_SECRET;
         reportOn(state, ingress, secretField, 'Error', `Secret ${secretKey} ${why}; ${keep}`);
       } else {
-        const warning = validityWarning(parsed, now);
+        const warning = validityWarning(state, parsed, now);
         if (warning) reportOn(state, ingress, secretField, 'Warning', `the certificate of Secret ${secretKey} ${warning}`);
       }
       for (const { host, field } of entryHosts) {
@@ -140,7 +148,7 @@ export const collectTls: Processor = (state) => {
       report(state, 'Controller', '', state.config.controllerName, '--default-certificate', 'Error',
         `Secret ${key} ${parsed ? (parsed as { invalid: string }).invalid : NOT_A_TLS_SECRET}; the previous default certificate keeps serving, if any, else ATS's own`);
     } else {
-      const warning = validityWarning(parsed as ParsedCertificate, now);
+      const warning = validityWarning(state, parsed as ParsedCertificate, now);
       if (warning) report(state, 'Controller', '', state.config.controllerName, '--default-certificate', 'Warning', `the certificate of Secret ${key} ${warning}`);
       used.set(key, parsed as ParsedCertificate);
     }
