@@ -67,6 +67,29 @@ describe('TrafficStats', () => {
     assert.deepEqual(byLabels(stats), { 'ns/web/a': [5, 0], 'ns/web/b': [1, 1], 'ns//d': [7, 0], 'ns/api/a': [2, 0] });
   });
 
+  test('the same hosts again (only endpoints changed): the same slots; the same hosts with a backend of another Service: that one gets a slot of its own', () => {
+    const stats = new TrafficStats(new Region().read, COUNTERS, 100);
+    const m = model();
+    assert.deepEqual([...stats.assign(m)], [0, 1, 2, 3]);
+    const endpointsChanged = { ...m, backends: m.backends.map((b) => ({ ...b, endpoints: [{ address: '10.0.0.9', port: 80 }] })) };
+    assert.deepEqual([...stats.assign(endpointsChanged)], [0, 1, 2, 3]);
+    const serviceChanged = { ...m, backends: m.backends.map((b, i) => (i === 3 ? backend('ns/c') : b)) };
+    assert.deepEqual([...stats.assign(serviceChanged)], [0, 1, 2, 4]);
+    assert.deepEqual([...stats.assign(m)], [0, 1, 2, 5], 'slot 3 waits out its quarantine');
+  });
+
+  test('with more owners than slots, the same hosts are assigned again, and an owner gets the slot one leaves', () => {
+    let now = 0;
+    const stats = new TrafficStats(new Region().read, COUNTERS, 3, () => now);
+    const m = model();
+    assert.deepEqual([...stats.assign(m)], [0, 1, 2, NONE]);
+    assert.ok(stats.full);
+    const without = { ...m, hosts: m.hosts.map((h) => (h.name === 'a.com' ? { ...h, rules: [] } : h)) };
+    assert.deepEqual([...stats.assign(without)], [NONE, 1, 2, NONE]);
+    now += 10 * 60_000;
+    assert.deepEqual([...stats.assign(without)], [NONE, 1, 2, 0]);
+  });
+
   test('a backend no rule uses gets no slot', () => {
     const stats = new TrafficStats(new Region().read, COUNTERS, 100);
     const m = model();

@@ -81,6 +81,8 @@ export class TrafficStats {
   #next = 0;
   #instance: bigint | undefined;
   #full = false;
+  /** What the last assign() was given and gave, when every backend got a slot. */
+  #last: { hosts: TableModel['hosts']; defaultBackend: number | undefined; services: string[]; slots: Uint32Array } | undefined;
 
   /**
    * @param read the plugin's region now, or undefined before ATS made one
@@ -104,7 +106,24 @@ export class TrafficStats {
    * every (Ingress, Service) that is still there in the slot it had.
    */
   assign(model: TableModel): Uint32Array {
+    // The builder hands over the very hosts of its last model when only
+    // backends' endpoints changed (model/memo.ts): with the same hosts and the
+    // same Service per backend, every backend has the owner it had, and the
+    // answer is the last one (ownerKeys would only make the same keys again).
+    const last = this.#last;
+    if (last && last.hosts === model.hosts && last.defaultBackend === model.defaultBackend &&
+      last.services.length === model.backends.length && model.backends.every((b, i) => b.service === last.services[i])) {
+      return last.slots.slice();
+    }
+    const { slots, complete } = this.#assign(model);
+    this.#last = complete ? { hosts: model.hosts, defaultBackend: model.defaultBackend, services: model.backends.map((b) => b.service), slots: slots.slice() } : undefined;
+    return slots;
+  }
+
+  /** `complete`: every backend that has an owner got a slot. */
+  #assign(model: TableModel): { slots: Uint32Array; complete: boolean } {
     const keyOf = ownerKeys(model);
+    let complete = true;
     const seen = new Set<string>();
     const fresh: Owner[] = [];
     const slots = new Uint32Array(model.backends.length).fill(NONE);
@@ -117,6 +136,7 @@ export class TrafficStats {
         const slot = this.#takeSlot();
         if (slot === undefined) {
           this.#full = true;
+          complete = false;
           continue;
         }
         owner = this.#owner(key, slot);
@@ -130,7 +150,7 @@ export class TrafficStats {
       this.#quarantined.push({ slot: owner.slot, freedAt: this.now() });
     }
     if (fresh.length > 0) this.#takeBaselines(fresh);
-    return slots;
+    return { slots, complete };
   }
 
   /** The counts of every (Ingress, Service) with a slot, read from the plugin now. */
