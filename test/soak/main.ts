@@ -62,8 +62,11 @@ async function main(): Promise<number> {
     const rebuilds = count('rebuilds', values.rebuilds) ?? LONG_RESOURCES.rebuilds;
     await run(`bounded resources (${rebuilds} rebuilds)`, async () => {
       const r = await runResourcesSoak({ ...LONG_RESOURCES, rebuilds });
-      print(`the flapping Ingress (known bug, see src/publish/events.ts): ${r.flapper.events} Events after its problem appeared ${r.flapper.appeared} times (a bound would be 10)`);
       r.checks.assertAll();
+      // One Event whose count goes up (src/publish/events.ts), however often the problem comes back.
+      if (r.flapper.appeared <= 10 || r.flapper.events > 10) {
+        throw new Error(`the flapping Ingress has ${r.flapper.events} Events after its problem appeared ${r.flapper.appeared} times (bound: 10, and more than 10 appearances to tell)`);
+      }
     });
   }
   return failed ? 1 : 0;
