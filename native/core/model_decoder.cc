@@ -13,7 +13,7 @@ namespace {
 // The fewest ints one element takes: a count larger than the ints left can
 // hold is refused before anything is allocated for it.
 constexpr size_t kIntsPerBackend = 16;
-constexpr size_t kIntsPerEndpoint = 3;
+constexpr size_t kIntsPerEndpoint = 4;  // an IPv4 one
 constexpr size_t kIntsPerHost = 4;
 constexpr size_t kIntsPerRule = 4;
 
@@ -49,7 +49,17 @@ void read_backend(Reader& r, InputBackend& be) {
   be.endpoints.resize(ne);
   for (uint32_t e = 0; e < ne && r.ok(); ++e) {
     InputEndpoint& ep = be.endpoints[e];
-    ep.address = r.str();
+    size_t at = r.position();
+    uint32_t family = r.u32();
+    if (family != 4 && family != 6) {
+      r.fail(at, "address family " + std::to_string(family) + " is not 4 or 6");
+      break;
+    }
+    ep.family = uint8_t(family);
+    for (uint32_t w = 0; w < (family == 4 ? 1u : 4u); ++w) {
+      uint32_t word = r.u32();
+      for (int i = 0; i < 4; ++i) ep.bytes[w * 4 + i] = uint8_t(word >> (24 - 8 * i));
+    }
     uint32_t port = r.u32();
     ep.port = port <= 65535 ? uint16_t(port) : 0;  // 0: refused by build_table
     ep.weight = r.u32();

@@ -3,7 +3,7 @@
 // uint32. Plain C++, no N-API: the addon only unwraps the JS values and calls
 // decode_model(); tests and the fuzz target call it directly.
 //
-// Layout, version 2 (ENCODING_VERSION in encode-model.ts; bump both
+// Layout, version 3 (ENCODING_VERSION in encode-model.ts; bump both
 // together and land them in one commit: the addon refuses any other). "str" is an index into the strings, "opt" an index or kNone,
 // "u32|kNone" a value or kNone for "not set".
 //   ints[0]  the encoding version
@@ -16,7 +16,10 @@
 //     upstream host opt, cache default TTL s u32|kNone, cache max TTL s u32|kNone,
 //     cache ignore query (1, 0 or kNone), cache serve stale s u32|kNone,
 //     cache generation u32|kNone, stats slot u32|kNone (version 2 added these six),
-//     endpoint count, then per endpoint: address str, port, weight
+//     endpoint count, then per endpoint: address family (4 or 6), the
+//     address as 1 or 4 big-endian words (network order), port, weight
+//     (version 3: before, the address was a string; 100,000 of them cost
+//     more to split, copy and parse than the rest of the table)
 //   host count, then per host:
 //     name str, default backend u32|kNone, default source opt, rule count,
 //     then per rule: path str, type (0 Exact, 1 Prefix, else ImplementationSpecific),
@@ -33,7 +36,7 @@
 
 namespace atsi {
 
-inline constexpr uint32_t kModelEncodingVersion = 2;
+inline constexpr uint32_t kModelEncodingVersion = 3;
 
 // Fills `out` from the encoding, or returns kInvalidModel saying at which int
 // it went wrong and why, leaving `out` untouched. Every read is

@@ -3,6 +3,7 @@
 // C++ tests fill it directly.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,11 +14,30 @@
 namespace atsi {
 
 struct InputEndpoint {
-  std::string address;  // IPv4 or IPv6 text
+  std::string address;  // IPv4 or IPv6 text, when `family` is 0
   uint16_t port = 0;
   uint32_t weight = 1;
-  bool operator==(const InputEndpoint&) const = default;
+  // 4 or 6: the address as bytes in network order (IPv4 in the first 4), as
+  // the addon's decoder gives it (the encoding carries no address text); 0:
+  // `address` is text (C++ tests write it so).
+  uint8_t family = 0;
+  std::array<uint8_t, 16> bytes{};
+  // Equal when they name the same address, whichever way each is written.
+  bool operator==(const InputEndpoint& o) const;
 };
+
+// The address of an endpoint as bytes (family 0 when its text is no address).
+struct EndpointAddress {
+  uint8_t family = 0;
+  std::array<uint8_t, 16> bytes{};
+  bool operator==(const EndpointAddress&) const = default;
+};
+EndpointAddress endpoint_address(const InputEndpoint& e);
+
+inline bool InputEndpoint::operator==(const InputEndpoint& o) const {
+  return port == o.port && weight == o.weight && endpoint_address(*this) == endpoint_address(o) &&
+         (family != 0 || o.family != 0 || address == o.address);
+}
 
 struct InputOptions {
   std::optional<uint32_t> connect_timeout_ms;

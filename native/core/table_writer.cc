@@ -190,6 +190,21 @@ Error check_options(const InputOptions& o, size_t b) {
 
 }  // namespace
 
+EndpointAddress endpoint_address(const InputEndpoint& e) {
+  EndpointAddress a;
+  if (e.family == 4 || e.family == 6) {
+    a.family = e.family;
+    std::memcpy(a.bytes.data(), e.bytes.data(), e.family == 4 ? 4 : 16);
+  } else if (inet_pton(AF_INET, e.address.c_str(), a.bytes.data()) == 1) {
+    a.family = 4;
+  } else if (inet_pton(AF_INET6, e.address.c_str(), a.bytes.data()) == 1) {
+    a.family = 6;
+  } else {
+    a.bytes = {};
+  }
+  return a;
+}
+
 uint64_t table_checksum(const uint8_t* data, size_t size) {
   constexpr size_t off = offsetof(Header, checksum);
   uint64_t h = hash_bytes(data, off, 0x636b73756dull);
@@ -297,7 +312,10 @@ Error build_table(const TableInput& in, uint64_t generation, uint64_t build_time
       const InputEndpoint& ep = be.endpoints[e];
       auto ew = [b, e] { return endpoint_where(b, e); };
       EndpointRecord er{};
-      if (inet_pton(AF_INET, ep.address.c_str(), er.address) == 1) {
+      if (ep.family == 4 || ep.family == 6) {
+        er.family = ep.family;
+        std::memcpy(er.address, ep.bytes.data(), ep.family == 4 ? 4 : 16);
+      } else if (inet_pton(AF_INET, ep.address.c_str(), er.address) == 1) {
         er.family = 4;
       } else if (inet_pton(AF_INET6, ep.address.c_str(), er.address) == 1) {
         er.family = 6;

@@ -136,7 +136,7 @@ TEST(ModelDecoderAllocation, AHugeCountAllocatesNothingForIt) {
   uint32_t b = t.backend("ns/a", {"10.0.0.1:8080"});
   t.host("a.com").prefix("/", b);
   testing::EncodedModel m = testing::encode_model(t.input());
-  const uint32_t counts_at[] = {3, 19, 23, 27};  // backends, endpoints, hosts, rules
+  const uint32_t counts_at[] = {3, 19, 24, 28};  // backends, endpoints, hosts, rules
   for (uint32_t at : counts_at) {
     testing::EncodedModel bad = m;
     bad.ints[at] = 0xFFFFFFFFu;

@@ -89,14 +89,14 @@ TEST(ModelDecoder, TheEncoderWritesTheLayoutOfEncodeModelTs) {
   uint32_t b = t.backend("ns/a", {"10.0.0.1:8080"});
   t.host("a.com").prefix("/", b);
   EncodedModel m = encode_model(t.input());
-  EXPECT_EQ(m.strings, joined({"ns/a", "80", "10.0.0.1", "a.com", "/", "ns/ing"}));
+  EXPECT_EQ(m.strings, joined({"ns/a", "80", "a.com", "/", "ns/ing"}));
   std::vector<uint32_t> want = {
-      2, 6, kNone,                                           // version, strings, no default backend
+      3, 5, kNone,                                           // version, strings, no default backend
       1, 0, 1, kNone, 0, kNone, kNone, kNone, kNone, kNone,  // 1 backend: names, no problem, http, no options
       kNone, kNone, kNone, kNone, kNone, kNone,              // no cache options, no stats slot
-      1, 2, 8080, 1,                                         // 1 endpoint: address, port, weight
-      1, 3, kNone, kNone,                                    // 1 host: name, no default backend or source
-      1, 4, 1, 0, 5,                                         // 1 rule: path, Prefix, backend, source
+      1, 4, 0x0a000001u, 8080, 1,                            // 1 endpoint: IPv4 10.0.0.1, port, weight
+      1, 2, kNone, kNone,                                    // 1 host: name, no default backend or source
+      1, 3, 1, 0, 4,                                         // 1 rule: path, Prefix, backend, source
   };
   EXPECT_EQ(m.ints, want);
   // The six options of version 2, in the order encode-model.ts writes them.
@@ -112,6 +112,22 @@ TEST(ModelDecoder, TheEncoderWritesTheLayoutOfEncodeModelTs) {
   want[15] = 1;
   want[17] = 0;
   EXPECT_EQ(m.ints, want);
+  // An IPv6 address: family 6 and four words.
+  in.backends[b].endpoints[0] = InputEndpoint{"2001:db8::7", 8443, 3};
+  m = encode_model(in);
+  std::vector<uint32_t> v6 = {6, 0x20010db8u, 0, 0, 7, 8443, 3};
+  EXPECT_EQ(std::vector<uint32_t>(m.ints.begin() + 20, m.ints.begin() + 27), v6);
+}
+
+TEST(ModelDecoder, RefusesAnAddressFamilyThatIsNot4Or6) {
+  TableBuilder t;
+  uint32_t b = t.backend("ns/a", {"10.0.0.1:8080"});
+  t.host("a.com").prefix("/", b);
+  EncodedModel m = encode_model(t.input());
+  m.ints[20] = 5;
+  EXPECT_EQ(decode_error(m), "the encoded model is malformed at int 20: address family 5 is not 4 or 6");
+  m.ints[20] = 0;
+  EXPECT_EQ(decode_error(m), "the encoded model is malformed at int 20: address family 0 is not 4 or 6");
 }
 
 TEST(ModelDecoder, AValidEncodingRoundTripsIntoTheSameInput) {
@@ -130,7 +146,7 @@ TEST(ModelDecoder, AValidEncodingRoundTripsIntoTheSameInput) {
 TEST(ModelDecoder, TheEmptyModelHasNoStrings) {
   EncodedModel m = encode_model(TableInput{});
   EXPECT_EQ(m.strings, "");
-  EXPECT_EQ(m.ints, (std::vector<uint32_t>{2, 0, kNone, 0, 0}));
+  EXPECT_EQ(m.ints, (std::vector<uint32_t>{3, 0, kNone, 0, 0}));
   TableInput out = rich_model();
   ASSERT_FALSE(decode_exact(m.strings, m.ints, m.ints.size(), out));
   EXPECT_TRUE(out == TableInput{});
@@ -175,12 +191,12 @@ TEST(ModelDecoder, EveryTruncationIsRefusedAndLeavesTheOutputAlone) {
 
 TEST(ModelDecoder, RefusesAnotherVersion) {
   EncodedModel m = encode_model(rich_model());
-  m.ints[0] = 1;  // the layout before the cache options: refused, never misread
-  EXPECT_EQ(decode_error(m), "the encoded model has version 1; this addon reads version 2");
-  m.ints[0] = 3;
-  EXPECT_EQ(decode_error(m), "the encoded model has version 3; this addon reads version 2");
+  m.ints[0] = 2;  // the layout with addresses as strings: refused, never misread
+  EXPECT_EQ(decode_error(m), "the encoded model has version 2; this addon reads version 3");
+  m.ints[0] = 4;
+  EXPECT_EQ(decode_error(m), "the encoded model has version 4; this addon reads version 3");
   m.ints[0] = 0;
-  EXPECT_EQ(decode_error(m), "the encoded model has version 0; this addon reads version 2");
+  EXPECT_EQ(decode_error(m), "the encoded model has version 0; this addon reads version 3");
 }
 
 TEST(ModelDecoder, RefusesAStringCountThatDoesNotMatchTheStrings) {
@@ -190,12 +206,12 @@ TEST(ModelDecoder, RefusesAStringCountThatDoesNotMatchTheStrings) {
   const EncodedModel good = encode_model(t.input());
   EncodedModel m = good;
   m.ints[1] = 7;
-  EXPECT_EQ(decode_error(m), "the encoded model is malformed at int 1: it says 7 strings, the strings hold 6");
-  m.ints[1] = 5;
-  EXPECT_EQ(decode_error(m), "the encoded model is malformed at int 1: it says 5 strings, the strings hold 6");
+  EXPECT_EQ(decode_error(m), "the encoded model is malformed at int 1: it says 7 strings, the strings hold 5");
+  m.ints[1] = 4;
+  EXPECT_EQ(decode_error(m), "the encoded model is malformed at int 1: it says 4 strings, the strings hold 5");
   m = good;
   m.strings.push_back('\0');
-  EXPECT_EQ(decode_error(m), "the encoded model is malformed at int 1: it says 6 strings, the strings hold 7");
+  EXPECT_EQ(decode_error(m), "the encoded model is malformed at int 1: it says 5 strings, the strings hold 6");
   m = encode_model(TableInput{});
   m.strings = "stray";
   EXPECT_EQ(decode_error(m), "the encoded model is malformed at int 1: it says 0 strings, the strings hold 1");
@@ -207,21 +223,21 @@ TEST(ModelDecoder, RefusesOutOfRangeStringIndexes) {
   t.host("a.com").prefix("/", b);
   const EncodedModel good = encode_model(t.input());
   EncodedModel m = good;
-  m.ints[4] = 6;  // backends[0].service
+  m.ints[4] = 5;  // backends[0].service
   EXPECT_EQ(decode_error(m),
-            "the encoded model is malformed at int 4: string index 6 is out of range (6 strings)");
+            "the encoded model is malformed at int 4: string index 5 is out of range (5 strings)");
   m = good;
   m.ints[6] = 0xFFFFFFFEu;  // backends[0].problem: kNone is allowed, kNone - 1 is not
   EXPECT_EQ(decode_error(m),
-            "the encoded model is malformed at int 6: string index 4294967294 is out of range (6 strings)");
+            "the encoded model is malformed at int 6: string index 4294967294 is out of range (5 strings)");
   m = good;
-  m.ints[31] = 100;  // hosts[0].rules[0].source, the last int
+  m.ints[32] = 100;  // hosts[0].rules[0].source, the last int
   EXPECT_EQ(decode_error(m),
-            "the encoded model is malformed at int 31: string index 100 is out of range (6 strings)");
+            "the encoded model is malformed at int 32: string index 100 is out of range (5 strings)");
   m = good;
   m.ints[4] = kNone;  // a required string cannot be absent
   EXPECT_EQ(decode_error(m),
-            "the encoded model is malformed at int 4: string index 4294967295 is out of range (6 strings)");
+            "the encoded model is malformed at int 4: string index 4294967295 is out of range (5 strings)");
 }
 
 TEST(ModelDecoder, RefusesHugeCountsBeforeAllocatingForThem) {
@@ -232,21 +248,21 @@ TEST(ModelDecoder, RefusesHugeCountsBeforeAllocatingForThem) {
   EncodedModel m = good;
   m.ints[3] = 0xFFFFFFFFu;  // backends
   EXPECT_EQ(decode_error(m),
-            "the encoded model is malformed at int 3: count 4294967295 is more than the 28 ints left can hold");
-  m.ints[3] = 2;  // 28 ints cannot hold 2 backends of at least 16 ints each
-  EXPECT_EQ(decode_error(m), "the encoded model is malformed at int 3: count 2 is more than the 28 ints left can hold");
+            "the encoded model is malformed at int 3: count 4294967295 is more than the 29 ints left can hold");
+  m.ints[3] = 2;  // 29 ints cannot hold 2 backends of at least 16 ints each
+  EXPECT_EQ(decode_error(m), "the encoded model is malformed at int 3: count 2 is more than the 29 ints left can hold");
   m = good;
   m.ints[19] = 0x40000000u;  // backends[0].endpoints
   EXPECT_EQ(decode_error(m),
-            "the encoded model is malformed at int 19: count 1073741824 is more than the 12 ints left can hold");
+            "the encoded model is malformed at int 19: count 1073741824 is more than the 13 ints left can hold");
   m = good;
-  m.ints[23] = 0xFFFFFFFFu;  // hosts
+  m.ints[24] = 0xFFFFFFFFu;  // hosts
   EXPECT_EQ(decode_error(m),
-            "the encoded model is malformed at int 23: count 4294967295 is more than the 8 ints left can hold");
+            "the encoded model is malformed at int 24: count 4294967295 is more than the 8 ints left can hold");
   m = good;
-  m.ints[27] = 0x7FFFFFFFu;  // hosts[0].rules
+  m.ints[28] = 0x7FFFFFFFu;  // hosts[0].rules
   EXPECT_EQ(decode_error(m),
-            "the encoded model is malformed at int 27: count 2147483647 is more than the 4 ints left can hold");
+            "the encoded model is malformed at int 28: count 2147483647 is more than the 4 ints left can hold");
 }
 
 TEST(ModelDecoder, RefusesIntsAfterTheLastHost) {
@@ -265,7 +281,7 @@ TEST(ModelDecoder, LeavesValuesToTheWriter) {
   uint32_t b = t.backend("ns/a", {"10.0.0.1:8080"});
   t.host("a.com").prefix("/", b);
   EncodedModel m = encode_model(t.input());
-  m.ints[21] = 70000;  // backends[0].endpoints[0].port
+  m.ints[22] = 70000;  // backends[0].endpoints[0].port
   TableInput out;
   ASSERT_FALSE(decode_exact(m.strings, m.ints, m.ints.size(), out));
   EXPECT_EQ(out.backends[0].endpoints[0].port, 0);

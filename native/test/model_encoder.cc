@@ -54,7 +54,11 @@ EncodedModel encode_model(const TableInput& in) {
     w.opt(b.options.stats_slot);
     w.u32(uint32_t(b.endpoints.size()));
     for (const InputEndpoint& e : b.endpoints) {
-      w.str(e.address);
+      // As encode-model.ts: the address as words (text that is no address: family 0, refused).
+      EndpointAddress a = endpoint_address(e);
+      w.u32(a.family);
+      for (size_t i = 0; i < (a.family == 6 ? 16u : 4u); i += 4)
+        w.u32(uint32_t(a.bytes[i]) << 24 | uint32_t(a.bytes[i + 1]) << 16 | uint32_t(a.bytes[i + 2]) << 8 | a.bytes[i + 3]);
       w.u32(e.port);
       w.u32(e.weight);
     }

@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import type { BuildResult } from '../model/model.js';
 import type { Publisher } from './publisher.js';
-import { encodeModel, MAX_STATS_SLOT, sameEncoding, type EncodedModel } from '../route-table/encode-model.js';
+import { EncodeMemo, encodeModel, MAX_STATS_SLOT, sameEncoding, type EncodedModel } from '../route-table/encode-model.js';
 import type { TableModel } from '../model/table-model.js';
 import { RouteTable, statsCounterNames, TableError } from '../route-table/route-table.js';
 import type { TrafficReading } from '../observe/metrics.js';
@@ -24,6 +24,8 @@ export class RouteTablePublisher implements Publisher {
   readonly #table: RouteTable;
   readonly #traffic: TrafficStats;
   #lastEncoded: EncodedModel | undefined;
+  /** Each endpoints list's encoding, for as long as the builder hands the same list over. */
+  readonly #encodings = new EncodeMemo();
   #last: PublishedTable | undefined;
   #warnedFull = false;
   readonly #statsErrors = new Set<string>();
@@ -75,7 +77,7 @@ export class RouteTablePublisher implements Publisher {
     const t0 = performance.now();
     try {
       // The builder sorts everything, so equal models encode equally.
-      const encoded = encodeModel(table, this.#traffic.assign(table));
+      const encoded = encodeModel(table, this.#traffic.assign(table), this.#encodings);
       if (this.#traffic.full && !this.#warnedFull) {
         this.#warnedFull = true;
         this.logger.warn('more (Ingress, Service) pairs than the plugin has counters for: the rest are not counted per Ingress', { slots: MAX_STATS_SLOT + 1 });
