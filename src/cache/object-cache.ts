@@ -18,6 +18,7 @@ import { buildConfig } from '../config/config.js';
 import type { Ingress, Kind, KubeObject, ObjectKey, ObjectOfKind } from '../kube/types.js';
 import { KINDS } from '../kube/kinds.js';
 import { DEFAULT_CLASS_ANNOTATION, SERVICE_NAME_LABEL, namespaceOf, objectKey } from '../kube/types.js';
+import { GatewayRelevance, gatewayBuildInput, gatewaySecrets, routeServices } from './gateway-relevance.js';
 import type { MutableSnapshot, Snapshot } from './snapshot.js';
 import { FIELD_OF_KIND, deleteObject, emptyMaps, getObject, putObject } from './snapshot.js';
 
@@ -30,6 +31,10 @@ function buildInput(obj: KubeObject): unknown {
     case 'EndpointSlice': return [obj.metadata.labels?.[SERVICE_NAME_LABEL], obj.addressType, obj.endpoints, obj.ports];
     case 'Secret': return [obj.type, obj.data];
     case 'ConfigMap': return [obj.data, obj.binaryData];
+    case 'GatewayClass':
+    case 'Gateway':
+    case 'HTTPRoute': return gatewayBuildInput(obj);
+    case 'ReferenceGrant': return obj.spec;
   }
 }
 
@@ -89,6 +94,8 @@ export class ObjectCache {
   /** How many claimed Ingresses name each Service / Secret. */
   readonly #serviceRefs = new Map<string, number>();
   readonly #secretRefs = new Map<string, number>();
+  /** Our GatewayClasses and Gateways; the Services and Secrets that HTTPRoutes and Gateways name are counted in the maps above. */
+  readonly #gatewayApi: GatewayRelevance;
 
   constructor(config: BuildConfig = buildConfig()) {
     this.#config = config;
@@ -100,6 +107,7 @@ export class ObjectCache {
     const cert = config.defaultCertificate;
     this.#defaultCertificate = cert ? `${cert.namespace}/${cert.name}` : undefined;
     this.#policy = claimPolicy([], config);
+    this.#gatewayApi = new GatewayRelevance(config);
   }
 
   /** Adds or replaces an object. True when the change can affect the route model. */
@@ -129,6 +137,22 @@ export class ObjectCache {
         return !sameInput(old, obj) && this.#secretMatters(key);
       case 'ConfigMap':
         return !sameInput(old, obj) && this.#configMaps.has(key);
+      case 'GatewayClass':
+        return this.#gatewayApi.classChanged(old?.kind === 'GatewayClass' ? old : undefined, obj, this.#maps.gateways.values());
+      case 'Gateway': {
+        const before = old?.kind === 'Gateway' ? old : undefined;
+        if (before) count(this.#secretRefs, gatewaySecrets(before), -1);
+        count(this.#secretRefs, gatewaySecrets(obj), 1);
+        return this.#gatewayApi.gatewayChanged(key, before, obj);
+      }
+      case 'HTTPRoute': {
+        const before = old?.kind === 'HTTPRoute' ? old : undefined;
+        if (before) count(this.#serviceRefs, routeServices(before), -1);
+        count(this.#serviceRefs, routeServices(obj), 1);
+        return this.#gatewayApi.routeChanged(before, obj);
+      }
+      case 'ReferenceGrant':
+        return !sameInput(old, obj);
     }
   }
 
@@ -156,6 +180,16 @@ export class ObjectCache {
         return this.#secretMatters(key);
       case 'ConfigMap':
         return this.#configMaps.has(key);
+      case 'GatewayClass':
+        return this.#gatewayApi.classChanged(old, undefined, this.#maps.gateways.values());
+      case 'Gateway':
+        count(this.#secretRefs, gatewaySecrets(old), -1);
+        return this.#gatewayApi.gatewayChanged(key, old, undefined);
+      case 'HTTPRoute':
+        count(this.#serviceRefs, routeServices(old), -1);
+        return this.#gatewayApi.routeChanged(old, undefined);
+      case 'ReferenceGrant':
+        return true;
     }
   }
 
@@ -205,6 +239,10 @@ export class ObjectCache {
       endpointSlices: m.endpointSlices,
       secrets: m.secrets,
       configMaps: m.configMaps,
+      gatewayClasses: m.gatewayClasses,
+      gateways: m.gateways,
+      httpRoutes: m.httpRoutes,
+      referenceGrants: m.referenceGrants,
     };
   }
 

@@ -5,12 +5,16 @@
 import type {
   ConfigMap,
   EndpointSlice,
+  Gateway,
+  GatewayClass,
+  HTTPRoute,
   Ingress,
   IngressClass,
   Kind,
   KubeObject,
   ObjectKey,
   ObjectOfKind,
+  ReferenceGrant,
   Secret,
   Service,
 } from '../kube/types.js';
@@ -23,6 +27,10 @@ export interface Snapshot {
   readonly endpointSlices: ReadonlyMap<ObjectKey, EndpointSlice>;
   readonly secrets: ReadonlyMap<ObjectKey, Secret>;
   readonly configMaps: ReadonlyMap<ObjectKey, ConfigMap>;
+  readonly gatewayClasses: ReadonlyMap<ObjectKey, GatewayClass>;
+  readonly gateways: ReadonlyMap<ObjectKey, Gateway>;
+  readonly httpRoutes: ReadonlyMap<ObjectKey, HTTPRoute>;
+  readonly referenceGrants: ReadonlyMap<ObjectKey, ReferenceGrant>;
 }
 
 /** The Snapshot field that holds a kind. */
@@ -33,6 +41,10 @@ export const FIELD_OF_KIND = {
   EndpointSlice: 'endpointSlices',
   Secret: 'secrets',
   ConfigMap: 'configMaps',
+  GatewayClass: 'gatewayClasses',
+  Gateway: 'gateways',
+  HTTPRoute: 'httpRoutes',
+  ReferenceGrant: 'referenceGrants',
 } as const satisfies Record<Kind, keyof Snapshot>;
 
 export type MutableSnapshot = { [F in keyof Snapshot]: Map<ObjectKey, ObjectOfKind<KindOfField<F>>> };
@@ -46,6 +58,10 @@ export function emptyMaps(): MutableSnapshot {
     endpointSlices: new Map(),
     secrets: new Map(),
     configMaps: new Map(),
+    gatewayClasses: new Map(),
+    gateways: new Map(),
+    httpRoutes: new Map(),
+    referenceGrants: new Map(),
   };
 }
 
@@ -60,6 +76,10 @@ export function putObject(maps: MutableSnapshot, obj: KubeObject): KubeObject | 
     case 'EndpointSlice': return swap(maps.endpointSlices, key, obj);
     case 'Secret': return swap(maps.secrets, key, obj);
     case 'ConfigMap': return swap(maps.configMaps, key, obj);
+    case 'GatewayClass': return swap(maps.gatewayClasses, key, obj);
+    case 'Gateway': return swap(maps.gateways, key, obj);
+    case 'HTTPRoute': return swap(maps.httpRoutes, key, obj);
+    case 'ReferenceGrant': return swap(maps.referenceGrants, key, obj);
   }
 }
 

@@ -3,11 +3,12 @@
 import { isIP } from 'node:net';
 import { isAbsolute } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildConfig, DEFAULT_CONTROLLER_NAME, DEFAULT_INGRESS_CLASS_NAME, parseObjectRef, parseServicePortRef, type BuildConfig } from '../config/config.js';
+import { buildConfig, DEFAULT_CONTROLLER_NAME, DEFAULT_GATEWAY_CONTROLLER_NAME, DEFAULT_INGRESS_CLASS_NAME, parseObjectRef, parseServicePortRef, type BuildConfig } from '../config/config.js';
 import type { HostPort } from '../observe/admin-server.js';
 import { isLogLevel, type LogLevel } from '../observe/logger.js';
 import { parsePublishAddresses, type LoadBalancerAddress } from '../publish/ingress-status.js';
 import { checkTableName, DEFAULT_TABLE_NAME, TableError } from '../route-table/route-table.js';
+import { domainPrefixedPathErrors } from '../validate/api-formats.js';
 import { isInvalid } from '../validate/invalid.js';
 import { dnsLabelError } from '../validate/names.js';
 import { CliError } from './io.js';
@@ -29,6 +30,9 @@ What is ours:
                              kubernetes.io/ingress.class annotation (default: ${DEFAULT_INGRESS_CLASS_NAME})
   --controller-name NAME     the spec.controller of IngressClasses that are ours
                              (default: ${DEFAULT_CONTROLLER_NAME})
+  --gateway-controller-name NAME
+                             the spec.controllerName of GatewayClasses that are
+                             ours (default: ${DEFAULT_GATEWAY_CONTROLLER_NAME})
   --watch-namespace NS       only this namespace; repeat for several (default: all)
   --default-backend NS/NAME:PORT
                              the Service that answers requests no rule matches
@@ -110,6 +114,14 @@ function namespaceName(flag: string, ns: string): string {
   return ns;
 }
 
+/** A GatewayClass's spec.controllerName: a domain-prefixed path of at most 253 characters (the CRD's rule). */
+function gatewayControllerName(name: string): string {
+  const errors = domainPrefixedPathErrors(name);
+  if (errors.length > 0) throw new CliError(`--gateway-controller-name "${name}": ${errors[0]?.message ?? 'invalid'}`);
+  if (name.length > 253) throw new CliError(`--gateway-controller-name "${name}": at most 253 characters`);
+  return name;
+}
+
 /** `HOST:PORT`, `[v6]:PORT` or `:PORT` (all addresses). */
 function parseHostPort(flag: string, text: string, example: string): HostPort {
   const usage = `${flag} "${text}": expected HOST:PORT, e.g. ${example}`;
@@ -155,6 +167,7 @@ export function parseControllerOptions(args: string[]): ControllerOptions {
         table: { type: 'string', default: DEFAULT_TABLE_NAME },
         'ingress-class': { type: 'string', default: DEFAULT_INGRESS_CLASS_NAME },
         'controller-name': { type: 'string', default: DEFAULT_CONTROLLER_NAME },
+        'gateway-controller-name': { type: 'string', default: DEFAULT_GATEWAY_CONTROLLER_NAME },
         'watch-namespace': { type: 'string', multiple: true, default: [] },
         'default-backend': { type: 'string' },
         'default-certificate': { type: 'string' },
@@ -215,6 +228,7 @@ export function parseControllerOptions(args: string[]): ControllerOptions {
   }
   const build = buildConfig({
     controllerName: v['controller-name'] ?? DEFAULT_CONTROLLER_NAME,
+    gatewayControllerName: gatewayControllerName(v['gateway-controller-name'] ?? DEFAULT_GATEWAY_CONTROLLER_NAME),
     ingressClassName: v['ingress-class'] ?? DEFAULT_INGRESS_CLASS_NAME,
     watchNamespaces,
     ...(defaultBackend !== undefined ? { defaultBackend } : {}),

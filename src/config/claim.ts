@@ -2,7 +2,7 @@
 // cache asks about (to know whether a change to an Ingress can matter), in
 // one place both import.
 
-import type { Ingress, IngressClass } from '../kube/types.js';
+import type { GatewayClass, Ingress, IngressClass } from '../kube/types.js';
 import { DEFAULT_CLASS_ANNOTATION, LEGACY_INGRESS_CLASS_ANNOTATION, namespaceOf } from '../kube/types.js';
 import type { BuildConfig } from './config.js';
 
@@ -19,6 +19,11 @@ export interface ClaimPolicy {
 
 export function isOurClass(ingressClass: IngressClass, config: BuildConfig): boolean {
   return ingressClass.spec?.controller === config.controllerName;
+}
+
+/** A GatewayClass is ours when its `spec.controllerName` is our gateway controller name. */
+export function isOurGatewayClass(gatewayClass: GatewayClass, config: BuildConfig): boolean {
+  return gatewayClass.spec?.controllerName === config.gatewayControllerName;
 }
 
 export function claimPolicy(classes: Iterable<IngressClass>, config: BuildConfig): ClaimPolicy {

@@ -7,6 +7,7 @@ import { dnsLabelError, dnsSubdomainError } from '../validate/names.js';
 
 export const DEFAULT_CONTROLLER_NAME = 'ats.ingress.kubernetes.io/controller';
 export const DEFAULT_INGRESS_CLASS_NAME = 'ats';
+export const DEFAULT_GATEWAY_CONTROLLER_NAME = 'ats.ingress.kubernetes.io/gateway-controller';
 
 /** A Service port as the controller's flags name it: `namespace/name:port`. */
 export interface ServicePortRef {
@@ -19,6 +20,8 @@ export interface ServicePortRef {
 export interface BuildConfig {
   /** The `spec.controller` of the IngressClasses that are ours. */
   readonly controllerName: string;
+  /** The `spec.controllerName` of the GatewayClasses that are ours (`--gateway-controller-name`). */
+  readonly gatewayControllerName: string;
   /** Our class name, also accepted in the legacy `kubernetes.io/ingress.class` annotation. */
   readonly ingressClassName: string;
   /** Only Ingresses of these namespaces are claimed; empty: every namespace. */
@@ -49,6 +52,7 @@ export function parseObjectRef(text: string): ObjectRef | Invalid {
 export function buildConfig(overrides: Partial<BuildConfig> = {}): BuildConfig {
   return {
     controllerName: DEFAULT_CONTROLLER_NAME,
+    gatewayControllerName: DEFAULT_GATEWAY_CONTROLLER_NAME,
     ingressClassName: DEFAULT_INGRESS_CLASS_NAME,
     watchNamespaces: [],
     ...overrides,

@@ -13,11 +13,23 @@ export interface KindInfo {
   readonly clusterScoped: boolean;
   /** Page size of a list: Secrets are large, so fewer per page. */
   readonly listLimit: number;
+  /**
+   * Served only when a CRD is installed (the Gateway API): a list that
+   * answers 404 means "not installed", not an error.
+   */
+  readonly crd: boolean;
+  /** Other apiVersions a manifest may give (the same schema, served by the same CRD). */
+  readonly alsoAccepted: readonly string[];
 }
 
 function info(kind: Kind, apiVersion: string, plural: string, clusterScoped = false, listLimit = 500): KindInfo {
   const prefix = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
-  return { kind, apiVersion, prefix, plural, clusterScoped, listLimit };
+  return { kind, apiVersion, prefix, plural, clusterScoped, listLimit, crd: false, alsoAccepted: [] };
+}
+
+/** A kind of the Gateway API's CRDs. */
+function crd(kind: Kind, apiVersion: string, plural: string, clusterScoped = false, alsoAccepted: readonly string[] = []): KindInfo {
+  return { ...info(kind, apiVersion, plural, clusterScoped), crd: true, alsoAccepted };
 }
 
 export const KIND_INFO: Readonly<Record<Kind, KindInfo>> = {
@@ -27,7 +39,15 @@ export const KIND_INFO: Readonly<Record<Kind, KindInfo>> = {
   EndpointSlice: info('EndpointSlice', 'discovery.k8s.io/v1', 'endpointslices'),
   Secret: info('Secret', 'v1', 'secrets', false, 100),
   ConfigMap: info('ConfigMap', 'v1', 'configmaps'),
+  GatewayClass: crd('GatewayClass', 'gateway.networking.k8s.io/v1', 'gatewayclasses', true),
+  Gateway: crd('Gateway', 'gateway.networking.k8s.io/v1', 'gateways'),
+  HTTPRoute: crd('HTTPRoute', 'gateway.networking.k8s.io/v1', 'httproutes'),
+  // v1beta1: served by every Gateway API release since v0.6 (v1.5+ serve v1 too, and store v1beta1).
+  ReferenceGrant: crd('ReferenceGrant', 'gateway.networking.k8s.io/v1beta1', 'referencegrants', false, ['gateway.networking.k8s.io/v1']),
 };
+
+/** The Gateway API kinds, watched only while their CRDs are installed. */
+export const GATEWAY_KINDS: readonly Kind[] = ['GatewayClass', 'Gateway', 'HTTPRoute', 'ReferenceGrant'];
 
 /** Every kind the cache can hold. */
 export const KINDS: readonly Kind[] = Object.keys(KIND_INFO) as Kind[];

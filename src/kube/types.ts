@@ -6,7 +6,10 @@
 // lists objects (list items come without it) must set it before handing the
 // object to the cache.
 
+import type { GatewayApiObject } from './gateway-types.js';
 import { isClusterScoped } from './kinds.js';
+
+export type * from './gateway-types.js';
 
 export interface ObjectMeta {
   readonly name: string;
@@ -207,7 +210,7 @@ export interface EndpointSlice {
 
 // ---------------------------------------------------------------- all together
 
-export type KubeObject = Ingress | IngressClass | Service | EndpointSlice | Secret | ConfigMap;
+export type KubeObject = Ingress | IngressClass | Service | EndpointSlice | Secret | ConfigMap | GatewayApiObject;
 export type Kind = KubeObject['kind'];
 
 /** The object type of a kind: `ObjectOfKind<'Service'>` is `Service`. */

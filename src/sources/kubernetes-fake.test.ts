@@ -10,6 +10,7 @@ import type { KubeRequest, KubeTransport, RawWatchEvent, WatchRequest } from '..
 import { KubeApiError } from '../kube/errors.js';
 import { KubernetesSource, normalizeObject, type KubernetesSourceOptions } from './kubernetes.js';
 import { RecordingSink, sleepMs, waitFor } from '../testing/kube-testkit.js';
+import { recordingLogger } from '../testing/recording-logger.js';
 
 type ListAnswer = { items: unknown[]; rv: string; continue?: string } | KubeApiError;
 
@@ -400,6 +401,65 @@ describe('KubernetesSource state machine (fake transport)', () => {
     } finally {
       await s.stop();
     }
+  });
+
+  test('Gateway API kinds whose CRDs are not installed (404): one log line, a health note, the rest served; found on a later re-check', async () => {
+    const t = new FakeTransport();
+    const GWAPI = '/apis/gateway.networking.k8s.io';
+    const notFound = (path: string) => new KubeApiError(`GET ${path}: HTTP 404 NotFound: the server could not find the requested resource`, 404, 'HTTP_404', 'NotFound');
+    t.answer(CM, { items: [cm('a', 'x', '5')], rv: '10' });
+    const paths = { GatewayClass: `${GWAPI}/v1/gatewayclasses`, Gateway: `${GWAPI}/v1/gateways`, HTTPRoute: `${GWAPI}/v1/httproutes`, ReferenceGrant: `${GWAPI}/v1beta1/referencegrants` };
+    for (const p of Object.values(paths)) t.answer(p, notFound(p));
+    const logs = recordingLogger();
+    const rec = new RecordingSink();
+    const s = fakeSource(t, { kinds: ['ConfigMap', 'GatewayClass', 'Gateway', 'HTTPRoute', 'ReferenceGrant'], crdRecheckMs: 150, logger: logs.logger });
+    await s.start(rec.sink);
+    try {
+      for (const kind of ['GatewayClass', 'Gateway', 'HTTPRoute', 'ReferenceGrant'] as const) assert.deepEqual(rec.replaces(kind), [[]], `${kind}: an empty replace, so start() resolves`);
+      const h = s.health();
+      assert.equal(h.synced, true);
+      assert.equal(h.healthy, true, 'not installed is not unhealthy');
+      assert.equal(h.watches.filter((w) => w.state === 'absent').length, 4);
+      assert.match(h.watches.find((w) => w.kind === 'HTTPRoute')!.absent ?? '', /httproutes\.gateway\.networking\.k8s\.io is not served .*404.*listed again every 150 ms/);
+      assert.equal(h.notes?.length, 1);
+      assert.match(h.notes?.[0] ?? '', /^Gateway API CRDs not installed: .*HTTPRoute.* not watched/);
+      await t.nextWatch(CM, 1);
+      const warned = () => logs.lines.filter((l) => l.level === 'warn' || l.level === 'error');
+      assert.equal(warned().length, 1, JSON.stringify(logs.lines));
+      assert.match(warned()[0]!.msg, /the Gateway API CRDs are not installed .*serving Ingresses/);
+      // Re-checked, still absent: no more lines.
+      await waitFor('a re-check', () => t.listsOf(paths.HTTPRoute) >= 3, 5_000, 10);
+      assert.equal(warned().length, 1, 'one line, however often it is checked');
+
+      // The CRDs are installed: the next re-check lists and watches them.
+      const route = { metadata: { name: 'web', namespace: 'app', resourceVersion: '7' }, spec: { parentRefs: [{ name: 'gw' }] } };
+      for (const p of Object.values(paths)) t.answer(p, { items: p === paths.HTTPRoute ? [route] : [], rv: '7' });
+      const w = await t.nextWatch(paths.HTTPRoute, 1);
+      const last = rec.replaces('HTTPRoute').at(-1)!;
+      assert.equal(last[0]?.metadata.name, 'web');
+      assert.equal((last[0] as { apiVersion?: string }).apiVersion, 'gateway.networking.k8s.io/v1');
+      await waitFor('none absent', () => s.health().watches.every((x) => x.state !== 'absent'), 5_000, 10);
+      assert.equal(s.health().notes, undefined);
+      assert.ok(logs.lines.some((l) => l.level === 'info' && /HTTPRoute is served now/.test(l.msg)));
+      w.send({ type: 'ADDED', object: { ...route, metadata: { ...route.metadata, name: 'api', resourceVersion: '8' } } });
+      assert.ok(rec.find((e) => e.type === 'upsert' && e.object.kind === 'HTTPRoute' && e.object.metadata.name === 'api'));
+
+      // The CRD is removed: the watch ends, the list answers 404 again: its objects are gone.
+      t.answer(paths.HTTPRoute, notFound(paths.HTTPRoute));
+      w.fail(notFound(paths.HTTPRoute));
+      await waitFor('absent again', () => s.health().watches.find((x) => x.kind === 'HTTPRoute')?.state === 'absent', 5_000, 10);
+      assert.deepEqual(rec.replaces('HTTPRoute').at(-1), []);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  test('a Gateway API kind that is forbidden (403) is an error, not "not installed"', async () => {
+    const t = new FakeTransport();
+    const p = '/apis/gateway.networking.k8s.io/v1/httproutes';
+    t.answer(p, new KubeApiError(`GET ${p}: HTTP 403 Forbidden`, 403, 'HTTP_403', 'Forbidden'));
+    const s = fakeSource(t, { kinds: ['HTTPRoute'], startTimeoutMs: 300 });
+    await assert.rejects(s.start(new RecordingSink().sink), /not every kind was listed/);
   });
 
   test('normalizeObject', () => {

@@ -13,7 +13,7 @@
 // listed, so a relist of one namespace sends a 'replace' of the whole kind.
 // Nothing reaches the sink for a kind before its first 'replace'.
 
-import { KINDS, isClusterScoped } from '../kube/kinds.js';
+import { GATEWAY_KINDS, KINDS, isClusterScoped } from '../kube/kinds.js';
 import type { KubeTransport } from '../kube/client.js';
 import { KubeClient } from '../kube/client.js';
 import { errorMessage } from '../kube/errors.js';
@@ -23,13 +23,16 @@ import { silentLogger } from '../observe/logger.js';
 import { isDnsLabel } from '../validate/names.js';
 import { KindStore } from './kind-store.js';
 import type { Source, SourceEvent, SourceHealth, SourceSink } from './source.js';
-import { WatchLoop, type KindSelector, type KubeWatchHealth, type WatchSettings } from './watch-loop.js';
+import { WatchLoop, interval, type KindSelector, type KubeWatchHealth, type WatchSettings } from './watch-loop.js';
 
 export type { KindSelector, KubeWatchHealth } from './watch-loop.js';
 export { normalizeObject } from './normalize.js';
 
-/** The kinds routes are made of: what the source watches unless told otherwise. */
-export const ROUTING_KINDS: readonly Kind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret'];
+/**
+ * The kinds routes are made of: what the source watches unless told
+ * otherwise. The Gateway API kinds only while their CRDs are installed.
+ */
+export const ROUTING_KINDS: readonly Kind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret', ...GATEWAY_KINDS];
 
 export interface BackoffOptions {
   /** First delay after an error. Default 200 ms. */
@@ -69,6 +72,11 @@ export interface KubernetesSourceOptions {
   readonly startTimeoutMs?: number;
   /** A watch not back to 'watching' this long after it lost its watch makes health() unhealthy. Default 60 s. */
   readonly unhealthyAfterMs?: number;
+  /**
+   * A Gateway API kind whose CRD is not installed (its list answers 404) is
+   * listed again this often, so CRDs installed later are picked up. Default 60 s.
+   */
+  readonly crdRecheckMs?: number;
   readonly logger?: Logger;
   /** The API transport (tests); default a `KubeClient` on `kubeconfig`. */
   readonly transport?: KubeTransport;
@@ -91,6 +99,8 @@ export class KubernetesSource implements Source {
   #loops: WatchLoop[] = [];
   #stores = new Map<Kind, KindStore>();
   #started = false;
+  /** CRD kinds whose list answers 404 now. */
+  readonly #absent = new Map<Kind, string>();
   #stopping: Promise<void> | undefined;
 
   constructor(options: KubernetesSourceOptions) {
@@ -119,6 +129,7 @@ export class KubernetesSource implements Source {
       backoffMaxMs: positive('backoff.maxMs', options.backoff?.maxMs, 10_000),
       listTimeoutMs: positive('listTimeoutMs', options.listTimeoutMs, 60_000),
       unhealthyAfterMs: positive('unhealthyAfterMs', options.unhealthyAfterMs, 60_000),
+      crdRecheckMs: positive('crdRecheckMs', options.crdRecheckMs, 60_000),
     };
     this.#transport = options.transport;
   }
@@ -152,7 +163,7 @@ export class KubernetesSource implements Source {
       const store = new KindStore(kind, parts.map((p) => p ?? ''), send, onFirstReplace);
       this.#stores.set(kind, store);
       for (const ns of parts) {
-        this.#loops.push(new WatchLoop(kind, ns, this.#options.selectors?.[kind], store, transport, this.#settings, send, this.#log, this.#abort.signal));
+        this.#loops.push(new WatchLoop(kind, ns, this.#options.selectors?.[kind], store, transport, this.#settings, send, this.#log, this.#abort.signal, this.#absence));
       }
     }
     if (this.#kinds.length === 0) resolveSynced();
@@ -191,6 +202,26 @@ export class KubernetesSource implements Source {
     return this.#stopping;
   }
 
+  /**
+   * One log line when the first CRD kind turns out not to be served (the
+   * others of its group are then not served either), and one when they are
+   * all back; a kind per namespace counts once.
+   */
+  readonly #absence = (kind: Kind, absent: boolean, detail: string): void => {
+    const before = this.#absent.size;
+    if (absent) {
+      if (this.#absent.has(kind)) return;
+      this.#absent.set(kind, detail);
+      if (before === 0) {
+        this.#log.warn(`kubernetes source: the Gateway API CRDs are not installed (${detail}); serving Ingresses, and the Gateway API kinds are listed again every ${interval(this.#settings.crdRecheckMs)}`, { kind });
+      }
+      return;
+    }
+    if (this.#loops.some((l) => l.kind === kind && l.absentBecause !== undefined)) return;
+    if (!this.#absent.delete(kind)) return;
+    this.#log.info(`kubernetes source: ${kind} is served now (${detail}): watching it`, { kind });
+  };
+
   health(): KubeSourceHealth {
     const now = Date.now();
     const synced = this.#kinds.every((k) => this.#stores.get(k)?.replaced === true);
@@ -199,6 +230,9 @@ export class KubernetesSource implements Source {
       synced,
       healthy: this.#started && !stopped && this.#loops.every((l) => l.healthy(now)),
       watches: this.#loops.map((l) => l.health(now)),
+      ...(this.#absent.size > 0
+        ? { notes: [`Gateway API CRDs not installed: ${[...this.#absent.keys()].join(', ')} not watched (their lists answer 404); listed again every ${interval(this.#settings.crdRecheckMs)}; Ingresses are served`] }
+        : {}),
     };
   }
 }

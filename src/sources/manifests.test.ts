@@ -92,4 +92,69 @@ describe('the manifests source validates as the API server does', () => {
     assert.deepEqual(read.problems, []);
     assert.equal(read.objects[0]?.metadata.namespace, undefined);
   });
+
+  test('Gateway API objects: taken with their CRD defaults, refused by their CRD rules, ReferenceGrant in v1beta1 or v1', async () => {
+    const read = await readOne(
+      'gw.yaml',
+      `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: web
+  namespace: app
+spec:
+  parentRefs:
+  - name: gw
+    namespace: infra
+  rules:
+  - backendRefs:
+    - name: web
+      port: 80
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: bad
+  namespace: app
+spec:
+  parentRefs:
+  - name: gw
+  hostnames:
+  - Bad.example.com
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: ReferenceGrant
+metadata:
+  name: allow
+  namespace: svc
+spec:
+  from:
+  - group: gateway.networking.k8s.io
+    kind: HTTPRoute
+    namespace: app
+  to:
+  - group: ""
+    kind: Service
+---
+apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: Gateway
+metadata:
+  name: old
+spec:
+  gatewayClassName: ats
+  listeners: []
+`,
+    );
+    assert.deepEqual(read.objects.map((o) => `${o.kind} ${o.metadata.namespace}/${o.metadata.name}`), ['HTTPRoute app/web', 'ReferenceGrant svc/allow']);
+    const web = read.objects[0] as any;
+    assert.deepEqual(web.spec.rules[0].matches, [{ path: { type: 'PathPrefix', value: '/' } }], 'the CRD default');
+    assert.equal(web.spec.rules[0].backendRefs[0].weight, 1);
+    assert.equal((read.objects[1] as any).apiVersion, 'gateway.networking.k8s.io/v1beta1', 'read as the source lists it');
+    assert.deepEqual(
+      read.problems.map((p) => `${p.where}: ${p.message}`),
+      [
+        "gw.yaml:24: HTTPRoute app/bad: spec.hostnames[0]: Invalid value: \"Bad.example.com\": spec.hostnames[0] in body should match '^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$'; the API server refuses this object, so it is skipped",
+        'gw.yaml:40: Gateway: apiVersion "gateway.networking.k8s.io/v1alpha2" is not supported; use gateway.networking.k8s.io/v1',
+      ],
+    );
+  });
 });

@@ -15,7 +15,7 @@ import { isNode, LineCounter, parseAllDocuments } from 'yaml';
 import { isClusterScoped, isKind, KIND_INFO, KINDS } from '../kube/kinds.js';
 import type { KubeObject } from '../kube/types.js';
 import type { Logger } from '../observe/logger.js';
-import { formatFieldError, validateObject, type PathStep } from '../validate/api-objects.js';
+import { formatFieldError, validateObject, withSchemaDefaults, type PathStep } from '../validate/api-objects.js';
 import type { Source, SourceHealth, SourceProblem, SourceSink } from './source.js';
 
 const MANIFEST = /\.(ya?ml|json)$/i;
@@ -51,7 +51,7 @@ function toObject(doc: unknown, where: string, namespaces: readonly string[], li
   if (!isKind(kind)) return undefined; // Deployments, Namespaces, ...: not ours
   const k = kind;
   const apiVersion = KIND_INFO[k].apiVersion;
-  if (doc.apiVersion !== apiVersion) {
+  if (doc.apiVersion !== apiVersion && !KIND_INFO[k].alsoAccepted.includes(doc.apiVersion as string)) {
     return [{ where: `${file}:${lineOf(['apiVersion'])}`, message: `${kind}: apiVersion ${JSON.stringify(doc.apiVersion)} is not supported; use ${apiVersion}` }];
   }
   const metadata: Record<string, unknown> = isRecord(doc.metadata) ? { ...doc.metadata } : {};
@@ -69,6 +69,8 @@ function toObject(doc: unknown, where: string, namespaces: readonly string[], li
   // ConfigMaps are not routes: the one that holds the records lives in the controller's namespace.
   if (!isClusterScoped(k) && namespaces.length > 0 && k !== 'ConfigMap' && !namespaces.includes(metadata.namespace as string)) return undefined;
   if (k === 'Secret' && doc.type !== 'kubernetes.io/tls') return undefined;
+  // As the API server stores a custom resource: with its CRD's defaults, in the apiVersion we read.
+  if (KIND_INFO[k].crd) return withSchemaDefaults({ ...object, apiVersion }) as unknown as KubeObject;
   return object as unknown as KubeObject;
 }
 

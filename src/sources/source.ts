@@ -20,8 +20,12 @@ export interface SourceProblem {
 
 export interface WatchHealth {
   readonly kind: Kind;
-  /** 'listing' until its first list, then 'watching'; 'backoff' after an error until it restarts. */
-  readonly state: 'listing' | 'watching' | 'backoff' | 'stopped';
+  /**
+   * 'listing' until its first list, then 'watching'; 'backoff' after an
+   * error until it restarts; 'absent' while the kind is not served (a
+   * Gateway API kind whose CRD is not installed: its list answers 404).
+   */
+  readonly state: 'listing' | 'watching' | 'backoff' | 'absent' | 'stopped';
   readonly restarts: number;
   readonly lastError?: string;
   /** Milliseconds since this watch last heard anything (an event, a list, a bookmark). */
@@ -34,6 +38,8 @@ export interface SourceHealth {
   /** No watch is stuck: each is watching, or restarting within its backoff. */
   readonly healthy: boolean;
   readonly watches: readonly WatchHealth[];
+  /** What a person reading /healthz should know that is not an error (kinds not served, say). */
+  readonly notes?: readonly string[];
 }
 
 export interface Source {

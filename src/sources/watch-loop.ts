@@ -24,6 +24,8 @@ export interface KindSelector {
 export interface KubeWatchHealth extends WatchHealth {
   /** The namespace this watch covers; absent: all namespaces (or cluster-scoped). */
   readonly namespace?: string;
+  /** Why the kind is not watched, while its CRD is not installed. */
+  readonly absent?: string;
   /** Lists done (the first one included). */
   readonly lists: number;
   /** Relists because of a 410 Gone. */
@@ -40,6 +42,9 @@ export interface KubeWatchHealth extends WatchHealth {
 }
 
 
+/** `60 s`, or `150 ms` below a second. */
+export const interval = (ms: number): string => (ms >= 1_000 ? `${Math.round(ms / 1_000)} s` : `${ms} ms`);
+
 const jitter = (ms: number, fraction: number) => ms * (1 + Math.random() * fraction);
 
 /** Why one watch request ended. */
@@ -53,7 +58,12 @@ export interface WatchSettings {
   readonly backoffMaxMs: number;
   readonly listTimeoutMs: number;
   readonly unhealthyAfterMs: number;
+  /** A kind whose CRD is not installed is listed again this often. */
+  readonly crdRecheckMs: number;
 }
+
+/** Told when a CRD kind's list starts or stops answering 404 (the source logs it once). */
+export type AbsenceListener = (kind: Kind, absent: boolean, detail: string) => void;
 
 /** One list+watch loop: a kind in one namespace, or in all. */
 export class WatchLoop {
@@ -72,6 +82,8 @@ export class WatchLoop {
   /** When this loop last lost (or had not yet) a working watch; undefined while watching. */
   downSince: number | undefined = Date.now();
   resourceVersion: string | undefined;
+  /** Set while the kind is not served (its CRD is not installed): why. */
+  absentBecause: string | undefined;
   #done: Promise<void> | undefined;
   readonly #path: string;
   readonly #baseQuery: Query;
@@ -87,6 +99,7 @@ export class WatchLoop {
     private readonly sink: (events: SourceEvent[]) => void,
     private readonly log: Logger,
     private readonly signal: AbortSignal,
+    private readonly onAbsence: AbsenceListener = () => undefined,
   ) {
     this.#path = collectionPath(kind, namespace);
     this.#part = namespace ?? '';
@@ -125,6 +138,7 @@ export class WatchLoop {
       consecutiveErrors: this.consecutiveErrors,
       ...(this.namespace !== undefined ? { namespace: this.namespace } : {}),
       ...(this.lastError !== undefined ? { lastError: this.lastError } : {}),
+      ...(this.absentBecause !== undefined ? { absent: this.absentBecause } : {}),
       ...(this.resourceVersion !== undefined ? { resourceVersion: this.resourceVersion } : {}),
     };
     return h;
@@ -132,6 +146,7 @@ export class WatchLoop {
 
   healthy(now: number): boolean {
     if (this.state === 'stopped') return false;
+    if (this.state === 'absent') return true;
     if (this.state === 'watching') return now - this.lastHeard <= this.settings.watchdogMs + Math.min(this.settings.watchdogMs, 5_000);
     return this.downSince === undefined || now - this.downSince <= this.settings.unhealthyAfterMs;
   }
@@ -165,11 +180,33 @@ export class WatchLoop {
         }
       } catch (err) {
         if (this.signal.aborted) break;
+        if (KIND_INFO[this.kind].crd && err instanceof KubeApiError && err.status === 404) {
+          await this.absent(err);
+          continue;
+        }
         failure = err instanceof KubeApiError ? err : new KubeApiError(errorMessage(err), 0, 'ERROR');
       }
       if (failure && !this.signal.aborted) await this.recover(failure);
     }
     this.state = 'stopped';
+  }
+
+  /**
+   * The kind is not served (its CRD is not installed, or was removed): it
+   * has no objects; listed again after crdRecheckMs. Not an error: the
+   * controller serves the other kinds.
+   */
+  private async absent(e: KubeApiError): Promise<void> {
+    const first = this.absentBecause === undefined;
+    this.absentBecause = `${KIND_INFO[this.kind].plural}.${KIND_INFO[this.kind].apiVersion.split('/')[0] ?? ''} is not served (${e.message}): the CRD is not installed; listed again every ${interval(this.settings.crdRecheckMs)}`;
+    this.state = 'absent';
+    this.downSince = undefined;
+    this.lastError = undefined;
+    this.resourceVersion = undefined;
+    this.lastHeard = Date.now();
+    this.store.listed(this.#part, []);
+    if (first) this.onAbsence(this.kind, true, this.absentBecause);
+    await sleep(this.settings.crdRecheckMs, this.signal);
   }
 
   /**
@@ -231,6 +268,10 @@ export class WatchLoop {
     this.resourceVersion = rv;
     this.lists++;
     this.lastHeard = Date.now();
+    if (this.absentBecause !== undefined) {
+      this.absentBecause = undefined;
+      this.onAbsence(this.kind, false, `${this.#path} is served`);
+    }
     this.store.listed(this.#part, objects);
   }
 

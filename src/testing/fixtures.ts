@@ -72,7 +72,7 @@ function splitKey(key: string): { namespace: string; name: string } {
   return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
 
-abstract class ObjectBuilder<T extends KubeObject> implements Fixture<T> {
+export abstract class ObjectBuilder<T extends KubeObject> implements Fixture<T> {
   protected readonly meta: {
     name: string;
     namespace?: string;

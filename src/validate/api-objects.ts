@@ -37,6 +37,8 @@ import {
   isWildcardDns1123Subdomain,
 } from './api-formats.js';
 import { isIPv4, isIPv6 } from 'node:net';
+import { checkSchema, withDefaults, type CrdSchema, type SchemaIssue } from './crd-schema.js';
+import { GATEWAY_SCHEMAS } from './gateway-schemas.js';
 import { goQuoted } from './quote.js';
 
 export type FieldErrorType =
@@ -638,8 +640,50 @@ const RULES: Readonly<Record<string, KindRules>> = {
   ConfigMap: { namespaced: true, name: (n) => isDns1123Subdomain(n), spec: validateConfigMap },
 };
 
+// ---------------------------------------------------------------- custom resources (the Gateway API)
+
+/** The kinds checked against their CRD's schema (gateway-schemas.ts), and whether they are namespaced. */
+const CRD_KINDS: Readonly<Record<string, { readonly namespaced: boolean; readonly schema: CrdSchema }>> = {
+  GatewayClass: { namespaced: false, schema: GATEWAY_SCHEMAS.GatewayClass },
+  Gateway: { namespaced: true, schema: GATEWAY_SCHEMAS.Gateway },
+  HTTPRoute: { namespaced: true, schema: GATEWAY_SCHEMAS.HTTPRoute },
+  ReferenceGrant: { namespaced: true, schema: GATEWAY_SCHEMAS.ReferenceGrant },
+};
+
+function schemaPath(steps: readonly (string | number)[]): FieldPath {
+  let p = ROOT;
+  for (const s of steps) p = typeof s === 'number' ? p.index(s) : p.child(s);
+  return p;
+}
+
+function fromIssue(i: SchemaIssue): FieldError {
+  const at = schemaPath(i.at);
+  return { type: i.type, field: at.toString(), at: at.steps, ...(i.value !== undefined ? { value: i.value } : {}), detail: i.detail, decode: i.decode };
+}
+
+/**
+ * A custom resource as the API server stores it: the CRD schema's defaults
+ * applied (an HTTPRoute's path match becomes PathPrefix "/", a backendRef's
+ * weight 1, a listener's allowedRoutes From Same, ...). Other kinds as they are.
+ */
+export function withSchemaDefaults<T>(obj: T): T {
+  if (!isRecord(obj) || typeof obj.kind !== 'string') return obj;
+  const crd = Object.hasOwn(CRD_KINDS, obj.kind) ? CRD_KINDS[obj.kind] : undefined;
+  return crd ? (withDefaults(obj, crd.schema) as T) : obj;
+}
+
+function validateCustomResource(obj: Record<string, unknown>, namespaced: boolean, schema: CrdSchema): FieldError[] {
+  const { metadata, ...rest } = withSchemaDefaults(obj);
+  const issues = checkSchema(rest, schema);
+  const decoding = issues.filter((i) => i.decode);
+  if (decoding.length > 0) return decoding.map(fromIssue);
+  const errors = new Errors();
+  validateMeta(isRecord(metadata) ? metadata : {}, namespaced, (n) => isDns1123Subdomain(n), errors);
+  return [...errors.list, ...issues.map(fromIssue)];
+}
+
 /** The kinds validateObject() knows. */
-export const VALIDATED_KINDS: readonly string[] = Object.keys(RULES);
+export const VALIDATED_KINDS: readonly string[] = [...Object.keys(RULES), ...Object.keys(CRD_KINDS)];
 
 /**
  * What the API server would refuse in this object on create: decoding errors
@@ -650,6 +694,8 @@ export const VALIDATED_KINDS: readonly string[] = Object.keys(RULES);
  */
 export function validateObject(obj: unknown): FieldError[] {
   if (!isRecord(obj) || typeof obj.kind !== 'string') return [];
+  const crd = Object.hasOwn(CRD_KINDS, obj.kind) ? CRD_KINDS[obj.kind] : undefined;
+  if (crd) return validateCustomResource(obj, crd.namespaced, crd.schema);
   const rules = RULES[obj.kind];
   const shape = SHAPES[obj.kind];
   if (!rules || !shape) return [];

@@ -83,6 +83,9 @@ describe('the shipped RBAC', () => {
     assert.deepEqual(writes.sort(), [
       'ClusterRole:events:create',
       'ClusterRole:events:patch',
+      'ClusterRole:gatewayclasses/status:patch',
+      'ClusterRole:gateways/status:patch',
+      'ClusterRole:httproutes/status:patch',
       'ClusterRole:ingresses/status:patch',
       'Role:leases:create',
       'Role:leases:update',
