@@ -231,7 +231,7 @@ export class KubernetesSource implements Source {
       healthy: this.#started && !stopped && this.#loops.every((l) => l.healthy(now)),
       watches: this.#loops.map((l) => l.health(now)),
       ...(this.#absent.size > 0
-        ? { notes: [`Gateway API CRDs not installed: ${[...this.#absent.keys()].join(', ')} not watched (their lists answer 404); listed again every ${interval(this.#settings.crdRecheckMs)}; Ingresses are served`] }
+        ? { notes: [`Gateway API CRDs not installed: ${KINDS.filter((k) => this.#absent.has(k)).join(', ')} not watched (their lists answer 404); listed again every ${interval(this.#settings.crdRecheckMs)}; Ingresses are served`] }
         : {}),
     };
   }

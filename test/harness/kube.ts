@@ -47,6 +47,12 @@ export interface StartKubeOptions {
   keepTempDir?: boolean;
   /** Extra kube-apiserver flags, e.g. ['--v=4']. */
   apiServerArgs?: string[];
+  /**
+   * Install the Gateway API's standard-channel CRDs (the release pinned in
+   * tools/gateway-api, fetched by scripts/gateway-crds.sh into the cache)
+   * before startKube() resolves. Default false: a cluster without them.
+   */
+  gatewayApiCrds?: boolean;
 }
 
 export interface ExecResult {
@@ -102,6 +108,12 @@ export interface KubeCluster {
   kubectl(args: string[], opts?: KubectlOptions): Promise<ExecResult>;
   /** A JSON request to the API server as that user (default admin). Never rejects on an HTTP error status. */
   request<T = any>(method: string, path: string, body?: unknown, user?: KubeUser, opts?: RequestOptions): Promise<KubeResponse<T>>;
+  /**
+   * Installs the Gateway API's standard-channel CRDs (server-side apply:
+   * some are larger than the last-applied annotation allows) and resolves
+   * once each is Established and its kinds are served. Idempotent.
+   */
+  installGatewayApiCrds(): Promise<void>;
   /** Stops kube-apiserver and starts it again on the same port against the same etcd; resolves when ready. */
   restartApiServer(): Promise<void>;
   /**
@@ -183,6 +195,24 @@ export function kubeBinDir(buildTimeoutMs = 60 * 60_000): Promise<string> {
   return binDirPromise;
 }
 
+let crdDirPromise: Promise<string> | undefined;
+
+/** Finds (fetching when needed) the folder with the Gateway API CRDs. Cached per process. */
+export function gatewayApiCrdDir(timeoutMs = 10 * 60_000): Promise<string> {
+  crdDirPromise ??= (async () => {
+    const root = repoRoot();
+    const r = await run('bash', [join(root, 'scripts', 'gateway-crds.sh')], { cwd: root, timeoutMs, stderr: 'inherit' });
+    if (r.code !== 0) throw new Error(`kube harness: scripts/gateway-crds.sh failed with exit code ${r.code}\n${r.stdout}${r.stderr}`);
+    const dir = r.stdout.trim().split('\n').pop() ?? '';
+    if (!existsSync(join(dir, '.complete'))) throw new Error(`kube harness: scripts/gateway-crds.sh gave ${JSON.stringify(dir)}, which holds no CRDs`);
+    return dir;
+  })();
+  crdDirPromise.catch(() => {
+    crdDirPromise = undefined;
+  });
+  return crdDirPromise;
+}
+
 // ---------------------------------------------------------------------------
 // Small process and network helpers
 
@@ -251,6 +281,7 @@ export async function startKube(opts: StartKubeOptions = {}): Promise<KubeCluste
   const cluster = new Cluster(dir, binDir, keep, startTimeoutMs, opts.apiServerArgs ?? []);
   try {
     await cluster.start();
+    if (opts.gatewayApiCrds) await cluster.installGatewayApiCrds();
   } catch (err) {
     await cluster.stop().catch(() => undefined);
     throw err;
@@ -487,6 +518,29 @@ class Cluster implements KubeCluster {
       }
     })();
     return this.restarting;
+  }
+
+  async installGatewayApiCrds(): Promise<void> {
+    const dir = await gatewayApiCrdDir();
+    const r = await this.kubectl(['apply', '--server-side', '--force-conflicts', '-f', dir], { timeoutMs: 120_000 });
+    if (r.code !== 0) throw new Error(`kube harness: installing the Gateway API CRDs from ${dir} failed: ${r.stderr || r.stdout}`);
+    const names = r.stdout.split('\n').map((l) => l.split(' ')[0]?.replace(/^customresourcedefinition\.apiextensions\.k8s\.io\//, '')).filter((n): n is string => !!n);
+    const deadline = Date.now() + 60_000;
+    for (const name of names) {
+      for (;;) {
+        const crd = await this.request('GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${name}`);
+        const established = (crd.body?.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === 'Established' && c.status === 'True');
+        if (established) {
+          // Established, and then served: the first list can still answer 404 for a moment.
+          const plural = crd.body.spec.names.plural as string;
+          const version = (crd.body.spec.versions as Array<{ name: string; served: boolean; storage: boolean }>).find((v) => v.storage)?.name ?? 'v1';
+          const list = await this.request('GET', `/apis/${crd.body.spec.group as string}/${version}/${plural}?limit=1`);
+          if (list.status === 200) break;
+        }
+        if (Date.now() > deadline) throw new Error(`kube harness: CRD ${name} not established and served within 60 s: ${crd.text.slice(0, 500)}`);
+        await sleep(100);
+      }
+    }
   }
 
   async restartEtcd(): Promise<void> {
