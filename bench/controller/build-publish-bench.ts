@@ -10,8 +10,13 @@
 //   event hands it over, from cache.upsert() to the new table published, with
 //   the build context and the publisher the loop keeps across builds.
 //
+// Each size runs in a process of its own (the bench starts itself again with
+// --size), so that the memory figures are those of a controller at that size.
+//
 //   node --expose-gc dist/bench/controller/build-publish-bench.js [--quick] [--json]
+import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { build, buildContext } from '../../src/model/build.js';
@@ -40,19 +45,17 @@ function sliceOf(i: number, perService: number, first: number): EndpointSlice {
   return s.build();
 }
 
-function cluster(ingresses: number, perService: number): KubeObject[] {
-  const objects: KubeObject[] = [ingressClass('ats').build()];
+/** The cluster's objects, one at a time, each through JSON as the sources hand objects over (and never all of it as one text, which would count against the controller's memory). */
+function* cluster(ingresses: number, perService: number): Generator<KubeObject> {
+  const viaJson = (o: KubeObject) => JSON.parse(JSON.stringify(o)) as KubeObject;
+  yield viaJson(ingressClass('ats').build());
   for (let i = 0; i < ingresses; i++) {
     const { ns, name } = names(i);
     const host = `${name}.${ns}.example.com`;
-    objects.push(
-      ingress(`${ns}/${name}`).className('ats').created(i).rule(host, prefix('/', name, 'http'), exact('/healthz', name, 'http')).build(),
-      service(`${ns}/${name}`).port('http', 80, 8080).build(),
-      sliceOf(i, perService, 0),
-    );
+    yield viaJson(ingress(`${ns}/${name}`).className('ats').created(i).rule(host, prefix('/', name, 'http'), exact('/healthz', name, 'http')).build());
+    yield viaJson(service(`${ns}/${name}`).port('http', 80, 8080).build());
+    yield viaJson(sliceOf(i, perService, 0));
   }
-  // Through JSON, as the sources hand objects over.
-  return JSON.parse(JSON.stringify(objects)) as KubeObject[];
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -138,17 +141,34 @@ async function measure(ingresses: number, endpoints: number, runs: number) {
     endpointChangeMs: median(changeMs),
     rssMiB: Math.round(mem.rss / 2 ** 20),
     heapMiB: Math.round(mem.heapUsed / 2 ** 20),
+    heapTotalMiB: Math.round(mem.heapTotal / 2 ** 20),
+    externalMiB: Math.round(mem.external / 2 ** 20),
+    maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     loadAverage: loadavg()[0]!,
     ...(ingresses === 10_000 && endpoints === 100_000 ? { goals: GOALS } : {}),
   };
 }
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } } });
-const sizes: Array<[number, number]> = values.quick ? [[100, 1000]] : [[1000, 100_000], [10_000, 100_000]];
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    /** INGRESSES,ENDPOINTS: measure this size here, print its JSON line (what the parent process runs). */
+    size: { type: 'string' },
+  },
+});
 const runs = values.quick ? 1 : 5;
+if (values.size !== undefined) {
+  const [ingresses, endpoints] = values.size.split(',').map(Number) as [number, number];
+  console.log(JSON.stringify(await measure(ingresses, endpoints, runs)));
+  process.exit(0);
+}
+const sizes: Array<[number, number]> = values.quick ? [[100, 1000]] : [[1000, 100_000], [10_000, 100_000]];
 if (!values.json) console.log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 for (const [ingresses, endpoints] of sizes) {
-  const r = await measure(ingresses, endpoints, runs);
+  const self = fileURLToPath(import.meta.url);
+  const out = execFileSync(process.execPath, ['--expose-gc', self, `--size=${ingresses},${endpoints}`, ...(values.quick ? ['--quick'] : [])], { encoding: 'utf8' });
+  const r = JSON.parse(out.trim().split('\n').pop()!) as Awaited<ReturnType<typeof measure>>;
   if (values.json) {
     console.log(JSON.stringify(r));
     continue;
