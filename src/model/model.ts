@@ -79,7 +79,7 @@ export interface RouteModel {
   readonly records?: RecordsModel;
 }
 
-export type ProblemKind = 'Ingress' | 'IngressClass' | 'Service' | 'EndpointSlice' | 'Secret' | 'ConfigMap' | 'Controller';
+export type ProblemKind = 'Ingress' | 'IngressClass' | 'Service' | 'EndpointSlice' | 'Secret' | 'ConfigMap' | 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'ReferenceGrant' | 'Controller';
 
 export type Severity = 'Warning' | 'Error';
 
