@@ -20,6 +20,7 @@ function wiringFor(o: ControllerOptions, logger: Logger): Wiring & { sourceProbl
         namespaces: o.build.watchNamespaces,
         leaderElectionNamespace: o.leaderElectionNamespace,
         publishAddresses: o.publishAddresses,
+        build: o.build,
         ...(o.build.recordsConfigMap ? { recordsConfigMap: o.build.recordsConfigMap } : {}),
       },
       logger,

@@ -15,6 +15,7 @@ import { KubernetesSource, ROUTING_KINDS } from '../sources/kubernetes.js';
 import { LEADER_RULES, PUBLISH_RULES, SOURCE_RULES, rbacManifest, waitFor } from '../testing/kube-testkit.js';
 import { recordingLogger } from '../testing/recording-logger.js';
 import { Controller } from './controller.js';
+import { kubernetesWiring } from './wiring.js';
 
 let kube: KubeCluster;
 
@@ -165,4 +166,61 @@ describe('the controller and the Gateway API CRDs', () => {
       reader.close();
     }
   });
+
+  test('GatewayClass status: the leader writes Accepted with the observedGeneration of ours only, again when the generation moves', { timeout: 5 * 60_000 }, async () => {
+    await kube.installGatewayApiCrds();
+    await apply(`
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: { name: ours }
+spec: { controllerName: ats.ingress.kubernetes.io/gateway-controller }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: { name: theirs }
+spec: { controllerName: example.com/another-controller }
+`);
+    const table = `t-gwclass-${process.pid}`;
+    const logs = recordingLogger();
+    const wiring = kubernetesWiring({ kubeconfig: kube.kubeconfig('controller'), namespaces: [], leaderElectionNamespace: 'default', publishAddresses: [], build: buildConfig() }, logs.logger);
+    const controller = new Controller({ ...wiring, table, build: buildConfig(), logger: logs.logger, holdMs: 10, coalesceMs: 5 });
+    await controller.start();
+    try {
+      type Cls = { metadata: { generation: number }; status?: { conditions?: Array<{ type: string; status: string; reason: string; observedGeneration?: number; lastTransitionTime: string }> } };
+      const get = async (name: string) => (await kube.request<Cls>('GET', `/apis/gateway.networking.k8s.io/v1/gatewayclasses/${name}`)).body;
+      const accepted = async (name: string, generation: number) => {
+        const c = await get(name);
+        const a = c.status?.conditions?.find((x) => x.type === 'Accepted');
+        return a && a.status === 'True' && a.observedGeneration === generation ? a : undefined;
+      };
+      const t0 = Date.now();
+      let a = await waitForAsync('Accepted on ours, generation 1', () => accepted('ours', 1));
+      console.log(`# GatewayClass Accepted written ${Date.now() - t0} ms after the controller started`);
+      assert.equal(a.reason, 'Accepted');
+      assert.match(a.lastTransitionTime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      const theirs = await get('theirs');
+      assert.ok(!(theirs.status?.conditions ?? []).some((c) => c.reason === 'Accepted' && c.status === 'True'), 'another controller\'s class is left alone');
+
+      const r = await kube.request('PATCH', '/apis/gateway.networking.k8s.io/v1/gatewayclasses/ours', { spec: { description: 'changed' } });
+      assert.equal(r.status, 200, r.text);
+      assert.equal((r.body as Cls).metadata.generation, 2);
+      a = await waitForAsync('Accepted on ours, generation 2', () => accepted('ours', 2));
+      assert.equal(logs.lines.filter((l) => l.level === 'error').length, 0, logs.lines.map((l) => `${l.level} ${l.msg}`).join('\n'));
+    } finally {
+      await controller.stop();
+      const rt = RouteTable.open(table);
+      rt.remove();
+      rt.close();
+    }
+  });
 });
+
+async function waitForAsync<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}

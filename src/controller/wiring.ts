@@ -9,10 +9,11 @@ import { LeaderElector } from '../kube/leader.js';
 import type { Logger } from '../observe/logger.js';
 import { KubeEventRecorder } from '../publish/events.js';
 import { KubeStatusWriter, type LoadBalancerAddress } from '../publish/ingress-status.js';
+import { GatewayClassStatusWriter, LeaderGatewayClassStatus } from '../publish/gateway-class-status.js';
 import { LeaderEvents, LiveStatus } from '../publish/leader-only.js';
 import type { Publisher, PublisherContext } from '../publish/publisher.js';
 import { KubernetesSource, ROUTING_KINDS } from '../sources/kubernetes.js';
-import type { ObjectRef } from '../config/config.js';
+import { buildConfig, type BuildConfig, type ObjectRef } from '../config/config.js';
 import { ManifestSource } from '../sources/manifests.js';
 import type { ControllerConfig } from './controller.js';
 
@@ -40,6 +41,8 @@ export interface KubernetesWiringOptions {
   readonly publishAddresses: readonly LoadBalancerAddress[];
   /** The records ConfigMap: watched alone, by name, in its namespace. */
   readonly recordsConfigMap?: ObjectRef;
+  /** What is ours (the GatewayClasses whose status the leader writes); default buildConfig(). */
+  readonly build?: BuildConfig;
 }
 
 /** Throws (with what to do) when the kubeconfig or the in-cluster configuration cannot be loaded. */
@@ -72,7 +75,10 @@ export function kubernetesWiring(o: KubernetesWiringOptions, logger: Logger): Wi
         return getObject(ctx.snapshot(), kind, isClusterScoped(kind) ? name : `${namespace}/${name}`)?.metadata.uid;
       },
     });
-    const list: Publisher[] = [new LeaderEvents(events, leader, ctx, logger.with({ component: 'events' }))];
+    const list: Publisher[] = [
+      new LeaderEvents(events, leader, ctx, logger.with({ component: 'events' })),
+      new LeaderGatewayClassStatus(new GatewayClassStatusWriter(client, o.build ?? buildConfig()), leader, ctx, logger.with({ component: 'status' })),
+    ];
     if (o.publishAddresses.length > 0) {
       const writer = new KubeStatusWriter({ transport: client, addresses: o.publishAddresses, logger: logger.with({ component: 'status' }) });
       list.push(new LiveStatus(writer, leader, ctx, logger.with({ component: 'status' })));
