@@ -23,7 +23,7 @@ import { after, before, test } from 'node:test';
 import { RouteTable, type TableModel } from '../../src/route-table/route-table.js';
 import { startAts, type AtsInstance } from '../harness/ats.js';
 import { closeBackends, startBackend, type Backend } from '../harness/backends.js';
-import { backendOf, fromService, metric, pluginSetup, pollUntil, requestUntil, tableName } from './helpers.js';
+import { backendOf, controlGeneration, fromService, metric, pluginSetup, pollUntil, requestUntil, tableName, writeControlGeneration } from './helpers.js';
 
 const name = tableName('attacked');
 const SHM = `/dev/shm/ats-ingress.${name}`;
@@ -55,21 +55,8 @@ function model(service: string, pod: Backend): TableModel {
   };
 }
 
-function controlGeneration(): bigint {
-  return readFileSync(`${SHM}.ctl`).readBigUInt64LE(16);
-}
-
-/** Writes the control block's generation, as a writer's publish would. */
-function writeControl(generation: bigint): void {
-  const buf = Buffer.alloc(8);
-  buf.writeBigUInt64LE(generation);
-  const fd = openSync(`${SHM}.ctl`, 'r+');
-  try {
-    assert.equal(writeSync(fd, buf, 0, 8, 16), 8);
-  } finally {
-    closeSync(fd);
-  }
-}
+const ctlGeneration = () => controlGeneration(SHM);
+const writeControl = (generation: bigint) => writeControlGeneration(SHM, generation);
 
 let donors = 0;
 /**
@@ -90,7 +77,7 @@ function validTable(generation: bigint, service: string, pod: Backend): Buffer {
 
 /** Writes `bytes` as the object of the next generation (with `mode`, and `owner`) and points the control block at it. */
 function plant(bytes: Buffer, opts: { mode?: number; owner?: number; generation?: bigint } = {}): bigint {
-  const g = opts.generation ?? controlGeneration() + 1n;
+  const g = opts.generation ?? ctlGeneration() + 1n;
   const file = `${SHM}.${g}`;
   writeFileSync(file, bytes, { mode: 0o600 });
   chmodSync(file, opts.mode ?? 0o644);
@@ -214,7 +201,7 @@ after(async () => {
 
 test('a table of another format version is refused as such', async () => {
   const base = await count('tables_refused.version');
-  const bytes = validTable(controlGeneration() + 1n, 'ns/evil', evil);
+  const bytes = validTable(ctlGeneration() + 1n, 'ns/evil', evil);
   bytes.writeUInt32LE(1, 8); // format 1, checked before the checksum
   let g = 0n;
   await servedThroughout('format version 1', async () => {
@@ -225,7 +212,7 @@ test('a table of another format version is refused as such', async () => {
 
 test('a table object over the reader\'s bound (2 GiB) is refused before anything is read', async () => {
   const base = await count('tables_refused.size');
-  const g = controlGeneration() + 1n;
+  const g = ctlGeneration() + 1n;
   const bytes = validTable(g, 'ns/evil', evil);
   await servedThroughout('an object of 2 GiB + 1 byte', async () => {
     const file = `${SHM}.${g}`;
@@ -266,7 +253,7 @@ test('the table in service, shrunk, rewritten or replaced under its name, keeps 
 
 test('a table object owned by another user is refused', { skip: notRoot }, async () => {
   const base = await count('tables_refused.owner');
-  const g = controlGeneration() + 1n;
+  const g = ctlGeneration() + 1n;
   const bytes = validTable(g, 'ns/evil', evil); // valid and sealed: only its owner is wrong
   await servedThroughout('a table owned by uid 65534', async () => {
     plant(bytes, { generation: g, owner: NOBODY });
@@ -278,7 +265,7 @@ test('a table object owned by another user is refused', { skip: notRoot }, async
 test('a table object writable by group or others is refused', async () => {
   for (const mode of [0o666, 0o664]) {
     const base = await count('tables_refused.mode');
-    const g = controlGeneration() + 1n;
+    const g = ctlGeneration() + 1n;
     const bytes = validTable(g, 'ns/evil', evil);
     await servedThroughout(`a table of mode 0${mode.toString(8)}`, async () => {
       plant(bytes, { generation: g, mode });
@@ -325,7 +312,7 @@ test('a control object owned by another user is no longer read', { skip: notRoot
     await refusedAs('control_objects_refused', 'owner', base, `/ats-ingress.${name}.ctl`, /is owned by another user \(uid 65534; trusted: uid 0\)/);
   });
   chownSync(`${SHM}.ctl`, 0, -1);
-  await metricUntil('table_generation', (v) => v === Number(controlGeneration()), 'the control object taken back');
+  await metricUntil('table_generation', (v) => v === Number(ctlGeneration()), 'the control object taken back');
 });
 
 test('a control object shrunk in place is dropped at the next poll; the table keeps serving', async () => {

@@ -2,6 +2,7 @@
 // each mode, table names, polling with a deadline, and a few model builders.
 
 import assert from 'node:assert/strict';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -111,4 +112,24 @@ export async function metric(ats: AtsInstance, name: string): Promise<number | u
 export async function logTail(ats: AtsInstance, chars = 6_000): Promise<string> {
   const all = await ats.logs();
   return all.length > chars ? '…' + all.slice(-chars) : all;
+}
+
+/**
+ * The control object's generation (the 8 bytes at offset 16 of
+ * `/dev/shm/ats-ingress.NAME.ctl`), and writing it as a writer's publish
+ * would: for tests that point the plugin at objects of their own making.
+ */
+export function controlGeneration(shm: string): bigint {
+  return readFileSync(`${shm}.ctl`).readBigUInt64LE(16);
+}
+
+export function writeControlGeneration(shm: string, generation: bigint): void {
+  const buf = Buffer.alloc(8);
+  buf.writeBigUInt64LE(generation);
+  const fd = openSync(`${shm}.ctl`, 'r+');
+  try {
+    assert.equal(writeSync(fd, buf, 0, 8, 16), 8);
+  } finally {
+    closeSync(fd);
+  }
 }

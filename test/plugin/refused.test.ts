@@ -12,7 +12,7 @@
 // Run: bash scripts/build.sh && node --test dist/test/plugin/refused.test.js
 
 import assert from 'node:assert/strict';
-import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -20,7 +20,7 @@ import { after, before, test } from 'node:test';
 import { RouteTable, type TableModel } from '../../src/route-table/route-table.js';
 import { startAts, type AtsInstance } from '../harness/ats.js';
 import { closeBackends, startBackend, type Backend } from '../harness/backends.js';
-import { backendOf, echoOf, fromService, logTail, metric, pluginSetup, pollUntil, requestUntil, tableName } from './helpers.js';
+import { backendOf, controlGeneration, echoOf, fromService, logTail, metric, pluginSetup, pollUntil, requestUntil, tableName, writeControlGeneration } from './helpers.js';
 
 const name = tableName('refused');
 const SHM = `/dev/shm/ats-ingress.${name}`;
@@ -49,21 +49,8 @@ function model(service: string, pod: Backend): TableModel {
   };
 }
 
-function controlGeneration(): bigint {
-  return readFileSync(`${SHM}.ctl`).readBigUInt64LE(16);
-}
-
-/** Points the control block at `generation`, as a writer's publish would. */
-function bumpControl(generation: bigint): void {
-  const buf = Buffer.alloc(8);
-  buf.writeBigUInt64LE(generation);
-  const fd = openSync(`${SHM}.ctl`, 'r+');
-  try {
-    assert.equal(writeSync(fd, buf, 0, 8, 16), 8);
-  } finally {
-    closeSync(fd);
-  }
-}
+const ctlGeneration = () => controlGeneration(SHM);
+const bumpControl = (generation: bigint) => writeControlGeneration(SHM, generation);
 
 /** Polls `traffic_ctl metric get` until `ok` holds; returns the value. */
 async function metricUntil(short: string, ok: (v: number) => boolean, what: string): Promise<number> {
@@ -97,7 +84,7 @@ after(async () => {
 });
 
 test('metrics: table_generation is the published generation; requests are counted by outcome', async () => {
-  const gen = Number(controlGeneration());
+  const gen = Number(ctlGeneration());
   assert.equal(gen, 1);
   assert.equal(await metricUntil('table_generation', (v) => v === gen, 'the generation in service'), gen);
   assert.equal(await metricUntil('table_switches', (v) => v >= 1, 'the first table taken'), 1);
@@ -138,7 +125,7 @@ async function diagsLog(): Promise<string> {
 }
 
 test('a truncated table object is refused; the previous table keeps serving', async () => {
-  const gen1 = controlGeneration();
+  const gen1 = ctlGeneration();
   const bytes = readFileSync(`${SHM}.${gen1}`);
   const next = gen1 + 1n;
   // The first half of a real table, its header saying the right generation.
@@ -164,7 +151,7 @@ test('a truncated table object is refused; the previous table keeps serving', as
 });
 
 test('a corrupted table object (checksum mismatch) is refused; the previous table keeps serving', async () => {
-  const current = controlGeneration();
+  const current = ctlGeneration();
   const served = BigInt((await metric(ats, `${M}table_generation`)) ?? -1);
   const bytes = Buffer.from(readFileSync(`${SHM}.${served}`));
   const next = current + 1n;
@@ -185,7 +172,7 @@ test('a corrupted table object (checksum mismatch) is refused; the previous tabl
 });
 
 test('a generation whose object does not exist is refused too', async () => {
-  const next = controlGeneration() + 1n;
+  const next = ctlGeneration() + 1n;
   bumpControl(next);
   await metricUntil('tables_refused', (v) => v >= 3, 'the missing table refused');
   assert.equal(await metricUntil('tables_refused.missing', (v) => v >= 1, 'counted as missing'), 1);
@@ -193,7 +180,7 @@ test('a generation whose object does not exist is refused too', async () => {
 });
 
 test('then a good publish serves again', async () => {
-  const before = controlGeneration();
+  const before = ctlGeneration();
   const { generation } = table.publish(model('ns/better', better));
   assert.equal(generation, before + 1n, 'the writer continues after the bad generations');
   await requestUntil(ats, { host: 'refused.test', path: '/app/again' }, fromService('ns/better'), 'the good table after bad ones');
