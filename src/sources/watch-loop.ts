@@ -155,7 +155,7 @@ export class WatchLoop {
     while (!this.signal.aborted) {
       let failure: KubeApiError | undefined;
       try {
-        this.state = 'listing';
+        this.state = this.absentBecause !== undefined ? 'absent' : 'listing';
         await this.list();
         const relistAt = Date.now() + jitter(this.settings.relistIntervalMs, 0.1);
         let end: WatchEnd = 'closed';
@@ -270,6 +270,7 @@ export class WatchLoop {
     this.lastHeard = Date.now();
     if (this.absentBecause !== undefined) {
       this.absentBecause = undefined;
+      this.state = 'listing';
       this.onAbsence(this.kind, false, `${this.#path} is served`);
     }
     this.store.listed(this.#part, objects);
