@@ -7,6 +7,8 @@
 // data (x-checks, see src/validate/crd-schema.ts); the others are left out
 // and counted. Run after changing tools/gateway-api/go.mod:
 //   node scripts/gateway-schemas.mjs
+// With --check it writes nothing and exits 1 when the file is not what it
+// would write (src/validate/gateway-schemas-current.test.ts runs that).
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -100,5 +102,15 @@ export const GATEWAY_API_RELEASE = '${release}';
 
 export const GATEWAY_SCHEMAS: Readonly<Record<'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'ReferenceGrant', CrdSchema>> = ${JSON.stringify(schemas, null, 1)};
 `;
-writeFileSync(join(root, 'src', 'validate', 'gateway-schemas.ts'), text);
+const target = join(root, 'src', 'validate', 'gateway-schemas.ts');
+if (process.argv.includes('--check')) {
+  const current = readFileSync(target, 'utf8');
+  if (current !== text) {
+    console.error(`src/validate/gateway-schemas.ts is not what the Gateway API ${release} CRDs give: run node scripts/gateway-schemas.mjs`);
+    process.exit(1);
+  }
+  console.log(`src/validate/gateway-schemas.ts is current (Gateway API ${release})`);
+  process.exit(0);
+}
+writeFileSync(target, text);
 console.log(`wrote src/validate/gateway-schemas.ts (${text.length} bytes; ${translated} CEL rules as x-checks, ${untranslated} not evaluated)`);
