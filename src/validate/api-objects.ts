@@ -673,7 +673,8 @@ export function withSchemaDefaults<T>(obj: T): T {
 }
 
 function validateCustomResource(obj: Record<string, unknown>, namespaced: boolean, schema: CrdSchema): FieldError[] {
-  const { metadata, ...rest } = withSchemaDefaults(obj);
+  // status is not checked: on create the API server drops it (the status subresource is written apart).
+  const { metadata, status: _status, ...rest } = withSchemaDefaults(obj);
   const issues = checkSchema(rest, schema);
   const decoding = issues.filter((i) => i.decode);
   if (decoding.length > 0) return decoding.map(fromIssue);

@@ -44,6 +44,7 @@ const cases: Array<[string, Json, string[]]> = [
     ['spec.rules[0].filters[0]: Invalid value: "object": filter.requestHeaderModifier must be specified for RequestHeaderModifier filter.type'],
   ],
   ['an unknown method', route({ parentRefs: [parent], rules: [{ matches: [{ method: 'FETCH' }] }] }), ['spec.rules[0].matches[0].method: Unsupported value: "FETCH": supported values: "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"']],
+  ['a status, as kubectl get -o yaml writes it: not checked (the API server drops it on create)', { ...route({ parentRefs: [parent] }), status: { parents: [{ bogus: 1 }] } }, []],
   ['a field the schema does not have (strict field validation)', route({ parentRefs: [parent], hostname: 'a.com' }), ['spec.hostname: unknown field "spec.hostname"']],
   ['a bad name, checked as for every custom resource', route({ parentRefs: [parent] }, { name: 'Web' }), ["metadata.name: Invalid value: \"Web\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"]],
 
