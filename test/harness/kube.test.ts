@@ -162,3 +162,19 @@ test('stop leaves no process and no temp dir behind', async () => {
   assert.ok(!existsSync(kube.dir), `${kube.dir} still exists`);
   await kube.stop(); // idempotent
 });
+
+test('startKube({ gatewayApiCrds: true }): the standard-channel Gateway API kinds are served when it resolves', { timeout: 5 * 60_000 }, async () => {
+  const withCrds = await startKube({ gatewayApiCrds: true });
+  try {
+    for (const path of ['/apis/gateway.networking.k8s.io/v1/gatewayclasses', '/apis/gateway.networking.k8s.io/v1/namespaces/default/httproutes', '/apis/gateway.networking.k8s.io/v1beta1/namespaces/default/referencegrants']) {
+      const r = await withCrds.request('GET', path);
+      assert.equal(r.status, 200, `${path}: ${r.text}`);
+    }
+    const crd = await withCrds.request('GET', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/httproutes.gateway.networking.k8s.io');
+    assert.equal(crd.body.metadata.annotations['gateway.networking.k8s.io/bundle-version'], 'v1.6.3');
+    assert.equal(crd.body.metadata.annotations['gateway.networking.k8s.io/channel'], 'standard');
+    await withCrds.installGatewayApiCrds(); // idempotent
+  } finally {
+    await withCrds.stop();
+  }
+});
