@@ -78,38 +78,22 @@ export function controllerMetrics(sources: MetricSources = {}, registry = new Re
     }),
     // ingress-nginx's nginx_ingress_controller_requests, by status class:
     // the plugin counts classes, not codes, to stay within a few counters per route.
-    requests: new Counter({
-      name: 'ats_ingress_requests_total',
-      help: 'Requests answered, by the Ingress and Service that served them and the status class (2xx, 3xx, 4xx, 5xx; 1xx).',
-      labelNames: ['namespace', 'ingress', 'service', 'status'],
+    requests: trafficCounter(
+      sources,
       registers,
-      collect() {
-        const t = sources.traffic?.();
-        if (!t) return;
-        this.reset();
-        for (const r of t.rows) {
-          t.names.forEach((name, i) => {
-            if (STATUS_CLASS.test(name)) this.inc({ namespace: r.namespace, ingress: r.ingress, service: r.service, status: name }, r.counts[i] ?? 0);
-          });
-        }
-      },
-    }),
-    cacheResults: new Counter({
-      name: 'ats_ingress_cache_results_total',
-      help: 'Requests by what the cache did for them (hit_fresh, hit_stale, miss, not_cacheable), by Ingress and Service.',
-      labelNames: ['namespace', 'ingress', 'service', 'result'],
+      'ats_ingress_requests_total',
+      'Requests answered, by the Ingress and Service that served them and the status class (2xx, 3xx, 4xx, 5xx; 1xx).',
+      'status',
+      (counter) => STATUS_CLASS.test(counter),
+    ),
+    cacheResults: trafficCounter(
+      sources,
       registers,
-      collect() {
-        const t = sources.traffic?.();
-        if (!t) return;
-        this.reset();
-        for (const r of t.rows) {
-          t.names.forEach((name, i) => {
-            if (!STATUS_CLASS.test(name)) this.inc({ namespace: r.namespace, ingress: r.ingress, service: r.service, result: name }, r.counts[i] ?? 0);
-          });
-        }
-      },
-    }),
+      'ats_ingress_cache_results_total',
+      'Requests by what the cache did for them (hit_fresh, hit_stale, miss, not_cacheable), by Ingress and Service.',
+      'result',
+      (counter) => !STATUS_CLASS.test(counter),
+    ),
     uncountedRequests: new Counter({
       name: 'ats_ingress_uncounted_requests_total',
       help: 'Requests the plugin could not count per Ingress (more routes than its counters have room for).',
@@ -138,6 +122,37 @@ export type ControllerMetrics = ReturnType<typeof controllerMetrics>;
  * ATS's own cache figures, read from stats_over_http once per scrape (the
  * metrics below share one answer, kept for a second).
  */
+/**
+ * A counter over the plugin's per-route counts (sources.traffic, read at
+ * each scrape): one series per (namespace, Ingress, Service) and each of
+ * the plugin's counters that `takes`, that counter's name as `label`.
+ */
+function trafficCounter(
+  sources: MetricSources,
+  registers: Registry[],
+  name: string,
+  help: string,
+  label: 'status' | 'result',
+  takes: (counter: string) => boolean,
+): Counter {
+  return new Counter({
+    name,
+    help,
+    labelNames: ['namespace', 'ingress', 'service', label],
+    registers,
+    collect() {
+      const t = sources.traffic?.();
+      if (!t) return;
+      this.reset();
+      for (const r of t.rows) {
+        t.names.forEach((counter, i) => {
+          if (takes(counter)) this.inc({ namespace: r.namespace, ingress: r.ingress, service: r.service, [label]: counter }, r.counts[i] ?? 0);
+        });
+      }
+    },
+  });
+}
+
 function atsCacheMetrics(sources: MetricSources, registers: Registry[]) {
   let cached: { at: number; figures: Promise<AtsCacheFigures | undefined> } | undefined;
   const figures = (): Promise<AtsCacheFigures | undefined> => {
