@@ -12,10 +12,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 
 import { E2e, K8S_DIR, echo, ms, type ControllerProcess } from './env.js';
+import { pollUntil } from '../harness/poll.js';
 import type { HttpResponse } from '../harness/ats.js';
 
 const NS = 'e2e-cache';
@@ -54,21 +54,8 @@ function hitOf(r: HttpResponse): number {
   return b.hit;
 }
 
-async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<{ value: T; ms: number }> {
-  const t0 = performance.now();
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (ok(v)) return { value: v, ms: performance.now() - t0 };
-      last = v;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    if (performance.now() - t0 > timeoutMs) assert.fail(`${what}: not within ${timeoutMs} ms; last: ${JSON.stringify(last)?.slice(0, 500)}\n${controller.log(4_000)}`);
-    await delay(10);
-  }
-}
+const until = <T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000) =>
+  pollUntil(what, fn, ok, { timeoutMs, intervalMs: 10, context: () => controller.log(4_000) });
 
 /** One series of the controller's /metrics (0 when absent). */
 async function metric(name: string, labels: Record<string, string>): Promise<number> {

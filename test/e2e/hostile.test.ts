@@ -45,6 +45,7 @@ import {
 import { certKit, type CertKit } from '../harness/certs.js';
 import type { HttpResponse } from '../harness/ats.js';
 import { E2e, echo, getLocal, K8S_DIR, ms, ROOT, STATS_PATH, type ControllerProcess } from './env.js';
+import { pollUntil } from '../harness/poll.js';
 
 const NS = 'e2e-hostile';
 const OTHER_NS = 'e2e-hostile-other';
@@ -218,21 +219,8 @@ function crossCheck(c: HostileCase, o: Json, api: ApiAnswer): void {
   }
 }
 
-async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = CASE_TIMEOUT_MS): Promise<T> {
-  const t0 = performance.now();
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (ok(v)) return v;
-      last = v;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    if (performance.now() - t0 > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms; last: ${JSON.stringify(last)?.slice(0, 400)}`);
-    await delay(25);
-  }
-}
+const until = async <T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = CASE_TIMEOUT_MS): Promise<T> =>
+  (await pollUntil(what, fn, ok, { timeoutMs, intervalMs: 25 })).value;
 
 async function probe(host: string, path: string): Promise<{ reached: boolean; text: string }> {
   const r = await e.request({ host, path, timeoutMs: 5_000 });

@@ -16,12 +16,12 @@ import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as delay } from 'node:timers/promises';
 import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 
 import { certKit, type CertKit, type Pem } from '../harness/certs.js';
 import { E2e, K8S_DIR, ms, quantile, type ControllerProcess } from './env.js';
+import { pollUntil } from '../harness/poll.js';
 
 const NS = 'e2e-tls';
 const PORT = 8080;
@@ -70,21 +70,8 @@ async function presented(servername: string, opts: { verify?: boolean; client?: 
   }
 }
 
-async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const t0 = performance.now();
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (ok(v)) return v;
-      last = v;
-    } catch (err) {
-      last = (err as Error).message;
-    }
-    if (performance.now() - t0 > timeoutMs) assert.fail(`${what}: not within ${timeoutMs} ms; last: ${JSON.stringify(last)}\n${controller.log(4_000)}`);
-    await delay(20);
-  }
-}
+const until = async <T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 15_000): Promise<T> =>
+  (await pollUntil(what, fn, ok, { timeoutMs, intervalMs: 20, context: () => controller.log(4_000) })).value;
 
 /** The Warning Events on an object, as `kubectl get events` lists them. */
 async function events(kind: string, name: string, namespace = NS): Promise<Array<{ reason: string; message: string; type: string }>> {

@@ -4,13 +4,12 @@
 import assert from 'node:assert/strict';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 import type { TableBackend, TableEndpoint } from '../../src/route-table/route-table.js';
 import type { AtsConfig, AtsInstance, HttpRequestOptions, HttpResponse } from '../harness/ats.js';
 import type { Backend, BackendEcho } from '../harness/backends.js';
+import { pollUntil, type Polled } from '../harness/poll.js';
 
 /** The project root (this file runs from dist/test/plugin/). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -49,40 +48,7 @@ export function backendOf(service: string, pods: Backend[], more: Partial<TableB
   return { service, port: '8080', scheme: 'http', endpoints: pods.map(endpointOf), ...more };
 }
 
-export interface Polled<T> {
-  value: T;
-  ms: number;
-  tries: number;
-}
-
-/**
- * Calls `fn` until `ok` holds or `timeoutMs` passes; fails with the last value
- * then. Errors from `fn` count as "not yet" until the deadline.
- */
-export async function pollUntil<T>(
-  what: string,
-  fn: () => Promise<T>,
-  ok: (v: T) => boolean,
-  opts: { timeoutMs?: number; intervalMs?: number } = {},
-): Promise<Polled<T>> {
-  const timeoutMs = opts.timeoutMs ?? 10_000;
-  const intervalMs = opts.intervalMs ?? 10;
-  const t0 = performance.now();
-  let tries = 0;
-  let last: string = '(nothing yet)';
-  for (;;) {
-    tries++;
-    try {
-      const value = await fn();
-      if (ok(value)) return { value, ms: performance.now() - t0, tries };
-      last = typeof value === 'string' ? value : JSON.stringify(value);
-    } catch (err) {
-      last = `error: ${(err as Error).message}`;
-    }
-    if (performance.now() - t0 > timeoutMs) assert.fail(`${what}: not within ${timeoutMs} ms (${tries} tries); last: ${last.slice(0, 600)}`);
-    await delay(intervalMs);
-  }
-}
+export { pollUntil, type Polled };
 
 /** Requests through ATS until the answer satisfies `ok`; returns it with the time taken. */
 export function requestUntil(
