@@ -43,18 +43,7 @@ int main(int argc, char** argv) {
   testing::TableBuilder t;
   uint32_t with = t.backend("ns/with-options", {"10.0.0.1:8080", "10.0.0.2:8080", "10.0.0.3:8080"});
   uint32_t without = t.backend("ns/without", {"10.0.1.1:8080", "10.0.1.2:8080", "10.0.1.3:8080"});
-  InputOptions& o = t.input().backends[with].options;
-  o.connect_timeout_ms = 1500;
-  o.response_timeout_ms = 30000;
-  o.redirect_to_https = false;
-  o.cache_policy = 0;
-  o.upstream_host = "internal.svc.cluster.local";
-  o.cache_default_ttl_s = 60;
-  o.cache_max_ttl_s = 3600;
-  o.cache_ignore_query = true;
-  o.cache_serve_stale_s = 30;
-  o.cache_generation = 4;
-  o.stats_slot = 9;
+  testing::set_every_option(t.input().backends[with].options, /*redirect_to_https=*/false);
   // Some neighbours, so that lookups probe real indexes.
   for (int h = 0; h < 50; ++h) t.host("h" + std::to_string(h) + ".example.com").prefix("/", without);
   t.host("app.example.com").prefix("/api", with).prefix("/", without).exact("/health", without);

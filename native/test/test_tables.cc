@@ -90,6 +90,20 @@ std::string outcome(const TableView& t, const Match& m) {
   return std::string(buf, n);
 }
 
+void set_every_option(InputOptions& o, bool redirect_to_https) {
+  o.connect_timeout_ms = 1500;
+  o.response_timeout_ms = 30000;
+  o.redirect_to_https = redirect_to_https;
+  o.cache_policy = 0;
+  o.upstream_host = "internal.svc.cluster.local";
+  o.cache_default_ttl_s = 60;
+  o.cache_max_ttl_s = 3600;
+  o.cache_ignore_query = true;
+  o.cache_serve_stale_s = 30;
+  o.cache_generation = 4;
+  o.stats_slot = 9;
+}
+
 std::string route(const TableView& t, const std::string& host, const std::string& path) {
   Match m = lookup(t, host, path);
   switch (m.outcome) {

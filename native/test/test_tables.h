@@ -40,6 +40,10 @@ struct Built {
   TableView view;
   const uint8_t* data() const { return reinterpret_cast<const uint8_t*>(storage.data()); }
 };
+// Every backend option set to a value of its own (the hot-path tests read
+// them all); redirect_to_https as given, since it changes what a request does.
+void set_every_option(InputOptions& o, bool redirect_to_https);
+
 Built build(const TableInput& in, uint64_t generation = 1);
 std::vector<uint8_t> build_bytes(const TableInput& in, uint64_t generation = 1);
 
