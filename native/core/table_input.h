@@ -80,10 +80,94 @@ struct InputHost {
   bool operator==(const InputHost&) const = default;
 };
 
+// ---------------------------------------------------------------- the Gateway API
+// The model's TableGateway (src/model/table-model.ts says what each field
+// means); the controller has checked and ordered it.
+
+struct InputNameValue {
+  std::string name;
+  std::string value;
+  bool operator==(const InputNameValue&) const = default;
+};
+
+enum class FilterKind : uint8_t {
+  kRequestHeaderModifier = 1,
+  kResponseHeaderModifier = 2,
+  kRequestRedirect = 3,
+  kURLRewrite = 4,
+};
+enum class PathModifierKind : uint8_t { kNone = 0, kReplaceFullPath = 1, kReplacePrefixMatch = 2 };
+
+struct InputFilter {
+  FilterKind kind = FilterKind::kRequestHeaderModifier;
+  // Header modifiers.
+  std::vector<InputNameValue> set, add;
+  std::vector<std::string> remove;
+  // RequestRedirect: scheme ("" keeps the request's), hostname ("" keeps
+  // it), port (0: derived), status code. URLRewrite: hostname ("" keeps it).
+  std::string scheme;
+  std::string hostname;
+  uint16_t port = 0;
+  uint16_t status_code = 0;
+  // RequestRedirect and URLRewrite.
+  PathModifierKind path_kind = PathModifierKind::kNone;
+  std::string path;
+  bool operator==(const InputFilter&) const = default;
+};
+
+struct InputGatewayChoice {
+  uint32_t backend = kNone;  // index into TableInput::backends; kNone: invalid (500)
+  uint32_t weight = 1;       // 0..1,000,000
+  std::vector<InputFilter> filters;
+  std::string problem;
+  bool operator==(const InputGatewayChoice&) const = default;
+};
+
+struct InputGatewayRule {
+  std::string route;  // "namespace/name" of the HTTPRoute
+  uint32_t rule_index = 0;
+  std::vector<InputFilter> filters;
+  std::vector<InputGatewayChoice> choices;
+  std::string failure;  // non-empty: every request gets 500, for this reason
+  bool operator==(const InputGatewayRule&) const = default;
+};
+
+enum class GatewayPathType : uint8_t { kExact = 0, kPathPrefix = 1 };
+
+struct InputGatewayEntry {
+  std::string hostname;  // lowercase exact, "*.suffix", or "" for any
+  GatewayPathType path_type = GatewayPathType::kPathPrefix;
+  std::string path;
+  std::string method;  // "" for any
+  std::vector<InputNameValue> headers;       // names lowercase
+  std::vector<InputNameValue> query_params;
+  uint32_t rule = 0;  // index into TableInput::gateway_rules
+  bool operator==(const InputGatewayEntry&) const = default;
+};
+
+struct InputGatewayListener {
+  std::string gateway;   // "namespace/name"
+  std::string listener;  // its name
+  // The local address: text when `family` is 0 (C++ tests), else bytes as
+  // for InputEndpoint.
+  std::string address;
+  uint8_t family = 0;
+  std::array<uint8_t, 16> bytes{};
+  uint16_t port = 0;           // the local port ATS serves it on
+  uint16_t listener_port = 0;  // spec.listeners[].port
+  bool https = false;
+  std::string hostname;  // lowercase exact, "*.suffix", or "" for any
+  std::vector<InputGatewayEntry> entries;  // most precedent first
+  bool operator==(const InputGatewayListener&) const = default;
+};
+
 struct TableInput {
   std::vector<InputHost> hosts;
   std::vector<InputBackend> backends;
   uint32_t default_backend = kNone;
+  // Sorted by (address, port), then hostname from the most specific to none.
+  std::vector<InputGatewayListener> gateway_listeners;
+  std::vector<InputGatewayRule> gateway_rules;
   bool operator==(const TableInput&) const = default;
 };
 

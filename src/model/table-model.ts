@@ -78,11 +78,149 @@ export interface TableModel {
   backends: TableBackend[];
   /** The controller's --default-backend, used when the selected host has none. */
   defaultBackend?: number;
+  /**
+   * The Gateway API's routes: a request whose connection arrived on the
+   * address and port of one of these listeners is routed by them alone
+   * (never by `hosts`); absent or empty: none.
+   */
+  gateway?: TableGateway;
+}
+
+// ------------------------------------------------------------ the Gateway API
+// A request belongs to the Gateway whose address and port its connection
+// arrived on; of that Gateway's listeners on that port, the one whose
+// hostname matches the request's host most specifically (exact, then the
+// wildcard with the most labels, then none), never a wider one; within it,
+// the first entry (they are in the spec's order of precedence) whose
+// hostname and match the request meets. No listener or no entry: 404.
+
+export type GatewayPathType = 'Exact' | 'PathPrefix';
+
+export interface NameValue {
+  name: string;
+  value: string;
+}
+
+/** Header modifications of a RequestHeaderModifier or ResponseHeaderModifier filter. */
+export interface HeaderEdits {
+  /** Replaces every value of the header (added when absent). */
+  set: NameValue[];
+  /** Appended as another value: a request carrying `a` receives `a,b`. */
+  add: NameValue[];
+  /** Header names. */
+  remove: string[];
+}
+
+export type PathModifier = { type: 'ReplaceFullPath'; value: string } | { type: 'ReplacePrefixMatch'; value: string };
+
+export type TableFilter =
+  | { type: 'RequestHeaderModifier'; edits: HeaderEdits }
+  | { type: 'ResponseHeaderModifier'; edits: HeaderEdits }
+  | {
+      type: 'RequestRedirect';
+      /** Absent: the request's scheme. */
+      scheme?: 'http' | 'https';
+      /** Absent: the request's host (without its port). */
+      hostname?: string;
+      /** Absent: derived as the spec says (80/443 for a given scheme, else the listener's port). */
+      port?: number;
+      path?: PathModifier;
+      statusCode: 301 | 302 | 303 | 307 | 308;
+    }
+  | { type: 'URLRewrite'; hostname?: string; path?: PathModifier };
+
+export interface TableGatewayChoice {
+  /** Index into TableModel.backends; absent: the backendRef is invalid and its share of requests gets 500. */
+  backend?: number;
+  /** 0..1,000,000; 0 is never chosen. */
+  weight: number;
+  /** The backendRef's own filters, applied after the rule's. */
+  filters: TableFilter[];
+  /** Why an invalid backendRef cannot serve (the 500's body). */
+  problem?: string;
+}
+
+export interface TableGatewayRule {
+  /** `namespace/name` of the HTTPRoute. */
+  route: string;
+  /** The rule's index in spec.rules. */
+  ruleIndex: number;
+  filters: TableFilter[];
+  /** The requests a rule forwards go to one of these, chosen by weight. */
+  choices: TableGatewayChoice[];
+  /** Set when the rule answers 500 to every request (no valid backend, and no redirect): why. */
+  failure?: string;
+}
+
+export interface TableGatewayEntry {
+  /** The hostname the rule is routed on under this listener: lowercase exact, `*.suffix` (one or more labels), or '' for any. */
+  hostname: string;
+  pathType: GatewayPathType;
+  /** As written; a PathPrefix's trailing '/' takes no part in matching. */
+  path: string;
+  /** Absent: any method. */
+  method?: string;
+  /** Exact matches, names lowercase, each name once. */
+  headers: NameValue[];
+  /** Exact matches, each name once. */
+  queryParams: NameValue[];
+  /** Index into TableGateway.rules. */
+  rule: number;
+}
+
+export interface TableGatewayListener {
+  /** `namespace/name` of the Gateway. */
+  gateway: string;
+  /** The listener's name. */
+  listener: string;
+  /** The local address the plugin sees the connection arrive on: IPv4 or IPv6 text. */
+  address: string;
+  /** The local port ATS serves the listener on (may differ from `listenerPort` when not run as root). */
+  port: number;
+  /** spec.listeners[].port, for redirects that keep the port. */
+  listenerPort: number;
+  protocol: 'HTTP' | 'HTTPS';
+  /** Lowercase exact, `*.suffix`, or '' for any host. */
+  hostname: string;
+  /** Most precedent first. */
+  entries: TableGatewayEntry[];
+}
+
+export interface TableGateway {
+  /** Sorted by (address, port), then hostname from the most specific to none. */
+  listeners: TableGatewayListener[];
+  rules: TableGatewayRule[];
+}
+
+/** What a lookup knows of a request beyond its host and path (the path may carry a query). */
+export interface LookupRequest {
+  /** Default GET. */
+  method?: string;
+  /** As sent: any case, a name may repeat. */
+  headers?: Array<[string, string]>;
+  /** The local address and port the request arrived on: given, a Gateway listener there routes it. */
+  localAddress?: string;
+  localPort?: number;
 }
 
 export interface LookupResult {
-  /** 400: an ambiguous path ("..;x", native/core/names.h), which the plugin refuses. */
-  status: 200 | 400 | 404 | 503;
+  /**
+   * 400: an ambiguous path ("..;x", native/core/names.h), which the plugin
+   * refuses; 3xx: a Gateway API RequestRedirect (`location`); 500: a Gateway
+   * API backendRef that is invalid.
+   */
+  status: 200 | 301 | 302 | 303 | 307 | 308 | 400 | 404 | 500 | 503;
+  /** For a redirect: the Location. */
+  location?: string;
+  /** When a Gateway listener took the request: which, the rule that matched, and the filters it applies (the rule's, then the chosen backend's). */
+  gateway?: {
+    gateway: string;
+    listener: string;
+    route?: string;
+    ruleIndex?: number;
+    entry?: number;
+    filters?: TableFilter[];
+  };
   /** Why, for 400, 404 and 503 (the plugin's body says the same). */
   reason?: string;
   generation: bigint;
