@@ -11,6 +11,7 @@ import { checkTableName, DEFAULT_TABLE_NAME, TableError } from '../route-table/r
 import { domainPrefixedPathErrors } from '../validate/api-formats.js';
 import { isInvalid } from '../validate/invalid.js';
 import { dnsLabelError } from '../validate/names.js';
+import { DEFAULT_GATEWAY_ADDRESSES, DEFAULT_GATEWAY_PORTS, parseAddressRange, parseGatewayPorts } from '../config/gateway.js';
 import { CliError } from './io.js';
 
 export const CONTROLLER_HELP = `usage: ats-ingress controller [options]
@@ -33,6 +34,12 @@ What is ours:
   --gateway-controller-name NAME
                              the spec.controllerName of GatewayClasses that are
                              ours (default: ${DEFAULT_GATEWAY_CONTROLLER_NAME})
+  --gateway-addresses CIDR   the IPv4 range our Gateways take their addresses
+                             from, one each, oldest Gateway first; ATS must
+                             listen on them (default: ${DEFAULT_GATEWAY_ADDRESSES})
+  --gateway-ports LIST       the listener ports served, each on its own port
+                             or on another: 80,443 or 80=18080,443=18443
+                             (default: ${DEFAULT_GATEWAY_PORTS})
   --watch-namespace NS       only this namespace; repeat for several (default: all)
   --default-backend NS/NAME:PORT
                              the Service that answers requests no rule matches
@@ -168,6 +175,8 @@ export function parseControllerOptions(args: string[]): ControllerOptions {
         'ingress-class': { type: 'string', default: DEFAULT_INGRESS_CLASS_NAME },
         'controller-name': { type: 'string', default: DEFAULT_CONTROLLER_NAME },
         'gateway-controller-name': { type: 'string', default: DEFAULT_GATEWAY_CONTROLLER_NAME },
+        'gateway-addresses': { type: 'string', default: DEFAULT_GATEWAY_ADDRESSES },
+        'gateway-ports': { type: 'string', default: DEFAULT_GATEWAY_PORTS },
         'watch-namespace': { type: 'string', multiple: true, default: [] },
         'default-backend': { type: 'string' },
         'default-certificate': { type: 'string' },
@@ -213,6 +222,10 @@ export function parseControllerOptions(args: string[]): ControllerOptions {
       throw new CliError(`--default-certificate ${v['default-certificate']}: namespace ${defaultCertificate.namespace} is not watched; add --watch-namespace ${defaultCertificate.namespace}`);
     }
   }
+  const gatewayAddresses = parseAddressRange(v['gateway-addresses'] ?? DEFAULT_GATEWAY_ADDRESSES);
+  if (isInvalid(gatewayAddresses)) throw new CliError(`--gateway-addresses ${gatewayAddresses.invalid}`);
+  const gatewayPorts = parseGatewayPorts(v['gateway-ports'] ?? DEFAULT_GATEWAY_PORTS);
+  if (isInvalid(gatewayPorts)) throw new CliError(`--gateway-ports ${gatewayPorts.invalid}`);
   let recordsConfigMap;
   const atsRunroot = v['ats-runroot'];
   if (atsRunroot !== undefined) {
@@ -231,6 +244,8 @@ export function parseControllerOptions(args: string[]): ControllerOptions {
     gatewayControllerName: gatewayControllerName(v['gateway-controller-name'] ?? DEFAULT_GATEWAY_CONTROLLER_NAME),
     ingressClassName: v['ingress-class'] ?? DEFAULT_INGRESS_CLASS_NAME,
     watchNamespaces,
+    gatewayAddresses,
+    gatewayPorts,
     ...(defaultBackend !== undefined ? { defaultBackend } : {}),
     ...(defaultCertificate !== undefined ? { defaultCertificate } : {}),
     ...(recordsConfigMap !== undefined ? { recordsConfigMap } : {}),

@@ -4,6 +4,7 @@
 
 import { invalid, type Invalid } from '../validate/invalid.js';
 import { dnsLabelError, dnsSubdomainError } from '../validate/names.js';
+import { DEFAULT_GATEWAY_ADDRESSES, DEFAULT_GATEWAY_PORTS, parseAddressRange, parseGatewayPorts, type AddressRange, type GatewayPorts } from './gateway.js';
 
 export const DEFAULT_CONTROLLER_NAME = 'ats.ingress.kubernetes.io/controller';
 export const DEFAULT_INGRESS_CLASS_NAME = 'ats';
@@ -32,7 +33,18 @@ export interface BuildConfig {
   readonly defaultCertificate?: ObjectRef;
   /** `--records-configmap`: the ConfigMap whose keys are ATS records. */
   readonly recordsConfigMap?: ObjectRef;
+  /** `--gateway-addresses`: each of our Gateways gets the next address of this range, oldest first. */
+  readonly gatewayAddresses: AddressRange;
+  /** `--gateway-ports`: the listener ports served, and the local port each is served on. */
+  readonly gatewayPorts: GatewayPorts;
 }
+
+function parsed<T>(value: T | { readonly invalid: string }): T {
+  if (typeof value === 'object' && value !== null && 'invalid' in value) throw new Error(`internal: a default is invalid: ${value.invalid}`);
+  return value;
+}
+const DEFAULT_ADDRESS_RANGE = parsed(parseAddressRange(DEFAULT_GATEWAY_ADDRESSES));
+const DEFAULT_PORT_MAP = parsed(parseGatewayPorts(DEFAULT_GATEWAY_PORTS));
 
 /** A namespaced object as a flag names it: `namespace/name`. */
 export interface ObjectRef {
@@ -55,6 +67,8 @@ export function buildConfig(overrides: Partial<BuildConfig> = {}): BuildConfig {
     gatewayControllerName: DEFAULT_GATEWAY_CONTROLLER_NAME,
     ingressClassName: DEFAULT_INGRESS_CLASS_NAME,
     watchNamespaces: [],
+    gatewayAddresses: DEFAULT_ADDRESS_RANGE,
+    gatewayPorts: DEFAULT_PORT_MAP,
     ...overrides,
   };
 }

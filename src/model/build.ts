@@ -19,6 +19,7 @@ import { assembleTable } from './table.js';
 import { CertificateCache } from './certificates.js';
 import { collectTls } from './tls.js';
 import { collectRecords } from './records.js';
+import { assembleGatewayTable, collectGateways, gatewayBuild } from './gateway/gateway-table.js';
 
 /**
  * The processors, in the order they run; each one reads what the earlier ones
@@ -35,8 +36,10 @@ const ROUTING: readonly Processor[] = [
   collectTls, // certificates by Secret, hosts that have https
 ];
 const BACKENDS: readonly Processor[] = [
+  collectGateways, // the Gateway API: our Gateways, their addresses, the pools of their listeners
   resolveServices, // Service ports and ready endpoints for every backend named
   assembleTable, // options per host, backends deduplicated, everything sorted
+  assembleGatewayTable, // the served listeners' pools, their backends after the Ingresses'
   collectRecords, // the records ConfigMap's records
 ];
 
@@ -104,6 +107,7 @@ export function build(snapshot: Snapshot, config: BuildConfig = buildConfig(), c
   for (const processor of BACKENDS) processor(state);
   return {
     model: { table: state.table, tls: state.tls, ...(state.records ? { records: state.records } : {}) },
+    gateway: gatewayBuild(state),
     problems: sortProblems(state.problems),
     served: state.served,
   };

@@ -3,6 +3,7 @@
 // publisher, the problems to logs, Events and status.
 
 import type { TableModel } from './table-model.js';
+import type { GatewayRoutesModel } from './gateway/gateway-routes.js';
 
 /** A certificate chain and key from a kubernetes.io/tls Secret, checked: they parse, match, and are in use. */
 export interface TlsCertificate {
@@ -101,8 +102,20 @@ export interface Problem {
   readonly severity: Severity;
 }
 
+/** The Gateway API as built: what the status of GatewayClasses, Gateways and HTTPRoutes is written from. */
+export interface GatewayBuild {
+  readonly routes: GatewayRoutesModel;
+  /** The address of each of our Gateways (`namespace/name`); a Gateway without one (the range used up) is not served. */
+  readonly addresses: ReadonlyMap<string, string>;
+  /** `namespace/name/listener` of each listener whose port --gateway-ports does not serve (PortUnavailable). */
+  readonly unavailablePorts: ReadonlySet<string>;
+  /** `namespace/name` of each HTTPRoute with at least one entry in the table, sorted. */
+  readonly servedRoutes: readonly string[];
+}
+
 export interface BuildResult {
   readonly model: RouteModel;
+  readonly gateway: GatewayBuild;
   /** Sorted and without duplicates. */
   readonly problems: readonly Problem[];
   /** `namespace/name` of the claimed Ingresses that gave at least one rule or default backend, sorted. */

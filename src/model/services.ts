@@ -249,6 +249,8 @@ export const resolveServices: Processor = (state) => {
     if (!issue) return;
     if (ref.owner) {
       report(state, 'Ingress', ref.owner.namespace, ref.owner.name, `${backendField(ref)}${issue.field}`, 'Error', issue.message);
+    } else if (ref.httpRoute) {
+      report(state, 'HTTPRoute', ref.httpRoute.namespace, ref.httpRoute.name, ref.httpRoute.field, 'Error', issue.message);
     } else {
       report(state, 'Controller', '', state.config.controllerName, backendField(ref), 'Error', issue.message);
     }
@@ -257,4 +259,6 @@ export const resolveServices: Processor = (state) => {
   for (const route of state.routes) resolve(route.backend);
   for (const d of state.defaults) resolve(d.backend);
   if (state.controllerDefault) resolve(state.controllerDefault);
+  // Last, so that the Ingresses' backends are numbered as without Gateways (the table memo compares them).
+  for (const ref of state.gateway?.refs.values() ?? []) resolve(ref);
 };

@@ -8,6 +8,7 @@ import type { BuildConfig } from '../config/config.js';
 import type { CertificateCache } from './certificates.js';
 import type { ClientVerification, Problem, ProblemKind, RecordsModel, Severity, TlsModel, TlsVersion } from './model.js';
 import type { BuildMemo, RoutingMemo } from './memo.js';
+import type { GatewayState } from './gateway/gateway-table.js';
 
 /** What an Ingress's annotations ask for, already validated. */
 export interface IngressSettings {
@@ -65,6 +66,8 @@ export interface BackendRef {
   readonly path: number;
   /** Filled in by the services processor. */
   resolved: ResolvedBackend | undefined;
+  /** For a backendRef of an HTTPRoute (owner undefined): where problems with the Service are reported. */
+  readonly httpRoute?: { readonly namespace: string; readonly name: string; readonly field: string };
 }
 
 /** `namespace/service:port` for messages. */
@@ -161,6 +164,8 @@ export interface BuildState {
   validUntil: number;
   /** The routing this build made or took over, when it has a memo. */
   routing: RoutingMemo | undefined;
+  /** The Gateway API part, made by collectGateways. */
+  gateway: GatewayState | undefined;
 }
 
 /** A processor: one step of the build, in place on the build state. */
@@ -194,6 +199,7 @@ export function newState(snapshot: Snapshot, config: BuildConfig, context: Build
     served: [],
     validUntil: Number.POSITIVE_INFINITY,
     routing: undefined,
+    gateway: undefined,
   };
 }
 

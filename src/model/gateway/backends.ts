@@ -8,12 +8,15 @@
 // to that backend instead." From BackendRef.weight: "If weight is set to 0,
 // no traffic should be forwarded for this entry."
 
+import type { HTTPRouteFilter } from '../../kube/types.js';
 import type { BackendResolution } from './references.js';
 
 export interface GatewayBackend {
   /** Default 1; 0: never chosen. */
   readonly weight: number;
   readonly resolution: BackendResolution;
+  /** The backendRef's own filters, applied after the rule's. */
+  readonly filters?: readonly HTTPRouteFilter[];
 }
 
 /** How a rule answers, before endpoints are known: through its backends (by weight), or 500 for every request. */

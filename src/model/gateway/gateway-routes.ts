@@ -122,7 +122,7 @@ function ruleBackends(s: State, route: HTTPRoute): { backends: GatewayBackend[][
         resolvedRefs = resolution.reason;
         message = resolution.message;
       }
-      return { weight: ref.weight ?? 1, resolution };
+      return { weight: ref.weight ?? 1, resolution, ...(ref.filters?.length ? { filters: ref.filters } : {}) };
     }),
   );
   return { backends, resolvedRefs, message };

@@ -1,0 +1,228 @@
+// The Gateway API in build(): two processors around the Ingress ones. The
+// first (before Services are resolved) builds the Gateway model, gives each
+// Gateway its address and each valid backendRef a BackendRef for the
+// services processor; the second (after the Ingress table) turns the pools
+// of the served listeners into the table's `gateway` part, its backends
+// appended after the Ingresses' so that their indexes do not move.
+
+import type { HTTPHeaderFilter, HTTPPathModifier, HTTPRouteFilter, ObjectKey } from '../../kube/types.js';
+import type { GatewayBuild } from '../model.js';
+import type { HeaderEdits, PathModifier, TableBackend, TableFilter, TableGateway, TableGatewayChoice, TableGatewayListener, TableGatewayRule } from '../table-model.js';
+import type { BackendRef, BuildState, Processor } from '../state.js';
+import { report } from '../state.js';
+import { compareText } from '../order.js';
+import { assignAddresses, servedPort } from './addresses.js';
+import type { GatewayBackend } from './backends.js';
+import { buildGatewayRoutes, type GatewayRoutesModel } from './gateway-routes.js';
+import { listenerHostnameRank } from './hostnames.js';
+
+export interface GatewayState {
+  readonly routes: GatewayRoutesModel;
+  readonly addresses: Map<ObjectKey, string>;
+  readonly unavailablePorts: Set<string>;
+  /** One BackendRef per valid backendRef of a rule, by its GatewayBackend. */
+  readonly refs: Map<GatewayBackend, BackendRef>;
+  servedRoutes: string[];
+}
+
+const EMPTY_ROUTES: GatewayRoutesModel = { classes: [], gateways: [], parents: [], problems: [] };
+
+export function emptyGatewayBuild(): GatewayBuild {
+  return { routes: EMPTY_ROUTES, addresses: new Map(), unavailablePorts: new Set(), servedRoutes: [] };
+}
+
+export const collectGateways: Processor = (state) => {
+  const { snapshot, config } = state;
+  if (snapshot.gateways.size === 0 && snapshot.httpRoutes.size === 0 && snapshot.gatewayClasses.size === 0) return;
+  const routes = buildGatewayRoutes(snapshot, config);
+  state.problems.push(...routes.problems);
+  const addresses = assignAddresses(routes.gateways.map((g) => g.key), config.gatewayAddresses);
+  const unavailablePorts = new Set<string>();
+  const refs = new Map<GatewayBackend, BackendRef>();
+  for (const gw of routes.gateways) {
+    const [namespace = '', name = ''] = gw.key.split('/');
+    if (!addresses.has(gw.key)) {
+      report(state, 'Gateway', namespace, name, 'status.addresses', 'Error',
+        `no address is left for this Gateway in --gateway-addresses ${config.gatewayAddresses.text} (${config.gatewayAddresses.count} addresses, one per Gateway): it is not served`);
+    }
+    gw.listeners.forEach((l, i) => {
+      if (servedPort(config.gatewayPorts, l.port) === undefined) {
+        unavailablePorts.add(`${gw.key}/${l.name}`);
+        report(state, 'Gateway', namespace, name, `spec.listeners[${i}].port`, 'Error',
+          `listener ${l.name}: port ${l.port} is not served (--gateway-ports serves ${[...config.gatewayPorts.keys()].join(', ')})`);
+      }
+      for (const entry of l.entries) {
+        entry.backends.forEach((b, k) => {
+          if (!b.resolution.valid || refs.has(b)) return;
+          const [svcNamespace = '', svcName = ''] = b.resolution.service.split('/');
+          refs.set(b, {
+            namespace: svcNamespace, service: svcName, port: b.resolution.port, owner: undefined, rule: entry.ruleIndex, path: k, resolved: undefined,
+            httpRoute: { namespace: entry.route.namespace, name: entry.route.name, field: `spec.rules[${entry.ruleIndex}].backendRefs[${k}]` },
+          });
+        });
+      }
+    });
+  }
+  state.gateway = { routes, addresses, unavailablePorts, refs, servedRoutes: [] };
+};
+
+function nameValues(list: HTTPHeaderFilter['set']): { name: string; value: string }[] {
+  return (list ?? []).map((h) => ({ name: h.name, value: h.value }));
+}
+
+function headerEdits(f: HTTPHeaderFilter | undefined): HeaderEdits {
+  return { set: nameValues(f?.set), add: nameValues(f?.add), remove: [...(f?.remove ?? [])] };
+}
+
+function pathModifier(p: HTTPPathModifier | undefined): PathModifier | undefined {
+  if (p?.type === 'ReplaceFullPath' && p.replaceFullPath !== undefined) return { type: 'ReplaceFullPath', value: p.replaceFullPath };
+  if (p?.type === 'ReplacePrefixMatch' && p.replacePrefixMatch !== undefined) return { type: 'ReplacePrefixMatch', value: p.replacePrefixMatch };
+  return undefined;
+}
+
+const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
+
+/** The table's form of a filter, or why it cannot be served. */
+function tableFilter(f: HTTPRouteFilter): TableFilter | { readonly unsupported: string } {
+  switch (f.type) {
+    case 'RequestHeaderModifier':
+      return { type: 'RequestHeaderModifier', edits: headerEdits(f.requestHeaderModifier) };
+    case 'ResponseHeaderModifier':
+      return { type: 'ResponseHeaderModifier', edits: headerEdits(f.responseHeaderModifier) };
+    case 'RequestRedirect': {
+      const r = f.requestRedirect ?? {};
+      const statusCode = r.statusCode ?? 302;
+      if (!REDIRECT_CODES.has(statusCode)) return { unsupported: `redirect status code ${statusCode} is not one of 301, 302, 303, 307, 308` };
+      if (r.scheme !== undefined && r.scheme !== 'http' && r.scheme !== 'https') return { unsupported: `redirect scheme ${r.scheme} is not http or https` };
+      const path = pathModifier(r.path);
+      return {
+        type: 'RequestRedirect',
+        ...(r.scheme !== undefined ? { scheme: r.scheme as 'http' | 'https' } : {}),
+        ...(r.hostname !== undefined ? { hostname: r.hostname.toLowerCase() } : {}),
+        ...(r.port !== undefined ? { port: r.port } : {}),
+        ...(path ? { path } : {}),
+        statusCode: statusCode as 301 | 302 | 303 | 307 | 308,
+      };
+    }
+    case 'URLRewrite': {
+      const u = f.urlRewrite ?? {};
+      const path = pathModifier(u.path);
+      return { type: 'URLRewrite', ...(u.hostname !== undefined ? { hostname: u.hostname.toLowerCase() } : {}), ...(path ? { path } : {}) };
+    }
+    default:
+      // "If a reference to a custom filter type cannot be resolved, the
+      // filter MUST NOT be skipped. Instead, requests that would have been
+      // processed by that filter MUST receive a HTTP error response."
+      return { unsupported: `filter type ${String(f.type)} is not supported` };
+  }
+}
+
+function ipv4Number(text: string): number {
+  return text.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+}
+
+function compareListeners(a: TableGatewayListener, b: TableGatewayListener): number {
+  const d = ipv4Number(a.address) - ipv4Number(b.address) || a.port - b.port;
+  if (d !== 0) return d;
+  const [a1, a2] = listenerHostnameRank(a.hostname || undefined);
+  const [b1, b2] = listenerHostnameRank(b.hostname || undefined);
+  return a1 - b1 || a2 - b2 || compareText(a.hostname, b.hostname) || compareText(a.gateway, b.gateway) || compareText(a.listener, b.listener);
+}
+
+export const assembleGatewayTable: Processor = (state) => {
+  const g = state.gateway;
+  if (!g) return;
+  const backends = state.table.backends;
+  const backendIndex = new Map<number, number>();
+  const backendOf = (ref: BackendRef): number => {
+    const resolved = ref.resolved;
+    if (!resolved) throw new Error(`internal: a backendRef of HTTPRoute ${ref.httpRoute?.namespace}/${ref.httpRoute?.name} was not resolved`);
+    const known = backendIndex.get(resolved.id);
+    if (known !== undefined) return known;
+    const b: TableBackend = { service: resolved.service, port: resolved.port, scheme: resolved.scheme, endpoints: resolved.endpoints };
+    if (resolved.problem !== undefined) b.problem = resolved.problem;
+    backendIndex.set(resolved.id, backends.length);
+    backends.push(b);
+    return backends.length - 1;
+  };
+
+  const rules: TableGatewayRule[] = [];
+  const ruleIndex = new Map<string, number>();
+  const filtersOf = (list: readonly HTTPRouteFilter[] | undefined, route: { namespace: string; name: string }, field: string, unsupported: string[]): TableFilter[] => {
+    const out: TableFilter[] = [];
+    (list ?? []).forEach((f, i) => {
+      const t = tableFilter(f);
+      if ('unsupported' in t) {
+        unsupported.push(t.unsupported);
+        report(state, 'HTTPRoute', route.namespace, route.name, `${field}.filters[${i}]`, 'Error', `${t.unsupported}: requests of this rule get 500`);
+      } else {
+        out.push(t);
+      }
+    });
+    return out;
+  };
+
+  const listeners: TableGatewayListener[] = [];
+  // Listeners that are not distinct (one port and hostname) are Conflicted: the first one is served.
+  const taken = new Set<string>();
+  const served = new Set<string>();
+  for (const gw of g.routes.gateways) {
+    const address = g.addresses.get(gw.key);
+    if (address === undefined) continue;
+    for (const l of gw.listeners) {
+      const port = servedPort(state.config.gatewayPorts, l.port);
+      if (port === undefined || (l.protocol !== 'HTTP' && l.protocol !== 'HTTPS')) continue;
+      const where = `${address}:${port}:${l.hostname ?? ''}`;
+      if (taken.has(where)) continue;
+      taken.add(where);
+      const listener: TableGatewayListener = {
+        gateway: gw.key, listener: l.name, address, port, listenerPort: l.port, protocol: l.protocol,
+        hostname: l.hostname ?? '', entries: [],
+      };
+      for (const e of l.entries) {
+        const routeKey = `${e.route.namespace}/${e.route.name}`;
+        const key = `${routeKey}\0${e.ruleIndex}`;
+        let index = ruleIndex.get(key);
+        if (index === undefined) {
+          const field = `spec.rules[${e.ruleIndex}]`;
+          const unsupported: string[] = [];
+          const filters = filtersOf(e.filters, e.route, field, unsupported);
+          const choices: TableGatewayChoice[] = e.backends.map((b, k) => {
+            const choiceFilters = filtersOf(b.filters, e.route, `${field}.backendRefs[${k}]`, unsupported);
+            if (!b.resolution.valid) return { weight: b.weight, filters: choiceFilters, problem: b.resolution.message };
+            const ref = g.refs.get(b);
+            return ref ? { backend: backendOf(ref), weight: b.weight, filters: choiceFilters } : { weight: b.weight, filters: choiceFilters, problem: 'internal: not resolved' };
+          });
+          const rule: TableGatewayRule = { route: routeKey, ruleIndex: e.ruleIndex, filters, choices };
+          if (unsupported.length > 0) rule.failure = unsupported.join('; ');
+          else if ('status' in e.answer) rule.failure = e.answer.reason;
+          index = rules.length;
+          rules.push(rule);
+          ruleIndex.set(key, index);
+        }
+        listener.entries.push({
+          hostname: e.hostname ?? '',
+          pathType: e.match.path.type,
+          path: e.match.path.value,
+          ...(e.match.method !== undefined ? { method: e.match.method } : {}),
+          headers: e.match.headers.map((h) => ({ name: h.name, value: h.value })),
+          queryParams: e.match.queryParams.map((q) => ({ name: q.name, value: q.value })),
+          rule: index,
+        });
+        served.add(routeKey);
+      }
+      listeners.push(listener);
+    }
+  }
+  listeners.sort(compareListeners);
+  const gateway: TableGateway = { listeners, rules };
+  if (listeners.length > 0 || rules.length > 0) state.table = { ...state.table, gateway };
+  g.servedRoutes = [...served].sort(compareText);
+};
+
+/** What build() gives of the Gateway API. */
+export function gatewayBuild(state: BuildState): GatewayBuild {
+  const g = state.gateway;
+  if (!g) return emptyGatewayBuild();
+  return { routes: g.routes, addresses: g.addresses, unavailablePorts: g.unavailablePorts, servedRoutes: g.servedRoutes };
+}
