@@ -3,7 +3,7 @@
 // uint32. Plain C++, no N-API: the addon only unwraps the JS values and calls
 // decode_model(); tests and the fuzz target call it directly.
 //
-// Layout, version 3 (ENCODING_VERSION in encode-model.ts; bump both
+// Layout, version 4 (ENCODING_VERSION in encode-model.ts; bump both
 // together and land them in one commit: the addon refuses any other). "str" is an index into the strings, "opt" an index or kNone,
 // "u32|kNone" a value or kNone for "not set".
 //   ints[0]  the encoding version
@@ -24,7 +24,29 @@
 //     name str, default backend u32|kNone, default source opt, rule count,
 //     then per rule: path str, type (0 Exact, 1 Prefix, else ImplementationSpecific),
 //     backend, source str
-// Nothing follows the last host.
+//   gateway listener count (version 4 added the Gateway API part), then per listener:
+//     gateway str, listener str, address family (4 or 6), the address as 1 or
+//     4 big-endian words, port, listener port, protocol (1 HTTPS, else HTTP),
+//     hostname str, entry count, then per entry:
+//       hostname str, path type (0 Exact, else PathPrefix), path str, method opt,
+//       header count, then per header: name str, value str,
+//       query param count, then per param: name str, value str,
+//       rule (index into the gateway rules)
+//   gateway rule count, then per rule:
+//     route str, rule index, failure opt, filters, choice count, then per
+//     choice: backend u32|kNone, weight, problem opt, filters
+//   filters: count, then per filter its kind (1 RequestHeaderModifier,
+//   2 ResponseHeaderModifier, 3 RequestRedirect, 4 URLRewrite) and
+//     1, 2: set count, then (name str, value str) each; add count, then the
+//           same; remove count, then name str each
+//     3:    scheme (0 http, 1 https, kNone: the request's), hostname opt,
+//           port u32|kNone, path modifier, status code
+//     4:    hostname opt, path modifier
+//   a path modifier: kind (0 none, 1 ReplaceFullPath, 2 ReplacePrefixMatch), value opt
+// Nothing follows the last gateway rule. An Ingress-only model ends with two
+// zero counts. Besides bounds, the decoder refuses only what it cannot
+// represent or read on from (an address family, a filter or path modifier
+// kind it does not know, a port or status code past 16 bits).
 #pragma once
 
 #include <cstddef>
@@ -36,7 +58,7 @@
 
 namespace atsi {
 
-inline constexpr uint32_t kModelEncodingVersion = 3;
+inline constexpr uint32_t kModelEncodingVersion = 4;
 
 // Fills `out` from the encoding, or returns kInvalidModel saying at which int
 // it went wrong and why, leaving `out` untouched. Every read is

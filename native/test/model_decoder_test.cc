@@ -91,12 +91,13 @@ TEST(ModelDecoder, TheEncoderWritesTheLayoutOfEncodeModelTs) {
   EncodedModel m = encode_model(t.input());
   EXPECT_EQ(m.strings, joined({"ns/a", "80", "a.com", "/", "ns/ing"}));
   std::vector<uint32_t> want = {
-      3, 5, kNone,                                           // version, strings, no default backend
+      4, 5, kNone,                                           // version, strings, no default backend
       1, 0, 1, kNone, 0, kNone, kNone, kNone, kNone, kNone,  // 1 backend: names, no problem, http, no options
       kNone, kNone, kNone, kNone, kNone, kNone,              // no cache options, no stats slot
       1, 4, 0x0a000001u, 8080, 1,                            // 1 endpoint: IPv4 10.0.0.1, port, weight
       1, 2, kNone, kNone,                                    // 1 host: name, no default backend or source
       1, 3, 1, 0, 4,                                         // 1 rule: path, Prefix, backend, source
+      0, 0,                                                  // no Gateway listeners, no Gateway rules
   };
   EXPECT_EQ(m.ints, want);
   // The six options of version 2, in the order encode-model.ts writes them.
@@ -117,6 +118,153 @@ TEST(ModelDecoder, TheEncoderWritesTheLayoutOfEncodeModelTs) {
   m = encode_model(in);
   std::vector<uint32_t> v6 = {6, 0x20010db8u, 0, 0, 7, 8443, 3};
   EXPECT_EQ(std::vector<uint32_t>(m.ints.begin() + 20, m.ints.begin() + 27), v6);
+}
+
+// The model of TheEncoderWritesTheLayoutOfEncodeModelTs with one listener,
+// entry and rule (encode-model.test.ts encodes the same one).
+TableInput small_gateway_model() {
+  TableBuilder t;
+  uint32_t b = t.backend("ns/a", {"10.0.0.1:8080"});
+  t.host("a.com").prefix("/", b);
+  TableInput in = t.input();
+  InputGatewayListener l;
+  l.gateway = "ns/gw";
+  l.listener = "http";
+  l.family = 4;
+  l.bytes = {10, 0, 0, 9};
+  l.port = 8080;
+  l.listener_port = 80;
+  l.hostname = "*.example.com";
+  InputGatewayEntry e;
+  e.hostname = "a.example.com";
+  e.path = "/";
+  e.method = "GET";
+  e.headers = {{"x-env", "prod"}};
+  l.entries = {e};
+  in.gateway_listeners = {l};
+  InputGatewayRule r;
+  r.route = "ns/r";
+  InputFilter redirect;
+  redirect.kind = FilterKind::kRequestRedirect;
+  redirect.scheme = "https";
+  redirect.path_kind = PathModifierKind::kReplacePrefixMatch;
+  redirect.path = "/new";
+  redirect.status_code = 301;
+  r.filters = {redirect};
+  r.choices = {{b, 1, {}, ""}};
+  in.gateway_rules = {r};
+  return in;
+}
+
+TEST(ModelDecoder, TheGatewayPartHasTheLayoutOfEncodeModelTs) {
+  EncodedModel m = encode_model(small_gateway_model());
+  EXPECT_EQ(m.strings, joined({"ns/a", "80", "a.com", "/", "ns/ing", "ns/gw", "http", "*.example.com", "a.example.com",
+                               "/", "GET", "x-env", "prod", "ns/r", "/new"}));
+  std::vector<uint32_t> want = {
+      1,                                          // 1 listener
+      5, 6, 4, 0x0a000009u, 8080, 80, 0, 7,       // gateway, name, 10.0.0.9, port, listener port, HTTP, hostname
+      1, 8, 1, 9, 10, 1, 11, 12, 0, 0,            // 1 entry: hostname, PathPrefix, path, GET, 1 header, no query, rule 0
+      1,                                          // 1 rule
+      13, 0, kNone,                               // route, rule index, no failure
+      1, 3, 1, kNone, kNone, 2, 14, 301,          // 1 filter: a redirect to https, ReplacePrefixMatch /new, 301
+      1, 0, 1, kNone, 0,                          // 1 choice: backend 0, weight 1, no problem, no filters
+  };
+  ASSERT_EQ(m.ints.size(), 33 + want.size());
+  EXPECT_EQ(m.ints[1], 15u);
+  EXPECT_EQ(std::vector<uint32_t>(m.ints.begin() + 33, m.ints.end()), want);
+}
+
+TEST(ModelDecoder, TheGatewaySampleRoundTripsIntoTheSameInput) {
+  for (const TableInput& in : {small_gateway_model(), testing::gateway_sample()}) {
+    EncodedModel m = encode_model(in);
+    TableInput out;
+    Error e = decode_exact(m.strings, m.ints, m.ints.size(), out);
+    ASSERT_FALSE(e) << e.message;
+    EXPECT_TRUE(out == in);
+  }
+}
+
+TEST(ModelDecoder, EveryTruncationOfTheGatewayPartIsRefused) {
+  const TableInput in = testing::gateway_sample();
+  EncodedModel m = encode_model(in);
+  for (size_t n = 0; n < m.ints.size(); ++n) {
+    TableInput out = in;
+    out.gateway_rules.pop_back();
+    const TableInput before = out;
+    Error e = decode_exact(m.strings, m.ints, n, out);
+    ASSERT_TRUE(e) << "a truncation at " << n << " ints was accepted";
+    EXPECT_EQ(e.message.rfind("the encoded model is malformed at int ", 0), 0u) << n << ": " << e.message;
+    EXPECT_TRUE(out == before) << n;
+  }
+}
+
+TEST(ModelDecoder, RefusesWhatTheGatewayPartCannotHold) {
+  const EncodedModel good = encode_model(small_gateway_model());
+  ASSERT_EQ(decode_error(good), "ok");
+  struct Case {
+    size_t at;
+    uint32_t value;
+    const char* want;
+  } cases[] = {
+      {36, 5, "at int 36: address family 5 is not 4 or 6"},
+      {36, 0, "at int 36: address family 0 is not 4 or 6"},
+      {38, 65536, "at int 38: port 65536 is more than 65535"},
+      {39, 0xFFFFFFFFu, "at int 39: listener port 4294967295 is more than 65535"},
+      {57, 0, "at int 57: filter kind 0 is not 1 to 4"},
+      {57, 5, "at int 57: filter kind 5 is not 1 to 4"},
+      {60, 65536, "at int 60: port 65536 is more than 65535"},
+      {61, 3, "at int 61: path modifier kind 3 is not 0, 1 or 2"},
+      {63, 70000, "at int 63: status code 70000 is more than 65535"},
+      {41, 15, "at int 41: string index 15 is out of range (15 strings)"},
+      {62, kNone - 1, "at int 62: string index 4294967294 is out of range (15 strings)"},
+      // Counts the ints left cannot hold.
+      {33, 4, "at int 33: count 4 is more than the 35 ints left can hold"},
+      {42, 4, "at int 42: count 4 is more than the 26 ints left can hold"},
+      {47, 11, "at int 47: count 11 is more than the 21 ints left can hold"},
+      {50, 10, "at int 50: count 10 is more than the 18 ints left can hold"},
+      {52, 4, "at int 52: count 4 is more than the 16 ints left can hold"},
+      {56, 4, "at int 56: count 4 is more than the 12 ints left can hold"},
+      {64, 2, "at int 64: count 2 is more than the 4 ints left can hold"},
+      {68, 1, "at int 68: count 1 is more than the 0 ints left can hold"},
+  };
+  for (const Case& c : cases) {
+    EncodedModel m = good;
+    m.ints[c.at] = c.value;
+    EXPECT_EQ(decode_error(m), std::string("the encoded model is malformed ") + c.want) << c.at;
+  }
+  // An IPv6 listener takes three more words.
+  TableInput in = small_gateway_model();
+  in.gateway_listeners[0].family = 6;
+  in.gateway_listeners[0].bytes = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  EncodedModel m = encode_model(in);
+  EXPECT_EQ(std::vector<uint32_t>(m.ints.begin() + 36, m.ints.begin() + 41),
+            (std::vector<uint32_t>{6, 0xfd000000u, 0, 0, 1}));
+  TableInput out;
+  ASSERT_FALSE(decode_exact(m.strings, m.ints, m.ints.size(), out));
+  EXPECT_TRUE(out == in);
+}
+
+TEST(ModelDecoder, HeaderModifiersAndRewritesReadOnlyTheirOwnFields) {
+  TableInput in = testing::gateway_sample();
+  EncodedModel m = encode_model(in);
+  TableInput out;
+  ASSERT_FALSE(decode_exact(m.strings, m.ints, m.ints.size(), out));
+  const InputFilter& set = out.gateway_rules[0].filters[0];
+  EXPECT_EQ(set.kind, FilterKind::kRequestHeaderModifier);
+  EXPECT_EQ(set.add.size(), 2u);
+  EXPECT_EQ(set.remove, std::vector<std::string>{"x-drop"});
+  EXPECT_EQ(set.status_code, 0);
+  const InputFilter& rewrite = out.gateway_rules[0].choices[0].filters[0];
+  EXPECT_EQ(rewrite.kind, FilterKind::kURLRewrite);
+  EXPECT_EQ(rewrite.hostname, "internal.example.com");
+  EXPECT_EQ(rewrite.path_kind, PathModifierKind::kReplaceFullPath);
+  const InputFilter& bare = out.gateway_rules[1].filters[1];
+  EXPECT_EQ(bare.scheme, "");
+  EXPECT_EQ(bare.hostname, "");
+  EXPECT_EQ(bare.port, 0);
+  EXPECT_EQ(bare.path_kind, PathModifierKind::kNone);
+  EXPECT_EQ(out.gateway_rules[0].choices[1].backend, kNone);
+  EXPECT_EQ(out.gateway_listeners[1].https, true);
 }
 
 TEST(ModelDecoder, RefusesAnAddressFamilyThatIsNot4Or6) {
@@ -146,7 +294,7 @@ TEST(ModelDecoder, AValidEncodingRoundTripsIntoTheSameInput) {
 TEST(ModelDecoder, TheEmptyModelHasNoStrings) {
   EncodedModel m = encode_model(TableInput{});
   EXPECT_EQ(m.strings, "");
-  EXPECT_EQ(m.ints, (std::vector<uint32_t>{3, 0, kNone, 0, 0}));
+  EXPECT_EQ(m.ints, (std::vector<uint32_t>{4, 0, kNone, 0, 0, 0, 0}));
   TableInput out = rich_model();
   ASSERT_FALSE(decode_exact(m.strings, m.ints, m.ints.size(), out));
   EXPECT_TRUE(out == TableInput{});
@@ -191,12 +339,12 @@ TEST(ModelDecoder, EveryTruncationIsRefusedAndLeavesTheOutputAlone) {
 
 TEST(ModelDecoder, RefusesAnotherVersion) {
   EncodedModel m = encode_model(rich_model());
-  m.ints[0] = 2;  // the layout with addresses as strings: refused, never misread
-  EXPECT_EQ(decode_error(m), "the encoded model has version 2; this addon reads version 3");
-  m.ints[0] = 4;
-  EXPECT_EQ(decode_error(m), "the encoded model has version 4; this addon reads version 3");
+  m.ints[0] = 3;  // the layout without the Gateway API: refused, never misread
+  EXPECT_EQ(decode_error(m), "the encoded model has version 3; this addon reads version 4");
+  m.ints[0] = 5;
+  EXPECT_EQ(decode_error(m), "the encoded model has version 5; this addon reads version 4");
   m.ints[0] = 0;
-  EXPECT_EQ(decode_error(m), "the encoded model has version 0; this addon reads version 3");
+  EXPECT_EQ(decode_error(m), "the encoded model has version 0; this addon reads version 4");
 }
 
 TEST(ModelDecoder, RefusesAStringCountThatDoesNotMatchTheStrings) {
@@ -231,7 +379,7 @@ TEST(ModelDecoder, RefusesOutOfRangeStringIndexes) {
   EXPECT_EQ(decode_error(m),
             "the encoded model is malformed at int 6: string index 4294967294 is out of range (5 strings)");
   m = good;
-  m.ints[32] = 100;  // hosts[0].rules[0].source, the last int
+  m.ints[32] = 100;  // hosts[0].rules[0].source, the last string
   EXPECT_EQ(decode_error(m),
             "the encoded model is malformed at int 32: string index 100 is out of range (5 strings)");
   m = good;
@@ -248,31 +396,36 @@ TEST(ModelDecoder, RefusesHugeCountsBeforeAllocatingForThem) {
   EncodedModel m = good;
   m.ints[3] = 0xFFFFFFFFu;  // backends
   EXPECT_EQ(decode_error(m),
-            "the encoded model is malformed at int 3: count 4294967295 is more than the 29 ints left can hold");
-  m.ints[3] = 2;  // 29 ints cannot hold 2 backends of at least 16 ints each
-  EXPECT_EQ(decode_error(m), "the encoded model is malformed at int 3: count 2 is more than the 29 ints left can hold");
+            "the encoded model is malformed at int 3: count 4294967295 is more than the 31 ints left can hold");
+  m.ints[3] = 2;  // 31 ints cannot hold 2 backends of at least 16 ints each
+  EXPECT_EQ(decode_error(m), "the encoded model is malformed at int 3: count 2 is more than the 31 ints left can hold");
   m = good;
   m.ints[19] = 0x40000000u;  // backends[0].endpoints
   EXPECT_EQ(decode_error(m),
-            "the encoded model is malformed at int 19: count 1073741824 is more than the 13 ints left can hold");
+            "the encoded model is malformed at int 19: count 1073741824 is more than the 15 ints left can hold");
   m = good;
   m.ints[24] = 0xFFFFFFFFu;  // hosts
   EXPECT_EQ(decode_error(m),
-            "the encoded model is malformed at int 24: count 4294967295 is more than the 8 ints left can hold");
+            "the encoded model is malformed at int 24: count 4294967295 is more than the 10 ints left can hold");
   m = good;
   m.ints[28] = 0x7FFFFFFFu;  // hosts[0].rules
   EXPECT_EQ(decode_error(m),
-            "the encoded model is malformed at int 28: count 2147483647 is more than the 4 ints left can hold");
+            "the encoded model is malformed at int 28: count 2147483647 is more than the 6 ints left can hold");
 }
 
-TEST(ModelDecoder, RefusesIntsAfterTheLastHost) {
+TEST(ModelDecoder, RefusesIntsAfterTheLastGatewayRule) {
   EncodedModel m = encode_model(rich_model());
   size_t n = m.ints.size();
   m.ints.push_back(0);
   const std::string at = "the encoded model is malformed at int " + std::to_string(n) + ": ";
-  EXPECT_EQ(decode_error(m), at + "1 int follows the last host");
+  EXPECT_EQ(decode_error(m), at + "1 int follows the last gateway rule");
   m.ints.push_back(0);
-  EXPECT_EQ(decode_error(m), at + "2 ints follow the last host");
+  EXPECT_EQ(decode_error(m), at + "2 ints follow the last gateway rule");
+  m = encode_model(testing::gateway_sample());
+  n = m.ints.size();
+  m.ints.push_back(0);
+  EXPECT_EQ(decode_error(m), "the encoded model is malformed at int " + std::to_string(n) +
+                                 ": 1 int follows the last gateway rule");
 }
 
 TEST(ModelDecoder, LeavesValuesToTheWriter) {

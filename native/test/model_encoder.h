@@ -21,6 +21,12 @@ struct EncodedModel {
 // does; empty optional strings (problem, default source) are written as kNone.
 EncodedModel encode_model(const TableInput& in);
 
+// A small model with every field of the Gateway API part set somewhere
+// (IPv4 and IPv6 listeners, each filter kind, an invalid choice, a failing
+// rule), for the decoder's tests and its fuzz corpus. Addresses are given as
+// bytes, as the decoder gives them back.
+TableInput gateway_sample();
+
 // One byte string for a fuzz input or a corpus file: the strings' length as
 // a little-endian u32, the strings, then the ints (little-endian). unframe()
 // takes any bytes: a short length prefix gives empty parts, and trailing

@@ -1,12 +1,14 @@
-// Addresses travel to the addon as words (encoding version 3): the parsers
+// Addresses travel to the addon as words (since encoding version 3): the parsers
 // take what inet_pton takes, and an encoding kept by an EncodeMemo is the one
-// a fresh encoding gives.
+// a fresh encoding gives. The Gateway API part (version 4) is laid out as the
+// C++ test encoder lays it out, and every field of it is checked by name.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { TableModel } from '../model/table-model.js';
 import { EncodeMemo, encodeModel, ipv4Word, ipv6Words, sameEncoding } from './encode-model.js';
 import { RouteTable } from './route-table.js';
+import { TableError } from './table-error.js';
 
 function v6(text: string): number[] | undefined {
   const out = new Uint32Array(4);
@@ -122,4 +124,192 @@ describe('EncodeMemo', () => {
       table.close();
     }
   });
+});
+
+const NONE = 0xffffffff;
+
+/** native/test/model_decoder_test.cc's small_gateway_model(): the two encoders are checked against the same ints. */
+function smallGatewayModel(): TableModel {
+  return {
+    backends: [{ service: 'ns/a', port: '80', scheme: 'http', endpoints: [{ address: '10.0.0.1', port: 8080 }] }],
+    hosts: [{ name: 'a.com', rules: [{ path: '/', pathType: 'Prefix', backend: 0, source: 'ns/ing' }] }],
+    gateway: {
+      listeners: [
+        {
+          gateway: 'ns/gw',
+          listener: 'http',
+          address: '10.0.0.9',
+          port: 8080,
+          listenerPort: 80,
+          protocol: 'HTTP',
+          hostname: '*.example.com',
+          entries: [{ hostname: 'a.example.com', pathType: 'PathPrefix', path: '/', method: 'GET', headers: [{ name: 'x-env', value: 'prod' }], queryParams: [], rule: 0 }],
+        },
+      ],
+      rules: [
+        {
+          route: 'ns/r',
+          ruleIndex: 0,
+          filters: [{ type: 'RequestRedirect', scheme: 'https', path: { type: 'ReplacePrefixMatch', value: '/new' }, statusCode: 301 }],
+          choices: [{ backend: 0, weight: 1, filters: [] }],
+        },
+      ],
+    },
+  };
+}
+
+/** Every kind of listener, entry, filter and choice, for the validation cases to break one field of. */
+function gatewayModel(): TableModel {
+  const m = smallGatewayModel();
+  m.backends.push({ service: 'ns/b', port: 'http', scheme: 'http', endpoints: [] });
+  const g = m.gateway!;
+  g.listeners[0]!.hostname = 'a.example.com';
+  g.listeners.push(
+    { ...g.listeners[0]!, listener: 'wild', hostname: '*.example.com', entries: [] },
+    { ...g.listeners[0]!, listener: 'any', hostname: '', entries: [] },
+    { ...g.listeners[0]!, listener: 'other-port', port: 8081, hostname: '', entries: [] },
+    { ...g.listeners[0]!, listener: 'v6', address: '2001:db8::9', protocol: 'HTTPS', entries: [] },
+  );
+  g.listeners[0]!.entries.push({ hostname: '', pathType: 'Exact', path: '/q', headers: [], queryParams: [{ name: 'a', value: 'b c' }], rule: 1 });
+  g.rules.push({
+    route: 'ns/web',
+    ruleIndex: 3,
+    filters: [
+      { type: 'RequestHeaderModifier', edits: { set: [{ name: 'X-Env', value: 'prod' }], add: [{ name: 'x-a', value: '1' }], remove: ['x-drop'] } },
+      { type: 'ResponseHeaderModifier', edits: { set: [], add: [], remove: ['server'] } },
+      { type: 'URLRewrite', hostname: 'internal.example.com', path: { type: 'ReplaceFullPath', value: '/full' } },
+    ],
+    choices: [
+      { backend: 1, weight: 3, filters: [{ type: 'RequestRedirect', hostname: 'b.example.com', port: 8443, statusCode: 302 }] },
+      { weight: 1, filters: [], problem: 'backendRef ns/missing: Service not found' },
+    ],
+    failure: 'no valid backendRef',
+  });
+  return m;
+}
+
+describe('the Gateway API part (encoding version 4)', () => {
+  test('an Ingress-only model encodes as version 3 did, then two zero counts', () => {
+    const m = smallGatewayModel();
+    delete m.gateway;
+    const want = [
+      4, 5, NONE, // version, strings, no default backend
+      1, 0, 1, NONE, 0, NONE, NONE, NONE, NONE, NONE, // 1 backend: names, no problem, http, no options
+      NONE, NONE, NONE, NONE, NONE, NONE, // no cache options, no stats slot
+      1, 4, 0x0a000001, 8080, 1, // 1 endpoint
+      1, 2, NONE, NONE, // 1 host
+      1, 3, 1, 0, 4, // 1 rule
+      0, 0, // no Gateway listeners, no Gateway rules
+    ];
+    const e = encodeModel(m);
+    assert.deepEqual([...e.ints], want);
+    assert.equal(e.strings, ['ns/a', '80', 'a.com', '/', 'ns/ing'].join('\0'));
+    assert.ok(sameEncoding(encodeModel({ ...m, gateway: { listeners: [], rules: [] } }), e), 'empty lists: no gateway part');
+  });
+
+  test('the gateway part is laid out as native/core/model_decoder.h says', () => {
+    const e = encodeModel(smallGatewayModel());
+    assert.equal(e.strings, ['ns/a', '80', 'a.com', '/', 'ns/ing', 'ns/gw', 'http', '*.example.com', 'a.example.com', '/', 'GET', 'x-env', 'prod', 'ns/r', '/new'].join('\0'));
+    assert.equal(e.ints[1], 15);
+    assert.deepEqual([...e.ints.slice(33)], [
+      1, // 1 listener
+      5, 6, 4, 0x0a000009, 8080, 80, 0, 7, // gateway, name, 10.0.0.9, port, listener port, HTTP, hostname
+      1, 8, 1, 9, 10, 1, 11, 12, 0, 0, // 1 entry
+      1, // 1 rule
+      13, 0, NONE, // route, rule index, no failure
+      1, 3, 1, NONE, NONE, 2, 14, 301, // a redirect to https, ReplacePrefixMatch /new, 301
+      1, 0, 1, NONE, 0, // 1 choice
+    ]);
+  });
+
+  test('a model with every kind of listener, entry, filter and choice encodes', () => {
+    const e = encodeModel(gatewayModel());
+    assert.ok(e.ints.length > 80);
+  });
+
+  const total = (m: TableModel) => {
+    m.gateway!.rules[0]!.choices = Array.from({ length: 4295 }, () => ({ backend: 0, weight: 1_000_000, filters: [] }));
+  };
+  const cases: Array<[string, (m: any) => void, string]> = [
+    ['gateway not an object', (m) => (m.gateway = []), 'gateway'],
+    ['listeners not an array', (m) => (m.gateway.listeners = {}), 'gateway.listeners'],
+    ['rules missing', (m) => delete m.gateway.rules, 'gateway.rules'],
+    ['listener not an object', (m) => (m.gateway.listeners[2] = 7), 'gateway.listeners[2]'],
+    ['gateway not namespace/name', (m) => (m.gateway.listeners[0].gateway = 'gw'), 'gateway.listeners[0].gateway'],
+    ['empty listener name', (m) => (m.gateway.listeners[0].listener = ''), 'gateway.listeners[0].listener'],
+    ['address a name', (m) => (m.gateway.listeners[0].address = 'node.local'), 'gateway.listeners[0].address'],
+    ['address out of range', (m) => (m.gateway.listeners[4].address = '2001:db8::10000'), 'gateway.listeners[4].address'],
+    ['address in brackets', (m) => (m.gateway.listeners[4].address = '[2001:db8::9]'), 'gateway.listeners[4].address'],
+    ['port 0', (m) => (m.gateway.listeners[0].port = 0), 'gateway.listeners[0].port'],
+    ['port past 65535', (m) => (m.gateway.listeners[3].port = 65536), 'gateway.listeners[3].port'],
+    ['fractional listener port', (m) => (m.gateway.listeners[0].listenerPort = 1.5), 'gateway.listeners[0].listenerPort'],
+    ['protocol TCP', (m) => (m.gateway.listeners[1].protocol = 'TCP'), 'gateway.listeners[1].protocol'],
+    ['uppercase hostname', (m) => (m.gateway.listeners[0].hostname = 'A.example.com'), 'gateway.listeners[0].hostname'],
+    ['double wildcard', (m) => (m.gateway.listeners[1].hostname = '*.*.example.com'), 'gateway.listeners[1].hostname'],
+    ['IPv6 before IPv4', (m) => m.gateway.listeners.unshift(m.gateway.listeners.pop()), 'gateway.listeners[1].address'],
+    ['addresses out of order', (m) => (m.gateway.listeners[4].address = '10.0.0.8'), 'gateway.listeners[4].address'],
+    ['ports out of order', (m) => (m.gateway.listeners[3].port = 8079), 'gateway.listeners[3].port'],
+    ['any before a wildcard', (m) => ([m.gateway.listeners[1], m.gateway.listeners[2]] = [m.gateway.listeners[2], m.gateway.listeners[1]]), 'gateway.listeners[2].hostname'],
+    ['a wildcard before an exact name', (m) => ([m.gateway.listeners[0], m.gateway.listeners[1]] = [m.gateway.listeners[1], m.gateway.listeners[0]]), 'gateway.listeners[1].hostname'],
+    ['fewer labels first', (m) => (m.gateway.listeners[0].hostname = '*.com'), 'gateway.listeners[1].hostname'],
+    ['the same hostname twice', (m) => (m.gateway.listeners[1].hostname = 'a.example.com'), 'gateway.listeners[1].hostname'],
+    ['entries not an array', (m) => delete m.gateway.listeners[1].entries, 'gateway.listeners[1].entries'],
+    ['entry hostname with a port', (m) => (m.gateway.listeners[0].entries[0].hostname = 'a.example.com:80'), 'gateway.listeners[0].entries[0].hostname'],
+    ['Ingress path type', (m) => (m.gateway.listeners[0].entries[1].pathType = 'Prefix'), 'gateway.listeners[0].entries[1].pathType'],
+    ['relative path', (m) => (m.gateway.listeners[0].entries[1].path = 'q'), 'gateway.listeners[0].entries[1].path'],
+    ['path too long', (m) => (m.gateway.listeners[0].entries[0].path = '/' + 'é'.repeat(4096)), 'gateway.listeners[0].entries[0].path'],
+    ['method not a token', (m) => (m.gateway.listeners[0].entries[0].method = 'GE T'), 'gateway.listeners[0].entries[0].method'],
+    ['empty method', (m) => (m.gateway.listeners[0].entries[0].method = ''), 'gateway.listeners[0].entries[0].method'],
+    ['uppercase header name', (m) => (m.gateway.listeners[0].entries[0].headers[0].name = 'X-Env'), 'gateway.listeners[0].entries[0].headers[0].name'],
+    ['header name not a token', (m) => (m.gateway.listeners[0].entries[0].headers[0].name = 'x env'), 'gateway.listeners[0].entries[0].headers[0].name'],
+    ['header twice', (m) => m.gateway.listeners[0].entries[0].headers.push({ name: 'x-env', value: 'dev' }), 'gateway.listeners[0].entries[0].headers[1].name'],
+    ['header value with CRLF', (m) => (m.gateway.listeners[0].entries[0].headers[0].value = 'a\r\nb: c'), 'gateway.listeners[0].entries[0].headers[0].value'],
+    ['headers not an array', (m) => (m.gateway.listeners[0].entries[0].headers = undefined), 'gateway.listeners[0].entries[0].headers'],
+    ['empty query name', (m) => (m.gateway.listeners[0].entries[1].queryParams[0].name = ''), 'gateway.listeners[0].entries[1].queryParams[0].name'],
+    ['query name twice', (m) => m.gateway.listeners[0].entries[1].queryParams.push({ name: 'a', value: 'c' }), 'gateway.listeners[0].entries[1].queryParams[1].name'],
+    ['query value with NUL', (m) => (m.gateway.listeners[0].entries[1].queryParams[0].value = 'a\0'), 'gateway.listeners[0].entries[1].queryParams[0].value'],
+    ['query value not a string', (m) => (m.gateway.listeners[0].entries[1].queryParams[0].value = 1), 'gateway.listeners[0].entries[1].queryParams[0].value'],
+    ['rule out of range', (m) => (m.gateway.listeners[0].entries[1].rule = 2), 'gateway.listeners[0].entries[1].rule'],
+    ['route not namespace/name', (m) => (m.gateway.rules[1].route = 'ns/Web'), 'gateway.rules[1].route'],
+    ['negative rule index', (m) => (m.gateway.rules[0].ruleIndex = -1), 'gateway.rules[0].ruleIndex'],
+    ['empty failure', (m) => (m.gateway.rules[1].failure = ''), 'gateway.rules[1].failure'],
+    ['filters not an array', (m) => (m.gateway.rules[0].filters = null), 'gateway.rules[0].filters'],
+    ['unknown filter', (m) => (m.gateway.rules[1].filters[0].type = 'RequestMirror'), 'gateway.rules[1].filters[0].type'],
+    ['edits missing', (m) => delete m.gateway.rules[1].filters[1].edits, 'gateway.rules[1].filters[1].edits'],
+    ['set name not a token', (m) => (m.gateway.rules[1].filters[0].edits.set[0].name = 'x:y'), 'gateway.rules[1].filters[0].edits.set[0].name'],
+    ['add value with LF', (m) => (m.gateway.rules[1].filters[0].edits.add[0].value = '1\n'), 'gateway.rules[1].filters[0].edits.add[0].value'],
+    ['remove not a token', (m) => (m.gateway.rules[1].filters[1].edits.remove[0] = ''), 'gateway.rules[1].filters[1].edits.remove[0]'],
+    ['redirect status 300', (m) => (m.gateway.rules[0].filters[0].statusCode = 300), 'gateway.rules[0].filters[0].statusCode'],
+    ['redirect status missing', (m) => delete m.gateway.rules[0].filters[0].statusCode, 'gateway.rules[0].filters[0].statusCode'],
+    ['redirect scheme ftp', (m) => (m.gateway.rules[0].filters[0].scheme = 'ftp'), 'gateway.rules[0].filters[0].scheme'],
+    ['redirect to a wildcard', (m) => (m.gateway.rules[1].choices[0].filters[0].hostname = '*.example.com'), 'gateway.rules[1].choices[0].filters[0].hostname'],
+    ['redirect port 0', (m) => (m.gateway.rules[1].choices[0].filters[0].port = 0), 'gateway.rules[1].choices[0].filters[0].port'],
+    ['path modifier type', (m) => (m.gateway.rules[0].filters[0].path.type = 'ReplacePrefix'), 'gateway.rules[0].filters[0].path.type'],
+    ['path modifier relative', (m) => (m.gateway.rules[0].filters[0].path.value = 'new'), 'gateway.rules[0].filters[0].path.value'],
+    ['rewrite hostname uppercase', (m) => (m.gateway.rules[1].filters[2].hostname = 'Internal.example.com'), 'gateway.rules[1].filters[2].hostname'],
+    ['rewrite path relative', (m) => (m.gateway.rules[1].filters[2].path.value = 'full'), 'gateway.rules[1].filters[2].path.value'],
+    ['choices not an array', (m) => (m.gateway.rules[0].choices = 1), 'gateway.rules[0].choices'],
+    ['choice backend out of range', (m) => (m.gateway.rules[1].choices[0].backend = 2), 'gateway.rules[1].choices[0].backend'],
+    ['weight past 1,000,000', (m) => (m.gateway.rules[1].choices[1].weight = 1_000_001), 'gateway.rules[1].choices[1].weight'],
+    ['weight missing', (m) => delete m.gateway.rules[1].choices[1].weight, 'gateway.rules[1].choices[1].weight'],
+    ['empty problem', (m) => (m.gateway.rules[1].choices[1].problem = ''), 'gateway.rules[1].choices[1].problem'],
+    ['choice filter unknown', (m) => (m.gateway.rules[1].choices[0].filters[0].type = 'x'), 'gateway.rules[1].choices[0].filters[0].type'],
+    ['total weight past 2^32-1', total, 'gateway.rules[0].choices[4294].weight'],
+  ];
+  for (const [name, mutate, field] of cases) {
+    test(`refuses ${name}: ${field}`, () => {
+      const m = gatewayModel();
+      mutate(m);
+      assert.throws(
+        () => encodeModel(m),
+        (e: unknown) => {
+          assert.ok(e instanceof TableError, String(e));
+          assert.equal(e.code, 'ERR_INVALID_MODEL');
+          assert.equal(e.field, field, e.message);
+          assert.ok(e.message.startsWith(`${field}: `), e.message);
+          return true;
+        },
+      );
+    });
+  }
 });

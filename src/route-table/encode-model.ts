@@ -5,12 +5,13 @@
 // words (parsing one is checking it), so an endpoints list encodes to ints
 // alone, the same wherever it sits: an EncodeMemo keeps each list's encoding
 // for as long as the list lives, and an endpoint-only change re-encodes the
-// endpoints of one Service.
+// endpoints of one Service. The Gateway API part (model.gateway) follows the
+// hosts; a model without one ends with two zero counts.
 import { TableError } from './table-error.js';
 import type { TableModel } from '../model/table-model.js';
 
 /** Bumped with any change of the layout below; native/core/model_decoder.cc checks it. */
-const ENCODING_VERSION = 3;
+const ENCODING_VERSION = 4;
 const NONE = 0xffffffff;
 
 export interface EncodedModel {
@@ -349,8 +350,279 @@ export function encodeModel(model: unknown, statsSlots?: ArrayLike<number>, memo
       w.strIn(r.source, rf, '.source');
     }
   }
+  encodeGateway(w, model.gateway, backends.length);
   w.ints[1] = w.strings.length;
   return { strings: w.strings.join('\0'), ints: w.ints.slice(0, w.n) };
+}
+
+// ------------------------------------------------------------ the Gateway API
+// Fewer objects than the hosts by far (one entry per HTTPRoute match and
+// hostname), so field names are built per element here.
+
+const GATEWAY_PATH_TYPES: Record<string, number> = { Exact: 0, PathPrefix: 1 };
+const FILTER_KINDS: Record<string, number> = { RequestHeaderModifier: 1, ResponseHeaderModifier: 2, RequestRedirect: 3, URLRewrite: 4 };
+const PATH_MODIFIERS: Record<string, number> = { ReplaceFullPath: 1, ReplacePrefixMatch: 2 };
+const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
+const MAX_CHOICE_WEIGHT = 1_000_000;
+/** The plugin draws a 32-bit value below a rule's total weight. */
+const MAX_TOTAL_WEIGHT = 2 ** 32 - 1;
+/** Kubernetes names: a DNS label for the namespace, a DNS subdomain for the name. */
+const NAMESPACED_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-.a-z0-9]*[a-z0-9])?$/;
+/** RFC 9110's tchar. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const LOWER_TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+/** What can stand in a header or query value the plugin compares or sends: no control character but HTAB (CR and LF would split a header; NUL ends C strings). */
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
+
+function isRecordAt(v: unknown, field: string): Record<string, unknown> {
+  if (!isRecord(v)) fail(field, 'must be an object');
+  return v;
+}
+
+function arrayAt(v: unknown, field: string): unknown[] {
+  if (!Array.isArray(v)) fail(field, 'must be an array');
+  return v;
+}
+
+function stringAt(v: unknown, field: string): string {
+  if (typeof v !== 'string') fail(field, `must be a string, got ${typeof v}`);
+  return v;
+}
+
+function namespacedName(v: unknown, field: string): string {
+  const s = stringAt(v, field);
+  if (!NAMESPACED_NAME.test(s)) fail(field, `${JSON.stringify(s)} is not a namespace/name`);
+  return s;
+}
+
+function fieldValue(v: unknown, field: string): string {
+  const s = stringAt(v, field);
+  if (CONTROL.test(s)) fail(field, `${JSON.stringify(s)} contains a control character (CR, LF, NUL and the like)`);
+  return s;
+}
+
+/** A lowercase exact name, `*.suffix`, or (when `empty` allows it) '' for any; at most 253 bytes with the '*.'. */
+function hostnameAt(v: unknown, field: string, empty: boolean, wildcard: boolean): string {
+  const name = stringAt(v, field);
+  if (name === '' && empty) return name;
+  const bare = wildcard && name.startsWith('*.') ? name.slice(2) : name;
+  if (!isValidHostName(bare) || name.length > 253) {
+    fail(field, `${JSON.stringify(name)} is not a lowercase host name${wildcard ? ' or *.wildcard' : ''} of at most 253 characters`);
+  }
+  return name;
+}
+
+/** Where a listener's hostname sorts among those of one address and port: exact, wildcards by labels (more first), then none. */
+function hostnameRank(name: string): number {
+  if (name === '') return Number.MAX_SAFE_INTEGER;
+  if (!name.startsWith('*.')) return 0;
+  let labels = 1;
+  for (let i = 0; i < name.length; i++) if (name.charCodeAt(i) === 46) labels++;
+  return 1000 - labels;
+}
+
+/** Name/value pairs: count, then name and value strings. `lower` for a match's header names. */
+function encodePairs(w: Writer, v: unknown, f: string, names: 'token' | 'lower' | 'query', unique: boolean): void {
+  const list = arrayAt(v, f);
+  w.int(list.length);
+  const seen = unique ? new Map<string, number>() : undefined;
+  for (let i = 0; i < list.length; i++) {
+    const pf = `${f}[${i}]`;
+    const p = isRecordAt(list[i], pf);
+    const name = stringAt(p.name, `${pf}.name`);
+    if (names === 'query') {
+      if (name === '') fail(`${pf}.name`, 'must not be empty');
+      fieldValue(name, `${pf}.name`);
+    } else if (!(names === 'lower' ? LOWER_TOKEN : TOKEN).test(name)) {
+      fail(`${pf}.name`, `${JSON.stringify(name)} is not ${names === 'lower' ? 'a lowercase' : 'an'} HTTP header name (token)`);
+    }
+    if (seen) {
+      const earlier = seen.get(name);
+      if (earlier !== undefined) fail(`${pf}.name`, `"${name}" already appears as ${f}[${earlier}]`);
+      seen.set(name, i);
+    }
+    w.str(name, pf, '.name');
+    w.str(fieldValue(p.value, `${pf}.value`), pf, '.value');
+  }
+}
+
+/** kind (0 none, 1 ReplaceFullPath, 2 ReplacePrefixMatch), then the value opt. */
+function encodePathModifier(w: Writer, v: unknown, f: string): void {
+  if (v === undefined) {
+    w.int(0);
+    w.int(NONE);
+    return;
+  }
+  const m = isRecordAt(v, f);
+  const kind = typeof m.type === 'string' ? PATH_MODIFIERS[m.type] : undefined;
+  if (kind === undefined) fail(`${f}.type`, `must be ReplaceFullPath or ReplacePrefixMatch, got ${JSON.stringify(m.type)}`);
+  const value = stringAt(m.value, `${f}.value`);
+  if (!value.startsWith('/')) fail(`${f}.value`, `"${value}" does not begin with '/'`);
+  if (value.length * 3 > MAX_PATH && Buffer.byteLength(value) > MAX_PATH) fail(`${f}.value`, `longer than ${MAX_PATH} bytes`);
+  if (CONTROL.test(value)) fail(`${f}.value`, `${JSON.stringify(value)} contains a control character`);
+  w.int(kind);
+  w.str(value, f, '.value');
+}
+
+function encodeFilters(w: Writer, v: unknown, f: string): void {
+  const list = arrayAt(v, f);
+  w.int(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const ff = `${f}[${i}]`;
+    const filter = isRecordAt(list[i], ff);
+    const kind = typeof filter.type === 'string' ? FILTER_KINDS[filter.type] : undefined;
+    if (kind === undefined) {
+      fail(`${ff}.type`, `must be RequestHeaderModifier, ResponseHeaderModifier, RequestRedirect or URLRewrite, got ${JSON.stringify(filter.type)}`);
+    }
+    w.int(kind);
+    if (kind === 1 || kind === 2) {
+      const edits = isRecordAt(filter.edits, `${ff}.edits`);
+      encodePairs(w, edits.set, `${ff}.edits.set`, 'token', false);
+      encodePairs(w, edits.add, `${ff}.edits.add`, 'token', false);
+      const remove = arrayAt(edits.remove, `${ff}.edits.remove`);
+      w.int(remove.length);
+      for (let j = 0; j < remove.length; j++) {
+        const name = stringAt(remove[j], `${ff}.edits.remove[${j}]`);
+        if (!TOKEN.test(name)) fail(`${ff}.edits.remove[${j}]`, `${JSON.stringify(name)} is not an HTTP header name (token)`);
+        w.str(name, ff, `.edits.remove[${j}]`);
+      }
+    } else if (kind === 3) {
+      const scheme = filter.scheme;
+      if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') fail(`${ff}.scheme`, `must be "http" or "https", got ${JSON.stringify(scheme)}`);
+      w.int(scheme === undefined ? NONE : scheme === 'https' ? 1 : 0);
+      if (filter.hostname !== undefined) hostnameAt(filter.hostname, `${ff}.hostname`, false, false);
+      w.optStr(filter.hostname, ff, '.hostname');
+      w.optUint(filter.port, ff, '.port', 1, 65535);
+      encodePathModifier(w, filter.path, `${ff}.path`);
+      if (typeof filter.statusCode !== 'number' || !REDIRECT_CODES.has(filter.statusCode)) {
+        fail(`${ff}.statusCode`, `must be 301, 302, 303, 307 or 308, got ${JSON.stringify(filter.statusCode)}`);
+      }
+      w.int(filter.statusCode);
+    } else {
+      if (filter.hostname !== undefined) hostnameAt(filter.hostname, `${ff}.hostname`, false, false);
+      w.optStr(filter.hostname, ff, '.hostname');
+      encodePathModifier(w, filter.path, `${ff}.path`);
+    }
+  }
+}
+
+/** A non-empty optional text: '' would read back as absent. */
+function optText(w: Writer, v: unknown, field: string): void {
+  if (v !== undefined && stringAt(v, field) === '') fail(field, 'must not be empty (leave it out instead)');
+  w.optStr(v, field, '');
+}
+
+/**
+ * Listener count, listeners, rule count, rules (the layout is in
+ * native/core/model_decoder.h). Listeners must come sorted as the plugin
+ * searches them: by address (family, then bytes), port, then hostname from
+ * the most specific to none.
+ */
+function encodeGateway(w: Writer, v: unknown, backendCount: number): void {
+  if (v === undefined) {
+    w.int(0);
+    w.int(0);
+    return;
+  }
+  const g = isRecordAt(v, 'gateway');
+  const listeners = arrayAt(g.listeners, 'gateway.listeners');
+  const rules = arrayAt(g.rules, 'gateway.rules');
+  w.int(listeners.length);
+  const address = new Uint32Array(5);
+  const previous = new Uint32Array(5);
+  let previousPort = -1;
+  let previousRank = -1;
+  // The hostnames of the listeners on the current address and port.
+  const hostnames = new Map<string, number>();
+  for (let i = 0; i < listeners.length; i++) {
+    const f = `gateway.listeners[${i}]`;
+    const l = isRecordAt(listeners[i], f);
+    w.str(namespacedName(l.gateway, `${f}.gateway`), f, '.gateway');
+    if (stringAt(l.listener, `${f}.listener`) === '') fail(`${f}.listener`, 'must not be empty');
+    w.str(l.listener, f, '.listener');
+    const text = l.address;
+    const v4 = typeof text === 'string' ? ipv4Word(text) : -1;
+    address.fill(0);
+    if (v4 >= 0) {
+      address[0] = 4;
+      address[1] = v4;
+    } else if (typeof text === 'string' && text.includes(':') && ipv6Words(text, address, 1)) {
+      address[0] = 6;
+    } else {
+      fail(`${f}.address`, `${JSON.stringify(text)} is not an IPv4 or IPv6 address`);
+    }
+    for (let k = 0; k < (address[0] === 4 ? 2 : 5); k++) w.int(address[k]!);
+    const port = uint(l.port, `${f}.port`, 1, 65535);
+    w.int(port);
+    w.int(uint(l.listenerPort, `${f}.listenerPort`, 1, 65535));
+    if (l.protocol !== 'HTTP' && l.protocol !== 'HTTPS') fail(`${f}.protocol`, `must be "HTTP" or "HTTPS", got ${JSON.stringify(l.protocol)}`);
+    w.int(l.protocol === 'HTTPS' ? 1 : 0);
+    const hostname = hostnameAt(l.hostname, `${f}.hostname`, true, true);
+    w.str(hostname, f, '.hostname');
+    const rank = hostnameRank(hostname);
+    let order = 0;
+    for (let k = 0; k < 5 && order === 0; k++) order = address[k]! - previous[k]!;
+    if (i > 0 && order < 0) fail(`${f}.address`, `${text} sorts before gateway.listeners[${i - 1}]'s address (listeners are sorted by address, then port, then hostname)`);
+    if (i === 0 || order > 0 || port !== previousPort) {
+      if (i > 0 && order === 0 && port < previousPort) fail(`${f}.port`, `${port} sorts before gateway.listeners[${i - 1}]'s port on the same address`);
+      hostnames.clear();
+    } else {
+      if (rank < previousRank) {
+        fail(`${f}.hostname`, `"${hostname}" is more specific than gateway.listeners[${i - 1}]'s, on the same address and port (exact names first, then wildcards with more labels, then '')`);
+      }
+      const earlier = hostnames.get(hostname);
+      if (earlier !== undefined) fail(`${f}.hostname`, `"${hostname}" on ${text} port ${port} already appears as gateway.listeners[${earlier}]`);
+    }
+    hostnames.set(hostname, i);
+    previous.set(address);
+    previousPort = port;
+    previousRank = rank;
+    const entries = arrayAt(l.entries, `${f}.entries`);
+    w.int(entries.length);
+    for (let j = 0; j < entries.length; j++) {
+      const ef = `${f}.entries[${j}]`;
+      const e = isRecordAt(entries[j], ef);
+      w.str(hostnameAt(e.hostname, `${ef}.hostname`, true, true), ef, '.hostname');
+      const type = typeof e.pathType === 'string' ? GATEWAY_PATH_TYPES[e.pathType] : undefined;
+      if (type === undefined) fail(`${ef}.pathType`, `must be Exact or PathPrefix, got ${JSON.stringify(e.pathType)}`);
+      w.int(type);
+      const path = stringAt(e.path, `${ef}.path`);
+      if (!path.startsWith('/')) fail(`${ef}.path`, `"${path}" does not begin with '/'`);
+      if (path.length * 3 > MAX_PATH && Buffer.byteLength(path) > MAX_PATH) fail(`${ef}.path`, `longer than ${MAX_PATH} bytes`);
+      w.str(path, ef, '.path');
+      if (e.method !== undefined && !TOKEN.test(stringAt(e.method, `${ef}.method`))) {
+        fail(`${ef}.method`, `${JSON.stringify(e.method)} is not an HTTP method (token)`);
+      }
+      w.optStr(e.method, ef, '.method');
+      encodePairs(w, e.headers, `${ef}.headers`, 'lower', true);
+      encodePairs(w, e.queryParams, `${ef}.queryParams`, 'query', true);
+      w.int(uint(e.rule, `${ef}.rule`, 0, rules.length - 1));
+    }
+  }
+
+  w.int(rules.length);
+  for (let i = 0; i < rules.length; i++) {
+    const f = `gateway.rules[${i}]`;
+    const r = isRecordAt(rules[i], f);
+    w.str(namespacedName(r.route, `${f}.route`), f, '.route');
+    w.int(uint(r.ruleIndex, `${f}.ruleIndex`, 0, 2 ** 32 - 2));
+    optText(w, r.failure, `${f}.failure`);
+    encodeFilters(w, r.filters, `${f}.filters`);
+    const choices = arrayAt(r.choices, `${f}.choices`);
+    w.int(choices.length);
+    let total = 0;
+    for (let j = 0; j < choices.length; j++) {
+      const cf = `${f}.choices[${j}]`;
+      const c = isRecordAt(choices[j], cf);
+      w.int(c.backend === undefined ? NONE : uint(c.backend, `${cf}.backend`, 0, backendCount - 1));
+      const weight = uint(c.weight, `${cf}.weight`, 0, MAX_CHOICE_WEIGHT);
+      total += weight;
+      if (total > MAX_TOTAL_WEIGHT) fail(`${cf}.weight`, `takes the rule's total weight past ${MAX_TOTAL_WEIGHT}`);
+      w.int(weight);
+      optText(w, c.problem, `${cf}.problem`);
+      encodeFilters(w, c.filters, `${cf}.filters`);
+    }
+  }
 }
 
 export function sameEncoding(a: EncodedModel | undefined, b: EncodedModel): boolean {
