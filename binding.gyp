@@ -9,6 +9,7 @@
         "native/core/table_writer.cc",
         "native/core/table_view.cc",
         "native/core/lookup.cc",
+        "native/core/gateway_lookup.cc",
         "native/core/balancer.cc",
         "native/core/shm_names.cc",
         "native/core/publisher.cc",

@@ -15,8 +15,9 @@ inline constexpr char kTableMagic[8] = {'A', 'T', 'S', 'I', 'R', 'T', 'B', '1'};
 // Bump on any incompatible change of the records below. Readers refuse other
 // versions; backend options are versioned TLV records so they can grow without
 // a bump. 2: the indexes point at key entries (HostKey, RuleKey) that hold
-// the key inline (docs/adr/0011-lookup-layout.md).
-inline constexpr uint32_t kFormatVersion = 2;
+// the key inline (docs/adr/0011-lookup-layout.md). 3: the Gateway API's
+// sections (docs/adr/0016-gateway-table-sections.md).
+inline constexpr uint32_t kFormatVersion = 3;
 inline constexpr uint32_t kNone = 0xFFFFFFFFu;
 
 // Limits that keep every size a reader computes inside 32 bits.
@@ -36,6 +37,13 @@ enum SectionId : uint32_t {
   kSectionRuleIndex,      // (host, Exact|Prefix, path) -> RuleKey
   kSectionHostKeys,       // HostKey entries, one per host
   kSectionRuleKeys,       // RuleKey entries, one per rule
+  // The Gateway API (empty in a table without Gateways).
+  kSectionGwListeners,  // GatewayListenerRecord, sorted by (family, address, port)
+  kSectionGwEntries,    // GatewayEntryRecord, each listener's in precedence order
+  kSectionGwPairs,      // GatewayPairRecord: header and query matches, header edits
+  kSectionGwRules,      // GatewayRuleRecord
+  kSectionGwChoices,    // GatewayChoiceRecord, each rule's together
+  kSectionGwFilters,    // GatewayFilterRecord, each rule's and each choice's together
   kSectionCount
 };
 
@@ -176,6 +184,119 @@ struct RuleKey {
   uint8_t reserved;
 };
 static_assert(sizeof(RuleKey) == 16);
+
+// ------------------------------------------------------------ the Gateway API
+// A request whose connection arrived on a listener's local address and port
+// is routed by these sections alone (gateway_lookup.h; the meaning of each
+// field is TableGateway's in src/model/table-model.ts). Lookups scan: the
+// listeners of one address and port, then that listener's entries in order.
+
+// How a listener's or an entry's hostname matches: the Gateway API's
+// wildcard covers one or more labels, never the apex (unlike Ingress's).
+enum class GatewayHostKind : uint8_t { kExact = 0, kWildcard = 1, kAny = 2 };
+enum class GatewayPathType : uint8_t { kExact = 0, kPathPrefix = 1 };
+enum class FilterKind : uint8_t {
+  kRequestHeaderModifier = 1,
+  kResponseHeaderModifier = 2,
+  kRequestRedirect = 3,
+  kURLRewrite = 4,
+};
+enum class PathModifierKind : uint8_t { kNone = 0, kReplaceFullPath = 1, kReplacePrefixMatch = 2 };
+// A RequestRedirect's scheme: kKeep answers with the request's.
+enum class RedirectScheme : uint8_t { kKeep = 0, kHttp = 1, kHttps = 2 };
+inline constexpr uint32_t kMaxGatewayWeight = 1000000;
+// Bit of GatewayRuleRecord::flags and GatewayChoiceRecord::flags: one of its
+// filters is a RequestRedirect, so it answers by itself (a copy of what its
+// filters say, checked by the reader).
+inline constexpr uint32_t kGatewayRedirects = 1u << 0;
+
+struct GatewayListenerRecord {
+  uint8_t family;     // 4 or 6
+  uint8_t https;      // 1: protocol HTTPS
+  uint8_t host_kind;  // GatewayHostKind of `hostname`
+  uint8_t reserved8;
+  uint16_t port;           // the local port ATS serves it on
+  uint16_t listener_port;  // spec.listeners[].port, for redirects that keep the port
+  uint8_t address[16];     // the local address, network order; IPv4 in the first 4, zeros after
+  StrRef hostname;         // "a.com", "*.a.com", or "" for any host
+  StrRef gateway;          // "namespace/name"
+  StrRef listener;         // its name
+  uint32_t first_entry;    // its entries follow the previous listener's
+  uint32_t entry_count;
+  uint32_t reserved[2];
+};
+static_assert(sizeof(GatewayListenerRecord) == 64);
+
+struct GatewayEntryRecord {
+  StrRef hostname;  // as a listener's: exact, "*.suffix" or "" for any
+  StrRef path;      // as written
+  StrRef method;    // "" for any
+  uint8_t host_kind;  // GatewayHostKind
+  uint8_t path_type;  // GatewayPathType
+  uint16_t reserved16;
+  // Bytes of `path` that take part in matching: all for Exact; for
+  // PathPrefix all but one trailing '/' ("/abc/" matches as "/abc", "/" as
+  // "", which every path has).
+  uint32_t match_length;
+  uint32_t first_header;  // GatewayPairRecords, names lowercase
+  uint32_t header_count;
+  uint32_t first_query;   // GatewayPairRecords
+  uint32_t query_count;
+  uint32_t rule;          // GatewayRuleRecord
+  uint32_t reserved;
+};
+static_assert(sizeof(GatewayEntryRecord) == 56);
+
+// A name and a value: a header or query match, a header set or added; a
+// header removed has an empty value.
+struct GatewayPairRecord {
+  StrRef name;
+  StrRef value;
+};
+static_assert(sizeof(GatewayPairRecord) == 16);
+
+struct GatewayRuleRecord {
+  StrRef route;    // "namespace/name" of the HTTPRoute
+  StrRef failure;  // non-empty: every request gets 500, for this reason
+  uint32_t rule_index;  // in spec.rules
+  uint32_t first_filter;
+  uint32_t filter_count;
+  uint32_t first_choice;
+  uint32_t choice_count;
+  uint32_t total_weight;  // of its choices, within 32 bits
+  uint32_t flags;         // kGatewayRedirects
+  uint32_t reserved;
+};
+static_assert(sizeof(GatewayRuleRecord) == 48);
+
+struct GatewayChoiceRecord {
+  uint32_t backend;  // BackendRecord, or kNone: invalid (500, for `problem`)
+  uint32_t weight;   // 0..kMaxGatewayWeight; 0 is never chosen
+  StrRef problem;
+  uint32_t first_filter;  // applied after the rule's
+  uint32_t filter_count;
+  uint32_t flags;  // kGatewayRedirects
+  uint32_t reserved;
+};
+static_assert(sizeof(GatewayChoiceRecord) == 32);
+
+// One filter, whichever its kind; the fields a kind has no use for are zero.
+struct GatewayFilterRecord {
+  uint8_t kind;          // FilterKind
+  uint8_t path_kind;     // PathModifierKind (RequestRedirect, URLRewrite)
+  uint8_t scheme;        // RedirectScheme (RequestRedirect)
+  uint8_t reserved8;
+  uint16_t status_code;  // RequestRedirect: 301, 302, 303, 307 or 308
+  uint16_t port;         // RequestRedirect; 0: derived
+  StrRef hostname;       // RequestRedirect, URLRewrite; "" keeps the request's
+  StrRef path;           // the path modifier's value
+  // Header modifiers: GatewayPairRecords of the headers set, added, and
+  // removed (names only).
+  uint32_t first_set, set_count;
+  uint32_t first_add, add_count;
+  uint32_t first_remove, remove_count;
+};
+static_assert(sizeof(GatewayFilterRecord) == 48);
 
 // Backend options: a sequence of 4-byte-aligned TLV records. Readers skip
 // types they do not know (TableView::options' default case steps over the

@@ -82,8 +82,21 @@ size_t gateway_outcome_text(const TableView& table, const GatewayMatch& m, char*
 
 // The filters of a matched rule, then of its chosen backend, in order: the
 // plugin applies the header modifiers and the URLRewrite hostname from
-// these. Calls `fn(const GatewayFilterRecord&)` for each.
+// these (a filter's headers are table.gateway_pair(first_set + i), ...).
+// Calls `fn(const GatewayFilterRecord&)` for each.
 template <typename Fn>
-void for_each_gateway_filter(const TableView& table, const GatewayMatch& m, Fn&& fn);
+void for_each_gateway_filter(const TableView& table, const GatewayMatch& m, Fn&& fn) {
+  if (m.rule == kNone) return;
+  const GatewayRuleRecord& r = table.gateway_rule(m.rule);
+  for (uint32_t f = r.first_filter; f < r.first_filter + r.filter_count; ++f) fn(table.gateway_filter(f));
+  if (m.choice == kNone) return;
+  const GatewayChoiceRecord& c = table.gateway_choice(m.choice);
+  for (uint32_t f = c.first_filter; f < c.first_filter + c.filter_count; ++f) fn(table.gateway_filter(f));
+}
+
+// The RequestRedirect filter that answers a kRedirect match (its status
+// code is the answer's): the rule's, else the chosen backend's; nullptr
+// when there is none.
+const GatewayFilterRecord* gateway_redirect_filter(const TableView& table, const GatewayMatch& m);
 
 }  // namespace atsi

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "appender.h"
 #include "names.h"
 
 namespace atsi {
@@ -73,29 +74,6 @@ Match with_backend(const TableView& t, Match m, uint32_t backend) {
   }
   return m;
 }
-
-// Appends to a caller's buffer, cutting at its end, and counts the whole.
-class Appender {
- public:
-  Appender(char* buf, size_t size) : buf_(buf), size_(size) {}
-  Appender& operator<<(std::string_view s) {
-    if (len_ + 1 < size_) {
-      size_t n = std::min(s.size(), size_ - 1 - len_);
-      std::memcpy(buf_ + len_, s.data(), n);
-    }
-    len_ += s.size();
-    return *this;
-  }
-  size_t finish() {
-    if (size_) buf_[std::min(len_, size_ - 1)] = '\0';
-    return len_;
-  }
-
- private:
-  char* buf_;
-  size_t size_;
-  size_t len_ = 0;
-};
 
 }  // namespace
 

@@ -153,6 +153,48 @@ bool is_valid_host_name(std::string_view name) {
   return label != 0;
 }
 
+bool gateway_host_kind(std::string_view name, GatewayHostKind& kind) {
+  if (name.empty()) {
+    kind = GatewayHostKind::kAny;
+    return true;
+  }
+  if (name.size() > kMaxHostLength) return false;
+  if (name.substr(0, 2) == "*.") {
+    kind = GatewayHostKind::kWildcard;
+    return is_valid_host_name(name.substr(2));
+  }
+  kind = GatewayHostKind::kExact;
+  return is_valid_host_name(name);
+}
+
+bool is_header_name(std::string_view name) {
+  if (name.empty()) return false;
+  for (char ch : name) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!ok) ok = std::strchr("!#$%&'*+-.^_`|~", c) != nullptr && c != 0;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+bool is_header_value(std::string_view value) {
+  for (char ch : value) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if ((c < 0x20 && c != '\t') || c == 0x7F) return false;
+  }
+  return true;
+}
+
+bool is_path_value(std::string_view value) {
+  if (value.size() > kMaxPathLength) return false;
+  for (char ch : value) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c >= 0x7F || c == '?' || c == '#') return false;
+  }
+  return true;
+}
+
 size_t prefix_match_length(std::string_view path) {
   size_t n = path.size();
   while (n > 0 && path[n - 1] == '/') --n;

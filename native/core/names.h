@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #include "format.h"
@@ -18,6 +19,47 @@ bool is_valid_host_name(std::string_view name);
 // Bytes of a Prefix rule's path that take part in matching: its trailing
 // slashes do not ("/foo/" matches like "/foo"; "/" matches everything).
 size_t prefix_match_length(std::string_view path);
+
+// A Gateway API hostname a table may hold (a listener's or an entry's):
+// "" for any host, "*." and a valid host name for a wildcard (the whole at
+// most 253 bytes), else a valid host name; false for anything else.
+bool gateway_host_kind(std::string_view name, GatewayHostKind& kind);
+
+// A header name the plugin may write: an RFC 9110 token.
+bool is_header_name(std::string_view name);
+// A header value the plugin may write: no control byte but HTAB (so no CR,
+// LF or NUL that would end or split a header).
+bool is_header_value(std::string_view value);
+// A path modifier's value, which goes into a Location or a request line:
+// visible ASCII only, no '?' or '#' (the query is the request's), at most
+// kMaxPathLength bytes; "" is the root.
+bool is_path_value(std::string_view value);
+
+// Bytes of a Gateway API path match that take part in matching: all of
+// an Exact's; a PathPrefix's but one trailing '/' (its "/" is "", the
+// prefix of every path).
+inline size_t gateway_match_length(GatewayPathType type, std::string_view path) {
+  if (type == GatewayPathType::kPathPrefix && !path.empty() && path.back() == '/') return path.size() - 1;
+  return path.size();
+}
+
+// The status codes a RequestRedirect may answer with.
+inline bool is_redirect_status(uint32_t code) {
+  return code == 301 || code == 302 || code == 303 || code == 307 || code == 308;
+}
+
+// The order of Gateway listeners in a table: by family, address (an IPv4
+// address by its 4 bytes), then local port. Negative, 0 or positive.
+inline int gateway_address_order(uint8_t family_a, const uint8_t* a, uint16_t port_a, uint8_t family_b,
+                                 const uint8_t* b, uint16_t port_b) {
+  if (family_a != family_b) return family_a < family_b ? -1 : 1;
+  int c = std::memcmp(a, b, family_a == 4 ? 4 : 16);
+  if (c != 0) return c;
+  return port_a == port_b ? 0 : (port_a < port_b ? -1 : 1);
+}
+inline int gateway_address_order(const GatewayListenerRecord& a, const GatewayListenerRecord& b) {
+  return gateway_address_order(a.family, a.address, a.port, b.family, b.address, b.port);
+}
 
 inline constexpr size_t kHostBufferSize = kMaxHostLength + 1;
 

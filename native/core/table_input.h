@@ -90,13 +90,7 @@ struct InputNameValue {
   bool operator==(const InputNameValue&) const = default;
 };
 
-enum class FilterKind : uint8_t {
-  kRequestHeaderModifier = 1,
-  kResponseHeaderModifier = 2,
-  kRequestRedirect = 3,
-  kURLRewrite = 4,
-};
-enum class PathModifierKind : uint8_t { kNone = 0, kReplaceFullPath = 1, kReplacePrefixMatch = 2 };
+// FilterKind, PathModifierKind and GatewayPathType are the table's (format.h).
 
 struct InputFilter {
   FilterKind kind = FilterKind::kRequestHeaderModifier;
@@ -131,8 +125,6 @@ struct InputGatewayRule {
   std::string failure;  // non-empty: every request gets 500, for this reason
   bool operator==(const InputGatewayRule&) const = default;
 };
-
-enum class GatewayPathType : uint8_t { kExact = 0, kPathPrefix = 1 };
 
 struct InputGatewayEntry {
   std::string hostname;  // lowercase exact, "*.suffix", or "" for any

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "blob_check.h"
+#include "names.h"
 #include "table_writer.h"
 
 namespace atsi {
@@ -191,7 +192,158 @@ Error TableView::validate(const uint8_t* data, size_t size, TableView& view) {
   v.rule_mask_ = h->sections[kSectionRuleIndex].count - 1;
   v.catch_all_host_ = h->catch_all_host;
   v.default_backend_ = h->default_backend;
+  if (Error e = v.validate_gateway(*h, data)) return e;
   view = v;
+  return {};
+}
+
+namespace {
+
+// [first, first + count) within `limit` records, without overflow.
+bool range_ok(uint32_t first, uint32_t count, uint32_t limit) { return first <= limit && count <= limit - first; }
+
+bool lowercase(std::string_view s) {
+  for (char c : s)
+    if (c >= 'A' && c <= 'Z') return false;
+  return true;
+}
+
+// A hostname and the kind a record says it is agree (and the hostname is
+// one a table may hold).
+bool host_kind_ok(std::string_view name, uint8_t kind) {
+  GatewayHostKind k;
+  return gateway_host_kind(name, k) && uint8_t(k) == kind;
+}
+
+}  // namespace
+
+Error TableView::validate_gateway(const Header& h, const uint8_t* data) {
+  auto sized = [&](SectionId id, size_t rec, uint32_t& count) {
+    const Section& s = h.sections[id];
+    count = s.count;
+    return uint64_t(s.count) * rec == s.size;
+  };
+  if (!sized(kSectionGwListeners, sizeof(GatewayListenerRecord), gw_listener_count_) ||
+      !sized(kSectionGwEntries, sizeof(GatewayEntryRecord), gw_entry_count_) ||
+      !sized(kSectionGwPairs, sizeof(GatewayPairRecord), gw_pair_count_) ||
+      !sized(kSectionGwRules, sizeof(GatewayRuleRecord), gw_rule_count_) ||
+      !sized(kSectionGwChoices, sizeof(GatewayChoiceRecord), gw_choice_count_) ||
+      !sized(kSectionGwFilters, sizeof(GatewayFilterRecord), gw_filter_count_))
+    return refuse("gateway section sizes do not match their record counts");
+  auto at = [&](SectionId id) { return data + h.sections[id].offset; };
+  gw_listeners_ = reinterpret_cast<const GatewayListenerRecord*>(at(kSectionGwListeners));
+  gw_entries_ = reinterpret_cast<const GatewayEntryRecord*>(at(kSectionGwEntries));
+  gw_pairs_ = reinterpret_cast<const GatewayPairRecord*>(at(kSectionGwPairs));
+  gw_rules_ = reinterpret_cast<const GatewayRuleRecord*>(at(kSectionGwRules));
+  gw_choices_ = reinterpret_cast<const GatewayChoiceRecord*>(at(kSectionGwChoices));
+  gw_filters_ = reinterpret_cast<const GatewayFilterRecord*>(at(kSectionGwFilters));
+  const uint32_t pool = strings_size_;
+  auto n = [](uint32_t i) { return std::to_string(i); };
+
+  for (uint32_t i = 0; i < gw_pair_count_; ++i)
+    if (!str_ok(gw_pairs_[i].name, pool) || !str_ok(gw_pairs_[i].value, pool))
+      return refuse("gateway pair " + n(i) + ": string out of bounds");
+
+  // Lookups binary-search an address's listeners and scan each one's
+  // entries: sorted, and the entries partitioned in listener order.
+  uint32_t next_entry = 0;
+  for (uint32_t i = 0; i < gw_listener_count_; ++i) {
+    const GatewayListenerRecord& r = gw_listeners_[i];
+    std::string at_l = "gateway listener " + n(i) + ": ";
+    if (!str_ok(r.hostname, pool) || !str_ok(r.gateway, pool) || !str_ok(r.listener, pool))
+      return refuse(at_l + "string out of bounds");
+    if (r.family != 4 && r.family != 6) return refuse(at_l + "unknown address family");
+    if (r.family == 4)
+      for (int b = 4; b < 16; ++b)
+        if (r.address[b] != 0) return refuse(at_l + "an IPv4 address with bytes after its 4");
+    if (r.port == 0 || r.listener_port == 0 || r.https > 1) return refuse(at_l + "port or protocol invalid");
+    if (!host_kind_ok(str(r.hostname), r.host_kind)) return refuse(at_l + "hostname invalid or of another kind");
+    if (r.first_entry != next_entry || !range_ok(r.first_entry, r.entry_count, gw_entry_count_))
+      return refuse(at_l + "entries out of range");
+    next_entry = r.first_entry + r.entry_count;
+    if (i > 0 && gateway_address_order(gw_listeners_[i - 1], r) > 0)
+      return refuse(at_l + "not sorted by address and port");
+  }
+  if (next_entry != gw_entry_count_) return refuse("gateway entries not all of a listener");
+
+  for (uint32_t i = 0; i < gw_entry_count_; ++i) {
+    const GatewayEntryRecord& r = gw_entries_[i];
+    std::string at_e = "gateway entry " + n(i) + ": ";
+    if (!str_ok(r.hostname, pool) || !str_ok(r.path, pool) || !str_ok(r.method, pool))
+      return refuse(at_e + "string out of bounds");
+    if (!host_kind_ok(str(r.hostname), r.host_kind)) return refuse(at_e + "hostname invalid or of another kind");
+    if (r.path_type > uint8_t(GatewayPathType::kPathPrefix)) return refuse(at_e + "unknown path type");
+    std::string_view path = str(r.path);
+    if (path.empty() || path[0] != '/' || path.size() > kMaxPathLength ||
+        r.match_length != gateway_match_length(GatewayPathType(r.path_type), path))
+      return refuse(at_e + "path invalid or its match length wrong");
+    if (!range_ok(r.first_header, r.header_count, gw_pair_count_) ||
+        !range_ok(r.first_query, r.query_count, gw_pair_count_) || r.rule >= gw_rule_count_)
+      return refuse(at_e + "reference out of range");
+    for (uint32_t p = r.first_header; p < r.first_header + r.header_count; ++p) {
+      std::string_view name = str(gw_pairs_[p].name);
+      if (!is_header_name(name) || !lowercase(name)) return refuse(at_e + "a header match's name is not a lowercase token");
+    }
+  }
+
+  // What a filter holds goes into headers, a Location or a request line:
+  // nothing there may end or split one.
+  auto header_pairs_ok = [&](uint32_t first, uint32_t count, bool values) {
+    if (!range_ok(first, count, gw_pair_count_)) return false;
+    for (uint32_t p = first; p < first + count; ++p)
+      if (!is_header_name(str(gw_pairs_[p].name)) || (values && !is_header_value(str(gw_pairs_[p].value))))
+        return false;
+    return true;
+  };
+  for (uint32_t i = 0; i < gw_filter_count_; ++i) {
+    const GatewayFilterRecord& r = gw_filters_[i];
+    std::string at_f = "gateway filter " + n(i) + ": ";
+    if (r.kind < uint8_t(FilterKind::kRequestHeaderModifier) || r.kind > uint8_t(FilterKind::kURLRewrite))
+      return refuse(at_f + "unknown kind");
+    if (r.path_kind > uint8_t(PathModifierKind::kReplacePrefixMatch) || r.scheme > uint8_t(RedirectScheme::kHttps))
+      return refuse(at_f + "unknown path modifier or scheme");
+    if (r.kind == uint8_t(FilterKind::kRequestRedirect) && !is_redirect_status(r.status_code))
+      return refuse(at_f + "status code " + n(r.status_code) + " is not a redirect's");
+    if (!str_ok(r.hostname, pool) || !str_ok(r.path, pool)) return refuse(at_f + "string out of bounds");
+    std::string_view host = str(r.hostname);
+    if ((!host.empty() && !is_valid_host_name(host)) || !is_path_value(str(r.path)))
+      return refuse(at_f + "hostname or path invalid");
+    if (!header_pairs_ok(r.first_set, r.set_count, true) || !header_pairs_ok(r.first_add, r.add_count, true) ||
+        !header_pairs_ok(r.first_remove, r.remove_count, false))
+      return refuse(at_f + "header edits out of range or invalid");
+  }
+
+  auto redirects = [&](uint32_t first, uint32_t count) {
+    for (uint32_t f = first; f < first + count; ++f)
+      if (gw_filters_[f].kind == uint8_t(FilterKind::kRequestRedirect)) return true;
+    return false;
+  };
+  for (uint32_t i = 0; i < gw_choice_count_; ++i) {
+    const GatewayChoiceRecord& r = gw_choices_[i];
+    std::string at_c = "gateway choice " + n(i) + ": ";
+    if ((r.backend != kNone && r.backend >= backend_count_) || !str_ok(r.problem, pool) ||
+        !range_ok(r.first_filter, r.filter_count, gw_filter_count_))
+      return refuse(at_c + "reference out of range");
+    if (r.weight > kMaxGatewayWeight) return refuse(at_c + "weight above " + n(kMaxGatewayWeight));
+    if (r.flags != (redirects(r.first_filter, r.filter_count) ? kGatewayRedirects : 0u))
+      return refuse(at_c + "flags disagree with its filters");
+  }
+  for (uint32_t i = 0; i < gw_rule_count_; ++i) {
+    const GatewayRuleRecord& r = gw_rules_[i];
+    std::string at_r = "gateway rule " + n(i) + ": ";
+    if (!str_ok(r.route, pool) || !str_ok(r.failure, pool) ||
+        !range_ok(r.first_filter, r.filter_count, gw_filter_count_) ||
+        !range_ok(r.first_choice, r.choice_count, gw_choice_count_))
+      return refuse(at_r + "reference out of range");
+    bool redirect = redirects(r.first_filter, r.filter_count);
+    if (r.flags != (redirect ? kGatewayRedirects : 0u)) return refuse(at_r + "flags disagree with its filters");
+    // The weighted pick relies on these to stay in bounds and never divide by 0.
+    uint64_t total = 0;
+    for (uint32_t c = r.first_choice; c < r.first_choice + r.choice_count; ++c) total += gw_choices_[c].weight;
+    if (total != r.total_weight) return refuse(at_r + "total weight disagrees with its choices");
+    if (total == 0 && r.failure.length == 0 && !redirect)
+      return refuse(at_r + "forwards, but to no choice of weight above 0");
+  }
   return {};
 }
 

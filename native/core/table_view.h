@@ -67,6 +67,25 @@ class TableView {
 
   BackendOptionsView options(const BackendRecord& b) const;
 
+  // The Gateway API's records (format.h), in bounds once validated: every
+  // index a record holds names a record of its section (or is kNone where
+  // the format allows it), every StrRef lies in the pool.
+  uint32_t gateway_listener_count() const { return gw_listener_count_; }
+  uint32_t gateway_entry_count() const { return gw_entry_count_; }
+  uint32_t gateway_pair_count() const { return gw_pair_count_; }
+  uint32_t gateway_rule_count() const { return gw_rule_count_; }
+  uint32_t gateway_choice_count() const { return gw_choice_count_; }
+  uint32_t gateway_filter_count() const { return gw_filter_count_; }
+  const GatewayListenerRecord& gateway_listener(uint32_t i) const { return gw_listeners_[i]; }
+  const GatewayEntryRecord& gateway_entry(uint32_t i) const { return gw_entries_[i]; }
+  const GatewayPairRecord& gateway_pair(uint32_t i) const { return gw_pairs_[i]; }
+  const GatewayRuleRecord& gateway_rule(uint32_t i) const { return gw_rules_[i]; }
+  const GatewayChoiceRecord& gateway_choice(uint32_t i) const { return gw_choices_[i]; }
+  const GatewayFilterRecord& gateway_filter(uint32_t i) const { return gw_filters_[i]; }
+  std::string_view gateway_match_key(const GatewayEntryRecord& e) const {
+    return {strings_ + e.path.offset, e.match_length};
+  }
+
   // Index probes; kNone when absent.
   uint32_t find_exact_host(std::string_view host) const;
   uint32_t find_wildcard_host(std::string_view suffix) const;
@@ -105,6 +124,9 @@ class TableView {
   uint32_t default_backend() const { return default_backend_; }
 
  private:
+  // The Gateway API's sections, for validate(): the rest of the view is
+  // set and checked.
+  Error validate_gateway(const Header& h, const uint8_t* data);
   const HostKey& host_key_at(uint32_t entry) const {
     return *reinterpret_cast<const HostKey*>(host_keys_ + uint64_t(entry) * 8);
   }
@@ -139,6 +161,14 @@ class TableView {
   uint32_t strings_size_ = 0, host_count_ = 0, rule_count_ = 0, backend_count_ = 0,
            endpoint_count_ = 0, options_size_ = 0, host_keys_size_ = 0, rule_keys_size_ = 0;
   uint32_t host_mask_ = 0, wildcard_mask_ = 0, rule_mask_ = 0;
+  const GatewayListenerRecord* gw_listeners_ = nullptr;
+  const GatewayEntryRecord* gw_entries_ = nullptr;
+  const GatewayPairRecord* gw_pairs_ = nullptr;
+  const GatewayRuleRecord* gw_rules_ = nullptr;
+  const GatewayChoiceRecord* gw_choices_ = nullptr;
+  const GatewayFilterRecord* gw_filters_ = nullptr;
+  uint32_t gw_listener_count_ = 0, gw_entry_count_ = 0, gw_pair_count_ = 0, gw_rule_count_ = 0,
+           gw_choice_count_ = 0, gw_filter_count_ = 0;
   uint32_t catch_all_host_ = kNone, default_backend_ = kNone;
 };
 

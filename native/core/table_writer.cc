@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -188,6 +189,243 @@ Error check_options(const InputOptions& o, size_t b) {
   return {};
 }
 
+// ------------------------------------------------------------ the Gateway API
+
+std::string gw_where(const char* list, size_t i) { return std::string("gateway.") + list + "[" + std::to_string(i) + "]"; }
+
+struct GatewaySections {
+  std::vector<GatewayListenerRecord> listeners;
+  std::vector<GatewayEntryRecord> entries;
+  std::vector<GatewayPairRecord> pairs;
+  std::vector<GatewayRuleRecord> rules;
+  std::vector<GatewayChoiceRecord> choices;
+  std::vector<GatewayFilterRecord> filters;
+};
+
+// Appends `list` to the pairs; returns where it starts. Names (and values,
+// when `values` says so) checked as what the plugin may write.
+template <class Item, class NameOf, class ValueOf>
+Error add_pairs(const std::vector<Item>& list, NameOf name_of, ValueOf value_of, bool header_names, bool lower_names,
+                bool header_values, const std::string& where, StringPool& strings, GatewaySections& gs,
+                uint32_t& first) {
+  first = uint32_t(gs.pairs.size());
+  for (size_t i = 0; i < list.size(); ++i) {
+    std::string_view name = name_of(list[i]);
+    std::string_view value = value_of(list[i]);
+    auto w = [&] { return where + "[" + std::to_string(i) + "]"; };
+    if (header_names && !is_header_name(name))
+      return invalid(w() + ".name", "\"" + std::string(name) + "\" is not a header name");
+    if (lower_names)
+      for (char c : name)
+        if (c >= 'A' && c <= 'Z') return invalid(w() + ".name", "\"" + std::string(name) + "\" is not lowercase");
+    if (header_values && !is_header_value(value))
+      return invalid(w() + ".value", "holds a control character");
+    gs.pairs.push_back({strings.add(name), strings.add(value)});
+  }
+  return {};
+}
+
+Error add_filters(const std::vector<InputFilter>& list, const std::string& where, StringPool& strings,
+                  GatewaySections& gs, uint32_t& first, bool& redirects) {
+  first = uint32_t(gs.filters.size());
+  redirects = false;
+  for (size_t i = 0; i < list.size(); ++i) {
+    const InputFilter& f = list[i];
+    std::string w = where + "[" + std::to_string(i) + "]";
+    GatewayFilterRecord r{};
+    r.kind = uint8_t(f.kind);
+    auto name_of = [](const InputNameValue& p) -> std::string_view { return p.name; };
+    auto value_of = [](const InputNameValue& p) -> std::string_view { return p.value; };
+    auto just_name = [](const std::string& n) -> std::string_view { return n; };
+    auto no_value = [](const std::string&) -> std::string_view { return {}; };
+    switch (f.kind) {
+      case FilterKind::kRequestHeaderModifier:
+      case FilterKind::kResponseHeaderModifier: {
+        if (auto e = add_pairs(f.set, name_of, value_of, true, false, true, w + ".set", strings, gs, r.first_set)) return e;
+        r.set_count = uint32_t(f.set.size());
+        if (auto e = add_pairs(f.add, name_of, value_of, true, false, true, w + ".add", strings, gs, r.first_add)) return e;
+        r.add_count = uint32_t(f.add.size());
+        if (auto e = add_pairs(f.remove, just_name, no_value, true, false, false, w + ".remove", strings, gs,
+                               r.first_remove))
+          return e;
+        r.remove_count = uint32_t(f.remove.size());
+        break;
+      }
+      case FilterKind::kRequestRedirect:
+      case FilterKind::kURLRewrite: {
+        bool redirect = f.kind == FilterKind::kRequestRedirect;
+        if (redirect) {
+          redirects = true;
+          if (f.scheme.empty()) {
+            r.scheme = uint8_t(RedirectScheme::kKeep);
+          } else if (f.scheme == "http") {
+            r.scheme = uint8_t(RedirectScheme::kHttp);
+          } else if (f.scheme == "https") {
+            r.scheme = uint8_t(RedirectScheme::kHttps);
+          } else {
+            return invalid(w + ".scheme", "\"" + f.scheme + "\" is not http or https");
+          }
+          if (!is_redirect_status(f.status_code))
+            return invalid(w + ".statusCode", std::to_string(f.status_code) + " is not 301, 302, 303, 307 or 308");
+          r.status_code = f.status_code;
+          r.port = f.port;
+        }
+        if (!f.hostname.empty() && !is_valid_host_name(f.hostname))
+          return invalid(w + ".hostname", "\"" + f.hostname + "\" is not a lowercase host name");
+        r.hostname = strings.add(f.hostname);
+        if (f.path_kind != PathModifierKind::kNone && f.path_kind != PathModifierKind::kReplaceFullPath &&
+            f.path_kind != PathModifierKind::kReplacePrefixMatch)
+          return invalid(w + ".path", "unknown path modifier");
+        if (f.path_kind != PathModifierKind::kNone) {
+          if (!is_path_value(f.path))
+            return invalid(w + ".path", "\"" + f.path + "\" is not a path the table may hold");
+          r.path_kind = uint8_t(f.path_kind);
+          r.path = strings.add(f.path);
+        }
+        break;
+      }
+      default:
+        return invalid(w + ".type", "unknown filter kind " + std::to_string(unsigned(f.kind)));
+    }
+    gs.filters.push_back(r);
+  }
+  return {};
+}
+
+Error build_gateway(const TableInput& in, StringPool& strings, GatewaySections& gs) {
+  const size_t nb = in.backends.size();
+  for (size_t ri = 0; ri < in.gateway_rules.size(); ++ri) {
+    const InputGatewayRule& rule = in.gateway_rules[ri];
+    std::string w = gw_where("rules", ri);
+    GatewayRuleRecord r{};
+    r.route = strings.add(rule.route);
+    r.failure = strings.add(rule.failure);
+    r.rule_index = rule.rule_index;
+    bool redirects = false;
+    if (auto e = add_filters(rule.filters, w + ".filters", strings, gs, r.first_filter, redirects)) return e;
+    r.filter_count = uint32_t(rule.filters.size());
+    r.flags = redirects ? kGatewayRedirects : 0;
+    r.first_choice = uint32_t(gs.choices.size());
+    r.choice_count = uint32_t(rule.choices.size());
+    uint64_t total = 0;
+    // The choices first, then their filters: a rule's choices stay together.
+    for (size_t ci = 0; ci < rule.choices.size(); ++ci) {
+      const InputGatewayChoice& c = rule.choices[ci];
+      std::string cw = w + ".choices[" + std::to_string(ci) + "]";
+      if (auto e = check_backend_ref(c.backend, nb, cw + ".backend")) return e;
+      if (c.weight > kMaxGatewayWeight)
+        return invalid(cw + ".weight", "must be 0 to " + std::to_string(kMaxGatewayWeight));
+      total += c.weight;
+      GatewayChoiceRecord cr{};
+      cr.backend = c.backend;
+      cr.weight = c.weight;
+      cr.problem = strings.add(c.problem);
+      gs.choices.push_back(cr);
+    }
+    for (size_t ci = 0; ci < rule.choices.size(); ++ci) {
+      GatewayChoiceRecord& cr = gs.choices[r.first_choice + ci];
+      bool choice_redirects = false;
+      uint32_t first = 0;
+      if (auto e = add_filters(rule.choices[ci].filters, w + ".choices[" + std::to_string(ci) + "].filters", strings,
+                               gs, first, choice_redirects))
+        return e;
+      cr.first_filter = first;
+      cr.filter_count = uint32_t(rule.choices[ci].filters.size());
+      cr.flags = choice_redirects ? kGatewayRedirects : 0;
+    }
+    if (total > 0xFFFFFFFFull) return invalid(w + ".choices", "the weights add up to more than 2^32 - 1");
+    r.total_weight = uint32_t(total);
+    // Lookups divide by it: a rule that forwards has something to forward to.
+    if (rule.failure.empty() && !redirects && total == 0)
+      return invalid(w, "no failure, no RequestRedirect and no choice of weight above 0");
+    gs.rules.push_back(r);
+  }
+
+  // By (family, address, port), so that a lookup finds an address's
+  // listeners by a binary search; the model's order kept among those.
+  struct Keyed {
+    GatewayListenerRecord rec;
+    size_t input;
+  };
+  std::vector<Keyed> keyed;
+  keyed.reserve(in.gateway_listeners.size());
+  for (size_t li = 0; li < in.gateway_listeners.size(); ++li) {
+    const InputGatewayListener& l = in.gateway_listeners[li];
+    std::string w = gw_where("listeners", li);
+    GatewayListenerRecord r{};
+    if (l.family == 4 || l.family == 6) {
+      r.family = l.family;
+      std::memcpy(r.address, l.bytes.data(), l.family == 4 ? 4 : 16);
+    } else if (inet_pton(AF_INET, l.address.c_str(), r.address) == 1) {
+      r.family = 4;
+    } else if (inet_pton(AF_INET6, l.address.c_str(), r.address) == 1) {
+      r.family = 6;
+    } else {
+      return invalid(w + ".address", "\"" + l.address + "\" is not an IPv4 or IPv6 address");
+    }
+    if (l.port == 0) return invalid(w + ".port", "must be 1 to 65535");
+    if (l.listener_port == 0) return invalid(w + ".listenerPort", "must be 1 to 65535");
+    r.port = l.port;
+    r.listener_port = l.listener_port;
+    r.https = l.https ? 1 : 0;
+    GatewayHostKind kind;
+    if (!gateway_host_kind(l.hostname, kind))
+      return invalid(w + ".hostname", "\"" + l.hostname + "\" is not a lowercase host name or wildcard");
+    r.host_kind = uint8_t(kind);
+    r.hostname = strings.add(l.hostname);
+    r.gateway = strings.add(l.gateway);
+    r.listener = strings.add(l.listener);
+    keyed.push_back({r, li});
+  }
+  std::stable_sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) {
+    return gateway_address_order(a.rec, b.rec) < 0;
+  });
+  for (const Keyed& k : keyed) {
+    const InputGatewayListener& l = in.gateway_listeners[k.input];
+    std::string w = gw_where("listeners", k.input);
+    GatewayListenerRecord r = k.rec;
+    r.first_entry = uint32_t(gs.entries.size());
+    r.entry_count = uint32_t(l.entries.size());
+    for (size_t ei = 0; ei < l.entries.size(); ++ei) {
+      const InputGatewayEntry& e = l.entries[ei];
+      std::string ew = w + ".entries[" + std::to_string(ei) + "]";
+      GatewayEntryRecord er{};
+      GatewayHostKind kind;
+      if (!gateway_host_kind(e.hostname, kind))
+        return invalid(ew + ".hostname", "\"" + e.hostname + "\" is not a lowercase host name or wildcard");
+      er.host_kind = uint8_t(kind);
+      er.hostname = strings.add(e.hostname);
+      if (e.path_type != GatewayPathType::kExact && e.path_type != GatewayPathType::kPathPrefix)
+        return invalid(ew + ".pathType", "unknown path type");
+      if (e.path.empty() || e.path[0] != '/')
+        return invalid(ew + ".path", "\"" + e.path + "\" does not begin with '/'");
+      if (e.path.size() > kMaxPathLength)
+        return invalid(ew + ".path", "longer than " + std::to_string(kMaxPathLength) + " bytes");
+      er.path_type = uint8_t(e.path_type);
+      er.path = strings.add(e.path);
+      er.match_length = uint32_t(gateway_match_length(e.path_type, e.path));
+      er.method = strings.add(e.method);
+      if (e.rule >= in.gateway_rules.size())
+        return invalid(ew + ".rule", "rule index " + std::to_string(e.rule) + " is out of range (" +
+                                         std::to_string(in.gateway_rules.size()) + " rules)");
+      er.rule = e.rule;
+      auto name_of = [](const InputNameValue& p) -> std::string_view { return p.name; };
+      auto value_of = [](const InputNameValue& p) -> std::string_view { return p.value; };
+      if (auto err = add_pairs(e.headers, name_of, value_of, true, true, false, ew + ".headers", strings, gs,
+                               er.first_header))
+        return err;
+      er.header_count = uint32_t(e.headers.size());
+      if (auto err = add_pairs(e.query_params, name_of, value_of, false, false, false, ew + ".queryParams", strings,
+                               gs, er.first_query))
+        return err;
+      er.query_count = uint32_t(e.query_params.size());
+      gs.entries.push_back(er);
+    }
+    gs.listeners.push_back(r);
+  }
+  return {};
+}
+
 }  // namespace
 
 EndpointAddress endpoint_address(const InputEndpoint& e) {
@@ -340,6 +578,9 @@ Error build_table(const TableInput& in, uint64_t generation, uint64_t build_time
     backends.push_back(rec);
   }
 
+  GatewaySections gateway;
+  if (auto e = build_gateway(in, strings, gateway)) return e;
+
   // Key entries and indexes. Duplicate keys would make one rule
   // unreachable, so they are a model error: the controller resolves
   // conflicts before the table.
@@ -405,7 +646,14 @@ Error build_table(const TableInput& in, uint64_t generation, uint64_t build_time
       {rule_index.slots.data(), rule_index.slots.size() * sizeof(KeySlot), rule_index.slots.size()},
       {host_keys.bytes().data(), host_keys.bytes().size(), host_keys.bytes().size()},
       {rule_keys.bytes().data(), rule_keys.bytes().size(), rule_keys.bytes().size()},
+      {gateway.listeners.data(), gateway.listeners.size() * sizeof(GatewayListenerRecord), gateway.listeners.size()},
+      {gateway.entries.data(), gateway.entries.size() * sizeof(GatewayEntryRecord), gateway.entries.size()},
+      {gateway.pairs.data(), gateway.pairs.size() * sizeof(GatewayPairRecord), gateway.pairs.size()},
+      {gateway.rules.data(), gateway.rules.size() * sizeof(GatewayRuleRecord), gateway.rules.size()},
+      {gateway.choices.data(), gateway.choices.size() * sizeof(GatewayChoiceRecord), gateway.choices.size()},
+      {gateway.filters.data(), gateway.filters.size() * sizeof(GatewayFilterRecord), gateway.filters.size()},
   };
+  static_assert(kSectionCount == 17, "a section without its part");
   size_t total = laid_out_size(parts, kSectionCount);
   if (total > kMaxTableBytes) return invalid("table", "larger than 2 GiB");
 
