@@ -90,10 +90,17 @@ export interface GatewaySpecAddress {
   readonly value?: string;
 }
 
+export interface GatewayInfrastructure {
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly annotations?: Readonly<Record<string, string>>;
+  readonly parametersRef?: { readonly group: string; readonly kind: string; readonly name: string };
+}
+
 export interface GatewaySpec {
   readonly gatewayClassName: string;
   readonly listeners: readonly Listener[];
   readonly addresses?: readonly GatewaySpecAddress[];
+  readonly infrastructure?: GatewayInfrastructure;
 }
 
 export interface ListenerStatus {

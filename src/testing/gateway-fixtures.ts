@@ -25,6 +25,7 @@ import type {
   ReferenceGrantFrom,
   ReferenceGrantTo,
   RouteGroupKind,
+  SecretObjectReference,
 } from '../kube/types.js';
 import { GATEWAY_GROUP } from '../kube/gateway-types.js';
 import { ObjectBuilder } from './fixtures.js';
@@ -64,11 +65,25 @@ export interface ListenerOptions {
   readonly from?: 'All' | 'Same' | 'Selector';
   readonly selector?: LabelSelector;
   readonly kinds?: readonly RouteGroupKind[];
+  /** tls.certificateRefs: Secrets of the Gateway's namespace by name, or `namespace/name`, or a whole reference. */
+  readonly certificates?: ReadonlyArray<string | SecretObjectReference>;
+}
+
+function certificateRef(ref: string | SecretObjectReference): SecretObjectReference {
+  if (typeof ref !== 'string') return ref;
+  const slash = ref.indexOf('/');
+  return { group: '', kind: 'Secret', name: slash < 0 ? ref : ref.slice(slash + 1), ...(slash < 0 ? {} : { namespace: ref.slice(0, slash) }) };
 }
 
 export class GatewayBuilder extends ObjectBuilder<Gateway> {
   #className = 'ats';
   readonly #listeners: Listener[] = [];
+  #generation = 1;
+
+  generation(g: number): this {
+    this.#generation = g;
+    return this;
+  }
 
   className(name: string): this {
     this.#className = name;
@@ -82,13 +97,14 @@ export class GatewayBuilder extends ObjectBuilder<Gateway> {
       port,
       protocol: o.protocol ?? 'HTTP',
       ...(o.hostname !== undefined ? { hostname: o.hostname } : {}),
+      ...(o.certificates ? { tls: { mode: 'Terminate', certificateRefs: o.certificates.map(certificateRef) } } : {}),
       allowedRoutes: { namespaces: { from, ...(o.selector ? { selector: o.selector } : {}) }, ...(o.kinds ? { kinds: o.kinds } : {}) },
     });
     return this;
   }
 
   build(): Gateway {
-    return { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { ...this.metadata(), generation: 1 }, spec: { gatewayClassName: this.#className, listeners: [...this.#listeners] } };
+    return { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { ...this.metadata(), generation: this.#generation }, spec: { gatewayClassName: this.#className, listeners: [...this.#listeners] } };
   }
 }
 

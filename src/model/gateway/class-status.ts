@@ -32,9 +32,10 @@ export function conditionTime(ms: number): string {
  * The conditions an object should carry: `want` (with observedGeneration =
  * the object's generation) replacing conditions of the same types, the
  * others kept. A condition whose status does not change keeps its
- * lastTransitionTime. Undefined when the object carries them already.
+ * lastTransitionTime. `changed` is false when the object carries them
+ * already (then `conditions` is `current` as it is).
  */
-export function mergeConditions(current: readonly Condition[] | undefined, want: readonly ConditionWant[], generation: number | undefined, nowMs: number): Condition[] | undefined {
+export function mergedConditions(current: readonly Condition[] | undefined, want: readonly ConditionWant[], generation: number | undefined, nowMs: number): { conditions: Condition[]; changed: boolean } {
   const now = conditionTime(nowMs);
   const old = current ?? [];
   let changed = false;
@@ -51,6 +52,12 @@ export function mergeConditions(current: readonly Condition[] | undefined, want:
     if (!had || had.status !== c.status || had.reason !== c.reason || had.message !== c.message || had.observedGeneration !== c.observedGeneration) changed = true;
     return c;
   });
-  if (!changed) return undefined;
-  return [...old.filter((c) => !want.some((w) => w.type === c.type)), ...wanted];
+  if (!changed) return { conditions: [...old], changed };
+  return { conditions: [...old.filter((c) => !want.some((w) => w.type === c.type)), ...wanted], changed };
+}
+
+/** mergedConditions(), undefined when nothing changes. */
+export function mergeConditions(current: readonly Condition[] | undefined, want: readonly ConditionWant[], generation: number | undefined, nowMs: number): Condition[] | undefined {
+  const m = mergedConditions(current, want, generation, nowMs);
+  return m.changed ? m.conditions : undefined;
 }

@@ -41,6 +41,8 @@ export interface GatewayListenerModel {
 
 export interface GatewayModel {
   readonly key: ObjectKey;
+  /** metadata.generation of the Gateway built from: status says which generation it describes. */
+  readonly generation?: number;
   readonly className: string;
   readonly listeners: readonly GatewayListenerModel[];
 }
@@ -54,6 +56,10 @@ export interface RouteParentResult {
   readonly accepted: AttachReason;
   readonly resolvedRefs: ResolvedRefsReason;
   readonly message: string;
+  /** Why ResolvedRefs is False (the first invalid backendRef); '' when it is True. */
+  readonly resolvedRefsMessage: string;
+  /** metadata.generation of the HTTPRoute built from. */
+  readonly routeGeneration?: number;
 }
 
 export interface GatewayRoutesModel {
@@ -140,7 +146,12 @@ const attachRoutes: Step = (s) => {
     for (const ref of refs) {
       const gw = s.gateways.get(`${ref.namespace ?? ns}/${ref.name}`);
       const a = attachToGateway(route, ref, gw?.gateway, s.labelsOf);
-      s.parents.push({ route: keyOf(route), parentRef: ref, accepted: a.reason, resolvedRefs, message: a.reason === 'Accepted' ? message : `${a.reason}${message ? `; ${message}` : ''}` });
+      s.parents.push({
+        route: keyOf(route), parentRef: ref, accepted: a.reason, resolvedRefs,
+        message: a.reason === 'Accepted' ? message : `${a.reason}${message ? `; ${message}` : ''}`,
+        resolvedRefsMessage: message,
+        ...(route.metadata.generation !== undefined ? { routeGeneration: route.metadata.generation } : {}),
+      });
       for (const { listener, hostnames } of a.listeners) {
         const l = gw?.listeners.get(listener.name);
         if (!l || l.routes.has(keyOf(route))) continue;
@@ -179,6 +190,7 @@ export function buildGatewayRoutes(snapshot: Snapshot, config: BuildConfig, labe
     classes: [...s.classes].sort(),
     gateways: [...s.gateways].map(([key, { gateway, listeners }]) => ({
       key,
+      ...(gateway.metadata.generation !== undefined ? { generation: gateway.metadata.generation } : {}),
       className: gateway.spec.gatewayClassName,
       listeners: [...listeners.values()].map(({ routes, ...l }) => ({ ...l, attachedRoutes: routes.size })),
     })),
