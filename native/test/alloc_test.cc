@@ -1,4 +1,5 @@
-// The hot path allocates nothing: lookups, endpoint picks, the per-request
+// The hot path allocates nothing: lookups (the Gateway API's too, with its
+// redirect Location and rewritten path), endpoint picks, the per-request
 // generation check and the outcome text of 404 and 503 answers, and on the
 // TLS side the SNI lookup and the generation check, counted by replacing the
 // global operator new. Also: the decoders allocate nothing for a count their
@@ -11,6 +12,7 @@
 #include <new>
 #include <thread>
 
+#include "gateway_tables.h"
 #include "model_decoder.h"
 #include "model_encoder.h"
 #include "publisher.h"
@@ -98,6 +100,54 @@ TEST(HotPath, OutcomeTextDoesNotAllocate) {
   }
   t_counting = false;
   EXPECT_EQ(g_allocations.load(), 0);
+  EXPECT_GT(total, 0u);
+}
+
+TEST(HotPath, GatewayLookupsRedirectsAndRewritesDoNotAllocate) {
+  using namespace testing;
+  GatewayBuilder g;
+  uint32_t a = g.backend("ns/a");
+  uint32_t none = g.backend("ns/none", {});
+  uint32_t split = g.rule("ns/split", {choice(a, 70), choice(kNone, 10, "backendRef ns/x: not found"), choice(none, 20)},
+                          {request_headers({{"x-a", "1"}}), rewrite(PathModifierKind::kReplacePrefixMatch, "/v2")});
+  uint32_t moved = g.rule("ns/moved", {}, {redirect(301, "https", "", 0, PathModifierKind::kReplacePrefixMatch, "/new")});
+  g.listener("10.0.0.9", 80, "*.example.com").prefix("/old", moved).prefix("/api", split);
+  g.last_entry().headers = {{"x-env", "prod"}};
+  g.last_entry().query_params = {{"v", "1"}};
+  g.prefix("/", split);
+  g.listener("10.0.0.9", 80, "a.example.com").exact("/only", split);
+  auto built = build(g.input());
+  const TableView& v = built.view;
+  TestRequest requests[4];
+  const char* hosts[] = {"X.example.com:80", "a.example.com", "b.c.example.com", "nowhere.org"};
+  const char* paths[] = {"/old/x/../y", "/api/items", "/only", "/%61pi/x"};
+  for (int i = 0; i < 4; ++i) {
+    requests[i].host = hosts[i];
+    requests[i].path = paths[i];
+    requests[i].query = "v=1&w";
+    requests[i].headers = {{"X-Env", "prod"}};
+  }
+  GatewayRequest reqs[4];
+  for (int i = 0; i < 4; ++i) reqs[i] = gateway_request(requests[i]);
+  char buf[256];
+  size_t total = 0;
+  long routed = 0;
+  g_allocations = 0;
+  t_counting = true;
+  for (uint32_t i = 0; i < 10000; ++i) {
+    const GatewayRequest& r = reqs[i % 4];
+    GatewayMatch m = gateway_lookup(v, r, i * 2654435761u);
+    if (m.outcome == GatewayOutcome::kRouted) ++routed;
+    total += gateway_outcome_text(v, m, buf, sizeof buf);
+    if (m.outcome == GatewayOutcome::kRedirect) total += gateway_redirect_location(v, m, r, i % 2, buf, sizeof buf);
+    size_t n = gateway_rewritten_path(v, m, r, buf, sizeof buf);
+    if (n != SIZE_MAX) total += n;
+    for_each_gateway_filter(v, m, [&](const GatewayFilterRecord& f) { total += f.set_count; });
+    total += gateway_listens(v, r.family, r.address, r.port);
+  }
+  t_counting = false;
+  EXPECT_EQ(g_allocations.load(), 0);
+  EXPECT_GT(routed, 1000);
   EXPECT_GT(total, 0u);
 }
 
