@@ -12,12 +12,16 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "balancer.h"
 #include "errors.h"
+#include "gateway_lookup.h"
 #include "lookup.h"
 #include "model_decoder.h"
 #include "publisher.h"
@@ -136,6 +140,168 @@ Napi::String outcome_string(Napi::Env env, const atsi::TableView& v, const atsi:
   std::string whole(n + 1, '\0');
   atsi::outcome_text(v, m, whole.data(), whole.size());
   return str(env, {whole.data(), n});
+}
+
+// gateway_outcome_text() or gateway_redirect_location() whole, however long.
+template <class Fn>
+std::string whole_text(Fn&& fn) {
+  char buf[256];
+  size_t n = fn(buf, sizeof buf);
+  if (n < sizeof buf) return std::string(buf, n);
+  std::string whole(n + 1, '\0');
+  fn(whole.data(), whole.size());
+  whole.resize(n);
+  return whole;
+}
+
+std::string address_text(uint8_t family, const uint8_t* address) {
+  char buf[INET6_ADDRSTRLEN] = {0};
+  inet_ntop(family == 4 ? AF_INET : AF_INET6, address, buf, sizeof buf);
+  return buf;
+}
+
+// The request's headers as lookup() was given them, names lowercased, for
+// GatewayRequest::header_equals.
+struct RequestHeaders {
+  std::vector<std::pair<std::string, std::string>> list;
+};
+
+bool header_equals(const void* ctx, std::string_view lower_name, std::string_view value) {
+  const auto* h = static_cast<const RequestHeaders*>(ctx);
+  // A repeated header is one value, its values joined with ',' (RFC 9110
+  // 5.3), as the plugin reads it from ATS.
+  std::string joined;
+  bool found = false;
+  for (const auto& [name, v] : h->list) {
+    if (name != lower_name) continue;
+    if (found) joined.push_back(',');
+    joined += v;
+    found = true;
+  }
+  return found && joined == value;
+}
+
+Napi::Array pairs_array(Napi::Env env, const atsi::TableView& v, uint32_t first, uint32_t count) {
+  Napi::Array a = Napi::Array::New(env, count);
+  for (uint32_t i = 0; i < count; ++i) {
+    const atsi::GatewayPairRecord& p = v.gateway_pair(first + i);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("name", str(env, v.str(p.name)));
+    o.Set("value", str(env, v.str(p.value)));
+    a.Set(i, o);
+  }
+  return a;
+}
+
+// A filter as TableFilter (table-model.ts) has it: the fields its kind
+// has, the optional ones only when set, so that read() gives back what
+// publish() took.
+Napi::Object filter_object(Napi::Env env, const atsi::TableView& v, const atsi::GatewayFilterRecord& f) {
+  using atsi::FilterKind;
+  Napi::Object o = Napi::Object::New(env);
+  auto path = [&]() {
+    if (f.path_kind == uint8_t(atsi::PathModifierKind::kNone)) return;
+    Napi::Object p = Napi::Object::New(env);
+    p.Set("type", Napi::String::New(env, f.path_kind == uint8_t(atsi::PathModifierKind::kReplaceFullPath)
+                                             ? "ReplaceFullPath"
+                                             : "ReplacePrefixMatch"));
+    p.Set("value", str(env, v.str(f.path)));
+    o.Set("path", p);
+  };
+  switch (FilterKind(f.kind)) {
+    case FilterKind::kRequestHeaderModifier:
+    case FilterKind::kResponseHeaderModifier: {
+      o.Set("type", Napi::String::New(env, FilterKind(f.kind) == FilterKind::kRequestHeaderModifier
+                                               ? "RequestHeaderModifier"
+                                               : "ResponseHeaderModifier"));
+      Napi::Object edits = Napi::Object::New(env);
+      edits.Set("set", pairs_array(env, v, f.first_set, f.set_count));
+      edits.Set("add", pairs_array(env, v, f.first_add, f.add_count));
+      Napi::Array remove = Napi::Array::New(env, f.remove_count);
+      for (uint32_t i = 0; i < f.remove_count; ++i) remove.Set(i, str(env, v.str(v.gateway_pair(f.first_remove + i).name)));
+      edits.Set("remove", remove);
+      o.Set("edits", edits);
+      break;
+    }
+    case FilterKind::kRequestRedirect:
+      o.Set("type", Napi::String::New(env, "RequestRedirect"));
+      if (f.scheme != uint8_t(atsi::RedirectScheme::kKeep))
+        o.Set("scheme", Napi::String::New(env, f.scheme == uint8_t(atsi::RedirectScheme::kHttps) ? "https" : "http"));
+      if (f.hostname.length) o.Set("hostname", str(env, v.str(f.hostname)));
+      if (f.port) o.Set("port", Napi::Number::New(env, f.port));
+      path();
+      o.Set("statusCode", Napi::Number::New(env, f.status_code));
+      break;
+    case FilterKind::kURLRewrite:
+      o.Set("type", Napi::String::New(env, "URLRewrite"));
+      if (f.hostname.length) o.Set("hostname", str(env, v.str(f.hostname)));
+      path();
+      break;
+  }
+  return o;
+}
+
+Napi::Array filters_array(Napi::Env env, const atsi::TableView& v, uint32_t first, uint32_t count) {
+  Napi::Array a = Napi::Array::New(env, count);
+  for (uint32_t i = 0; i < count; ++i) a.Set(i, filter_object(env, v, v.gateway_filter(first + i)));
+  return a;
+}
+
+// read()'s `gateway`: TableGateway as it was published.
+Napi::Object gateway_object(Napi::Env env, const atsi::TableView& v) {
+  Napi::Object g = Napi::Object::New(env);
+  Napi::Array listeners = Napi::Array::New(env, v.gateway_listener_count());
+  for (uint32_t i = 0; i < v.gateway_listener_count(); ++i) {
+    const atsi::GatewayListenerRecord& l = v.gateway_listener(i);
+    Napi::Object lo = Napi::Object::New(env);
+    lo.Set("gateway", str(env, v.str(l.gateway)));
+    lo.Set("listener", str(env, v.str(l.listener)));
+    lo.Set("address", Napi::String::New(env, address_text(l.family, l.address)));
+    lo.Set("port", Napi::Number::New(env, l.port));
+    lo.Set("listenerPort", Napi::Number::New(env, l.listener_port));
+    lo.Set("protocol", Napi::String::New(env, l.https ? "HTTPS" : "HTTP"));
+    lo.Set("hostname", str(env, v.str(l.hostname)));
+    Napi::Array entries = Napi::Array::New(env, l.entry_count);
+    for (uint32_t k = 0; k < l.entry_count; ++k) {
+      const atsi::GatewayEntryRecord& e = v.gateway_entry(l.first_entry + k);
+      Napi::Object eo = Napi::Object::New(env);
+      eo.Set("hostname", str(env, v.str(e.hostname)));
+      eo.Set("pathType", Napi::String::New(
+                             env, e.path_type == uint8_t(atsi::GatewayPathType::kExact) ? "Exact" : "PathPrefix"));
+      eo.Set("path", str(env, v.str(e.path)));
+      if (e.method.length) eo.Set("method", str(env, v.str(e.method)));
+      eo.Set("headers", pairs_array(env, v, e.first_header, e.header_count));
+      eo.Set("queryParams", pairs_array(env, v, e.first_query, e.query_count));
+      eo.Set("rule", Napi::Number::New(env, e.rule));
+      entries.Set(k, eo);
+    }
+    lo.Set("entries", entries);
+    listeners.Set(i, lo);
+  }
+  g.Set("listeners", listeners);
+  Napi::Array rules = Napi::Array::New(env, v.gateway_rule_count());
+  for (uint32_t i = 0; i < v.gateway_rule_count(); ++i) {
+    const atsi::GatewayRuleRecord& r = v.gateway_rule(i);
+    Napi::Object ro = Napi::Object::New(env);
+    ro.Set("route", str(env, v.str(r.route)));
+    ro.Set("ruleIndex", Napi::Number::New(env, r.rule_index));
+    ro.Set("filters", filters_array(env, v, r.first_filter, r.filter_count));
+    Napi::Array choices = Napi::Array::New(env, r.choice_count);
+    for (uint32_t k = 0; k < r.choice_count; ++k) {
+      const atsi::GatewayChoiceRecord& c = v.gateway_choice(r.first_choice + k);
+      Napi::Object co = Napi::Object::New(env);
+      if (c.backend != atsi::kNone) co.Set("backend", Napi::Number::New(env, c.backend));
+      co.Set("weight", Napi::Number::New(env, c.weight));
+      co.Set("filters", filters_array(env, v, c.first_filter, c.filter_count));
+      if (c.problem.length) co.Set("problem", str(env, v.str(c.problem)));
+      choices.Set(k, co);
+    }
+    ro.Set("choices", choices);
+    if (r.failure.length) ro.Set("failure", str(env, v.str(r.failure)));
+    rules.Set(i, ro);
+  }
+  g.Set("rules", rules);
+  return g;
 }
 
 // Every error code name, in enum order: the TypeScript union is tested
@@ -283,18 +449,60 @@ class Table : public Napi::ObjectWrap<Table> {
     return v;
   }
 
+  // The backend a lookup chose: service, port, scheme, its endpoints and
+  // the one a fresh reader would pick first.
+  static void set_backend(Napi::Env env, Napi::Object out, const atsi::TableView& v, uint32_t backend) {
+    const atsi::BackendRecord& b = v.backend(backend);
+    out.Set("service", str(env, v.str(b.service)));
+    out.Set("servicePort", str(env, v.str(b.port)));
+    out.Set("scheme", Napi::String::New(env, b.scheme == atsi::kSchemeHttps ? "https" : "http"));
+    Napi::Array eps = Napi::Array::New(env, b.endpoint_count);
+    for (uint32_t i = 0; i < b.endpoint_count; ++i)
+      eps.Set(i, Napi::String::New(env, endpoint_hostport(v.endpoint(b.first_endpoint + i))));
+    out.Set("endpoints", eps);
+    atsi::Balancer fresh;
+    fresh.reset(v, 0);
+    uint32_t first = fresh.pick(v, backend);
+    if (first != atsi::kNone) out.Set("endpoint", Napi::String::New(env, endpoint_hostport(v.endpoint(first))));
+  }
+
+  // lookup(host, path, method?, headers?, localAddress?, localPort?): the
+  // optional four checked by route-table.ts (headers flat: name, value, ...).
   Napi::Value Lookup(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!check_open(env)) return env.Undefined();
-    if (info.Length() < 2 || !info[0].IsString() || !info[1].IsString()) {
-      throw_error(env, ErrorCode::kInvalidArg, "lookup(host, path) takes two strings");
+    auto given = [&info](size_t i) { return info.Length() > i && !info[i].IsUndefined(); };
+    if (info.Length() < 2 || !info[0].IsString() || !info[1].IsString() || (given(2) && !info[2].IsString()) ||
+        (given(3) && !info[3].IsArray()) || (given(4) && !info[4].IsString()) || (given(5) && !info[5].IsNumber()) ||
+        given(4) != given(5)) {
+      throw_error(env, ErrorCode::kInvalidArg,
+                  "lookup(host, path, method?, headers?, localAddress?, localPort?) takes strings, an array of "
+                  "strings, a string and a number (the address and port together)");
       return env.Undefined();
+    }
+    // Parsed before the table is read, so that a bad argument is an error
+    // whether or not a Gateway is there.
+    uint8_t family = 0;
+    uint8_t address[16] = {0};
+    uint16_t port = 0;
+    if (given(4)) {
+      std::string text = info[4].As<Napi::String>().Utf8Value();
+      double p = info[5].As<Napi::Number>().DoubleValue();
+      if (inet_pton(AF_INET, text.c_str(), address) == 1) family = 4;
+      else if (inet_pton(AF_INET6, text.c_str(), address) == 1) family = 6;
+      if (family == 0 || !(p >= 1 && p <= 65535) || p != double(uint16_t(p))) {
+        throw_error(env, ErrorCode::kInvalidArg, "lookup: the local address and port must be an IP address and 1..65535");
+        return env.Undefined();
+      }
+      port = uint16_t(p);
     }
     auto t = live(env);
     if (!t) return env.Undefined();
     const atsi::TableView& v = t->view();
     std::string host = info[0].As<Napi::String>().Utf8Value();
     std::string path = info[1].As<Napi::String>().Utf8Value();
+    if (family != 0 && atsi::gateway_listens(v, family, address, port))
+      return GatewayLookup(info, v, host, path, family, address, port);
     atsi::Match m = atsi::lookup(v, host, path);
     Napi::Object out = Napi::Object::New(env);
     out.Set("status", Napi::Number::New(env, m.outcome == atsi::Outcome::kRouted      ? 200
@@ -303,20 +511,7 @@ class Table : public Napi::ObjectWrap<Table> {
                                                                                          : 404));
     out.Set("generation", Napi::BigInt::New(env, v.generation()));
     if (m.outcome != atsi::Outcome::kRouted) out.Set("reason", outcome_string(env, v, m));
-    if (m.backend != atsi::kNone) {
-      const atsi::BackendRecord& b = v.backend(m.backend);
-      out.Set("service", str(env, v.str(b.service)));
-      out.Set("servicePort", str(env, v.str(b.port)));
-      out.Set("scheme", Napi::String::New(env, b.scheme == atsi::kSchemeHttps ? "https" : "http"));
-      Napi::Array eps = Napi::Array::New(env, b.endpoint_count);
-      for (uint32_t i = 0; i < b.endpoint_count; ++i)
-        eps.Set(i, Napi::String::New(env, endpoint_hostport(v.endpoint(b.first_endpoint + i))));
-      out.Set("endpoints", eps);
-      atsi::Balancer fresh;
-      fresh.reset(v, 0);
-      uint32_t first = fresh.pick(v, m.backend);
-      if (first != atsi::kNone) out.Set("endpoint", Napi::String::New(env, endpoint_hostport(v.endpoint(first))));
-    }
+    if (m.backend != atsi::kNone) set_backend(env, out, v, m.backend);
     if (m.host != atsi::kNone || m.backend != atsi::kNone) {
       Napi::Object rule = Napi::Object::New(env);
       rule.Set("host", m.host != atsi::kNone ? str(env, v.str(v.host(m.host).name)) : Napi::String::New(env, ""));
@@ -335,6 +530,104 @@ class Table : public Napi::ObjectWrap<Table> {
       if (m.rule != atsi::kNone || m.kind == atsi::MatchKind::kHostDefault || m.kind == atsi::MatchKind::kTableDefault)
         out.Set("rule", rule);
     }
+    return out;
+  }
+
+  // A request that arrived on a Gateway listener's address and port.
+  Napi::Value GatewayLookup(const Napi::CallbackInfo& info, const atsi::TableView& v, const std::string& host,
+                            const std::string& target, uint8_t family, const uint8_t* address, uint16_t port) {
+    Napi::Env env = info.Env();
+    RequestHeaders headers;
+    if (info.Length() > 3 && info[3].IsArray()) {
+      Napi::Array flat = info[3].As<Napi::Array>();
+      for (uint32_t i = 0; i + 1 < flat.Length(); i += 2) {
+        Napi::Value name = flat.Get(i), value = flat.Get(i + 1);
+        if (!name.IsString() || !value.IsString()) {
+          throw_error(env, ErrorCode::kInvalidArg, "lookup: headers must be strings, name then value");
+          return env.Undefined();
+        }
+        std::string lower = name.As<Napi::String>().Utf8Value();
+        for (char& c : lower)
+          if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+        headers.list.emplace_back(std::move(lower), value.As<Napi::String>().Utf8Value());
+      }
+    }
+    std::string method = info.Length() > 2 && info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : "GET";
+    size_t q = target.find('?');
+    atsi::GatewayRequest req;
+    req.family = family;
+    req.address = address;
+    req.port = port;
+    req.host = host;
+    req.path = std::string_view(target).substr(0, q);
+    req.query = q == std::string::npos ? std::string_view() : std::string_view(target).substr(q + 1);
+    req.method = method;
+    req.header_equals = header_equals;
+    req.header_ctx = &headers;
+    // The plugin draws a random value per request to pick among a rule's
+    // weighted backends; here it is fixed at 0 (the first backend with a
+    // weight) so that the CLI answers the same every time.
+    atsi::GatewayMatch m = atsi::gateway_lookup(v, req, 0);
+
+    using atsi::GatewayOutcome;
+    Napi::Object out = Napi::Object::New(env);
+    uint32_t status = 404;
+    switch (m.outcome) {
+      case GatewayOutcome::kRouted: status = 200; break;
+      case GatewayOutcome::kAmbiguousPath: status = 400; break;
+      case GatewayOutcome::kFailure:
+      case GatewayOutcome::kInvalidBackend: status = 500; break;
+      case GatewayOutcome::kNoEndpoints: status = 503; break;
+      case GatewayOutcome::kRedirect: {
+        const atsi::GatewayFilterRecord* f = atsi::gateway_redirect_filter(v, m);
+        status = f ? f->status_code : 500;
+        break;
+      }
+      default: break;
+    }
+    out.Set("status", Napi::Number::New(env, status));
+    out.Set("generation", Napi::BigInt::New(env, v.generation()));
+    if (m.outcome == GatewayOutcome::kRedirect) {
+      // What the plugin sends a client that came without TLS.
+      std::string location = whole_text(
+          [&](char* buf, size_t size) { return atsi::gateway_redirect_location(v, m, req, false, buf, size); });
+      if (!location.empty()) out.Set("location", str(env, location));
+    } else if (m.outcome != GatewayOutcome::kRouted) {
+      std::string reason = whole_text([&](char* buf, size_t size) { return atsi::gateway_outcome_text(v, m, buf, size); });
+      if (!reason.empty()) out.Set("reason", str(env, reason));
+    }
+    if (m.backend != atsi::kNone && (m.outcome == GatewayOutcome::kRouted || m.outcome == GatewayOutcome::kNoEndpoints))
+      set_backend(env, out, v, m.backend);
+    Napi::Object g = Napi::Object::New(env);
+    if (m.listener != atsi::kNone) {
+      const atsi::GatewayListenerRecord& l = v.gateway_listener(m.listener);
+      g.Set("gateway", str(env, v.str(l.gateway)));
+      g.Set("listener", str(env, v.str(l.listener)));
+      // As the model numbers them: within the listener's entries.
+      if (m.entry != atsi::kNone) g.Set("entry", Napi::Number::New(env, m.entry - l.first_entry));
+    } else {
+      // Listeners are there, none for this host: which Gateway owns the address.
+      for (uint32_t i = 0; i < v.gateway_listener_count(); ++i) {
+        const atsi::GatewayListenerRecord& l = v.gateway_listener(i);
+        if (l.family == family && l.port == port && std::equal(address, address + 16, l.address)) {
+          g.Set("gateway", str(env, v.str(l.gateway)));
+          break;
+        }
+      }
+      g.Set("listener", Napi::String::New(env, ""));
+    }
+    if (m.rule != atsi::kNone) {
+      const atsi::GatewayRuleRecord& r = v.gateway_rule(m.rule);
+      g.Set("route", str(env, v.str(r.route)));
+      g.Set("ruleIndex", Napi::Number::New(env, r.rule_index));
+      Napi::Array filters = Napi::Array::New(env);
+      uint32_t n = 0;
+      atsi::for_each_gateway_filter(v, m, [&](const atsi::GatewayFilterRecord& f) {
+        filters.Set(n++, filter_object(env, v, f));
+      });
+      g.Set("filters", filters);
+    }
+    out.Set("gateway", g);
     return out;
   }
 
@@ -422,6 +715,7 @@ class Table : public Napi::ObjectWrap<Table> {
       backends.Set(b, bo);
     }
     out.Set("backends", backends);
+    if (v.gateway_listener_count() || v.gateway_rule_count()) out.Set("gateway", gateway_object(env, v));
     return out;
   }
 

@@ -181,6 +181,10 @@ TEST(ModelDecoder, TheGatewaySampleRoundTripsIntoTheSameInput) {
     Error e = decode_exact(m.strings, m.ints, m.ints.size(), out);
     ASSERT_FALSE(e) << e.message;
     EXPECT_TRUE(out == in);
+    // And it makes a table.
+    std::vector<uint8_t> bytes;
+    e = build_table(out, 1, 0, bytes);
+    EXPECT_FALSE(e) << e.message;
   }
 }
 

@@ -4,7 +4,19 @@ import type { LiveTable, LookupResult } from '../model/table-model.js';
 export interface RawTable {
   /** The model as encoded by encode-model.ts. */
   publish(strings: string, ints: Uint32Array): { generation: bigint; bytes: number };
-  lookup(host: string, path: string): LookupResult;
+  /**
+   * The request's method, headers (flat: name, value, name, value …) and
+   * local address and port are optional, checked by route-table.ts; with an
+   * address and port a Gateway listener there routes the request.
+   */
+  lookup(
+    host: string,
+    path: string,
+    method?: string,
+    headers?: string[],
+    localAddress?: string,
+    localPort?: number,
+  ): LookupResult;
   read(): LiveTable;
   /** The TLS table as encoded by encode-tls.ts. */
   publishTls(strings: string, ints: Uint32Array): { generation: bigint; bytes: number };

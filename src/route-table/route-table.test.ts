@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { RouteTable, TableError, addonErrorCodes, type TableModel } from './route-table.js';
+import { RouteTable, TableError, addonErrorCodes, type LookupRequest, type TableGatewayEntry, type TableGatewayListener, type TableModel } from './route-table.js';
 import { MAX_STATS_SLOT } from './encode-model.js';
 import { TABLE_ERROR_CODES } from './table-error.js';
 
@@ -134,6 +134,243 @@ describe('RouteTable round trips', () => {
     const t = fresh('nothing');
     assert.throws(() => t.lookup('a.com', '/'), (e: unknown) => e instanceof TableError && e.code === 'ERR_TABLE_NOT_FOUND');
     assert.throws(() => t.read(), { code: 'ERR_TABLE_NOT_FOUND' });
+  });
+});
+
+// Two Gateways with the same listeners on addresses of their own, and one
+// Ingress host: the local address decides which routes a request.
+function gateways(): TableModel {
+  const listener = (gateway: string, address: string, name: string, hostname: string): TableGatewayListener => ({
+    gateway, listener: name, address, port: 8080, listenerPort: 80, protocol: 'HTTP', hostname, entries: [],
+  });
+  const entry = (path: string, rule: number, more: Partial<TableGatewayEntry> = {}): TableGatewayEntry => ({
+    hostname: 'a.example.com', pathType: 'PathPrefix', path, headers: [], queryParams: [], rule, ...more,
+  });
+  const a = [listener('ns/gw-a', '10.0.0.10', 'exact', 'a.example.com'), listener('ns/gw-a', '10.0.0.10', 'wild', '*.example.com')];
+  const b = [listener('ns/gw-b', '2001:db8::11', 'exact', 'a.example.com'), listener('ns/gw-b', '2001:db8::11', 'wild', '*.example.com')];
+  a[0]!.entries = [
+    entry('/login', 5, { pathType: 'Exact', method: 'POST', headers: [{ name: 'x-env', value: 'canary' }], queryParams: [{ name: 'debug', value: '1' }] }),
+    entry('/old', 1),
+    entry('/broken', 2),
+    entry('/invalid', 3),
+    entry('/empty', 4),
+    entry('/app', 0),
+  ];
+  a[1]!.entries = [entry('/', 0, { hostname: '*.example.com' })];
+  b[0]!.entries = [entry('/app', 4)];
+  return {
+    backends: [
+      { service: 'ns/web', port: '80', scheme: 'http', endpoints: [{ address: '10.2.0.1', port: 8080, weight: 1 }, { address: '10.2.0.2', port: 8080, weight: 1 }] },
+      { service: 'ns/empty', port: 'http', scheme: 'http', endpoints: [] },
+      { service: 'ns/ingress-svc', port: '80', scheme: 'https', endpoints: [{ address: '10.1.0.1', port: 443, weight: 1 }] },
+    ],
+    hosts: [{ name: 'ingress.test', rules: [{ path: '/', pathType: 'Prefix', backend: 2, source: 'ns/ing' }] }],
+    gateway: {
+      listeners: [...a, ...b],
+      rules: [
+        {
+          route: 'ns/web',
+          ruleIndex: 0,
+          filters: [{ type: 'RequestHeaderModifier', edits: { set: [{ name: 'x-env', value: 'prod' }], add: [{ name: 'x-trace', value: '1' }], remove: ['x-drop'] } }],
+          choices: [{ backend: 0, weight: 1, filters: [{ type: 'ResponseHeaderModifier', edits: { set: [], add: [], remove: ['server'] } }] }],
+        },
+        {
+          route: 'ns/moved',
+          ruleIndex: 0,
+          filters: [{ type: 'RequestRedirect', scheme: 'https', path: { type: 'ReplacePrefixMatch', value: '/new' }, statusCode: 301 }],
+          choices: [],
+        },
+        { route: 'ns/broken', ruleIndex: 0, filters: [], choices: [], failure: 'no backendRef is valid' },
+        {
+          route: 'ns/invalid',
+          ruleIndex: 2,
+          filters: [],
+          choices: [
+            { weight: 1, filters: [], problem: 'backendRef ns/missing: Service not found' },
+            { backend: 0, weight: 1, filters: [] },
+          ],
+        },
+        { route: 'ns/empty', ruleIndex: 0, filters: [], choices: [{ backend: 1, weight: 5, filters: [] }] },
+        {
+          route: 'ns/web',
+          ruleIndex: 1,
+          filters: [{ type: 'URLRewrite', hostname: 'login.internal', path: { type: 'ReplaceFullPath', value: '/auth' } }],
+          choices: [{ backend: 0, weight: 1_000_000, filters: [] }, { backend: 1, weight: 0, filters: [] }],
+        },
+      ],
+    },
+  };
+}
+
+describe('RouteTable and the Gateway API', () => {
+  const onA: LookupRequest = { localAddress: '10.0.0.10', localPort: 8080 };
+  const onB: LookupRequest = { localAddress: '2001:db8::11', localPort: 8080 };
+
+  it('reads back the gateway part as published', () => {
+    const t = fresh('gw-read');
+    const model = gateways();
+    t.publish(model);
+    const live = t.read();
+    assert.deepEqual(live.gateway, model.gateway);
+    assert.deepEqual(live.hosts, model.hosts);
+    assert.deepEqual(live.backends, model.backends);
+    // No Gateways: no gateway part.
+    t.publish({ ...model, gateway: { listeners: [], rules: [] } });
+    assert.equal('gateway' in t.read(), false);
+  });
+
+  it('routes by the listener, the entry and the rule, with the filters of the rule and the choice', () => {
+    const t = fresh('gw-routed');
+    const model = gateways();
+    t.publish(model);
+    assert.deepEqual(t.lookup('A.Example.com:80', '/app/x?y=1', onA), {
+      status: 200,
+      generation: 1n,
+      service: 'ns/web',
+      servicePort: '80',
+      scheme: 'http',
+      endpoints: ['10.2.0.1:8080', '10.2.0.2:8080'],
+      endpoint: '10.2.0.1:8080',
+      gateway: {
+        gateway: 'ns/gw-a',
+        listener: 'exact',
+        route: 'ns/web',
+        ruleIndex: 0,
+        entry: 5,
+        filters: [model.gateway!.rules[0]!.filters[0]!, model.gateway!.rules[0]!.choices[0]!.filters[0]!],
+      },
+    });
+    // The wildcard listener for another host of the domain; its entry only.
+    const wild = t.lookup('b.example.com', '/anything', onA);
+    assert.equal(wild.status, 200);
+    assert.deepEqual({ ...wild.gateway, filters: undefined }, { gateway: 'ns/gw-a', listener: 'wild', route: 'ns/web', ruleIndex: 0, entry: 0, filters: undefined });
+    // The other Gateway's identical listener has routes of its own.
+    const b = t.lookup('a.example.com', '/app', onB);
+    assert.equal(b.status, 503);
+    assert.equal(b.service, 'ns/empty');
+    assert.equal(b.gateway?.gateway, 'ns/gw-b');
+    assert.equal(t.lookup('a.example.com', '/broken', onB).status, 404);
+  });
+
+  it('answers 404 without a listener for the host or an entry for the request', () => {
+    const t = fresh('gw-404');
+    t.publish(gateways());
+    const none = t.lookup('other.com', '/app', onA);
+    assert.equal(none.status, 404);
+    assert.equal(none.reason, 'no listener of this Gateway for this host');
+    assert.equal(none.gateway?.gateway, 'ns/gw-a');
+    assert.equal(none.gateway?.route, undefined);
+    // Never the Ingress host, on a Gateway's address.
+    assert.equal(t.lookup('ingress.test', '/', onA).status, 404);
+    const miss = t.lookup('a.example.com', '/nothing', onA);
+    assert.equal(miss.status, 404);
+    assert.equal(miss.reason, 'no rule of this listener matches');
+    assert.deepEqual(miss.gateway, { gateway: 'ns/gw-a', listener: 'exact' });
+    // The exact listener takes a.example.com: the wildcard's '/' does not catch its misses.
+    assert.equal(t.lookup('a.example.com', '/', onA).status, 404);
+  });
+
+  it('answers 500 for a failing rule and for an invalid backend chosen, 503 for one without endpoints', () => {
+    const t = fresh('gw-5xx');
+    t.publish(gateways());
+    const broken = t.lookup('a.example.com', '/broken', onA);
+    assert.equal(broken.status, 500);
+    assert.equal(broken.reason, 'the rule has no valid backend: no backendRef is valid');
+    assert.equal(broken.gateway?.route, 'ns/broken');
+    assert.equal(broken.service, undefined);
+    // The lookup draws 0: the first backend with a weight, here the invalid one.
+    const invalid = t.lookup('a.example.com', '/invalid/x', onA);
+    assert.equal(invalid.status, 500);
+    assert.equal(invalid.reason, 'the backend is invalid: backendRef ns/missing: Service not found');
+    assert.deepEqual(invalid.gateway, { gateway: 'ns/gw-a', listener: 'exact', route: 'ns/invalid', ruleIndex: 2, entry: 3, filters: [] });
+    const empty = t.lookup('a.example.com', '/empty', onA);
+    assert.equal(empty.status, 503);
+    assert.equal(empty.service, 'ns/empty');
+    assert.deepEqual(empty.endpoints, []);
+    assert.equal(empty.endpoint, undefined);
+    assert.equal(empty.reason, 'no ready endpoints for this backend');
+  });
+
+  it('answers a RequestRedirect with its status and Location', () => {
+    const t = fresh('gw-redirect');
+    t.publish(gateways());
+    const r = t.lookup('a.example.com:8080', '/old/page?x=1&y', onA);
+    assert.equal(r.status, 301);
+    assert.equal(r.location, 'https://a.example.com/new/page?x=1&y');
+    assert.equal(r.service, undefined);
+    assert.equal(r.gateway?.route, 'ns/moved');
+    assert.equal(r.gateway?.filters?.[0]?.type, 'RequestRedirect');
+  });
+
+  it('matches the method, the headers (any case, repeated ones joined) and the query', () => {
+    const t = fresh('gw-match');
+    t.publish(gateways());
+    const login = { ...onA, method: 'POST', headers: [['X-Env', 'canary']] as Array<[string, string]> };
+    const hit = t.lookup('a.example.com', '/login?debug=1', login);
+    assert.equal(hit.status, 200);
+    assert.deepEqual({ route: hit.gateway?.route, ruleIndex: hit.gateway?.ruleIndex, entry: hit.gateway?.entry }, { route: 'ns/web', ruleIndex: 1, entry: 0 });
+    assert.deepEqual(hit.gateway?.filters, [{ type: 'URLRewrite', hostname: 'login.internal', path: { type: 'ReplaceFullPath', value: '/auth' } }]);
+    assert.equal(hit.service, 'ns/web', 'the backend of weight 0 is never chosen');
+    assert.equal(t.lookup('a.example.com', '/login?a=b&debug=1', login).status, 200);
+    for (const [what, path, request] of [
+      ['no query', '/login', login],
+      ['another query value', '/login?debug=2', login],
+      ['another method', '/login?debug=1', { ...login, method: 'GET' }],
+      ['the default method', '/login?debug=1', { ...onA, headers: login.headers }],
+      ['no header', '/login?debug=1', { ...onA, method: 'POST' }],
+      ['another header value', '/login?debug=1', { ...login, headers: [['x-env', 'prod']] }],
+      ['the value split over two headers', '/login?debug=1', { ...login, headers: [['x-env', 'can'], ['X-ENV', 'ary']] }],
+      ['a prefix of the Exact path', '/login/x?debug=1', login],
+    ] as Array<[string, string, LookupRequest]>) {
+      assert.equal(t.lookup('a.example.com', path, request).status, 404, what);
+    }
+    // Repeated headers are one value, joined with ','.
+    const joined = structuredClone(gateways());
+    joined.gateway!.listeners[0]!.entries[0]!.headers = [{ name: 'x-env', value: 'a,b' }];
+    t.publish(joined);
+    assert.equal(t.lookup('a.example.com', '/login?debug=1', { ...login, headers: [['x-env', 'a'], ['x-other', 'z'], ['X-Env', 'b']] }).status, 200);
+  });
+
+  it('routes by the Ingress when no Gateway listens on the local address and port', () => {
+    const t = fresh('gw-ingress');
+    t.publish(gateways());
+    const want = t.lookup('ingress.test', '/x');
+    assert.equal(want.status, 200);
+    assert.equal(want.service, 'ns/ingress-svc');
+    assert.deepEqual(t.lookup('ingress.test', '/x', { localAddress: '10.0.0.99', localPort: 8080 }), want);
+    assert.deepEqual(t.lookup('ingress.test', '/x', { ...onA, localPort: 8081 }), want);
+    assert.deepEqual(t.lookup('ingress.test', '/x', { method: 'DELETE', headers: [['a', 'b']] }), want);
+    assert.equal(t.lookup('a.example.com', '/app', { localAddress: '::ffff:10.0.0.10', localPort: 8080 }).status, 404, 'a v4-mapped address is another address');
+  });
+
+  it('refuses a bad request naming the field', () => {
+    const t = fresh('gw-args');
+    t.publish(gateways());
+    const cases: Array<[unknown, string]> = [
+      ['GET', 'request'],
+      [null, 'request'],
+      [{ method: 'GE T' }, 'request.method'],
+      [{ method: '' }, 'request.method'],
+      [{ method: 7 }, 'request.method'],
+      [{ headers: { a: 'b' } }, 'request.headers'],
+      [{ headers: [['a', 'b'], ['c']] }, 'request.headers[1]'],
+      [{ headers: [['a b', 'c']] }, 'request.headers[0][0]'],
+      [{ headers: [['a', 'b\r\nc: d']] }, 'request.headers[0][1]'],
+      [{ headers: [['a', 1]] }, 'request.headers[0][1]'],
+      [{ localAddress: 'localhost', localPort: 80 }, 'request.localAddress'],
+      [{ localAddress: '10.0.0.1', localPort: 0 }, 'request.localPort'],
+      [{ localAddress: '10.0.0.1', localPort: 65536 }, 'request.localPort'],
+      [{ localAddress: '10.0.0.1', localPort: '80' }, 'request.localPort'],
+      [{ localAddress: '10.0.0.1' }, 'request.localPort'],
+      [{ localPort: 80 }, 'request.localAddress'],
+    ];
+    for (const [request, field] of cases) {
+      assert.throws(
+        () => t.lookup('a.example.com', '/', request as LookupRequest),
+        (e: unknown) => e instanceof TableError && e.code === 'ERR_INVALID_ARG' && e.field === field && e.message.startsWith(`lookup: ${field} `),
+        `${JSON.stringify(request)} names ${field}`,
+      );
+    }
   });
 });
 

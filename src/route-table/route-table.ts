@@ -5,8 +5,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RawAddon, RawStats, RawTable } from './addon.js';
 import { TableError } from './table-error.js';
-import type { LiveTable, LookupResult, TableModel } from '../model/table-model.js';
-import { encodeModel, type EncodedModel } from './encode-model.js';
+import type { LiveTable, LookupRequest, LookupResult, TableModel } from '../model/table-model.js';
+import { encodeModel, ipv4Word, ipv6Words, type EncodedModel } from './encode-model.js';
 import { encodeTls, type EncodedTls, type TlsTable } from './encode-tls.js';
 
 export type { TlsTable, TlsTableCertificate, TlsTableHost, TlsTablePolicy } from './encode-tls.js';
@@ -98,6 +98,55 @@ export function checkTableName(name: unknown): string {
   return name;
 }
 
+/** RFC 9110's tchar: what a method and a header name are made of. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** CR, LF and NUL (and the other controls but HTAB) cannot be in a header value a proxy takes. */
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
+
+function badArg(field: string, message: string): never {
+  throw new TableError(`lookup: ${field} ${message}`, 'ERR_INVALID_ARG', field);
+}
+
+/** A LookupRequest checked, headers flattened for the addon. */
+function checkLookupRequest(request: unknown): { method?: string; headers?: string[]; localAddress?: string; localPort?: number } {
+  if (typeof request !== 'object' || request === null || Array.isArray(request)) badArg('request', 'must be an object');
+  const { method, headers, localAddress, localPort } = request as Record<string, unknown>;
+  if (method !== undefined && (typeof method !== 'string' || !TOKEN.test(method))) {
+    badArg('request.method', `must be an HTTP method (a token), got ${JSON.stringify(method)}`);
+  }
+  let flat: string[] | undefined;
+  if (headers !== undefined) {
+    if (!Array.isArray(headers)) badArg('request.headers', 'must be an array of [name, value] pairs');
+    flat = new Array<string>(headers.length * 2);
+    headers.forEach((h: unknown, i) => {
+      if (!Array.isArray(h) || h.length !== 2) badArg(`request.headers[${i}]`, 'must be a [name, value] pair');
+      const [name, value] = h as unknown[];
+      if (typeof name !== 'string' || !TOKEN.test(name)) badArg(`request.headers[${i}][0]`, `must be a header name (a token), got ${JSON.stringify(name)}`);
+      if (typeof value !== 'string' || CONTROL.test(value)) {
+        badArg(`request.headers[${i}][1]`, `must be a string without CR, LF, NUL or other control characters, got ${JSON.stringify(value)}`);
+      }
+      flat![2 * i] = name;
+      flat![2 * i + 1] = value;
+    });
+  }
+  if (localAddress !== undefined) {
+    const ok = typeof localAddress === 'string' && (ipv4Word(localAddress) >= 0 || (localAddress.includes(':') && ipv6Words(localAddress, new Uint32Array(4), 0)));
+    if (!ok) badArg('request.localAddress', `must be an IPv4 or IPv6 address, got ${JSON.stringify(localAddress)}`);
+  }
+  if (localPort !== undefined && (typeof localPort !== 'number' || !Number.isInteger(localPort) || localPort < 1 || localPort > 65535)) {
+    badArg('request.localPort', `must be a whole number from 1 to 65535, got ${JSON.stringify(localPort)}`);
+  }
+  // One without the other names no listener: a mistake, not an Ingress request.
+  if ((localAddress === undefined) !== (localPort === undefined)) {
+    badArg(localAddress === undefined ? 'request.localAddress' : 'request.localPort', 'must be given with request.' + (localAddress === undefined ? 'localPort' : 'localAddress'));
+  }
+  return {
+    ...(method !== undefined ? { method: method as string } : {}),
+    ...(flat !== undefined ? { headers: flat } : {}),
+    ...(localAddress !== undefined ? { localAddress: localAddress as string, localPort: localPort as number } : {}),
+  };
+}
+
 export interface PublishResult {
   generation: bigint;
   bytes: number;
@@ -134,12 +183,20 @@ export class RouteTable {
     return this.#raw.publish(encoded.strings, encoded.ints);
   }
 
-  /** What the plugin would do for this request, through the same C++ code. */
-  lookup(host: string, path: string): LookupResult {
+  /**
+   * What the plugin would do for this request, through the same C++ code.
+   * `path` may carry the query. With `request.localAddress` and `localPort`
+   * a Gateway listener on that address and port routes it (the method,
+   * headers and query then count); else, or when none is there, the
+   * Ingress routes.
+   */
+  lookup(host: string, path: string, request?: LookupRequest): LookupResult {
     this.#assertOpen();
     if (typeof host !== 'string') throw new TableError('lookup: host must be a string', 'ERR_INVALID_ARG', 'host');
     if (typeof path !== 'string') throw new TableError('lookup: path must be a string', 'ERR_INVALID_ARG', 'path');
-    return this.#raw.lookup(host, path);
+    if (request === undefined) return this.#raw.lookup(host, path);
+    const r = checkLookupRequest(request);
+    return this.#raw.lookup(host, path, r.method, r.headers, r.localAddress, r.localPort);
   }
 
   /** The live table as data. */
