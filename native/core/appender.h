@@ -15,7 +15,7 @@ class Appender {
  public:
   Appender(char* buf, size_t size) : buf_(buf), size_(size) {}
   Appender& operator<<(std::string_view s) {
-    if (len_ + 1 < size_) {
+    if (len_ + 1 < size_ && !s.empty()) {  // an empty view may have no data to copy from
       size_t n = std::min(s.size(), size_ - 1 - len_);
       std::memcpy(buf_ + len_, s.data(), n);
     }
