@@ -202,23 +202,31 @@ struct GatewaySections {
   std::vector<GatewayFilterRecord> filters;
 };
 
-// Appends `list` to the pairs; returns where it starts. Names (and values,
-// when `values` says so) checked as what the plugin may write.
-template <class Item, class NameOf, class ValueOf>
-Error add_pairs(const std::vector<Item>& list, NameOf name_of, ValueOf value_of, bool header_names, bool lower_names,
-                bool header_values, const std::string& where, StringPool& strings, GatewaySections& gs,
-                uint32_t& first) {
+// What a run of pairs is, for what its names and values must be.
+enum class Pairs { kHeaderMatch, kQueryMatch, kHeaderEdit, kHeaderRemove };
+
+std::string_view name_of(const InputNameValue& p) { return p.name; }
+std::string_view value_of(const InputNameValue& p) { return p.value; }
+std::string_view name_of(const std::string& name) { return name; }
+std::string_view value_of(const std::string&) { return {}; }
+
+// Appends `list` to the pairs and sets `first` to where it starts. A header
+// match's name is lowercase (the plugin's callback takes it so); what a
+// filter writes must not end or split a header.
+template <class Item>
+Error add_pairs(const std::vector<Item>& list, Pairs what, const std::string& where, StringPool& strings,
+                GatewaySections& gs, uint32_t& first) {
   first = uint32_t(gs.pairs.size());
   for (size_t i = 0; i < list.size(); ++i) {
     std::string_view name = name_of(list[i]);
     std::string_view value = value_of(list[i]);
     auto w = [&] { return where + "[" + std::to_string(i) + "]"; };
-    if (header_names && !is_header_name(name))
+    if (what != Pairs::kQueryMatch && !is_header_name(name))
       return invalid(w() + ".name", "\"" + std::string(name) + "\" is not a header name");
-    if (lower_names)
+    if (what == Pairs::kHeaderMatch)
       for (char c : name)
         if (c >= 'A' && c <= 'Z') return invalid(w() + ".name", "\"" + std::string(name) + "\" is not lowercase");
-    if (header_values && !is_header_value(value))
+    if (what == Pairs::kHeaderEdit && !is_header_value(value))
       return invalid(w() + ".value", "holds a control character");
     gs.pairs.push_back({strings.add(name), strings.add(value)});
   }
@@ -234,20 +242,14 @@ Error add_filters(const std::vector<InputFilter>& list, const std::string& where
     std::string w = where + "[" + std::to_string(i) + "]";
     GatewayFilterRecord r{};
     r.kind = uint8_t(f.kind);
-    auto name_of = [](const InputNameValue& p) -> std::string_view { return p.name; };
-    auto value_of = [](const InputNameValue& p) -> std::string_view { return p.value; };
-    auto just_name = [](const std::string& n) -> std::string_view { return n; };
-    auto no_value = [](const std::string&) -> std::string_view { return {}; };
     switch (f.kind) {
       case FilterKind::kRequestHeaderModifier:
       case FilterKind::kResponseHeaderModifier: {
-        if (auto e = add_pairs(f.set, name_of, value_of, true, false, true, w + ".set", strings, gs, r.first_set)) return e;
+        if (auto e = add_pairs(f.set, Pairs::kHeaderEdit, w + ".set", strings, gs, r.first_set)) return e;
         r.set_count = uint32_t(f.set.size());
-        if (auto e = add_pairs(f.add, name_of, value_of, true, false, true, w + ".add", strings, gs, r.first_add)) return e;
+        if (auto e = add_pairs(f.add, Pairs::kHeaderEdit, w + ".add", strings, gs, r.first_add)) return e;
         r.add_count = uint32_t(f.add.size());
-        if (auto e = add_pairs(f.remove, just_name, no_value, true, false, false, w + ".remove", strings, gs,
-                               r.first_remove))
-          return e;
+        if (auto e = add_pairs(f.remove, Pairs::kHeaderRemove, w + ".remove", strings, gs, r.first_remove)) return e;
         r.remove_count = uint32_t(f.remove.size());
         break;
       }
@@ -409,14 +411,10 @@ Error build_gateway(const TableInput& in, StringPool& strings, GatewaySections& 
         return invalid(ew + ".rule", "rule index " + std::to_string(e.rule) + " is out of range (" +
                                          std::to_string(in.gateway_rules.size()) + " rules)");
       er.rule = e.rule;
-      auto name_of = [](const InputNameValue& p) -> std::string_view { return p.name; };
-      auto value_of = [](const InputNameValue& p) -> std::string_view { return p.value; };
-      if (auto err = add_pairs(e.headers, name_of, value_of, true, true, false, ew + ".headers", strings, gs,
-                               er.first_header))
+      if (auto err = add_pairs(e.headers, Pairs::kHeaderMatch, ew + ".headers", strings, gs, er.first_header))
         return err;
       er.header_count = uint32_t(e.headers.size());
-      if (auto err = add_pairs(e.query_params, name_of, value_of, false, false, false, ew + ".queryParams", strings,
-                               gs, er.first_query))
+      if (auto err = add_pairs(e.query_params, Pairs::kQueryMatch, ew + ".queryParams", strings, gs, er.first_query))
         return err;
       er.query_count = uint32_t(e.query_params.size());
       gs.entries.push_back(er);
