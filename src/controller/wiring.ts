@@ -10,6 +10,7 @@ import type { Logger } from '../observe/logger.js';
 import { KubeEventRecorder } from '../publish/events.js';
 import { KubeStatusWriter, type LoadBalancerAddress } from '../publish/ingress-status.js';
 import { GatewayClassStatusWriter, LeaderGatewayClassStatus } from '../publish/gateway-class-status.js';
+import { GatewayStatusWriter, LeaderGatewayStatus } from '../publish/gateway-status.js';
 import { LeaderEvents, LiveStatus } from '../publish/leader-only.js';
 import type { Publisher, PublisherContext } from '../publish/publisher.js';
 import { KubernetesSource, ROUTING_KINDS } from '../sources/kubernetes.js';
@@ -78,6 +79,7 @@ export function kubernetesWiring(o: KubernetesWiringOptions, logger: Logger): Wi
     const list: Publisher[] = [
       new LeaderEvents(events, leader, ctx, logger.with({ component: 'events' })),
       new LeaderGatewayClassStatus(new GatewayClassStatusWriter(client, o.build ?? buildConfig()), leader, ctx, logger.with({ component: 'status' })),
+      new LeaderGatewayStatus(new GatewayStatusWriter(client, o.build ?? buildConfig()), leader, ctx, logger.with({ component: 'status' })),
     ];
     if (o.publishAddresses.length > 0) {
       const writer = new KubeStatusWriter({ transport: client, addresses: o.publishAddresses, logger: logger.with({ component: 'status' }) });
