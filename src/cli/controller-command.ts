@@ -4,9 +4,11 @@ import { Controller } from '../controller/controller.js';
 import { kubernetesWiring, manifestsWiring, type Wiring } from '../controller/wiring.js';
 import { createLogger, type Logger } from '../observe/logger.js';
 import { describeProblem } from '../publish/problem-log.js';
+import type { PublisherContext } from '../publish/publisher.js';
+import { statusReport } from '../publish/status-report.js';
 import type { SourceProblem } from '../sources/source.js';
 import { CONTROLLER_HELP, parseControllerOptions, type ControllerOptions } from './controller-options.js';
-import { CliError, type Io } from './io.js';
+import { CliError, toJson, type Io } from './io.js';
 
 function wiringFor(o: ControllerOptions, logger: Logger): Wiring & { sourceProblems?: () => readonly SourceProblem[] } {
   if (o.source.kind === 'manifests') {
@@ -38,8 +40,14 @@ export async function runController(args: string[], io: Io, signal?: AbortSignal
   }
   const logger = createLogger({ level: o.logLevel, write: (line) => io.err(line) });
   const { sourceProblems, ...wiring } = wiringFor(o, logger);
+  let ctx: PublisherContext | undefined;
   const controller = new Controller({
     ...wiring,
+    // The objects the build saw, for --json's status.
+    extraPublishers: (c) => {
+      ctx = c;
+      return wiring.extraPublishers?.(c) ?? [];
+    },
     table: o.table,
     logger,
     build: o.build,
@@ -57,6 +65,17 @@ export async function runController(args: string[], io: Io, signal?: AbortSignal
       const last = controller.table.last;
       if (!last) throw new CliError('the route table was refused (see the error above); nothing was published', 1);
       const t = result.model.table;
+      if (o.json) {
+        const fromSource = sourceProblems?.() ?? [];
+        io.out(toJson({
+          generation: last.generation,
+          table: o.table,
+          routes: t,
+          problems: [...fromSource.map((p) => ({ where: p.where, message: p.message, severity: 'Error' })), ...result.problems],
+          status: ctx ? statusReport(result, ctx.snapshot(), o.build, o.publishAddresses) : {},
+        }));
+        return 0;
+      }
       io.out(`published generation ${last.generation} to table "${o.table}": ${t.hosts.length} hosts, ${last.routes} rules, ${t.backends.length} backends, ${t.backends.reduce((n, b) => n + b.endpoints.length, 0)} endpoints`);
       // In chunks: one write per line is most of the time of a 100,000-rule summary.
       let chunk: string[] = [];

@@ -54,6 +54,10 @@ The table:
   --once                     build and publish one table, print a summary of
                              routes and problems, and exit (non-zero on a
                              fatal error)
+  --json                     with --once: print one JSON object instead: the
+                             routes, the problems, and the status the
+                             controller would write for each Ingress,
+                             GatewayClass, Gateway and HTTPRoute
 
 Running:
   --admin-address HOST:PORT  /healthz, /readyz and /metrics (default: 127.0.0.1:10254)
@@ -86,6 +90,8 @@ export type SourceOption = { readonly kind: 'manifests'; readonly dir: string } 
 export interface ControllerOptions {
   readonly source: SourceOption;
   readonly once: boolean;
+  /** --once prints JSON. */
+  readonly json: boolean;
   readonly table: string;
   readonly build: BuildConfig;
   readonly admin: HostPort;
@@ -171,6 +177,7 @@ export function parseControllerOptions(args: string[]): ControllerOptions {
         kubeconfig: { type: 'string' },
         manifests: { type: 'string' },
         once: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
         table: { type: 'string', default: DEFAULT_TABLE_NAME },
         'ingress-class': { type: 'string', default: DEFAULT_INGRESS_CLASS_NAME },
         'controller-name': { type: 'string', default: DEFAULT_CONTROLLER_NAME },
@@ -200,6 +207,7 @@ export function parseControllerOptions(args: string[]): ControllerOptions {
   if (v.kubeconfig !== undefined && v.manifests !== undefined) {
     throw new CliError('--kubeconfig and --manifests are two different sources: give one');
   }
+  if (v.json && !v.once) throw new CliError('--json goes with --once (a running controller prints logs, not a summary)');
   let table: string;
   try {
     table = checkTableName(v.table);
@@ -253,6 +261,7 @@ export function parseControllerOptions(args: string[]): ControllerOptions {
   return {
     source: v.manifests !== undefined ? { kind: 'manifests', dir: v.manifests } : { kind: 'kubernetes', ...(v.kubeconfig !== undefined ? { kubeconfig: v.kubeconfig } : {}) },
     once: v.once ?? false,
+    json: v.json ?? false,
     table,
     build,
     admin: parseHostPort('--admin-address', v['admin-address'] ?? '127.0.0.1:10254', '0.0.0.0:10254'),
