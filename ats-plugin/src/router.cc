@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <atomic>
 #include <climits>
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -17,6 +19,8 @@
 #include "client_policy.h"
 #include "common.h"
 #include "decision.h"
+#include "gateway_headers.h"
+#include "gateway_lookup.h"
 #include "metrics.h"
 #include "table_registry.h"
 #include "table_source.h"
@@ -34,6 +38,14 @@ static_assert(int(Lookup::kMiss) == TS_CACHE_LOOKUP_MISS && int(Lookup::kHitStal
 // pod did not accept the connection. Freed at TXN_CLOSE.
 struct TxnNote {
   std::string location;
+  int redirect_status = 308;  // of `location`: 308 to https, or a Gateway API RequestRedirect's
+  // A Gateway API ResponseHeaderModifier's edits, copied from the table
+  // (which may have changed by the time the response comes).
+  struct HeaderEdit {
+    uint8_t op;  // 0 set, 1 add, 2 remove
+    std::string name, value;
+  };
+  std::vector<HeaderEdit> response_edits;
   std::string route;
   const char* reason = nullptr;  // a reason phrase ATS does not know
   // A pod did not accept the connection: if ATS itself then answers 502 or
@@ -60,6 +72,16 @@ ReaderCursor& cursor_for(TableSource& source) {
     if (&c->source() == &source) return *c;
   cursors.push_back(std::make_unique<ReaderCursor>(source, next_seed.fetch_add(1)));
   return *cursors.back();
+}
+
+// A per-thread xorshift32: picks a Gateway API rule's backend by weight. Not
+// for anything that needs to be unpredictable, only evenly spread.
+uint32_t next_random() {
+  thread_local uint32_t x = (next_seed.fetch_add(1) * 2654435761u) | 1u;
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  return x;
 }
 
 // ------------------------------------------------------------ per transaction
@@ -406,12 +428,14 @@ int on_send_response(TSCont, TSEvent, void* edata) {
       // Global mode answers through TS_EVENT_HTTP_ERROR, after which ATS
       // keeps only a status of 400 or more (else 500 "INKApi Error"): set
       // the redirect's status here, where both modes pass.
-      TSHttpHdrStatusSet(buf, hdr, TS_HTTP_STATUS_PERMANENT_REDIRECT);
-      const char* reason = TSHttpHdrReasonLookup(TS_HTTP_STATUS_PERMANENT_REDIRECT);
+      const auto status = TSHttpStatus(note->redirect_status);
+      TSHttpHdrStatusSet(buf, hdr, status);
+      const char* reason = TSHttpHdrReasonLookup(status);
       if (reason) TSHttpHdrReasonSet(buf, hdr, reason, int(std::strlen(reason)));
       add_header(buf, hdr, "Location", note->location);
     }
     if (note->reason) TSHttpHdrReasonSet(buf, hdr, note->reason, int(std::strlen(note->reason)));
+    for (const TxnNote::HeaderEdit& e : note->response_edits) apply_header_edit(buf, hdr, e.op, e.name, e.value);
     if (!note->route.empty()) add_header(buf, hdr, "X-ATS-Ingress-Route", note->route);
     if (note->unreachable) {
       // ATS's own 502 or 504 after its attempts were spent (no pod answered:
@@ -497,6 +521,14 @@ Router::Result Router::route(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc ur
   req.client_tls = TSHttpTxnClientProtocolStackContains(txn, "tls") != nullptr;
 
   const TableView* view = table ? &table->view() : nullptr;
+  // A connection to a Gateway's address and port is the Gateway API's; the
+  // local address is read only when the table has Gateways at all.
+  if (view && view->gateway_listener_count() > 0) {
+    uint8_t bytes[16];
+    GatewayRequest g;
+    if (local_address(txn, bytes, g) && gateway_listens(*view, g.family, g.address, g.port))
+      return route_gateway(txn, buf, hdr, url, count, cursor, *view, req, g);
+  }
   Decision d = decide(view, cursor.balancer(), req, config_.pass_unknown_hosts);
   const Metrics& m = metrics();
   // The state word: which table, and the stats slot when the decision had
@@ -535,6 +567,13 @@ Router::Result Router::route(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc ur
     case Action::kRoute:
       break;
   }
+  return forward(txn, buf, hdr, url, req, *view, d, st, nullptr);
+}
+
+Router::Result Router::forward(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc url, const RequestFacts& req,
+                               const TableView& table, const Decision& d, TxnState st, const GatewayForward* gw) {
+  const TableView* view = &table;
+  const Metrics& m = metrics();
   // The pod's address as text only when it is needed (a Host that is not a
   // name, and debug lines): inet_ntop is a quarter of route()'s own cost.
   char address[64];
@@ -544,7 +583,18 @@ Router::Result Router::route(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc ur
   char host_buf[kHostBufferSize];
   std::string_view url_host = routed_url_host(req.host, host_buf);
   st.flags |= kTxnRouted | apply_cache(txn, buf, hdr, url, req, url_host, d.options, cache_cont_);  // before the URL changes
-  if (config_.debug_header && view) note(txn, &st)->route = route_description(*view, d);
+  if (gw) {
+    // URLRewrite: the path and Host the pod receives; the cache key (set
+    // above) stays the client's URL.
+    if (gw->has_path) {
+      std::string_view p = gw->path.substr(gw->path.empty() || gw->path[0] != '/' ? 0 : 1);
+      TSUrlPathSet(buf, url, p.data(), int(p.size()));
+    }
+    if (!gw->host.empty()) set_host_header(buf, hdr, gw->host);
+    if (config_.debug_header) note(txn, &st)->route = gw->description;
+  } else if (config_.debug_header) {
+    note(txn, &st)->route = route_description(*view, d);
+  }
   if (url_host.empty()) {
     alen = endpoint_address_text(*d.endpoint, address, sizeof address);
     url_host = std::string_view(address, alen);
@@ -574,6 +624,138 @@ Router::Result Router::route(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc ur
                req.path.data(), int(alen), address, unsigned(d.endpoint->port));
   }
   return Result::kRouted;
+}
+
+Router::Result Router::route_gateway(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc url, bool count,
+                                     ReaderCursor& cursor, const TableView& view, const RequestFacts& req,
+                                     GatewayRequest& g) {
+  const Metrics& m = metrics();
+  g.host = req.host;
+  g.path = req.path;
+  g.query = query_of(buf, url);
+  int mlen = 0;
+  const char* method = TSHttpHdrMethodGet(buf, hdr, &mlen);
+  g.method = method && mlen > 0 ? std::string_view(method, size_t(mlen)) : std::string_view();
+  HeaderSource headers{buf, hdr};
+  g.header_equals = header_equals;
+  g.header_ctx = &headers;
+  const GatewayMatch gm = gateway_lookup(view, g, next_random());
+
+  TxnState st;
+  st.table = table_.index;
+  int status = 0;
+  switch (gm.outcome) {
+    case GatewayOutcome::kRouted:
+      break;
+    case GatewayOutcome::kRedirect: {
+      const GatewayFilterRecord* f = gateway_redirect_filter(view, gm);
+      char location[kUrlBufferSize];
+      size_t n = gateway_redirect_location(view, gm, g, req.client_tls, location, sizeof location);
+      if (n == 0 || n >= sizeof location) {
+        static constexpr char kBody[] = "500 the redirect's Location cannot be made from this request\n";
+        set_error_body(txn, 500, kBody, sizeof kBody - 1);
+        TSStatIntIncrement(m.unavailable, 1);
+        return Result::kAnswered;
+      }
+      TxnNote* nt = note(txn, &st);
+      nt->location.assign(location, n);
+      nt->redirect_status = f ? int(f->status_code) : 302;
+      char body[64];
+      int bn = std::snprintf(body, sizeof body, "%d redirected\n", nt->redirect_status);
+      set_error_body(txn, nt->redirect_status, body, size_t(std::max(bn, 0)));
+      TSStatIntIncrement(m.redirected, 1);
+      set_txn_word(txn, args().state, pack_state(st));
+      return Result::kAnswered;
+    }
+    case GatewayOutcome::kAmbiguousPath:
+      status = 400;
+      break;
+    case GatewayOutcome::kFailure:
+    case GatewayOutcome::kInvalidBackend:
+      status = 500;
+      break;
+    case GatewayOutcome::kNoEndpoints:
+      status = 503;
+      break;
+    case GatewayOutcome::kNotGateway:
+    case GatewayOutcome::kNoListener:
+    case GatewayOutcome::kNoRule:
+    case GatewayOutcome::kPathTooLong:
+      status = 404;
+      break;
+  }
+  if (status != 0) {
+    char body[512];
+    int p = std::snprintf(body, sizeof body, "%d ", status);
+    size_t n = size_t(std::max(p, 0));
+    n += std::min(gateway_outcome_text(view, gm, body + n, sizeof body - n - 1), sizeof body - n - 2);
+    body[n++] = '\n';
+    ATSI_DEBUG("gateway: host \"%.*s\" path \"/%.*s\": %.*s", int(req.host.size()), req.host.data(),
+               int(req.path.size()), req.path.data(), int(n - 1), body);
+    set_error_body(txn, status, body, n);
+    TSStatIntIncrement(status == 404 ? m.not_found : m.unavailable, 1);
+    return Result::kAnswered;
+  }
+
+  Decision d;
+  d.table = &view;
+  d.action = Action::kRoute;
+  d.status = 200;
+  d.match.outcome = Outcome::kRouted;
+  d.match.backend = gm.backend;
+  const BackendRecord& b = view.backend(gm.backend);
+  d.options = view.options(b);
+  d.scheme = Scheme(b.scheme);
+  d.endpoint = &view.endpoint(cursor.balancer().pick(view, gm.backend));
+  if (count && d.options.stats_slot != kNone) {
+    st.flags |= kTxnCounted;
+    st.slot = d.options.stats_slot;
+  }
+  GatewayForward fw;
+  for_each_gateway_filter(view, gm, [&](const GatewayFilterRecord& f) {
+    switch (FilterKind(f.kind)) {
+      case FilterKind::kRequestHeaderModifier:
+        apply_header_edits(view, f, buf, hdr);
+        break;
+      case FilterKind::kResponseHeaderModifier: {
+        TxnNote* nt = note(txn, &st);
+        for (uint32_t i = 0; i < f.set_count; ++i) {
+          const GatewayPairRecord& p = view.gateway_pair(f.first_set + i);
+          nt->response_edits.push_back({kHeaderSet, std::string(view.str(p.name)), std::string(view.str(p.value))});
+        }
+        for (uint32_t i = 0; i < f.add_count; ++i) {
+          const GatewayPairRecord& p = view.gateway_pair(f.first_add + i);
+          nt->response_edits.push_back({kHeaderAdd, std::string(view.str(p.name)), std::string(view.str(p.value))});
+        }
+        for (uint32_t i = 0; i < f.remove_count; ++i)
+          nt->response_edits.push_back({kHeaderRemove, std::string(view.str(view.gateway_pair(f.first_remove + i).name)), {}});
+        break;
+      }
+      case FilterKind::kURLRewrite:
+        if (f.hostname.length) fw.host = view.str(f.hostname);
+        break;
+      case FilterKind::kRequestRedirect:
+        break;
+    }
+  });
+  char path_buf[kPathBufferSize];
+  size_t pn = gateway_rewritten_path(view, gm, g, path_buf, sizeof path_buf);
+  if (pn != SIZE_MAX && pn < sizeof path_buf) {
+    fw.has_path = true;
+    fw.path = std::string_view(path_buf, pn);
+  }
+  if (config_.debug_header) {
+    const GatewayListenerRecord& l = view.gateway_listener(gm.listener);
+    const GatewayRuleRecord& r = view.gateway_rule(gm.rule);
+    char address[64];
+    size_t alen = endpoint_address_text(*d.endpoint, address, sizeof address);
+    fw.description = "gateway=" + std::string(view.str(l.gateway)) + " listener=" + std::string(view.str(l.listener)) +
+                     " httproute=" + std::string(view.str(r.route)) + " rule=" + std::to_string(r.rule_index) +
+                     " service=" + std::string(view.str(b.service)) + ":" + std::string(view.str(b.port)) +
+                     " endpoint=" + std::string(address, alen) + ":" + std::to_string(d.endpoint->port) +
+                     " generation=" + std::to_string(view.generation());
+  }
+  return forward(txn, buf, hdr, url, req, view, d, st, &fw);
 }
 
 void Router::on_read_request(TSHttpTxn txn) {

@@ -8,8 +8,18 @@
 // remap.h uses ts.h types without including it.
 #include <ts/remap.h>
 
+#include <string>
+#include <string_view>
+
 #include "config.h"
+#include "decision.h"
 #include "errors.h"
+#include "gateway_lookup.h"
+#include "txn_state.h"
+
+namespace atsi {
+class ReaderCursor;
+}
 
 namespace atsi::plugin {
 
@@ -45,6 +55,21 @@ class Router {
   // `count` false leaves the request out of the counters (PURGE and PUSH
   // from loopback: cache administration, not traffic).
   Result route(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc url, bool count);
+  // A request to a Gateway's address and port (gateway_lookup.h): answered,
+  // redirected, or forwarded after its filters.
+  Result route_gateway(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc url, bool count, ReaderCursor& cursor,
+                       const TableView& view, const RequestFacts& req, GatewayRequest& g);
+  // What a Gateway API rule changes in a request it forwards (URLRewrite), and the debug header's text.
+  struct GatewayForward {
+    std::string_view host;
+    bool has_path = false;
+    std::string_view path;
+    std::string description;
+  };
+  // Sends a routed request to `d.endpoint`: cache key, URL, server address,
+  // next hop, the backend's options, and the state word.
+  Result forward(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc url, const RequestFacts& req, const TableView& table,
+                 const Decision& d, TxnState st, const GatewayForward* gw);
   // Answers 421 Misdirected Request (TlsService::on_request said so).
   Result misdirected(TSHttpTxn txn);
 

@@ -8,6 +8,7 @@
 // endpoints of one Service. The Gateway API part (model.gateway) follows the
 // hosts; a model without one ends with two zero counts.
 import { TableError } from './table-error.js';
+import { isPathValue } from '../validate/http-values.js';
 import type { TableModel } from '../model/table-model.js';
 
 /** Bumped with any change of the layout below; native/core/model_decoder.cc checks it. */
@@ -459,7 +460,7 @@ function encodePathModifier(w: Writer, v: unknown, f: string): void {
   const value = stringAt(m.value, `${f}.value`);
   if (!value.startsWith('/')) fail(`${f}.value`, `"${value}" does not begin with '/'`);
   if (value.length * 3 > MAX_PATH && Buffer.byteLength(value) > MAX_PATH) fail(`${f}.value`, `longer than ${MAX_PATH} bytes`);
-  if (CONTROL.test(value)) fail(`${f}.value`, `${JSON.stringify(value)} contains a control character`);
+  if (!isPathValue(value)) fail(`${f}.value`, `${JSON.stringify(value)} has a character other than visible ASCII without '?' and '#'`);
   w.int(kind);
   w.str(value, f, '.value');
 }

@@ -206,7 +206,7 @@ test('a table of another format version is refused as such', async () => {
   let g = 0n;
   await servedThroughout('format version 1', async () => {
     g = plant(bytes);
-    await refusedAs('tables_refused', 'version', base, `/ats-ingress.${name}.${g}`, /format version 1, this reader knows 2/);
+    await refusedAs('tables_refused', 'version', base, `/ats-ingress.${name}.${g}`, /format version 1, this reader knows 3/);
   });
 });
 

@@ -62,6 +62,15 @@ describe('the Gateway API in the route table', () => {
     assert.ok(result.problems.some((p) => p.field === 'spec.listeners[1].port' && /8081 is not served/.test(p.message)));
   });
 
+  test('listeners that are not distinct are none of them served: the same hostname on a port, or HTTP and HTTPS on one', () => {
+    const { gw } = gatewayOf([
+      gateway('app/gw')
+        .listener('a', 80, { hostname: 'x.test' }).listener('b', 80, { hostname: 'x.test' }).listener('c', 80, { hostname: 'y.test' })
+        .listener('p', 443, { protocol: 'HTTP' }).listener('q', 443, { protocol: 'HTTPS', certificates: ['cert'] }),
+    ]);
+    assert.deepEqual(gw?.listeners.map((l) => l.listener), ['c']);
+  });
+
   test('the pool is in the order of precedence, and a rule is written once for every entry of it', () => {
     const { gw } = gatewayOf([
       ...WEB,
@@ -92,7 +101,7 @@ describe('the Gateway API in the route table', () => {
     const byRoute = new Map(gw?.rules.map((r) => [r.route, r]));
     assert.deepEqual(byRoute.get('app/split')?.choices.map((c) => [c.backend, c.weight, c.problem]), [[0, 70, undefined], [1, 30, undefined], [undefined, 0, 'backendRef Service app/gone does not exist']]);
     assert.equal(byRoute.get('app/split')?.failure, undefined);
-    assert.equal(byRoute.get('app/broken')?.failure, 'every backendRef of the rule is invalid');
+    assert.equal(byRoute.get('app/broken')?.failure, 'every backendRef of the rule is invalid: backendRef Service app/gone does not exist');
   });
 
   test('filters become data; an unsupported one fails its rule with a problem', () => {
@@ -120,6 +129,19 @@ describe('the Gateway API in the route table', () => {
     assert.equal(rules[1]?.failure, undefined, 'a redirect answers by itself: no backend needed');
     assert.match(rules[2]?.failure ?? '', /RequestMirror is not supported/);
     assert.ok(result.problems.some((p) => p.kind === 'HTTPRoute' && p.field === 'spec.rules[2].filters[0]'));
+  });
+
+  test('a value with CR or LF is never published: its match is left out, its filter fails the rule', () => {
+    const { gw, result } = gatewayOf([
+      ...WEB,
+      gateway('app/gw').listener('http', 80),
+      httpRoute('app/crlf').parent('app/gw')
+        .rule({ matches: [match({ path: prefixPath('/m'), headers: [header('X-A', 'a\r\nInjected: 1')] }), match({ path: prefixPath('/ok') })], backends: [backend('web', 80)] })
+        .rule({ matches: [match({ path: prefixPath('/f') })], filters: [{ type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{ name: 'X-B', value: 'b\nc' }] } }], backends: [backend('web', 80)] }),
+    ]);
+    assert.deepEqual(gw?.listeners[0]?.entries.map((e) => e.path), ['/ok', '/f']);
+    assert.match(gw?.rules[1]?.failure ?? '', /control character/);
+    assert.ok(result.problems.some((p) => p.field === 'spec.rules[0].matches[0]' && /control character/.test(p.message)));
   });
 
   test('Ingresses keep their table, backends and indexes beside Gateways', () => {

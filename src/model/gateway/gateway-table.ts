@@ -11,10 +11,12 @@ import type { HeaderEdits, PathModifier, TableBackend, TableFilter, TableGateway
 import type { BackendRef, BuildState, Processor } from '../state.js';
 import { report } from '../state.js';
 import { compareText } from '../order.js';
+import { isHeaderName, isHeaderValue, isPathValue } from '../../validate/http-values.js';
 import { assignAddresses, servedPort } from './addresses.js';
 import type { GatewayBackend } from './backends.js';
 import { buildGatewayRoutes, type GatewayRoutesModel } from './gateway-routes.js';
 import { listenerHostnameRank } from './hostnames.js';
+import { listenerConflicts } from './status.js';
 
 export interface GatewayState {
   readonly routes: GatewayRoutesModel;
@@ -74,27 +76,40 @@ function headerEdits(f: HTTPHeaderFilter | undefined): HeaderEdits {
   return { set: nameValues(f?.set), add: nameValues(f?.add), remove: [...(f?.remove ?? [])] };
 }
 
-function pathModifier(p: HTTPPathModifier | undefined): PathModifier | undefined {
-  if (p?.type === 'ReplaceFullPath' && p.replaceFullPath !== undefined) return { type: 'ReplaceFullPath', value: p.replaceFullPath };
-  if (p?.type === 'ReplacePrefixMatch' && p.replacePrefixMatch !== undefined) return { type: 'ReplacePrefixMatch', value: p.replacePrefixMatch };
-  return undefined;
+function pathModifier(p: HTTPPathModifier | undefined): PathModifier | undefined | { readonly unsupported: string } {
+  const value = p?.type === 'ReplaceFullPath' ? p.replaceFullPath : p?.type === 'ReplacePrefixMatch' ? p.replacePrefixMatch : undefined;
+  if (p === undefined || value === undefined) return undefined;
+  // The CRD's CEL says so too; the manifests source does not evaluate every rule.
+  if (!value.startsWith('/') || !isPathValue(value)) return { unsupported: `path ${JSON.stringify(value)} does not begin with '/' or has a character other than visible ASCII without '?' and '#'` };
+  return { type: p.type as PathModifier['type'], value };
 }
 
 const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
+/** The table's bound on a path (kMaxPathLength). */
+const MAX_MATCH_PATH = 8192;
+
+function unsafeEdit(e: HeaderEdits): string | undefined {
+  const bad = [...e.set, ...e.add].find((h) => !isHeaderName(h.name) || !isHeaderValue(h.value)) ?? e.remove.find((n) => !isHeaderName(n));
+  return bad === undefined ? undefined : typeof bad === 'string' ? bad : bad.name;
+}
 
 /** The table's form of a filter, or why it cannot be served. */
 function tableFilter(f: HTTPRouteFilter): TableFilter | { readonly unsupported: string } {
   switch (f.type) {
     case 'RequestHeaderModifier':
-      return { type: 'RequestHeaderModifier', edits: headerEdits(f.requestHeaderModifier) };
-    case 'ResponseHeaderModifier':
-      return { type: 'ResponseHeaderModifier', edits: headerEdits(f.responseHeaderModifier) };
+    case 'ResponseHeaderModifier': {
+      const edits = headerEdits(f.type === 'RequestHeaderModifier' ? f.requestHeaderModifier : f.responseHeaderModifier);
+      const bad = unsafeEdit(edits);
+      if (bad !== undefined) return { unsupported: `header ${JSON.stringify(bad)}: its name is not a token or its value has a control character (CR, LF, NUL)` };
+      return { type: f.type, edits };
+    }
     case 'RequestRedirect': {
       const r = f.requestRedirect ?? {};
       const statusCode = r.statusCode ?? 302;
       if (!REDIRECT_CODES.has(statusCode)) return { unsupported: `redirect status code ${statusCode} is not one of 301, 302, 303, 307, 308` };
       if (r.scheme !== undefined && r.scheme !== 'http' && r.scheme !== 'https') return { unsupported: `redirect scheme ${r.scheme} is not http or https` };
       const path = pathModifier(r.path);
+      if (path && 'unsupported' in path) return path;
       return {
         type: 'RequestRedirect',
         ...(r.scheme !== undefined ? { scheme: r.scheme as 'http' | 'https' } : {}),
@@ -107,6 +122,7 @@ function tableFilter(f: HTTPRouteFilter): TableFilter | { readonly unsupported: 
     case 'URLRewrite': {
       const u = f.urlRewrite ?? {};
       const path = pathModifier(u.path);
+      if (path && 'unsupported' in path) return path;
       return { type: 'URLRewrite', ...(u.hostname !== undefined ? { hostname: u.hostname.toLowerCase() } : {}), ...(path ? { path } : {}) };
     }
     default:
@@ -162,25 +178,34 @@ export const assembleGatewayTable: Processor = (state) => {
     return out;
   };
 
+  const reportedMatches = new Set<string>();
   const listeners: TableGatewayListener[] = [];
-  // Listeners that are not distinct (one port and hostname) are Conflicted: the first one is served.
-  const taken = new Set<string>();
   const served = new Set<string>();
   for (const gw of g.routes.gateways) {
     const address = g.addresses.get(gw.key);
     if (address === undefined) continue;
+    // "Implementations MUST NOT pick one conflicting Listener as the winner": none of them is served.
+    const conflicts = listenerConflicts(gw.listeners);
     for (const l of gw.listeners) {
+      if (conflicts.has(l.name)) continue;
       const port = servedPort(state.config.gatewayPorts, l.port);
       if (port === undefined || (l.protocol !== 'HTTP' && l.protocol !== 'HTTPS')) continue;
-      const where = `${address}:${port}:${l.hostname ?? ''}`;
-      if (taken.has(where)) continue;
-      taken.add(where);
       const listener: TableGatewayListener = {
         gateway: gw.key, listener: l.name, address, port, listenerPort: l.port, protocol: l.protocol,
         hostname: l.hostname ?? '', entries: [],
       };
       for (const e of l.entries) {
         const routeKey = `${e.route.namespace}/${e.route.name}`;
+        const badPath = !e.match.path.value.startsWith('/') || !isHeaderValue(e.match.path.value) || e.match.path.value.length > MAX_MATCH_PATH;
+        const badValue = badPath ? { name: 'path' } : [...e.match.headers, ...e.match.queryParams].find((p) => !isHeaderValue(p.value) || !isHeaderValue(p.name));
+        if (badValue) {
+          if (!reportedMatches.has(`${routeKey}\0${e.ruleIndex}\0${e.matchIndex}`)) {
+            reportedMatches.add(`${routeKey}\0${e.ruleIndex}\0${e.matchIndex}`);
+            report(state, 'HTTPRoute', e.route.namespace, e.route.name, `spec.rules[${e.ruleIndex}].matches[${e.matchIndex}]`, 'Error',
+              `the value of ${JSON.stringify(badValue.name)} has a control character (CR, LF, NUL): the match is not served`);
+          }
+          continue;
+        }
         const key = `${routeKey}\0${e.ruleIndex}`;
         let index = ruleIndex.get(key);
         if (index === undefined) {
@@ -195,7 +220,11 @@ export const assembleGatewayTable: Processor = (state) => {
           });
           const rule: TableGatewayRule = { route: routeKey, ruleIndex: e.ruleIndex, filters, choices };
           if (unsupported.length > 0) rule.failure = unsupported.join('; ');
-          else if ('status' in e.answer) rule.failure = e.answer.reason;
+          else if ('status' in e.answer) {
+            // Said in the 500's body: which backendRefs, and why.
+            const why = [...new Set(e.backends.flatMap((b) => (b.resolution.valid ? [] : [b.resolution.message])))];
+            rule.failure = why.length > 0 ? `${e.answer.reason}: ${why.join('; ')}` : e.answer.reason;
+          }
           index = rules.length;
           rules.push(rule);
           ruleIndex.set(key, index);
