@@ -32,6 +32,19 @@ function formatRoutes(t: LiveTable): string {
     if (h.defaultBackend !== undefined) lines.push(`  ${'default'.padEnd(22)} ${''.padEnd(24)} ${backend(h.defaultBackend)}  [${h.defaultSource ?? ''}]`);
   }
   if (t.defaultBackend !== undefined) lines.push('', `--default-backend: ${backend(t.defaultBackend)}`);
+  const gw = t.gateway;
+  for (const l of gw?.listeners ?? []) {
+    const at = l.address.includes(':') ? `[${l.address}]:${l.port}` : `${l.address}:${l.port}`;
+    lines.push('', `Gateway ${l.gateway} listener ${l.listener}: ${l.protocol} port ${l.listenerPort} on ${at}, ${l.hostname || 'any host'}`);
+    for (const e of l.entries) {
+      const rule = gw?.rules[e.rule];
+      const more = [e.method, ...e.headers.map((h) => `${h.name}: ${h.value}`), ...e.queryParams.map((q) => `?${q.name}=${q.value}`)].filter((x) => x !== undefined);
+      const answer = !rule ? '?' : rule.failure !== undefined ? `500: ${rule.failure}`
+        : rule.choices.map((c) => `${c.backend !== undefined ? backend(c.backend) : `500: ${c.problem ?? 'invalid'}`} (weight ${c.weight})`).join(', ') || 'no backend';
+      const filters = rule && rule.filters.length > 0 ? ` {${rule.filters.map((f) => f.type).join(', ')}}` : '';
+      lines.push(`  ${(e.hostname || '*').padEnd(22)} ${e.pathType.padEnd(10)} ${e.path.padEnd(20)}${more.length ? ` [${more.join(' ')}]` : ''}${filters} ${answer}  [HTTPRoute ${rule?.route ?? '?'} rule ${rule?.ruleIndex ?? '?'}]`);
+    }
+  }
   return lines.join('\n');
 }
 
