@@ -166,3 +166,64 @@ describe('ats-ingress ats-runroot', () => {
     }
   });
 });
+
+describe('ats-ingress lookup of a Gateway listener', () => {
+  const name = `t-cli-gw-${process.pid}`;
+  let table: RouteTable;
+  const gwModel: TableModel = {
+    ...model,
+    gateway: {
+      listeners: [
+        {
+          gateway: 'infra/gw', listener: 'http', address: '127.0.1.1', port: 18080, listenerPort: 80, protocol: 'HTTP', hostname: '',
+          entries: [
+            { hostname: 'shop.test', pathType: 'PathPrefix', path: '/cart', method: 'POST', headers: [{ name: 'x-canary', value: 'yes' }], queryParams: [], rule: 1 },
+            { hostname: 'shop.test', pathType: 'PathPrefix', path: '/', headers: [], queryParams: [], rule: 0 },
+          ],
+        },
+      ],
+      rules: [
+        { route: 'shop/main', ruleIndex: 0, filters: [], choices: [{ backend: 0, weight: 1, filters: [] }] },
+        { route: 'shop/canary', ruleIndex: 2, filters: [{ type: 'RequestHeaderModifier', edits: { set: [{ name: 'X-Canary', value: '1' }], add: [], remove: [] } }], choices: [{ backend: 0, weight: 1, filters: [] }] },
+      ],
+    },
+  };
+  before(() => {
+    table = RouteTable.open(name);
+    table.publish(gwModel);
+  });
+  after(() => {
+    table.remove();
+    table.close();
+  });
+
+  it('--listener-port sends the request to the Gateway: method and headers pick the rule, whose filters are shown', async () => {
+    const canary = JSON.parse((await cli('lookup', '--table', name, '--json', '--listener-port', '80', '--method', 'POST', '--header', 'X-Canary: yes', 'shop.test', '/cart/1')).stdout);
+    assert.equal(canary.status, 200);
+    assert.deepEqual([canary.gateway.gateway, canary.gateway.listener, canary.gateway.route, canary.gateway.ruleIndex], ['infra/gw', 'http', 'shop/canary', 2]);
+    assert.equal(canary.gateway.filters[0].type, 'RequestHeaderModifier');
+    const main = JSON.parse((await cli('lookup', '--table', name, '--json', '--listener-port', '80', 'shop.test', '/cart/1')).stdout);
+    assert.equal(main.gateway.route, 'shop/main');
+    const text = await cli('lookup', '--table', name, '--gateway', 'infra/gw', '--listener-port', '80', '--method', 'POST', '--header', 'x-canary: yes', 'shop.test', '/cart');
+    assert.match(text.stdout, /route: {5}HTTPRoute shop\/canary, rule 2/);
+    assert.match(text.stdout, /filter: {4}RequestHeaderModifier \(set X-Canary: 1\)/);
+    const none = JSON.parse((await cli('lookup', '--table', name, '--json', '--listener-port', '80', 'other.test', '/')).stdout);
+    assert.equal(none.status, 404);
+  });
+
+  it('says what is wrong with a listener port, a Gateway or a header it cannot use', async () => {
+    const port = await cli('lookup', '--table', name, '--listener-port', '443', 'shop.test', '/');
+    assert.notEqual(port.code, 0);
+    assert.match(port.stderr, /Gateway infra\/gw has no listener on port 443 \(it has 80\)/);
+    const gw = await cli('lookup', '--table', name, '--gateway', 'infra/nope', '--listener-port', '80', 'shop.test', '/');
+    assert.match(gw.stderr, /Gateway infra\/nope has no listener/);
+    const header = await cli('lookup', '--table', name, '--header', 'no colon', 'shop.test', '/');
+    assert.match(header.stderr, /--header "no colon": expected 'NAME: VALUE'/);
+  });
+
+  it('routes lists the Gateway listener and its pool', async () => {
+    const r = await cli('routes', '--table', name);
+    assert.match(r.stdout, /Gateway infra\/gw listener http: HTTP port 80 on 127\.0\.1\.1:18080, any host/);
+    assert.match(r.stdout, /shop\.test +PathPrefix +\/cart +\[POST x-canary: yes\] \{RequestHeaderModifier\}/);
+  });
+});
