@@ -2,7 +2,8 @@
 # Installs what is missing, for one of three uses:
 #   ATSI_SETUP_PROFILE=test    (default) everything npm test needs: Debian
 #                              packages, npm packages, and the test API server
-#                              (kube-apiserver, etcd, kubectl) built from Go
+#                              (kube-apiserver, etcd, kubectl,
+#                              kube-controller-manager) built from Go
 #                              modules into a cache outside the checkout
 #   ATSI_SETUP_PROFILE=demo    what npm run demo needs (no Go, no API server)
 #   ATSI_SETUP_PROFILE=build   only what building needs (the Dockerfile's builder)
@@ -78,6 +79,6 @@ if [[ "$PROFILE" == test ]]; then
   [[ -n "$GO" ]] || { [[ -x /usr/local/go/bin/go ]] && GO=/usr/local/go/bin/go; }
   [[ -n "$GO" ]] || die "go is not installed: install Go 1.25 or later (https://go.dev/dl) and put it on PATH"
   info "$("$GO" version)"
-  step "The test API server (kube-apiserver, etcd, kubectl)"
+  step "The test cluster's binaries (kube-apiserver, etcd, kubectl, kube-controller-manager)"
   PATH="$(dirname "$GO"):$PATH" bash "$ROOT/scripts/kubebin.sh" >/dev/null
 fi
