@@ -4,12 +4,13 @@
 // arrived on (two Gateways with identical listeners stay apart); within it,
 // the listener and rule the spec's precedence gives; filters and weights are
 // applied by the plugin from the table, and each is checked against what an
-// echoing backend received.
+// echoing backend received. Both plugin modes.
 //
 // Run: bash scripts/build.sh && node --test dist/test/plugin/gateway.test.js
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import type { Mode } from './helpers.js';
 
 import { buildConfig } from '../../src/config/config.js';
 import { parseAddressRange, parseGatewayPorts, type AddressRange, type GatewayPorts } from '../../src/config/gateway.js';
@@ -69,34 +70,15 @@ function objects(): ObjectLike[] {
       })
       .rule({ matches: [match({ path: prefixPath('/redirect') })], filters: [{ type: 'RequestRedirect', requestRedirect: { hostname: 'elsewhere.test', statusCode: 301 } }] })
       .rule({ matches: [match({ path: prefixPath('/to-https') })], filters: [{ type: 'RequestRedirect', requestRedirect: { scheme: 'https', path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/secure' } } }] })
-      .rule({ matches: [match({ path: prefixPath('/rewrite') })], filters: [{ type: 'URLRewrite', urlRewrite: { hostname: 'rewritten.test', path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/new' } } }], backends: [backend('echo', 80)] }),
+      .rule({ matches: [match({ path: prefixPath('/rewrite') })], filters: [{ type: 'URLRewrite', urlRewrite: { hostname: 'rewritten.test', path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/new' } } }], backends: [backend('echo', 80)] })
+      .rule({ matches: [match({ path: prefixPath('/full') })], filters: [{ type: 'URLRewrite', urlRewrite: { path: { type: 'ReplaceFullPath', replaceFullPath: '/one/page' } } }], backends: [backend('echo', 80)] })
+      .rule({ matches: [match({ path: prefixPath('/moved') })], filters: [{ type: 'RequestRedirect', requestRedirect: { port: 8443, path: { type: 'ReplaceFullPath', replaceFullPath: '/here' }, statusCode: 307 } }] }),
     httpRoute('app/wild').parent('app/one', { sectionName: 'wild' }).rule({ matches: [match({ path: prefixPath('/w') })], backends: [backend('canary', 80)] }),
     // An Ingress for the same host, served on ATS's own address only.
     ingressClass('ats'),
     ingress('other/ing').className('ats').rule('same.test', prefix('/', 'ing', 80)),
   ];
 }
-
-before(async () => {
-  for (const key of ['app/web', 'app/api', 'app/canary', 'app/echo', 'other/ing']) pods[key] = await startBackend({ service: key, pod: `${key}-0` });
-  ats = await startAts({ ...pluginSetup('global', name), cache: false, alsoBind: [ONE, TWO] });
-  const config = buildConfig({
-    gatewayAddresses: ok<AddressRange>(parseAddressRange(`${NET}.0/29`)),
-    gatewayPorts: ok<GatewayPorts>(parseGatewayPorts(`80=${ats.httpPort}`)),
-  });
-  const result = build(snapshotFrom(objects()), config);
-  assert.deepEqual([...result.gateway.addresses], [['app/one', ONE], ['app/two', TWO]]);
-  table = RouteTable.open(name);
-  table.publish(result.model.table);
-  await requestUntil(ats, { host: 'same.test', path: '/' }, (r) => r.status === 200, 'the table is served');
-});
-
-after(async () => {
-  await ats?.stop({ kill: true });
-  table?.remove();
-  table?.close();
-  await closeBackends(Object.values(pods));
-});
 
 function to(address: string, req: HttpRequestOptions): Promise<HttpResponse> {
   return httpRequest({ ...req, port: ats.httpPort, address, fresh: true, timeoutMs: 5_000 });
@@ -107,7 +89,32 @@ async function serviceAt(address: string, req: HttpRequestOptions): Promise<stri
   return r.status === 200 ? echoOf(r).service : `${r.status} ${r.body.trim()}`;
 }
 
-describe('Gateway API routing through ATS', () => {
+async function setUp(mode: Mode): Promise<void> {
+  for (const key of ['app/web', 'app/api', 'app/canary', 'app/echo', 'other/ing']) pods[key] = await startBackend({ service: key, pod: `${key}-0` });
+  ats = await startAts({ ...pluginSetup(mode, name), cache: false, alsoBind: [ONE, TWO] });
+  const config = buildConfig({
+    gatewayAddresses: ok<AddressRange>(parseAddressRange(`${NET}.0/29`)),
+    gatewayPorts: ok<GatewayPorts>(parseGatewayPorts(`80=${ats.httpPort}`)),
+  });
+  const result = build(snapshotFrom(objects()), config);
+  assert.deepEqual([...result.gateway.addresses], [['app/one', ONE], ['app/two', TWO]]);
+  table = RouteTable.open(name);
+  table.publish(result.model.table);
+  await requestUntil(ats, { host: 'same.test', path: '/' }, (r) => r.status === 200, 'the table is served');
+}
+
+async function tearDown(): Promise<void> {
+  await ats?.stop({ kill: true });
+  table?.remove();
+  table?.close();
+  table = undefined;
+  await closeBackends(Object.values(pods));
+}
+
+for (const mode of ['global', 'remap'] as const) describe(`Gateway API routing through ATS (${mode} mode)`, () => {
+  before(() => setUp(mode));
+  after(tearDown);
+
   test('identical listeners of two Gateways stay apart by address; the Ingress keeps ATS\'s own address', async () => {
     assert.equal(await serviceAt(ONE, { host: 'same.test', path: '/' }), 'app/web');
     assert.equal(await serviceAt(TWO, { host: 'same.test', path: '/' }), 'app/api');
@@ -159,10 +166,19 @@ describe('Gateway API routing through ATS', () => {
     assert.equal(b.headers.location, 'https://filters.test/secure/page');
   });
 
-  test('URLRewrite: hostname and path prefix', async () => {
+  test('RequestRedirect: a port given is kept, the full path replaced, 307', async () => {
+    const r = await to(ONE, { host: 'filters.test', path: '/moved/x' });
+    assert.equal(r.status, 307);
+    assert.equal(r.headers.location, 'http://filters.test:8443/here');
+  });
+
+  test('URLRewrite: hostname and path prefix; the full path', async () => {
     const echo = echoOf(await to(ONE, { host: 'filters.test', path: '/rewrite/deep/page?k=v' }));
     assert.equal(echo.host, 'rewritten.test');
     assert.equal(echo.url, '/new/deep/page?k=v');
+    const full = echoOf(await to(ONE, { host: 'filters.test', path: '/full/anything?k=v' }));
+    assert.equal(full.host, 'filters.test');
+    assert.equal(full.url, '/one/page?k=v');
   });
 
   test(`weights: ${WEIGHT_REQUESTS} requests split 70/30 within ${WEIGHT_TOLERANCE * 100}%, and weight 0 is never chosen`, async () => {
