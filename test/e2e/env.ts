@@ -27,7 +27,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { RouteTable } from '../../src/route-table/route-table.js';
-import { ATS_MODULES_DIR, startAts, type AtsInstance, type HttpRequestOptions, type HttpResponse } from '../harness/ats.js';
+import { ATS_MODULES_DIR, httpRequest, startAts, type AtsInstance, type HttpRequestOptions, type HttpResponse } from '../harness/ats.js';
 import type { BackendEcho } from '../harness/backends.js';
 import { startKube, type KubeCluster } from '../harness/kube.js';
 import { createTestNetwork, type NetnsBackends, type NetnsBackendSpec, type TestNetwork } from '../harness/netns.js';
@@ -52,6 +52,10 @@ export interface E2eOptions {
   ats?: boolean;
   /** ATS as the pod runs it: under traffic_manager (records), with a TLS port (default false: traffic_server alone, http only, faster). */
   pod?: boolean;
+  /** Install the Gateway API's standard-channel CRDs before anything else (default false). */
+  gatewayApiCrds?: boolean;
+  /** Addresses ATS listens on besides 127.0.0.1, on the same port (e.g. the Gateways' addresses). */
+  atsAlsoBind?: string[];
 }
 
 /** One controller child process: a ManagedProcess of the harness (test/harness/processes.ts). */
@@ -204,6 +208,7 @@ export class E2e {
   readonly #tmp: string;
   #closed = false;
   #pod = false;
+  #alsoBind: string[] = [];
 
   private constructor(table: string, kube: KubeCluster, net: TestNetwork, backends: NetnsBackends, atsPort: number, tmp: string) {
     this.table = table;
@@ -223,7 +228,7 @@ export class E2e {
     let backends: NetnsBackends | undefined;
     try {
       // The API server (~5 s) and the network start side by side.
-      [kube, net] = await Promise.all([startKube(), createTestNetwork(o.pods)]);
+      [kube, net] = await Promise.all([startKube(o.gatewayApiCrds ? { gatewayApiCrds: true } : {}), createTestNetwork(o.pods)]);
       const n = net;
       const specs: NetnsBackendSpec[] = o.backends.map((b) => {
         const host = n.podAddresses[b.podIndex];
@@ -243,6 +248,7 @@ export class E2e {
       backends = started;
       const e = new E2e(table, kube, net, backends, await freePort(), tmp);
       e.#pod = o.pod === true;
+      e.#alsoBind = o.atsAlsoBind ?? [];
       if (o.ats !== false) await e.startAts();
       return e;
     } catch (err) {
@@ -267,6 +273,7 @@ export class E2e {
       httpPort: this.atsPort,
       plugins: [`${join(ATS_MODULES_DIR, 'stats_over_http.so')} ${statsConfig}`, `${PLUGIN_SO} --table ${this.table}`],
       startTimeoutMs: 30_000,
+      ...(this.#alsoBind.length ? { alsoBind: this.#alsoBind } : {}),
       ...(this.#pod ? { manager: true, https: true } : {}),
     });
     return this.ats;
@@ -350,10 +357,12 @@ export class E2e {
     await this.apply(`/apis/discovery.k8s.io/v1/namespaces/${s.namespace}/endpointslices/${name}`, endpointSlice(s));
   }
 
-  /** A request through ATS on a fresh connection. */
-  request(req: HttpRequestOptions): Promise<HttpResponse> {
+  /** A request through ATS on a fresh connection; to 127.0.0.1, or to `address` (one of atsAlsoBind) on the same port. */
+  request(req: HttpRequestOptions & { address?: string }): Promise<HttpResponse> {
     assert.ok(this.ats, 'ATS is not running');
-    return this.ats.request({ fresh: true, timeoutMs: 5_000, ...req });
+    const { address, ...rest } = req;
+    if (address !== undefined) return httpRequest({ fresh: true, timeoutMs: 5_000, ...rest, port: this.atsPort, address });
+    return this.ats.request({ fresh: true, timeoutMs: 5_000, ...rest });
   }
 
   /**
@@ -362,7 +371,7 @@ export class E2e {
    */
   async until(
     what: string,
-    req: HttpRequestOptions,
+    req: HttpRequestOptions & { address?: string },
     ok: (r: HttpResponse) => boolean,
     opts: { since?: number; timeoutMs?: number; intervalMs?: number } = {},
   ): Promise<{ ms: number; response: HttpResponse }> {
