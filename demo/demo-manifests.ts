@@ -1,7 +1,9 @@
 // The demo's manifests: the walkthrough's IngressClass and Ingresses (as in
-// k8s/ingresses/), Services, and one EndpointSlice per local demo pod.
+// k8s/ingresses/), Services, one EndpointSlice per local demo pod, and a
+// Gateway API example on the same apps.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DEFAULT_GATEWAY_CONTROLLER_NAME } from '../src/config/config.js';
 
 export interface DemoPod {
   namespace: string;
@@ -98,5 +100,77 @@ spec:
         pathType: Prefix
         backend:
           service: {name: ${c.service}, port: {number: 8080}}
+`;
+}
+
+/**
+ * The Gateway API example: our GatewayClass, one Gateway with an HTTP
+ * listener on port 80 (served on the demo's http port, at the Gateway's own
+ * address), and two HTTPRoutes on the walkthrough's apps in its namespace: a
+ * header-matched canary that adds a request header (the demo apps send
+ * `X-Demo-*` request headers back, so it shows in `curl -v`), and a
+ * weighted split.
+ */
+export const GATEWAY_EXAMPLE = {
+  namespace: 'trafficserver-test-2',
+  gateway: 'demo-gateway',
+  host: 'gw.media.com',
+  canaryHeader: { name: 'X-Canary', value: 'true' },
+  /** What the canary rule adds to the request: the demo apps echo it. */
+  addedHeader: { name: 'X-Demo-Route', value: 'canary' },
+  echoPrefix: 'x-demo-',
+  splitPath: '/split',
+  /** appsvc1's and appsvc2's weights on the split path. */
+  split: { appsvc1: 80, appsvc2: 20 },
+} as const;
+
+export function gatewayExample(): string {
+  const g = GATEWAY_EXAMPLE;
+  return `apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: ats}
+spec:
+  controllerName: ${DEFAULT_GATEWAY_CONTROLLER_NAME}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: ${g.gateway}, namespace: ${g.namespace}}
+spec:
+  gatewayClassName: ats
+  listeners:
+  - {name: http, port: 80, protocol: HTTP}
+---
+# /app1 goes to appsvc1; with ${g.canaryHeader.name}: ${g.canaryHeader.value} it goes to the canary,
+# appsvc2, which is told so by a request header (more header matches win).
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: media-canary, namespace: ${g.namespace}}
+spec:
+  parentRefs: [{name: ${g.gateway}}]
+  hostnames: [${g.host}]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /app1}}]
+    backendRefs: [{name: appsvc1, port: 8080}]
+  - matches:
+    - path: {type: PathPrefix, value: /app1}
+      headers: [{name: ${g.canaryHeader.name}, value: "${g.canaryHeader.value}"}]
+    filters:
+    - type: RequestHeaderModifier
+      requestHeaderModifier:
+        set: [{name: ${g.addedHeader.name}, value: ${g.addedHeader.value}}]
+    backendRefs: [{name: appsvc2, port: 8080}]
+---
+# ${g.splitPath}: ${g.split.appsvc1}% of requests to appsvc1, ${g.split.appsvc2}% to appsvc2.
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: media-split, namespace: ${g.namespace}}
+spec:
+  parentRefs: [{name: ${g.gateway}}]
+  hostnames: [${g.host}]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: ${g.splitPath}}}]
+    backendRefs:
+    - {name: appsvc1, port: 8080, weight: ${g.split.appsvc1}}
+    - {name: appsvc2, port: 8080, weight: ${g.split.appsvc2}}
 `;
 }

@@ -16,12 +16,29 @@ export interface DemoApp {
 /** The walkthrough's apps say their pages are stale at once. */
 const WALKTHROUGH_CACHE_CONTROL = 'public, max-age=0';
 
+export interface DemoAppOptions {
+  /**
+   * Request headers whose names begin with this (lower case) are sent back
+   * as they came, so that a header a proxy added shows in `curl -v` (the
+   * local demo's Gateway example); none by default.
+   */
+  echoHeaderPrefix?: string;
+}
+
 /** `cacheControl` null: no Cache-Control at all (what the cache-default-ttl annotation is for). */
-export async function startDemoApp(page: PageName, port: number, host: string, pod = hostname(), cacheControl: string | null = WALKTHROUGH_CACHE_CONTROL): Promise<DemoApp> {
+export async function startDemoApp(page: PageName, port: number, host: string, pod = hostname(), cacheControl: string | null = WALKTHROUGH_CACHE_CONTROL, o: DemoAppOptions = {}): Promise<DemoApp> {
   const body = PAGES[page];
+  const prefix = o.echoHeaderPrefix;
   const server = createServer((req, res) => {
     req.resume();
+    const echoed: Record<string, string | string[]> = {};
+    if (prefix !== undefined) {
+      for (const [name, value] of Object.entries(req.headers)) {
+        if (name.startsWith(prefix) && value !== undefined) echoed[name] = value;
+      }
+    }
     res.writeHead(200, {
+      ...echoed,
       'content-type': 'text/html; charset=UTF-8',
       'content-length': Buffer.byteLength(body),
       ...(cacheControl !== null ? { 'cache-control': cacheControl } : {}),

@@ -1,5 +1,7 @@
 // npm run demo, as a person would use it: start, the walkthrough's five
-// requests, Ctrl-C, nothing left running; a port in use gives a clear error.
+// requests and its Gateway examples (on the Gateway's own address), Ctrl-C,
+// nothing left running; a manifests directory of Ingresses or of Gateways;
+// a port in use gives a clear error.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -12,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { FIXTURE_CERT, FIXTURE_KEY } from '../../src/testing/fixture-certs.js';
-import { httpRequest } from '../harness/ats.js';
-import { startBackend } from '../harness/backends.js';
+import { httpRequest, type HttpResponse } from '../harness/ats.js';
+import { startBackend, type BackendEcho } from '../harness/backends.js';
 import { runCommand } from '../harness/processes.js';
 import { freePorts } from '../harness/ports.js';
 
@@ -60,6 +62,18 @@ async function recordOf(output: string, name: string): Promise<string | undefine
   return new RegExp(`^${name.replace(/\./g, '\\.')}: (.*)$`, 'm').exec(r.stdout)?.[1];
 }
 
+/** Requests the demo's weighted split gets; appsvc1's share must be within SPLIT_TOLERANCE of 80%. */
+const SPLIT_REQUESTS = 200;
+const SPLIT_TOLERANCE = 0.1;
+
+/** Gateway addresses of this process's own for the tests that set --gateway-addresses, so that parallel runs do not meet. */
+const OWN_RANGE = `127.78.${process.pid % 250}`;
+
+function echoOf(r: HttpResponse): BackendEcho {
+  assert.equal(r.status, 200, r.body);
+  return JSON.parse(r.body) as BackendEcho;
+}
+
 describe('npm run demo', () => {
   it('answers the walkthrough\'s five requests and stops cleanly on Ctrl-C', async () => {
     const [http, https, admin] = await freePorts(3);
@@ -94,6 +108,38 @@ describe('npm run demo', () => {
       assert.match(await subjectOf(https!, 'other.test'), /CN\s*=\s*ats-ingress-default/);
       // The walkthrough's records ConfigMap, applied through traffic_manager.
       assert.equal(await recordOf(out, 'proxy.config.output.logfile.rolling_interval_sec'), '3000');
+
+      // The Gateway example, on the Gateway's address (the first of the default range) and the demo's http port.
+      const gw = '127.0.1.1';
+      for (const c of [
+        `curl -v -H "Host: gw.media.com" "http://${gw}:${http}/app1"`,
+        `curl -v -H "Host: gw.media.com" -H "X-Canary: true" "http://${gw}:${http}/app1"`,
+        `"http://${gw}:${http}/split"`,
+      ]) assert.ok(out.includes(c), `prints ${c}`);
+      const viaGateway = (path: string, headers: Record<string, string> = {}) =>
+        httpRequest({ port: http!, address: gw, host: 'gw.media.com', path, headers, fresh: true });
+      const plain = await viaGateway('/app1');
+      assert.equal(plain.status, 200, plain.body);
+      assert.equal(plain.body, r1.body, 'Hello from app1');
+      assert.match(String(plain.headers['x-pod']), /^trafficserver-test-2\/appsvc1-/);
+      assert.equal(plain.headers['x-demo-route'], undefined);
+      const canary = await viaGateway('/app1', { 'X-Canary': 'true' });
+      assert.equal(canary.status, 200, canary.body);
+      assert.equal(canary.body, r2.body, 'the canary is A Small Hello');
+      assert.match(String(canary.headers['x-pod']), /^trafficserver-test-2\/appsvc2-/);
+      assert.equal(canary.headers['x-demo-route'], 'canary', 'the RequestHeaderModifier\'s header, sent back by the app');
+      let app1 = 0;
+      for (let i = 0; i < SPLIT_REQUESTS; i++) {
+        const r = await httpRequest({ port: http!, address: gw, host: 'gw.media.com', path: '/split' });
+        assert.equal(r.status, 200, r.body);
+        if (r.body === r1.body) app1++;
+        else assert.equal(r.body, r2.body);
+      }
+      const share = app1 / SPLIT_REQUESTS;
+      assert.ok(Math.abs(share - 0.8) <= SPLIT_TOLERANCE, `appsvc1 answered ${app1} of ${SPLIT_REQUESTS}`);
+      console.log(`# the demo's 80/20 split over ${SPLIT_REQUESTS} requests: ${(share * 100).toFixed(1)}% appsvc1`);
+      // The Gateway's host on ATS's own address is not the Gateway's.
+      assert.equal((await httpRequest({ port: http!, host: 'gw.media.com', path: '/app1', fresh: true })).status, 404);
     } finally {
       demo.child.kill('SIGINT');
     }
@@ -170,6 +216,98 @@ data: {proxy.config.output.logfile.rolling_interval_sec: "1234"}
       await backend.close();
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('--manifests DIR serves Gateways of our GatewayClass, each on its own address, listener port 80 on the demo\'s http port', async () => {
+    const [http, https, admin] = await freePorts(3);
+    const table = `t-demo-gw-${process.pid}`;
+    const dir = await mkdtemp(join(tmpdir(), 'atsi-own-gw-'));
+    const a = await startBackend({ service: 'mine/a', pod: 'a-0' });
+    const b = await startBackend({ service: 'mine/b', pod: 'b-0' });
+    const service = (name: string, port: number) => `apiVersion: v1
+kind: Service
+metadata: {name: ${name}, namespace: mine}
+spec: {ports: [{name: http, port: 80}]}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: ${name}-1, namespace: mine, labels: {kubernetes.io/service-name: ${name}}}
+addressType: IPv4
+ports: [{name: http, port: ${port}}]
+endpoints: [{addresses: [127.0.0.1]}]
+`;
+    // Two Gateways with identical listeners (told apart by address only), one of another controller's class.
+    const gateway = (name: string, className: string) => `apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: ${name}, namespace: mine}
+spec:
+  gatewayClassName: ${className}
+  listeners:
+  - {name: http, port: 80, protocol: HTTP, hostname: web.test}
+  - {name: other-port, port: 8080, protocol: HTTP}
+`;
+    const route = (name: string, parent: string, backend: string) => `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: ${name}, namespace: mine}
+spec:
+  parentRefs: [{name: ${parent}, sectionName: http}]
+  rules:
+  - filters: [{type: RequestHeaderModifier, requestHeaderModifier: {add: [{name: X-Via, value: ${name}}]}}]
+    backendRefs: [{name: ${backend}, port: 80}]
+`;
+    try {
+      await writeFile(join(dir, 'gateways.yaml'), [
+        `apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: ats}
+spec: {controllerName: ats.ingress.kubernetes.io/gateway-controller}
+`,
+        `apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: theirs}
+spec: {controllerName: example.com/another-controller}
+`,
+        service('a', a.port), service('b', b.port),
+        gateway('a', 'ats'), gateway('b', 'ats'), gateway('c', 'theirs'),
+        route('to-a', 'a', 'a'), route('to-b', 'b', 'b'), route('to-c', 'c', 'a'),
+      ].join('---\n'));
+      const demo = startDemo(['--http-port', String(http), '--https-port', String(https), '--admin-port', String(admin), '--table', table, '--manifests', dir, '--gateway-addresses', `${OWN_RANGE}.0/29`]);
+      try {
+        await demo.ready;
+        const out = demo.output();
+        // Oldest first, then namespace/name: mine/a the first address, mine/b the second; mine/c is not ours.
+        const [one, two, three] = [`${OWN_RANGE}.1`, `${OWN_RANGE}.2`, `${OWN_RANGE}.3`];
+        assert.ok(out.includes(`curl -vH "Host: web.test" "http://${one}:${http}/"`), out);
+        assert.ok(out.includes(`curl -vH "Host: web.test" "http://${two}:${http}/"`), out);
+        assert.match(out, /Gateway mine\/a listener other-port: port 8080 is not served \(PortUnavailable\)/);
+        assert.doesNotMatch(out, /Gateway mine\/c/);
+        const to = (address: string) => httpRequest({ port: http!, address, host: 'web.test', path: '/x', fresh: true });
+        const ea = echoOf(await to(one));
+        assert.equal(ea.service, 'mine/a');
+        assert.equal(ea.headers['x-via'], 'to-a');
+        const eb = echoOf(await to(two));
+        assert.equal(eb.service, 'mine/b');
+        assert.equal(eb.headers['x-via'], 'to-b');
+        // ATS listens on the range's addresses, but no Gateway has the third; and 127.0.0.1 is the Ingresses' (none here).
+        assert.equal((await to(three)).status, 404);
+        assert.equal((await to('127.0.0.1')).status, 404);
+      } finally {
+        demo.child.kill('SIGINT');
+      }
+      assert.equal(await demo.exited, 0, demo.output());
+    } finally {
+      await a.close();
+      await b.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a Gateway range outside loopback', async () => {
+    const [http, https, admin] = await freePorts(3);
+    const demo = startDemo(['--http-port', String(http), '--https-port', String(https), '--admin-port', String(admin), '--gateway-addresses', '10.0.0.0/29']);
+    await assert.rejects(demo.ready);
+    assert.equal(await demo.exited, 1);
+    assert.match(demo.output(), /--gateway-addresses 10\.0\.0\.0\/29: the demo serves loopback only/);
   });
 
   it('names the port that is already in use', async () => {
