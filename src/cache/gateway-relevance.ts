@@ -66,6 +66,11 @@ export function routeParents(route: HTTPRoute): Set<string> {
   return out;
 }
 
+/** Whether a Gateway has a listener that takes Routes from namespaces selected by their labels. */
+export function selectsNamespaces(gateway: Gateway): boolean {
+  return (gateway.spec?.listeners ?? []).some((l) => l.allowedRoutes?.namespaces?.from === 'Selector');
+}
+
 /** Our GatewayClasses and Gateways, kept as the cache changes. */
 export class GatewayRelevance {
   readonly #config: BuildConfig;
@@ -73,6 +78,8 @@ export class GatewayRelevance {
   readonly #classes = new Set<string>();
   /** Keys of the Gateways of our classes. */
   readonly #gateways = new Set<ObjectKey>();
+  /** Keys of those of our Gateways that select namespaces by label. */
+  readonly #selecting = new Set<ObjectKey>();
 
   constructor(config: BuildConfig) {
     this.#config = config;
@@ -90,7 +97,13 @@ export class GatewayRelevance {
       else this.#classes.delete(name);
     }
     this.#gateways.clear();
-    for (const g of gateways) if (this.#classes.has(g.spec?.gatewayClassName)) this.#gateways.add(`${namespaceOf(g)}/${g.metadata.name}`);
+    this.#selecting.clear();
+    for (const g of gateways) {
+      if (!this.#classes.has(g.spec?.gatewayClassName)) continue;
+      const key = `${namespaceOf(g)}/${g.metadata.name}`;
+      this.#gateways.add(key);
+      if (selectsNamespaces(g)) this.#selecting.add(key);
+    }
     return true;
   }
 
@@ -100,8 +113,15 @@ export class GatewayRelevance {
     const is = now !== undefined && this.#classes.has(now.spec?.gatewayClassName);
     if (is) this.#gateways.add(key);
     else this.#gateways.delete(key);
+    if (is && now && selectsNamespaces(now)) this.#selecting.add(key);
+    else this.#selecting.delete(key);
     if (!was && !is) return false;
     return !(was && is && old && now && isDeepStrictEqual(gatewayBuildInput(old), gatewayBuildInput(now)));
+  }
+
+  /** Whether a Namespace's labels can matter: one of our Gateways selects namespaces by label. */
+  selectsNamespaces(): boolean {
+    return this.#selecting.size > 0;
   }
 
   /** An HTTPRoute changed: true when it names (or named) one of our Gateways and what a build reads of it changed. */

@@ -22,7 +22,10 @@ import { GatewayRelevance, gatewayBuildInput, gatewaySecrets, routeServices } fr
 import type { MutableSnapshot, Snapshot } from './snapshot.js';
 import { FIELD_OF_KIND, deleteObject, emptyMaps, getObject, putObject } from './snapshot.js';
 
-/** The part of an object that can change what is built from it; the rest (status, labels, resourceVersion) cannot. */
+/**
+ * The part of an object that can change what is built from it; the rest
+ * (status, labels, resourceVersion) cannot. Of a Namespace, only its labels.
+ */
 function buildInput(obj: KubeObject): unknown {
   switch (obj.kind) {
     case 'Ingress': return [obj.metadata.creationTimestamp, obj.metadata.annotations, obj.spec];
@@ -31,6 +34,7 @@ function buildInput(obj: KubeObject): unknown {
     case 'EndpointSlice': return [obj.metadata.labels?.[SERVICE_NAME_LABEL], obj.addressType, obj.endpoints, obj.ports];
     case 'Secret': return [obj.type, obj.data];
     case 'ConfigMap': return [obj.data, obj.binaryData];
+    case 'Namespace': return obj.metadata.labels ?? {};
     case 'GatewayClass':
     case 'Gateway':
     case 'HTTPRoute': return gatewayBuildInput(obj);
@@ -137,6 +141,8 @@ export class ObjectCache {
         return !sameInput(old, obj) && this.#secretMatters(key);
       case 'ConfigMap':
         return !sameInput(old, obj) && this.#configMaps.has(key);
+      case 'Namespace':
+        return !sameInput(old, obj) && this.#gatewayApi.selectsNamespaces();
       case 'GatewayClass':
         return this.#gatewayApi.classChanged(old?.kind === 'GatewayClass' ? old : undefined, obj, this.#maps.gateways.values());
       case 'Gateway': {
@@ -180,6 +186,8 @@ export class ObjectCache {
         return this.#secretMatters(key);
       case 'ConfigMap':
         return this.#configMaps.has(key);
+      case 'Namespace':
+        return this.#gatewayApi.selectsNamespaces();
       case 'GatewayClass':
         return this.#gatewayApi.classChanged(old, undefined, this.#maps.gateways.values());
       case 'Gateway':
@@ -239,6 +247,7 @@ export class ObjectCache {
       endpointSlices: m.endpointSlices,
       secrets: m.secrets,
       configMaps: m.configMaps,
+      namespaces: m.namespaces,
       gatewayClasses: m.gatewayClasses,
       gateways: m.gateways,
       httpRoutes: m.httpRoutes,

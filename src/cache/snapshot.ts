@@ -12,6 +12,7 @@ import type {
   IngressClass,
   Kind,
   KubeObject,
+  Namespace,
   ObjectKey,
   ObjectOfKind,
   ReferenceGrant,
@@ -27,6 +28,8 @@ export interface Snapshot {
   readonly endpointSlices: ReadonlyMap<ObjectKey, EndpointSlice>;
   readonly secrets: ReadonlyMap<ObjectKey, Secret>;
   readonly configMaps: ReadonlyMap<ObjectKey, ConfigMap>;
+  /** Keyed by name; only their labels are read. */
+  readonly namespaces: ReadonlyMap<ObjectKey, Namespace>;
   readonly gatewayClasses: ReadonlyMap<ObjectKey, GatewayClass>;
   readonly gateways: ReadonlyMap<ObjectKey, Gateway>;
   readonly httpRoutes: ReadonlyMap<ObjectKey, HTTPRoute>;
@@ -41,6 +44,7 @@ export const FIELD_OF_KIND = {
   EndpointSlice: 'endpointSlices',
   Secret: 'secrets',
   ConfigMap: 'configMaps',
+  Namespace: 'namespaces',
   GatewayClass: 'gatewayClasses',
   Gateway: 'gateways',
   HTTPRoute: 'httpRoutes',
@@ -58,6 +62,7 @@ export function emptyMaps(): MutableSnapshot {
     endpointSlices: new Map(),
     secrets: new Map(),
     configMaps: new Map(),
+    namespaces: new Map(),
     gatewayClasses: new Map(),
     gateways: new Map(),
     httpRoutes: new Map(),
@@ -76,6 +81,7 @@ export function putObject(maps: MutableSnapshot, obj: KubeObject): KubeObject | 
     case 'EndpointSlice': return swap(maps.endpointSlices, key, obj);
     case 'Secret': return swap(maps.secrets, key, obj);
     case 'ConfigMap': return swap(maps.configMaps, key, obj);
+    case 'Namespace': return swap(maps.namespaces, key, obj);
     case 'GatewayClass': return swap(maps.gatewayClasses, key, obj);
     case 'Gateway': return swap(maps.gateways, key, obj);
     case 'HTTPRoute': return swap(maps.httpRoutes, key, obj);

@@ -39,6 +39,7 @@ export const KIND_INFO: Readonly<Record<Kind, KindInfo>> = {
   EndpointSlice: info('EndpointSlice', 'discovery.k8s.io/v1', 'endpointslices'),
   Secret: info('Secret', 'v1', 'secrets', false, 100),
   ConfigMap: info('ConfigMap', 'v1', 'configmaps'),
+  Namespace: info('Namespace', 'v1', 'namespaces', true),
   GatewayClass: crd('GatewayClass', 'gateway.networking.k8s.io/v1', 'gatewayclasses', true),
   Gateway: crd('Gateway', 'gateway.networking.k8s.io/v1', 'gateways'),
   HTTPRoute: crd('HTTPRoute', 'gateway.networking.k8s.io/v1', 'httproutes'),

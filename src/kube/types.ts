@@ -162,6 +162,20 @@ export interface ConfigMap {
   readonly binaryData?: Readonly<Record<string, string>>;
 }
 
+/**
+ * A Namespace: only its labels are read (allowedRoutes From Selector), and
+ * the sources keep nothing else of it (name, labels, uid, resourceVersion,
+ * creationTimestamp).
+ */
+export interface Namespace {
+  readonly apiVersion?: 'v1';
+  readonly kind: 'Namespace';
+  readonly metadata: ObjectMeta;
+}
+
+/** The label the API server sets on every Namespace (since 1.21): its name. */
+export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
+
 // ---------------------------------------------------------------- discovery.k8s.io/v1
 
 export type AddressType = 'IPv4' | 'IPv6' | 'FQDN';
@@ -210,7 +224,7 @@ export interface EndpointSlice {
 
 // ---------------------------------------------------------------- all together
 
-export type KubeObject = Ingress | IngressClass | Service | EndpointSlice | Secret | ConfigMap | GatewayApiObject;
+export type KubeObject = Ingress | IngressClass | Service | EndpointSlice | Secret | ConfigMap | Namespace | GatewayApiObject;
 export type Kind = KubeObject['kind'];
 
 /** The object type of a kind: `ObjectOfKind<'Service'>` is `Service`. */

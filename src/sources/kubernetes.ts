@@ -30,9 +30,11 @@ export { normalizeObject } from './normalize.js';
 
 /**
  * The kinds routes are made of: what the source watches unless told
- * otherwise. The Gateway API kinds only while their CRDs are installed.
+ * otherwise. The Gateway API kinds only while their CRDs are installed;
+ * Namespaces for their labels (a Gateway listener's allowedRoutes From
+ * Selector), a short list in any cluster.
  */
-export const ROUTING_KINDS: readonly Kind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret', ...GATEWAY_KINDS];
+export const ROUTING_KINDS: readonly Kind[] = ['Ingress', 'IngressClass', 'Service', 'EndpointSlice', 'Secret', 'Namespace', ...GATEWAY_KINDS];
 
 export interface BackoffOptions {
   /** First delay after an error. Default 200 ms. */
@@ -45,11 +47,11 @@ export interface BackoffOptions {
 export interface KubernetesSourceOptions {
   /** A kubeconfig file; absent: in-cluster. Ignored when `transport` is given. */
   readonly kubeconfig?: string;
-  /** Empty: all namespaces. Namespaced kinds get one watch per namespace; IngressClass is cluster-scoped. */
+  /** Empty: all namespaces. Namespaced kinds get one watch per namespace; IngressClass, Namespace and GatewayClass are cluster-scoped. */
   readonly namespaces: readonly string[];
   /**
-   * Default: what routes are made of (Ingress, IngressClass, Service,
-   * EndpointSlice, Secret). ConfigMaps only when asked for, with a selector:
+   * Default: what routes are made of (ROUTING_KINDS: Ingress, IngressClass,
+   * Service, EndpointSlice, Secret, Namespace, the Gateway API kinds). ConfigMaps only when asked for, with a selector:
    * listing every ConfigMap in a cluster costs memory for nothing.
    */
   readonly kinds?: readonly Kind[];

@@ -8,12 +8,21 @@
 // problem per field naming the file, the line of that field and what the API
 // server would say, and the rest still serve. So what works with --manifests
 // works with kubectl apply, and the other way round.
+//
+// Namespaces, as a cluster has them: a Namespace manifest gets the label
+// kubernetes.io/metadata.name with its name, as the API server sets it (and
+// overwrites any other value) on every Namespace; a namespace that objects
+// are in but that no manifest defines (kubectl would refuse them; here it is
+// the usual way to write a directory) is given a Namespace of its own with
+// that one label. So a Gateway listener's allowedRoutes From Selector selects
+// here what it would select in a cluster created from the same files.
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { isNode, LineCounter, parseAllDocuments } from 'yaml';
 import { isClusterScoped, isKind, KIND_INFO, KINDS } from '../kube/kinds.js';
-import type { KubeObject } from '../kube/types.js';
+import type { KubeObject, Namespace } from '../kube/types.js';
+import { NAMESPACE_NAME_LABEL, namespaceOf } from '../kube/types.js';
 import type { Logger } from '../observe/logger.js';
 import { formatFieldError, validateObject, withSchemaDefaults, type PathStep } from '../validate/api-objects.js';
 import type { Source, SourceHealth, SourceProblem, SourceSink } from './source.js';
@@ -48,13 +57,17 @@ function toObject(doc: unknown, where: string, namespaces: readonly string[], li
   if (!isRecord(doc)) return [{ where, message: 'a manifest must be a mapping with apiVersion, kind and metadata' }];
   const kind = doc.kind;
   if (typeof kind !== 'string') return [{ where, message: 'kind is missing' }];
-  if (!isKind(kind)) return undefined; // Deployments, Namespaces, ...: not ours
+  if (!isKind(kind)) return undefined; // Deployments, Pods, ...: not ours
   const k = kind;
   const apiVersion = KIND_INFO[k].apiVersion;
   if (doc.apiVersion !== apiVersion && !KIND_INFO[k].alsoAccepted.includes(doc.apiVersion as string)) {
     return [{ where: `${file}:${lineOf(['apiVersion'])}`, message: `${kind}: apiVersion ${JSON.stringify(doc.apiVersion)} is not supported; use ${apiVersion}` }];
   }
   const metadata: Record<string, unknown> = isRecord(doc.metadata) ? { ...doc.metadata } : {};
+  // The API server's default, before it validates: the label is the name, whatever was written.
+  if (k === 'Namespace' && typeof metadata.name === 'string' && metadata.name !== '') {
+    metadata.labels = { ...(isRecord(metadata.labels) ? metadata.labels : {}), [NAMESPACE_NAME_LABEL]: metadata.name };
+  }
   // As kubectl does: a namespaced object without a namespace goes to the context's, here "default".
   if (!isClusterScoped(k) && (metadata.namespace === undefined || metadata.namespace === null)) metadata.namespace = 'default';
   // As the API server does for cluster-scoped kinds: a namespace given is dropped.
@@ -209,6 +222,23 @@ export async function readManifests(dir: string, namespaces: readonly string[] =
   return { objects, problems, files: files.length };
 }
 
+/**
+ * The objects read, plus a Namespace (labelled kubernetes.io/metadata.name
+ * only) for each namespace that objects are in and no Namespace manifest
+ * defines: what a cluster holding these objects would have.
+ */
+export function withImplicitNamespaces(objects: readonly KubeObject[]): KubeObject[] {
+  const defined = new Set(objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name));
+  const implicit = new Set<string>();
+  for (const o of objects) {
+    if (isClusterScoped(o.kind)) continue;
+    const ns = namespaceOf(o);
+    if (!defined.has(ns)) implicit.add(ns);
+  }
+  const added = [...implicit].sort().map((name): Namespace => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { [NAMESPACE_NAME_LABEL]: name } } }));
+  return [...objects, ...added];
+}
+
 export interface ManifestSourceOptions {
   dir: string;
   namespaces?: readonly string[];
@@ -298,7 +328,8 @@ export class ManifestSource implements Source {
         this.#problems = problems;
         this.#o.logger.debug('read manifests', { dir: this.#o.dir, files, objects: objects.length, problems: problems.length });
         if (this.#stopped) return;
-        sink(KINDS.map((kind) => ({ type: 'replace' as const, kind, objects: objects.filter((o) => o.kind === kind) })));
+        const all = withImplicitNamespaces(objects);
+        sink(KINDS.map((kind) => ({ type: 'replace' as const, kind, objects: all.filter((o) => o.kind === kind) })));
         this.#synced = true;
       } catch (err) {
         this.#lastError = (err as Error).message;

@@ -8,8 +8,8 @@
 // - Decoding (the API server answers 400): every field of the schema has its
 //   JSON type; a field the schema does not know is an error, as with kubectl's
 //   default strict field validation. Checked for metadata and the whole of
-//   Ingress and IngressClass; for Service, EndpointSlice, Secret and
-//   ConfigMap, the top level, metadata and the fields we read.
+//   Ingress, IngressClass and Namespace; for Service, EndpointSlice, Secret
+//   and ConfigMap, the top level, metadata and the fields we read.
 // - Validation (422): name formats per kind, namespaces, label and annotation
 //   keys and values, the 256 KiB total of annotations, and each kind's spec
 //   rules (Ingress hosts and paths, backends, TLS; Service ports; slice
@@ -310,6 +310,7 @@ const SHAPES: Readonly<Record<string, Shape>> = {
   },
   Secret: { fields: { ...TOP, type: 'string', data: STRINGS, stringData: STRINGS, immutable: 'bool' } },
   ConfigMap: { fields: { ...TOP, data: STRINGS, binaryData: STRINGS, immutable: 'bool' } },
+  Namespace: { fields: { ...TOP, spec: { fields: { finalizers: { items: 'string' } } }, status: 'any' } },
 };
 
 // ---------------------------------------------------------------- ObjectMeta
@@ -623,6 +624,22 @@ function validateConfigMap(obj: Record<string, unknown>, errors: Errors): void {
   if (total > MAX_SECRET_SIZE) errors.add('Too long', ROOT, `may not be more than ${MAX_SECRET_SIZE} bytes`);
 }
 
+// ---------------------------------------------------------------- Namespace
+
+/** Finalizer names without a domain that the API server knows (core's standardFinalizers). */
+const STANDARD_FINALIZERS = ['kubernetes', 'orphan', 'foregroundDeletion'];
+
+function validateNamespace(obj: Record<string, unknown>, errors: Errors): void {
+  const spec = isRecord(obj.spec) ? obj.spec : {};
+  const finalizers = Array.isArray(spec.finalizers) ? spec.finalizers : [];
+  finalizers.forEach((f: unknown, i) => {
+    const at = ROOT.child('spec', 'finalizers').index(i);
+    const name = str(f);
+    errors.invalidEach(at, name, isQualifiedName(name));
+    if (!name.includes('/') && !STANDARD_FINALIZERS.includes(name)) errors.invalid(at, name, 'name is neither a standard finalizer name nor is it fully qualified');
+  });
+}
+
 // ---------------------------------------------------------------- per kind
 
 interface KindRules {
@@ -638,6 +655,7 @@ const RULES: Readonly<Record<string, KindRules>> = {
   EndpointSlice: { namespaced: true, name: (n) => isDns1123Subdomain(n), spec: validateEndpointSlice },
   Secret: { namespaced: true, name: (n) => isDns1123Subdomain(n), spec: validateSecret },
   ConfigMap: { namespaced: true, name: (n) => isDns1123Subdomain(n), spec: validateConfigMap },
+  Namespace: { namespaced: false, name: isDns1123Label, spec: validateNamespace },
 };
 
 // ---------------------------------------------------------------- custom resources (the Gateway API)

@@ -80,6 +80,9 @@ describe('the shipped RBAC', () => {
         if ((rule.resources as string[]).includes('configmaps')) assert.deepEqual(rule.resourceNames, ['ats-records'], 'one ConfigMap, by name');
       }
     }
+    const clusterRole = all.find((d) => d.kind === 'ClusterRole');
+    const nsRules = (clusterRole.rules as any[]).filter((r) => (r.resources as string[]).includes('namespaces'));
+    assert.deepEqual(nsRules.map((r) => [r.apiGroups, r.verbs]), [[[''], ['list', 'watch']]], 'Namespaces are listed and watched (their labels), never written');
     assert.deepEqual(writes.sort(), [
       'ClusterRole:events:create',
       'ClusterRole:events:patch',

@@ -5,6 +5,7 @@
 // hostnames must intersect the listener's. The reasons are those an
 // HTTPRoute's status.parents[].conditions[Accepted] gives.
 
+import type { Snapshot } from '../../cache/snapshot.js';
 import type { Gateway, HTTPRoute, Listener, ParentReference, RouteGroupKind } from '../../kube/types.js';
 import { GATEWAY_GROUP } from '../../kube/gateway-types.js';
 import { namespaceOf } from '../../kube/types.js';
@@ -13,6 +14,20 @@ import { selectorMatches } from './labels.js';
 
 /** The labels of a namespace; undefined when it is not known. */
 export type NamespaceLabels = (namespace: string) => Readonly<Record<string, string>> | undefined;
+
+const NO_LABELS: Readonly<Record<string, string>> = {};
+
+/**
+ * The labels of the snapshot's Namespaces. A namespace with no Namespace
+ * object is not known (a source that knows a namespace only from the objects
+ * in it gives it a Namespace: see the manifests source).
+ */
+export function snapshotNamespaceLabels(snapshot: Pick<Snapshot, 'namespaces'>): NamespaceLabels {
+  return (namespace) => {
+    const ns = snapshot.namespaces.get(namespace);
+    return ns ? (ns.metadata.labels ?? NO_LABELS) : undefined;
+  };
+}
 
 export type AttachReason = 'Accepted' | 'NoMatchingParent' | 'NotAllowedByListeners' | 'NoMatchingListenerHostname';
 

@@ -13,7 +13,7 @@ import type { BuildConfig } from '../../config/config.js';
 import type { Gateway, HTTPRoute, HTTPRouteFilter, ObjectKey, ParentReference, RouteGroupKind } from '../../kube/types.js';
 import { namespaceOf } from '../../kube/types.js';
 import type { Problem } from '../model.js';
-import { attachToGateway, refersToGateway, supportedKinds, type AttachReason, type NamespaceLabels } from './attachment.js';
+import { attachToGateway, refersToGateway, snapshotNamespaceLabels, supportedKinds, type AttachReason, type NamespaceLabels } from './attachment.js';
 import { ruleAnswer, type GatewayBackend, type RuleAnswer } from './backends.js';
 import { hostnameMatches, requestHost, selectListener } from './hostnames.js';
 import { normalizeMatch, requestMatches, type GatewayRequest } from './matches.js';
@@ -182,8 +182,8 @@ const rankPools: Step = (s) => {
 
 const STEPS: readonly Step[] = [selectClasses, selectGateways, attachRoutes, rankPools];
 
-/** The Gateway API model. Namespace labels (for allowedRoutes From Selector) come from `labelsOf`; by default none are known. */
-export function buildGatewayRoutes(snapshot: Snapshot, config: BuildConfig, labelsOf: NamespaceLabels = () => undefined): GatewayRoutesModel {
+/** The Gateway API model. Namespace labels (for allowedRoutes From Selector) come from `labelsOf`; by default, the snapshot's Namespaces'. */
+export function buildGatewayRoutes(snapshot: Snapshot, config: BuildConfig, labelsOf: NamespaceLabels = snapshotNamespaceLabels(snapshot)): GatewayRoutesModel {
   const s: State = { snapshot, config, labelsOf, classes: new Set(), gateways: new Map(), parents: [], problems: [] };
   for (const step of STEPS) step(s);
   return {
