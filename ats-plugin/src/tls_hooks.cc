@@ -1,8 +1,11 @@
 #include "tls_hooks.h"
 
+#include <netinet/in.h>
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 
 #include <atomic>
+#include <cstring>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -27,6 +30,32 @@ std::string_view server_name(TSVConn vc) {
 }
 
 SSL* ssl_of(TSVConn vc) { return reinterpret_cast<SSL*>(TSVConnSslConnectionGet(vc)); }
+
+// The connection's local address and port, as gateway_headers.cc's
+// local_address() reads a transaction's (an IPv4 client on a dual-stack
+// socket as IPv4); family 0 when ATS gives none.
+LocalAddress local_of(TSVConn vc) {
+  LocalAddress a;
+  const sockaddr* sa = TSNetVConnLocalAddrGet(vc);
+  if (!sa) return a;
+  if (sa->sa_family == AF_INET) {
+    const auto* sin = reinterpret_cast<const sockaddr_in*>(sa);
+    std::memcpy(a.bytes, &sin->sin_addr, 4);
+    a.family = 4;
+    a.port = ntohs(sin->sin_port);
+  } else if (sa->sa_family == AF_INET6) {
+    const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(sa);
+    if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+      std::memcpy(a.bytes, reinterpret_cast<const uint8_t*>(&sin6->sin6_addr) + 12, 4);
+      a.family = 4;
+    } else {
+      std::memcpy(a.bytes, &sin6->sin6_addr, 16);
+      a.family = 6;
+    }
+    a.port = ntohs(sin6->sin6_port);
+  }
+  return a;
+}
 
 // Removes every field named `name`.
 void remove_fields(TSMBuffer buf, TSMLoc hdr, std::string_view name) {
@@ -74,16 +103,19 @@ int TlsService::on_event(TSCont cont, TSEvent event, void* edata) {
   if (ssl) {
     const TlsStore* store = self->current();
     std::string_view sni = server_name(vc);
+    // Only a table with Gateway listeners needs it (a few stores, no system call).
+    LocalAddress local;
+    if (store && store->view().listener_count() != 0) local = local_of(vc);
     const Metrics& m = metrics();
     switch (event) {
       case TS_EVENT_SSL_CLIENT_HELLO:
         // Version negotiation and session lookup come after the ClientHello
         // callback and before the certificate one: the minimum version and
         // the session id context must be set here.
-        ok = handshake_client_hello(ssl, store, sni);
+        ok = handshake_client_hello(ssl, store, sni, &local);
         break;
       case TS_EVENT_SSL_CERT:
-        switch (handshake_certificate(ssl, store, self->fallback_, sni)) {
+        switch (handshake_certificate(ssl, store, self->fallback_, sni, &local)) {
           case Served::kHost:
             TSStatIntIncrement(m.tls_certificates_served, 1);
             break;
@@ -122,6 +154,12 @@ bool TlsService::on_request(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, std::strin
   SSL* ssl = ssl_of(vc);
   if (!ssl) return true;
   std::string_view sni = server_name(vc);
+  // A Gateway's connection: Ingress hosts' policies have no say there (its
+  // listeners have none yet), and no client certificate was asked for.
+  if (store->view().listener_count() != 0) {
+    LocalAddress local = local_of(vc);
+    if (store->choose(sni, &local).gateway) return true;
+  }
   if (misdirected(*store, sni, host)) {
     TSStatIntIncrement(metrics().tls_misdirected, 1);
     ATSI_DEBUG("\"%.*s\" on a connection for \"%.*s\": 421", int(host.size()), host.data(), int(sni.size()), sni.data());

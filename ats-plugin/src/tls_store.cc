@@ -246,8 +246,21 @@ Error TlsStore::build(const TlsView& view, std::shared_ptr<const void> keep, con
   return {};
 }
 
-TlsChoice TlsStore::choose(std::string_view server_name) const {
+TlsChoice TlsStore::choose(std::string_view server_name, const LocalAddress* local) const {
   TlsChoice c;
+  if (local && view_.listener_count() != 0) {
+    TlsListenerMatch m = find_tls_listener(view_, local->family, local->bytes, local->port, server_name);
+    if (m.on_gateway) {
+      c.gateway = true;
+      if (m.listener != kNone) {
+        const TlsListenerRecord& r = view_.listener(m.listener);
+        c.certificate = &certificates_[r.certificate];
+        c.from_host = true;
+        if (r.policy != kNone) c.policy = &policies_[r.policy];
+      }
+      return c;
+    }
+  }
   uint32_t h = find_tls_host(view_, server_name);
   uint32_t cert = view_.default_certificate();
   if (h != kNone) {
@@ -334,16 +347,47 @@ bool apply_client_verification(SSL* ssl, const ClientPolicy& p) {
   return true;
 }
 
-bool handshake_client_hello(SSL* ssl, const TlsStore* store, std::string_view server_name) {
-  return !store || apply_client_hello(ssl, store->choose(server_name).policy);
+namespace {
+
+// The session id context of a Gateway's listener port: its address and
+// port, so that a session made with one Gateway never resumes on another
+// (nor on an Ingress host, whose contexts are digests: policy_settings).
+bool set_gateway_session_context(SSL* ssl, const LocalAddress& local) {
+  static constexpr char kLabel[] = "atsi-gw";
+  unsigned char ctx[sizeof kLabel - 1 + 1 + 16 + 2];
+  static_assert(sizeof ctx <= SSL_MAX_SID_CTX_LENGTH);
+  std::memcpy(ctx, kLabel, sizeof kLabel - 1);
+  size_t n = sizeof kLabel - 1;
+  ctx[n++] = local.family;
+  std::memcpy(ctx + n, local.bytes, 16);
+  n += 16;
+  ctx[n++] = uint8_t(local.port >> 8);
+  ctx[n++] = uint8_t(local.port);
+  return SSL_set_session_id_context(ssl, ctx, unsigned(n)) == 1;
+}
+
+}  // namespace
+
+bool handshake_client_hello(SSL* ssl, const TlsStore* store, std::string_view server_name, const LocalAddress* local) {
+  if (!store) return true;
+  TlsChoice c = store->choose(server_name, local);
+  if (c.gateway) {
+    if (!c.certificate) {
+      // No listener of this Gateway's port takes the name: nothing to serve.
+      refuse_every_version(ssl);
+      return false;
+    }
+    if (!set_gateway_session_context(ssl, *local)) return false;
+  }
+  return apply_client_hello(ssl, c.policy);
 }
 
 Served handshake_certificate(SSL* ssl, const TlsStore* store, const ServedCertificate& fallback,
-                             std::string_view server_name) {
+                             std::string_view server_name, const LocalAddress* local) {
   TlsChoice c;
-  if (store) c = store->choose(server_name);
+  if (store) c = store->choose(server_name, local);
   // Checked again here: a new table may have come between the two hooks.
-  bool ok = !(c.policy && c.policy->verify == kVerifyRefuse) &&
+  bool ok = !(c.gateway && !c.certificate) && !(c.policy && c.policy->verify == kVerifyRefuse) &&
             install_certificate(ssl, c.certificate ? *c.certificate : fallback) &&
             (!c.policy || apply_client_verification(ssl, *c.policy));
   if (!ok) {

@@ -80,11 +80,25 @@ struct TlsBuildStats {
   uint32_t cas_reused = 0;
 };
 
+// Where a connection arrived: its local address and port (what tells one
+// Gateway from another, and Gateways from Ingresses).
+struct LocalAddress {
+  uint8_t family = 0;  // 4 or 6; 0 unknown (served as an Ingress connection)
+  uint8_t bytes[16] = {};  // network order; IPv4 in the first 4
+  uint16_t port = 0;
+};
+
 // What a server name is served.
 struct TlsChoice {
-  const ServedCertificate* certificate = nullptr;  // null: the table has no default; use the fallback
-  const ClientPolicy* policy = nullptr;            // null: no policy
-  bool from_host = false;  // the host's own certificate, not a default
+  // Null: the table has no default; use the fallback. On a Gateway's
+  // listener port (`gateway`), null means no listener takes the name: fail.
+  const ServedCertificate* certificate = nullptr;
+  const ClientPolicy* policy = nullptr;  // null: no policy
+  bool from_host = false;  // the host's (or the Gateway listener's) own certificate, not a default
+  // The connection's local address and port are a Gateway's HTTPS
+  // listeners': only those are served there, never an Ingress host's
+  // certificate nor the default.
+  bool gateway = false;
 };
 
 class TlsStore {
@@ -108,8 +122,10 @@ class TlsStore {
     return build(view, std::move(keep), nullptr, out);
   }
 
-  // No allocation, no lock: a hash probe or two.
-  TlsChoice choose(std::string_view server_name) const;
+  // No allocation, no lock: a hash probe or two. With `local` on a
+  // Gateway's HTTPS listener port, that Gateway's listeners decide (a binary
+  // search and a scan of its listeners on that port: find_tls_listener()).
+  TlsChoice choose(std::string_view server_name, const LocalAddress* local = nullptr) const;
 
   uint64_t generation() const { return view_.generation(); }
   // Whether any host's policy verifies client certificates (or refuses
@@ -155,15 +171,21 @@ Error make_fallback_certificate(ServedCertificate& out);
 // TS_SSL_CLIENT_HELLO_HOOK: the policy of `server_name`'s host, applied
 // (apply_client_hello). `store` null: nothing published, nothing to apply.
 // False: fail the handshake (OpenSSL fails it anyway: see below).
-bool handshake_client_hello(SSL* ssl, const TlsStore* store, std::string_view server_name);
+// On a Gateway's listener port: a session id context of that address and
+// port instead (a session never resumes on another Gateway), and no listener
+// taking the name fails the handshake here already.
+bool handshake_client_hello(SSL* ssl, const TlsStore* store, std::string_view server_name,
+                            const LocalAddress* local = nullptr);
 
 enum class Served : uint8_t { kHost, kDefault, kFailed };
 // TS_SSL_CERT_HOOK: the host's certificate, else the table's default, else
 // `fallback`, installed; then the host's client verification. kFailed: fail
 // the handshake (a refusing policy, or OpenSSL refused a setter); the SSL is
 // then left with no certificate, so OpenSSL fails it anyway.
+// On a Gateway's listener port, the most specific listener's certificate,
+// and kFailed when none takes the name (see TlsStore::choose).
 Served handshake_certificate(SSL* ssl, const TlsStore* store, const ServedCertificate& fallback,
-                             std::string_view server_name);
+                             std::string_view server_name, const LocalAddress* local = nullptr);
 
 // ---- the steps (each returns false when OpenSSL refused)
 

@@ -164,6 +164,7 @@ struct Server {
   Served last = Served::kFailed;
   bool hello_ok = false;
   SSL_CTX* ctx = nullptr;
+  const LocalAddress* local = nullptr;  // where the connection arrived, as the hooks read it
 
   Server() {
     EXPECT_FALSE(make_fallback_certificate(fallback));
@@ -178,13 +179,13 @@ struct Server {
   static int on_client_hello(SSL* ssl, int* alert, void* arg) {
     auto* s = static_cast<Server*>(arg);
     (void)alert;
-    s->hello_ok = handshake_client_hello(ssl, s->store, client_hello_server_name(ssl));
+    s->hello_ok = handshake_client_hello(ssl, s->store, client_hello_server_name(ssl), s->local);
     return SSL_CLIENT_HELLO_SUCCESS;
   }
   static int on_cert(SSL* ssl, void* arg) {
     auto* s = static_cast<Server*>(arg);
     const char* sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-    s->last = handshake_certificate(ssl, s->store, s->fallback, sni ? sni : "");
+    s->last = handshake_certificate(ssl, s->store, s->fallback, sni ? sni : "", s->local);
     return 1;
   }
 };
@@ -542,6 +543,112 @@ TEST_F(TlsStoreTest, ASessionWithoutClientVerificationDoesNotResumeWhereItIsRequ
     SSL_SESSION_free(resumed.session);
     SSL_SESSION_free(with.session);
     SSL_SESSION_free(first.session);
+  }
+}
+
+// ------------------------------------------------------------ Gateway listeners
+
+LocalAddress local(uint8_t last, uint16_t port) {
+  LocalAddress a;
+  a.family = 4;
+  a.bytes[0] = 127;
+  a.bytes[2] = 1;
+  a.bytes[3] = last;
+  a.port = port;
+  return a;
+}
+
+InputTlsListener gateway_listener(const char* gateway, uint8_t last, const char* hostname, uint32_t certificate) {
+  InputTlsListener l;
+  l.gateway = gateway;
+  l.listener = hostname[0] ? hostname : "any";
+  l.address = "127.0.1." + std::to_string(last);
+  l.port = 443;
+  l.hostname = hostname;
+  l.certificate = certificate;
+  return l;
+}
+
+TEST_F(TlsStoreTest, AGatewaysAddressAndPortServeItsOwnListenersOnly) {
+  // gw/one: a.example.com gets the wildcard's certificate (not the Ingress
+  // host's), *.example gets a's; gw/two: a.example.com gets the default's.
+  TlsInput in = input();
+  in.listeners = {gateway_listener("gw/one", 1, "a.example.com", 1), gateway_listener("gw/one", 1, "*.example", 0),
+                  gateway_listener("gw/two", 2, "a.example.com", 2)};
+  Table t = build(in);
+  ASSERT_FALSE(t.error) << t.error.message;
+  Server server;
+  server.store = t.store.get();
+  const LocalAddress one = local(1, 443), two = local(2, 443), other_port = local(1, 8443);
+  struct Case {
+    const LocalAddress* at;
+    const char* sni;
+    const char* served;  // the CN, or "" for a failed handshake
+  };
+  const Case cases[] = {
+      {&one, "a.example.com", "*.w.example"},
+      {&two, "a.example.com", "default.example"},
+      {&one, "x.y.example", "a.example.com"},  // *.example: one or more labels
+      // An Ingress host that requires client certificates: on the Gateway,
+      // its listener's certificate and none of the Ingress host's policy.
+      {&one, "mtls.example", "a.example.com"},
+      {&one, "tls13.example", "a.example.com"},
+      // Nothing of gw/two takes these: no Ingress certificate, no default.
+      {&two, "x.w.example", ""},
+      {&two, "nowhere.example", ""},
+      {&two, nullptr, ""},
+      {&one, nullptr, ""},  // no listener without a hostname
+      // Another port of the same address is not the Gateway's: Ingress hosts.
+      {&other_port, "a.example.com", "a.example.com"},
+      {&other_port, "nowhere.example", "default.example"},
+      {nullptr, "x.w.example", "*.w.example"},
+  };
+  for (const Case& c : cases) {
+    server.local = c.at;
+    Result r = handshake(server, {c.sni, nullptr, TLS1_2_VERSION});
+    std::string what = std::string(c.sni ? c.sni : "(no SNI)") + " on " + (c.at == &one ? "one" : c.at == &two ? "two" : "elsewhere");
+    EXPECT_EQ(r.ok ? r.served_cn : "", c.served) << what;
+    if (r.ok) EXPECT_EQ(server.last, c.at == &one || c.at == &two || std::string(c.sni) != "nowhere.example" ? Served::kHost : Served::kDefault) << what;
+    else EXPECT_FALSE(server.hello_ok) << what;
+    SSL_SESSION_free(r.session);
+  }
+  // TLS 1.3 as well, and the certificate step alone refuses what no listener takes.
+  server.local = &one;
+  Result r13 = handshake(server, {"a.example.com", nullptr, TLS1_3_VERSION});
+  EXPECT_TRUE(r13.ok);
+  EXPECT_EQ(r13.served_cn, "*.w.example");
+  SSL_SESSION_free(r13.session);
+  SSL_CTX_set_client_hello_cb(server.ctx, nullptr, nullptr);
+  server.local = &two;
+  EXPECT_FALSE(handshake(server, {"nowhere.example"}).ok);
+  EXPECT_EQ(server.last, Served::kFailed);
+}
+
+TEST_F(TlsStoreTest, ASessionOfOneGatewayDoesNotResumeOnAnother) {
+  TlsInput in = input();
+  in.listeners = {gateway_listener("gw/one", 1, "a.example.com", 0), gateway_listener("gw/two", 2, "a.example.com", 0)};
+  Table t = build(in);
+  ASSERT_FALSE(t.error) << t.error.message;
+  Server server;
+  server.store = t.store.get();
+  const LocalAddress one = local(1, 443), two = local(2, 443);
+  for (int version : {TLS1_2_VERSION, TLS1_3_VERSION}) {
+    server.local = &one;
+    Result first = handshake(server, {"a.example.com", nullptr, version});
+    ASSERT_TRUE(first.ok) << version;
+    Result again = handshake(server, {"a.example.com", nullptr, version, first.session});
+    ASSERT_TRUE(again.ok) << version;
+    EXPECT_TRUE(again.reused) << version;
+    server.local = &two;
+    Result there = handshake(server, {"a.example.com", nullptr, version, first.session});
+    ASSERT_TRUE(there.ok) << version;
+    EXPECT_FALSE(there.reused) << version;
+    // Nor on the Ingress host of the same name.
+    server.local = nullptr;
+    Result ingress = handshake(server, {"a.example.com", nullptr, version, first.session});
+    ASSERT_TRUE(ingress.ok) << version;
+    EXPECT_FALSE(ingress.reused) << version;
+    for (Result* r : {&first, &again, &there, &ingress}) SSL_SESSION_free(r->session);
   }
 }
 

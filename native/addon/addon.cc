@@ -436,6 +436,22 @@ class Table : public Napi::ObjectWrap<Table> {
       hosts.Set(i, ho);
     }
     out.Set("hosts", hosts);
+    Napi::Array listeners = Napi::Array::New(env, v.listener_count());
+    for (uint32_t i = 0; i < v.listener_count(); ++i) {
+      const atsi::TlsListenerRecord& l = v.listener(i);
+      Napi::Object lo = Napi::Object::New(env);
+      lo.Set("gateway", str(env, v.str(l.gateway)));
+      lo.Set("listener", str(env, v.str(l.listener)));
+      char text[INET6_ADDRSTRLEN] = {};
+      inet_ntop(l.family == 4 ? AF_INET : AF_INET6, l.address, text, sizeof text);
+      lo.Set("address", Napi::String::New(env, text));
+      lo.Set("port", Napi::Number::New(env, l.port));
+      lo.Set("hostname", str(env, v.str(l.hostname)));
+      lo.Set("certificate", Napi::Number::New(env, l.certificate));
+      if (l.policy != atsi::kNone) lo.Set("policy", Napi::Number::New(env, l.policy));
+      listeners.Set(i, lo);
+    }
+    out.Set("gatewayListeners", listeners);
     return out;
   }
 

@@ -14,6 +14,7 @@ namespace {
 constexpr size_t kIntsPerCertificate = 4;
 constexpr size_t kIntsPerPolicy = 4;
 constexpr size_t kIntsPerHost = 3;
+constexpr size_t kIntsPerListener = 8;  // with an IPv4 address
 
 }  // namespace
 
@@ -55,7 +56,35 @@ Error decode_tls(std::string_view strings, const uint32_t* ints, size_t count, T
     h.certificate = r.u32();
     h.policy = r.u32();
   }
-  r.expect_end("the last host");
+  uint32_t nl = r.count(kIntsPerListener);
+  in.listeners.resize(nl);
+  for (uint32_t i = 0; i < nl && r.ok(); ++i) {
+    InputTlsListener& l = in.listeners[i];
+    l.gateway = r.str();
+    l.listener = r.str();
+    size_t at = r.position();
+    uint32_t family = r.u32();
+    if (r.ok() && family != 4 && family != 6) {
+      r.fail(at, "address family " + std::to_string(family) + " is not 4 or 6");
+      break;
+    }
+    l.family = uint8_t(family);
+    for (uint32_t w = 0; w < (family == 4 ? 1u : 4u); ++w) {
+      uint32_t word = r.u32();
+      for (int b = 0; b < 4; ++b) l.bytes[w * 4 + b] = uint8_t(word >> (24 - 8 * b));
+    }
+    at = r.position();
+    uint32_t port = r.u32();
+    if (r.ok() && (port == 0 || port > 65535)) {
+      r.fail(at, "port " + std::to_string(port) + " is not 1 to 65535");
+      break;
+    }
+    l.port = uint16_t(port);
+    l.hostname = r.opt_str();
+    l.certificate = r.u32();
+    l.policy = r.u32();
+  }
+  r.expect_end("the last gateway listener");
   if (!r.ok()) return r.error();
   out = std::move(in);
   return {};

@@ -2,7 +2,7 @@
 // the addon, like the route model (model_decoder.h): one string of
 // NUL-separated strings and one array of uint32. Plain C++, no N-API.
 //
-// Layout, version 1 (TLS_ENCODING_VERSION in encode-tls.ts; bump both
+// Layout, version 2 (TLS_ENCODING_VERSION in encode-tls.ts; bump both
 // together). "str" is an index into the strings, "opt" an index or kNone.
 //   ints[0]  the encoding version
 //   ints[1]  the number of strings (0 when there are none; `strings` is then "")
@@ -17,7 +17,12 @@
 //   host count, then per host:
 //     name str (lowercase exact name or "*.suffix"), certificate index or
 //     kNone (the default), policy index or kNone
-// Nothing follows the last host.
+//   gateway listener count, then per listener (version 2):
+//     gateway str ("namespace/name"), listener str, family (4 or 6) and 1
+//     or 4 big-endian address words, local port (1 to 65535), hostname opt
+//     (kNone: any SNI; else exact or "*.suffix"), certificate index,
+//     policy index or kNone
+// Nothing follows the last gateway listener.
 #pragma once
 
 #include <cstddef>
@@ -29,7 +34,7 @@
 
 namespace atsi {
 
-inline constexpr uint32_t kTlsEncodingVersion = 1;
+inline constexpr uint32_t kTlsEncodingVersion = 2;
 
 // Fills `out` from the encoding, or returns kInvalidModel saying at which int
 // it went wrong and why, leaving `out` untouched. Every read is

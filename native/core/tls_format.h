@@ -20,7 +20,8 @@ namespace atsi {
 
 inline constexpr char kTlsMagic[8] = {'A', 'T', 'S', 'I', 'T', 'L', 'S', '1'};
 // Bump on any incompatible change of the records below.
-inline constexpr uint32_t kTlsFormatVersion = 1;
+// 2: the Gateway listeners' section (kTlsSectionListeners).
+inline constexpr uint32_t kTlsFormatVersion = 2;
 
 enum TlsSectionId : uint32_t {
   kTlsSectionStrings = 0,    // the string pool (names, PEM texts)
@@ -29,6 +30,7 @@ enum TlsSectionId : uint32_t {
   kTlsSectionHosts,          // TlsHostRecord
   kTlsSectionHostIndex,      // exact name -> host
   kTlsSectionWildcardIndex,  // suffix of "*.suffix" -> host
+  kTlsSectionListeners,      // TlsListenerRecord, sorted (tls_listener_order)
   kTlsSectionCount
 };
 
@@ -89,5 +91,28 @@ struct TlsHostRecord {
   uint32_t reserved;
 };
 static_assert(sizeof(TlsHostRecord) == 24);
+
+// An HTTPS listener of a Gateway: what a connection to its local address and
+// port is served, by SNI. A connection whose (family, address, port) has any
+// of these is served from them only (never from the hosts above, nor the
+// default certificate), so that one Gateway never presents another's or an
+// Ingress's certificate. Sorted by (family, address, port), then the most
+// specific hostname first: exact names, wildcards by their labels (most
+// first), then the listener with no hostname; so the first record of a
+// group that matches an SNI is the one to serve. No two of a group have the
+// same hostname.
+struct TlsListenerRecord {
+  uint8_t family;       // 4 or 6
+  uint8_t host_kind;    // GatewayHostKind (format.h) of `hostname`
+  uint16_t port;        // the local port ATS serves it on
+  uint8_t address[16];  // the local address, network order; IPv4 in the first 4, zeros after
+  StrRef hostname;      // "a.com", "*.a.com" (one or more labels, never the apex), or "" for any SNI or none
+  StrRef gateway;       // "namespace/name", for people
+  StrRef listener;      // its name, for people
+  uint32_t certificate;  // never kNone
+  uint32_t policy;       // or kNone: no policy (Gateways have none yet)
+  uint32_t reserved;
+};
+static_assert(sizeof(TlsListenerRecord) == 56);
 
 }  // namespace atsi

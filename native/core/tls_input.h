@@ -5,6 +5,7 @@
 // build_tls_table() can refuse a bad one naming the field and the value.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -36,11 +37,29 @@ struct InputTlsHost {
   bool operator==(const InputTlsHost&) const = default;
 };
 
+// A Gateway's HTTPS listener (tls_format.h's TlsListenerRecord); the writer
+// sorts them.
+struct InputTlsListener {
+  std::string gateway;   // "namespace/name"
+  std::string listener;  // its name
+  // The local address: text when `family` is 0 (C++ tests), else bytes as
+  // for InputGatewayListener.
+  std::string address;
+  uint8_t family = 0;
+  std::array<uint8_t, 16> bytes{};
+  uint16_t port = 0;
+  std::string hostname;          // lowercase exact, "*.suffix", or "" for any
+  uint32_t certificate = kNone;  // required
+  uint32_t policy = kNone;
+  bool operator==(const InputTlsListener&) const = default;
+};
+
 struct TlsInput {
   uint32_t default_certificate = kNone;
   std::vector<InputCertificate> certificates;
   std::vector<InputPolicy> policies;
   std::vector<InputTlsHost> hosts;
+  std::vector<InputTlsListener> listeners;
   bool operator==(const TlsInput&) const = default;
 };
 

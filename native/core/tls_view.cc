@@ -42,7 +42,7 @@ Error TlsView::validate(const uint8_t* data, size_t size, TlsView& view) {
   auto records = [&](TlsSectionId id, size_t rec) { return uint64_t(h->sections[id].count) * rec == h->sections[id].size; };
   if (h->sections[kTlsSectionStrings].count != h->sections[kTlsSectionStrings].size ||
       !records(kTlsSectionCertificates, sizeof(CertificateRecord)) || !records(kTlsSectionPolicies, sizeof(PolicyRecord)) ||
-      !records(kTlsSectionHosts, sizeof(TlsHostRecord)))
+      !records(kTlsSectionHosts, sizeof(TlsHostRecord)) || !records(kTlsSectionListeners, sizeof(TlsListenerRecord)))
     return refuse("section sizes do not match their record counts");
 
   TlsView v;
@@ -56,6 +56,8 @@ Error TlsView::validate(const uint8_t* data, size_t size, TlsView& view) {
   v.policy_count_ = h->sections[kTlsSectionPolicies].count;
   v.hosts_ = reinterpret_cast<const TlsHostRecord*>(at(kTlsSectionHosts));
   v.host_count_ = h->sections[kTlsSectionHosts].count;
+  v.listeners_ = reinterpret_cast<const TlsListenerRecord*>(at(kTlsSectionListeners));
+  v.listener_count_ = h->sections[kTlsSectionListeners].count;
   v.host_index_ = reinterpret_cast<const IndexSlot*>(at(kTlsSectionHostIndex));
   v.wildcard_index_ = reinterpret_cast<const IndexSlot*>(at(kTlsSectionWildcardIndex));
 
@@ -85,6 +87,25 @@ Error TlsView::validate(const uint8_t* data, size_t size, TlsView& view) {
     if ((r.certificate != kNone && r.certificate >= v.certificate_count_) ||
         (r.policy != kNone && r.policy >= v.policy_count_))
       return refuse("host " + std::to_string(i) + ": reference out of range");
+  }
+  for (uint32_t i = 0; i < v.listener_count_; ++i) {
+    const TlsListenerRecord& r = v.listeners_[i];
+    std::string who = "gateway listener " + std::to_string(i);
+    if (!str_ok(r.hostname, pool) || !str_ok(r.gateway, pool) || !str_ok(r.listener, pool))
+      return refuse(who + ": string out of bounds");
+    if (r.family != 4 && r.family != 6) return refuse(who + ": address family " + std::to_string(r.family));
+    if (r.family == 4)
+      for (int b = 4; b < 16; ++b)
+        if (r.address[b] != 0) return refuse(who + ": an IPv4 address with bytes after the fourth");
+    if (r.port == 0) return refuse(who + ": port 0");
+    GatewayHostKind kind;
+    if (!gateway_host_kind(v.str(r.hostname), kind) || uint8_t(kind) != r.host_kind)
+      return refuse(who + ": hostname invalid or not of its kind");
+    if (r.certificate >= v.certificate_count_ || (r.policy != kNone && r.policy >= v.policy_count_))
+      return refuse(who + ": reference out of range");
+    // The lookup's binary search and its first-match-is-most-specific rest on it.
+    if (i > 0 && tls_listener_order(v.listeners_[i - 1], v.str(v.listeners_[i - 1].hostname), r, v.str(r.hostname)) >= 0)
+      return refuse(who + ": not after the one before it (order, or the same hostname twice on one address and port)");
   }
   if (!index_ok(h->sections[kTlsSectionHostIndex], v.host_count_, v.host_index_) ||
       !index_ok(h->sections[kTlsSectionWildcardIndex], v.host_count_, v.wildcard_index_))
@@ -122,6 +143,90 @@ uint32_t find_tls_host(const TlsView& view, std::string_view sni) {
   size_t dot = name.find('.');
   if (dot == std::string_view::npos || dot == 0 || dot + 1 >= name.size()) return kNone;
   return view.find_wildcard(name.substr(dot + 1));
+}
+
+namespace {
+
+// The rank of a hostname in a group of listeners, the smaller the more
+// specific: exact, wildcards by their labels (most first), none.
+uint32_t name_rank(uint8_t kind, std::string_view name) {
+  switch (GatewayHostKind(kind)) {
+    case GatewayHostKind::kExact: return 0;
+    case GatewayHostKind::kWildcard: {
+      uint32_t dots = 0;
+      for (char c : name) dots += c == '.';
+      return 1 + (kMaxHostLength - dots);  // "*.a.b" (2 dots) before "*.b" (1)
+    }
+    default: return 2 + kMaxHostLength;
+  }
+}
+
+// The Gateway API's hostname match of a normalized SNI (`ok` false: empty
+// or too long, which only a listener with no hostname takes).
+bool sni_matches(uint8_t kind, std::string_view pattern, std::string_view sni, bool ok) {
+  switch (GatewayHostKind(kind)) {
+    case GatewayHostKind::kAny: return true;
+    case GatewayHostKind::kExact: return ok && pattern == sni;
+    case GatewayHostKind::kWildcard: {
+      std::string_view suffix = pattern.substr(1);  // ".example.com"
+      return ok && sni.size() > suffix.size() && sni.compare(sni.size() - suffix.size(), suffix.size(), suffix) == 0;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+int tls_listener_order(const TlsListenerRecord& a, std::string_view name_a, const TlsListenerRecord& b,
+                       std::string_view name_b) {
+  if (int c = gateway_address_order(a.family, a.address, a.port, b.family, b.address, b.port)) return c;
+  uint32_t ra = name_rank(a.host_kind, name_a), rb = name_rank(b.host_kind, name_b);
+  if (ra != rb) return ra < rb ? -1 : 1;
+  int c = name_a.compare(name_b);
+  return c < 0 ? -1 : c > 0 ? 1 : 0;
+}
+
+TlsListenerMatch find_tls_listener(const TlsView& view, uint8_t family, const uint8_t* address, uint16_t port,
+                                   std::string_view sni) {
+  TlsListenerMatch m;
+  const uint32_t n = view.listener_count();
+  if (n == 0 || address == nullptr || (family != 4 && family != 6)) return m;
+  uint32_t lo = 0, hi = n;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    const TlsListenerRecord& l = view.listener(mid);
+    if (gateway_address_order(l.family, l.address, l.port, family, address, port) < 0) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  if (lo == n) return m;
+  {
+    const TlsListenerRecord& l = view.listener(lo);
+    if (gateway_address_order(l.family, l.address, l.port, family, address, port) != 0) return m;
+  }
+  m.on_gateway = true;
+  if (!sni.empty() && sni.back() == '.') sni.remove_suffix(1);
+  bool ok = !sni.empty() && sni.size() <= kMaxHostLength;
+  char buf[kHostBufferSize];
+  std::string_view name;
+  if (ok) {
+    for (size_t i = 0; i < sni.size(); ++i) {
+      char c = sni[i];
+      buf[i] = (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c;
+    }
+    name = std::string_view(buf, sni.size());
+  }
+  for (uint32_t i = lo; i < n; ++i) {
+    const TlsListenerRecord& l = view.listener(i);
+    if (gateway_address_order(l.family, l.address, l.port, family, address, port) != 0) break;
+    if (sni_matches(l.host_kind, view.str(l.hostname), name, ok)) {
+      m.listener = i;
+      break;
+    }
+  }
+  return m;
 }
 
 }  // namespace atsi

@@ -27,10 +27,12 @@ class TlsView {
   uint32_t certificate_count() const { return certificate_count_; }
   uint32_t policy_count() const { return policy_count_; }
   uint32_t host_count() const { return host_count_; }
+  uint32_t listener_count() const { return listener_count_; }
 
   const CertificateRecord& certificate(uint32_t i) const { return certificates_[i]; }
   const PolicyRecord& policy(uint32_t i) const { return policies_[i]; }
   const TlsHostRecord& host(uint32_t i) const { return hosts_[i]; }
+  const TlsListenerRecord& listener(uint32_t i) const { return listeners_[i]; }
   std::string_view str(StrRef r) const { return {strings_ + r.offset, r.length}; }
 
   // Index probes of an already normalised name; kNone when absent.
@@ -43,9 +45,10 @@ class TlsView {
   const CertificateRecord* certificates_ = nullptr;
   const PolicyRecord* policies_ = nullptr;
   const TlsHostRecord* hosts_ = nullptr;
+  const TlsListenerRecord* listeners_ = nullptr;
   const IndexSlot* host_index_ = nullptr;
   const IndexSlot* wildcard_index_ = nullptr;
-  uint32_t strings_size_ = 0, certificate_count_ = 0, policy_count_ = 0, host_count_ = 0;
+  uint32_t strings_size_ = 0, certificate_count_ = 0, policy_count_ = 0, host_count_ = 0, listener_count_ = 0;
   uint32_t host_mask_ = 0, wildcard_mask_ = 0;
 };
 
@@ -55,5 +58,31 @@ class TlsView {
 // else kNone (the caller then serves the default certificate and no
 // policy). An empty or over-long name is kNone. No allocation.
 uint32_t find_tls_host(const TlsView& view, std::string_view server_name);
+
+// The order of Gateway listener records (tls_format.h): (family, address,
+// port), then exact hostnames, wildcards with more labels before fewer, the
+// empty hostname last; then the hostnames' bytes. 0 only for the same
+// address, port and hostname. `name_a` and `name_b` are the records'
+// hostnames.
+int tls_listener_order(const TlsListenerRecord& a, std::string_view name_a, const TlsListenerRecord& b,
+                       std::string_view name_b);
+
+// What a connection to a local (family, address, port) is served among the
+// Gateway listeners.
+struct TlsListenerMatch {
+  // Some listener is on this address and port: serve from `listener` only.
+  bool on_gateway = false;
+  // The most specific listener whose hostname matches the SNI (exact, then
+  // the wildcard with the most labels, then the one with no hostname), or
+  // kNone: no listener of that Gateway's port takes this name.
+  uint32_t listener = kNone;
+};
+
+// Normalizes `server_name` as find_tls_host() does (an empty or over-long
+// name matches only a listener with no hostname); `address` holds 4 or 16
+// bytes as `family` says. A binary search and a scan of one address's
+// listeners; no allocation.
+TlsListenerMatch find_tls_listener(const TlsView& view, uint8_t family, const uint8_t* address, uint16_t port,
+                                   std::string_view server_name);
 
 }  // namespace atsi

@@ -1,5 +1,8 @@
 #include "tls_writer.h"
 
+#include <arpa/inet.h>
+
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -10,6 +13,7 @@
 #include "names.h"
 #include "table_writer.h"
 #include "tls_format.h"
+#include "tls_view.h"
 
 namespace atsi {
 namespace {
@@ -123,6 +127,57 @@ Error build_tls_table(const TlsInput& in, uint64_t generation, uint64_t build_ti
     }
   }
 
+  // Gateway listeners, sorted as readers search them (tls_listener_order).
+  struct Keyed {
+    TlsListenerRecord rec;
+    std::string_view hostname;
+    size_t input;
+  };
+  std::vector<Keyed> keyed;
+  keyed.reserve(in.listeners.size());
+  for (size_t li = 0; li < in.listeners.size(); ++li) {
+    const InputTlsListener& l = in.listeners[li];
+    std::string where = at("gatewayListeners", li);
+    TlsListenerRecord r{};
+    if (l.family == 4 || l.family == 6) {
+      r.family = l.family;
+      std::memcpy(r.address, l.bytes.data(), l.family == 4 ? 4 : 16);
+    } else if (inet_pton(AF_INET, l.address.c_str(), r.address) == 1) {
+      r.family = 4;
+    } else if (inet_pton(AF_INET6, l.address.c_str(), r.address) == 1) {
+      r.family = 6;
+    } else {
+      return invalid(where + ".address", "\"" + l.address + "\" is not an IPv4 or IPv6 address");
+    }
+    if (l.port == 0) return invalid(where + ".port", "must be 1 to 65535");
+    r.port = l.port;
+    GatewayHostKind kind;
+    if (!gateway_host_kind(l.hostname, kind))
+      return invalid(where + ".hostname", "\"" + l.hostname + "\" is not a lowercase host name, \"*.\" and one, or empty");
+    r.host_kind = uint8_t(kind);
+    if (l.certificate == kNone) return invalid(where + ".certificate", "is required");
+    if (auto e = check_ref(l.certificate, nc, "certificate", "certificates", where + ".certificate")) return e;
+    if (auto e = check_ref(l.policy, np, "policy", "policies", where + ".policy")) return e;
+    r.certificate = l.certificate;
+    r.policy = l.policy;
+    r.hostname = strings.add(l.hostname);
+    r.gateway = strings.add(l.gateway);
+    r.listener = strings.add(l.listener);
+    keyed.push_back({r, l.hostname, li});
+  }
+  std::stable_sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) {
+    return tls_listener_order(a.rec, a.hostname, b.rec, b.hostname) < 0;
+  });
+  std::vector<TlsListenerRecord> listeners;
+  listeners.reserve(keyed.size());
+  for (size_t i = 0; i < keyed.size(); ++i) {
+    if (i > 0 && tls_listener_order(keyed[i - 1].rec, keyed[i - 1].hostname, keyed[i].rec, keyed[i].hostname) == 0)
+      return invalid(at("gatewayListeners", keyed[i].input) + ".hostname",
+                     "\"" + std::string(keyed[i].hostname) + "\" on this address and port is also gatewayListeners[" +
+                         std::to_string(keyed[i - 1].input) + "]'s: SNI could not choose between them");
+    listeners.push_back(keyed[i].rec);
+  }
+
   const std::string& pool = strings.bytes();
   Part parts[kTlsSectionCount] = {
       {pool.data(), pool.size(), pool.size()},
@@ -131,6 +186,7 @@ Error build_tls_table(const TlsInput& in, uint64_t generation, uint64_t build_ti
       {hosts.data(), hosts.size() * sizeof(TlsHostRecord), hosts.size()},
       {host_index.slots.data(), host_index.slots.size() * sizeof(IndexSlot), host_index.slots.size()},
       {wildcard_index.slots.data(), wildcard_index.slots.size() * sizeof(IndexSlot), wildcard_index.slots.size()},
+      {listeners.data(), listeners.size() * sizeof(TlsListenerRecord), listeners.size()},
   };
   size_t total = build::laid_out_size(sizeof(TlsHeader), parts, kTlsSectionCount);
   if (total > kMaxTableBytes) return invalid("table", "larger than 2 GiB");

@@ -45,6 +45,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     sum += view.str(c.secret).size() + view.str(c.chain).size() + view.str(c.key).size();
   }
   for (uint32_t i = 0; i < view.host_count(); ++i) sum += view.str(view.host(i).name).size();
+  // Each listener's own address and port, with the names above: what the
+  // certificate hook of a Gateway connection reads.
+  for (uint32_t i = 0; i < view.listener_count(); ++i) {
+    const atsi::TlsListenerRecord& l = view.listener(i);
+    sum += view.str(l.gateway).size() + view.str(l.listener).size() + view.str(l.hostname).size();
+    for (const char* n : names) {
+      atsi::TlsListenerMatch m = atsi::find_tls_listener(view, l.family, l.address, l.port, n);
+      if (m.listener != atsi::kNone) sum += view.str(view.certificate(view.listener(m.listener).certificate).chain).size();
+    }
+  }
   if (view.default_certificate() != atsi::kNone) sum += view.certificate(view.default_certificate()).not_after;
   return sum == 1 ? 1 : 0;  // keeps the reads
 }

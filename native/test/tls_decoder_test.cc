@@ -67,11 +67,12 @@ TEST(TlsDecoder, TheEncoderWritesTheLayoutOfEncodeTlsTs) {
   EXPECT_EQ(m.strings, joined({"ns/a", fake_pem("CERTIFICATE", "c"), fake_pem("PRIVATE KEY", "k"),
                                fake_pem("CERTIFICATE", "ca"), "a.com", "*.b.com"}));
   std::vector<uint32_t> want = {
-      1, 6, 0,                 // version, strings, default certificate 0
+      2, 6, 0,                 // version, strings, default certificate 0
       1, 0, 1, 2, 1700000000,  // 1 certificate: secret, chain, key, not after
       1, 13, 2, 3, 3,          // 1 policy: TLS 1.3, verify on, CA, depth 3
       2, 4, 0, 0,              // 2 hosts: a.com with certificate 0 and policy 0,
       5, kNone, kNone,         //   *.b.com with the default and no policy
+      0,                       // no Gateway listener
   };
   EXPECT_EQ(m.ints, want);
 }
@@ -91,7 +92,7 @@ TEST(TlsDecoder, AValidEncodingRoundTripsIntoTheSameInput) {
 TEST(TlsDecoder, TheEmptyModelHasNoStrings) {
   EncodedModel m = encode_tls(TlsInput{});
   EXPECT_EQ(m.strings, "");
-  EXPECT_EQ(m.ints, (std::vector<uint32_t>{1, 0, kNone, 0, 0, 0}));
+  EXPECT_EQ(m.ints, (std::vector<uint32_t>{2, 0, kNone, 0, 0, 0, 0}));
   TlsInput out = sample_tls_input();
   ASSERT_FALSE(decode_exact(m.strings, m.ints, m.ints.size(), out));
   EXPECT_TRUE(out == TlsInput{});
@@ -118,8 +119,8 @@ TEST(TlsDecoder, EveryTruncationIsRefusedAndLeavesTheOutputAlone) {
 
 TEST(TlsDecoder, RefusesAnotherVersion) {
   EncodedModel m = encode_tls(small_input());
-  m.ints[0] = 2;
-  EXPECT_EQ(decode_error(m), "the encoded TLS model has version 2; this addon reads version 1");
+  m.ints[0] = 1;
+  EXPECT_EQ(decode_error(m), "the encoded TLS model has version 1; this addon reads version 2");
 }
 
 TEST(TlsDecoder, RefusesAStringCountThatDoesNotMatchTheStrings) {
@@ -164,23 +165,77 @@ TEST(TlsDecoder, RefusesHugeCountsBeforeAllocatingForThem) {
   EncodedModel m = good;
   m.ints[3] = 0xFFFFFFFFu;  // certificates
   EXPECT_EQ(decode_error(m),
-            "the encoded TLS model is malformed at int 3: count 4294967295 is more than the 16 ints left can hold");
+            "the encoded TLS model is malformed at int 3: count 4294967295 is more than the 17 ints left can hold");
   m = good;
-  m.ints[8] = 3;  // policies: 11 ints left cannot hold 3 of 4 each
-  EXPECT_EQ(decode_error(m), "the encoded TLS model is malformed at int 8: count 3 is more than the 11 ints left can hold");
+  m.ints[8] = 4;  // policies: 12 ints left cannot hold 4 of 4 each
+  EXPECT_EQ(decode_error(m), "the encoded TLS model is malformed at int 8: count 4 is more than the 12 ints left can hold");
   m = good;
-  m.ints[13] = 3;  // hosts: 6 ints left cannot hold 3 of 3 each
-  EXPECT_EQ(decode_error(m), "the encoded TLS model is malformed at int 13: count 3 is more than the 6 ints left can hold");
+  m.ints[13] = 3;  // hosts: 7 ints left cannot hold 3 of 3 each
+  EXPECT_EQ(decode_error(m), "the encoded TLS model is malformed at int 13: count 3 is more than the 7 ints left can hold");
 }
 
-TEST(TlsDecoder, RefusesIntsAfterTheLastHost) {
+TEST(TlsDecoder, RefusesIntsAfterTheLastGatewayListener) {
   EncodedModel m = encode_tls(sample_tls_input());
   size_t n = m.ints.size();
   m.ints.push_back(0);
   const std::string at = "the encoded TLS model is malformed at int " + std::to_string(n) + ": ";
-  EXPECT_EQ(decode_error(m), at + "1 int follows the last host");
+  EXPECT_EQ(decode_error(m), at + "1 int follows the last gateway listener");
   m.ints.push_back(0);
-  EXPECT_EQ(decode_error(m), at + "2 ints follow the last host");
+  EXPECT_EQ(decode_error(m), at + "2 ints follow the last gateway listener");
+}
+
+// small_input() and one Gateway listener of each address family.
+TlsInput with_listeners() {
+  TlsInput in = small_input();
+  InputTlsListener v4;
+  v4.gateway = "gw/one";
+  v4.listener = "https";
+  v4.family = 4;
+  v4.bytes = {127, 0, 1, 2};
+  v4.port = 18443;
+  v4.hostname = "*.w.com";
+  v4.certificate = 0;
+  in.listeners.push_back(v4);
+  InputTlsListener v6 = v4;
+  v6.listener = "any";
+  v6.family = 6;
+  v6.bytes = {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  v6.hostname = "";
+  v6.policy = 0;
+  in.listeners.push_back(v6);
+  return in;
+}
+
+TEST(TlsDecoder, GatewayListenersHaveTheLayoutOfEncodeTlsTs) {
+  EncodedModel m = encode_tls(with_listeners());
+  const size_t hosts_end = encode_tls(small_input()).ints.size() - 1;
+  std::vector<uint32_t> tail(m.ints.begin() + std::ptrdiff_t(hosts_end), m.ints.end());
+  std::vector<uint32_t> want = {
+      2,                                          // 2 listeners:
+      6, 7, 4, 0x7f000102, 18443, 8, 0, kNone,    //   gw/one https 127.0.1.2:18443 *.w.com, certificate 0
+      9, 10, 6, 0xfd000000, 0, 0, 1, 18443, kNone, 0, 0,  //   gw/one any [fd00::1]:18443, any SNI, policy 0
+  };
+  EXPECT_EQ(tail, want);
+  TlsInput out;
+  ASSERT_FALSE(decode_exact(m.strings, m.ints, m.ints.size(), out));
+  EXPECT_TRUE(out == with_listeners());
+}
+
+TEST(TlsDecoder, RefusesABadListenerFamilyOrPort) {
+  const EncodedModel good = encode_tls(with_listeners());
+  const size_t first = encode_tls(small_input()).ints.size();  // listeners[0]'s first int
+  EncodedModel m = good;
+  m.ints[first + 2] = 5;
+  EXPECT_EQ(decode_error(m), "the encoded TLS model is malformed at int " + std::to_string(first + 2) +
+                                 ": address family 5 is not 4 or 6");
+  m = good;
+  m.ints[first + 4] = 70000;
+  EXPECT_EQ(decode_error(m), "the encoded TLS model is malformed at int " + std::to_string(first + 4) +
+                                 ": port 70000 is not 1 to 65535");
+  m = good;
+  m.ints[first + 4] = 0;
+  EXPECT_EQ(decode_error(m), "the encoded TLS model is malformed at int " + std::to_string(first + 4) +
+                                 ": port 0 is not 1 to 65535");
 }
 
 TEST(TlsDecoder, LeavesValuesToTheWriter) {

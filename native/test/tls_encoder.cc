@@ -1,5 +1,9 @@
 #include "tls_encoder.h"
 
+#include <arpa/inet.h>
+
+#include <array>
+
 #include "format.h"
 #include "tls_decoder.h"
 #include "tls_format.h"
@@ -39,6 +43,26 @@ EncodedModel encode_tls(const TlsInput& in) {
     u32(h.certificate);
     u32(h.policy);
   }
+  u32(uint32_t(in.listeners.size()));
+  for (const InputTlsListener& l : in.listeners) {
+    str(l.gateway);
+    str(l.listener);
+    // Text addresses (family 0) as the writer reads them.
+    uint8_t family = l.family;
+    std::array<uint8_t, 16> bytes = l.bytes;
+    if (family == 0) {
+      if (inet_pton(AF_INET, l.address.c_str(), bytes.data()) == 1) family = 4;
+      else if (inet_pton(AF_INET6, l.address.c_str(), bytes.data()) == 1) family = 6;
+    }
+    u32(family);
+    for (int w = 0; w < (family == 6 ? 4 : 1); ++w)
+      u32(uint32_t(bytes[w * 4]) << 24 | uint32_t(bytes[w * 4 + 1]) << 16 | uint32_t(bytes[w * 4 + 2]) << 8 | bytes[w * 4 + 3]);
+    u32(l.port);
+    if (l.hostname.empty()) u32(kNone);
+    else str(l.hostname);
+    u32(l.certificate);
+    u32(l.policy);
+  }
   out.ints[1] = strings;
   return out;
 }
@@ -68,6 +92,27 @@ TlsInput sample_tls_input() {
   in.hosts.push_back({"optional.example.com", kNone, 1});
   in.hosts.push_back({"broken.example.com", a, 3});
   in.hosts.push_back({"plain.example.com", kNone, kNone});
+  // Two Gateways' HTTPS listeners: every hostname kind, the same name on
+  // two addresses with different certificates, and an IPv6 address.
+  auto listener = [&](const std::string& gw, const std::string& name, const std::string& address, uint16_t port,
+                      const std::string& hostname, uint32_t certificate) {
+    InputTlsListener l;
+    l.gateway = gw;
+    l.listener = name;
+    // As the addon gives them: family and bytes.
+    l.family = inet_pton(AF_INET, address.c_str(), l.bytes.data()) == 1 ? 4 : 6;
+    if (l.family == 6) inet_pton(AF_INET6, address.c_str(), l.bytes.data());
+    l.port = port;
+    l.hostname = hostname;
+    l.certificate = certificate;
+    in.listeners.push_back(l);
+  };
+  listener("gw/one", "any", "127.0.1.1", 443, "", d);
+  listener("gw/one", "exact", "127.0.1.1", 443, "a.example.com", a);
+  listener("gw/one", "wild", "127.0.1.1", 443, "*.w.example", w);
+  listener("gw/one", "wilder", "127.0.1.1", 443, "*.example", a);
+  listener("gw/two", "exact", "127.0.1.2", 443, "a.example.com", w);
+  listener("gw/six", "any", "fd00::1", 8443, "", a);
   return in;
 }
 

@@ -1,11 +1,15 @@
 // The TLS table: the writer refuses what cannot be served, naming the field;
 // the reader refuses every blob it cannot trust; SNI names find their host
-// exactly, else by a single-label wildcard.
+// exactly, else by a single-label wildcard; a Gateway's address and port
+// finds its own listeners only, the most specific first.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "table_writer.h"
@@ -99,6 +103,22 @@ const Refusal kRefusals[] = {
      "hosts[3].name: host \"a.example.com\" appears twice"},
     {"certificate out of range", [](TlsInput& in) { in.hosts[2].certificate = 7; },
      "hosts[2].certificate: certificate index 7 is out of range (3 certificates)"},
+    {"listener address", [](TlsInput& in) {
+       in.listeners[0].family = 0;
+       in.listeners[0].address = "127.0.1";
+     },
+     "gatewayListeners[0].address: \"127.0.1\" is not an IPv4 or IPv6 address"},
+    {"listener port 0", [](TlsInput& in) { in.listeners[1].port = 0; }, "gatewayListeners[1].port: must be 1 to 65535"},
+    {"listener hostname", [](TlsInput& in) { in.listeners[2].hostname = "*.W.example"; },
+     "gatewayListeners[2].hostname: \"*.W.example\" is not a lowercase host name, \"*.\" and one, or empty"},
+    {"listener without certificate", [](TlsInput& in) { in.listeners[3].certificate = kNone; },
+     "gatewayListeners[3].certificate: is required"},
+    {"listener certificate out of range", [](TlsInput& in) { in.listeners[4].certificate = 3; },
+     "gatewayListeners[4].certificate: certificate index 3 is out of range (3 certificates)"},
+    {"listener policy out of range", [](TlsInput& in) { in.listeners[5].policy = 4; },
+     "gatewayListeners[5].policy: policy index 4 is out of range (4 policies)"},
+    {"two listeners for one name on one address and port", [](TlsInput& in) { in.listeners[2].hostname = "a.example.com"; },
+     "gatewayListeners[2].hostname: \"a.example.com\" on this address and port is also gatewayListeners[1]'s: SNI could not choose between them"},
     {"policy out of range", [](TlsInput& in) { in.hosts[4].policy = 4; },
      "hosts[4].policy: policy index 4 is out of range (4 policies)"},
 };
@@ -166,6 +186,35 @@ TEST(TlsWriter, EveryFieldRoundTrips) {
     EXPECT_EQ(h.certificate, in.hosts[i].certificate);
     EXPECT_EQ(h.policy, in.hosts[i].policy);
   }
+  // Listeners sorted by address and port, the most specific hostname first.
+  ASSERT_EQ(v.listener_count(), in.listeners.size());
+  const char* want[][3] = {{"gw/one", "exact", "a.example.com"}, {"gw/one", "wild", "*.w.example"},
+                           {"gw/one", "wilder", "*.example"},    {"gw/one", "any", ""},
+                           {"gw/two", "exact", "a.example.com"}, {"gw/six", "any", ""}};
+  for (uint32_t i = 0; i < v.listener_count(); ++i) {
+    const TlsListenerRecord& l = v.listener(i);
+    EXPECT_EQ(v.str(l.gateway), want[i][0]) << i;
+    EXPECT_EQ(v.str(l.listener), want[i][1]) << i;
+    EXPECT_EQ(v.str(l.hostname), want[i][2]) << i;
+    EXPECT_EQ(l.policy, kNone);
+  }
+  const TlsListenerRecord& two = v.listener(4);
+  EXPECT_EQ(two.family, 4);
+  EXPECT_EQ(two.port, 443);
+  const uint8_t addr[16] = {127, 0, 1, 2};
+  EXPECT_EQ(std::memcmp(two.address, addr, 16), 0);
+  EXPECT_EQ(two.certificate, 1u);
+  EXPECT_EQ(two.host_kind, uint8_t(GatewayHostKind::kExact));
+  EXPECT_EQ(v.listener(5).family, 6);
+  EXPECT_EQ(v.listener(5).port, 8443);
+  EXPECT_EQ(v.listener(3).host_kind, uint8_t(GatewayHostKind::kAny));
+  // The input's order does not matter.
+  TlsInput reversed = in;
+  std::reverse(reversed.listeners.begin(), reversed.listeners.end());
+  std::vector<uint8_t> again = build_bytes(reversed, 42);
+  Aligned b(again, again.size());
+  ASSERT_EQ(b.check(), "ok");
+  for (uint32_t i = 0; i < v.listener_count(); ++i) EXPECT_EQ(b.view.str(b.view.listener(i).listener), want[i][1]) << i;
 }
 
 // ------------------------------------------------------------------ reader
@@ -212,7 +261,7 @@ TEST_F(TlsReader, RefusesShortTruncatedBadMagicVersionChecksum) {
   b = bytes_;
   std::memcpy(b.data(), kTableMagic, 8);
   EXPECT_EQ(check(b), "bad magic");
-  EXPECT_EQ(check(with(offsetof(TlsHeader, format_version), uint32_t(2))), "format version 2, this reader knows 1");
+  EXPECT_EQ(check(with(offsetof(TlsHeader, format_version), uint32_t(1))), "format version 1, this reader knows 2");
   EXPECT_EQ(check(with(offsetof(TlsHeader, section_count), uint32_t(5))), "unexpected header layout");
   b = bytes_;
   b[b.size() / 2] ^= 0x01;
@@ -229,6 +278,9 @@ TEST_F(TlsReader, RefusesOutOfRangeReferencesEvenWithAGoodChecksum) {
   auto cert = [&](uint32_t i, size_t field) { return record_at(kTlsSectionCertificates, sizeof(CertificateRecord), i) + field; };
   auto policy = [&](uint32_t i, size_t field) { return record_at(kTlsSectionPolicies, sizeof(PolicyRecord), i) + field; };
   auto host = [&](uint32_t i, size_t field) { return record_at(kTlsSectionHosts, sizeof(TlsHostRecord), i) + field; };
+  auto listener = [&](uint32_t i, size_t field) {
+    return record_at(kTlsSectionListeners, sizeof(TlsListenerRecord), i) + field;
+  };
   const uint32_t pool = h.sections[kTlsSectionStrings].size;
   std::vector<Case> cases = {
       {"default certificate", with(offsetof(TlsHeader, default_certificate), uint32_t(3)),
@@ -260,6 +312,22 @@ TEST_F(TlsReader, RefusesOutOfRangeReferencesEvenWithAGoodChecksum) {
       {"host certificate", with(host(3, offsetof(TlsHostRecord, certificate)), uint32_t(3)),
        "host 3: reference out of range"},
       {"host policy", with(host(5, offsetof(TlsHostRecord, policy)), uint32_t(4)), "host 5: reference out of range"},
+      {"listener family", with(listener(0, offsetof(TlsListenerRecord, family)), uint8_t(5)),
+       "gateway listener 0: address family 5"},
+      {"listener IPv4 with more bytes", with(listener(1, offsetof(TlsListenerRecord, address) + 4), uint8_t(1)),
+       "gateway listener 1: an IPv4 address with bytes after the fourth"},
+      {"listener port", with(listener(2, offsetof(TlsListenerRecord, port)), uint16_t(0)), "gateway listener 2: port 0"},
+      {"listener kind", with(listener(0, offsetof(TlsListenerRecord, host_kind)), uint8_t(GatewayHostKind::kAny)),
+       "gateway listener 0: hostname invalid or not of its kind"},
+      {"listener hostname", with(listener(1, offsetof(TlsListenerRecord, hostname)), StrRef{pool, 1}),
+       "gateway listener 1: string out of bounds"},
+      {"listener certificate none", with(listener(3, offsetof(TlsListenerRecord, certificate)), kNone),
+       "gateway listener 3: reference out of range"},
+      {"listener policy", with(listener(4, offsetof(TlsListenerRecord, policy)), uint32_t(4)),
+       "gateway listener 4: reference out of range"},
+      // gw/two's address below gw/one's: out of order.
+      {"listener order", with(listener(4, offsetof(TlsListenerRecord, address) + 3), uint8_t(0)),
+       "gateway listener 4: not after the one before it (order, or the same hostname twice on one address and port)"},
   };
   {
     auto b = bytes_;
@@ -359,6 +427,93 @@ TEST_F(TlsLookup, ManyHostsAllFound) {
     EXPECT_EQ(find_tls_host(a.view, "x.w" + n + ".example.com"), uint32_t(2 * i + 1));
   }
   EXPECT_EQ(find_tls_host(a.view, "h2000.example.com"), kNone);
+}
+
+// ------------------------------------------------------------------ Gateway listeners
+
+class TlsListenerLookup : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    bytes_ = build_bytes(sample_tls_input());
+    aligned_ = std::make_unique<Aligned>(bytes_, bytes_.size());
+    ASSERT_EQ(aligned_->check(), "ok");
+  }
+  // "gateway/listener" of the match, "-" on a Gateway's port with no match,
+  // "ingress" off every Gateway's address and port.
+  std::string find(const char* address, uint16_t port, std::string_view sni) {
+    uint8_t bytes[16] = {};
+    uint8_t family = inet_pton(AF_INET, address, bytes) == 1 ? 4 : (inet_pton(AF_INET6, address, bytes) == 1 ? 6 : 0);
+    TlsListenerMatch m = find_tls_listener(aligned_->view, family, bytes, port, sni);
+    if (!m.on_gateway) return "ingress";
+    if (m.listener == kNone) return "-";
+    const TlsListenerRecord& l = aligned_->view.listener(m.listener);
+    return std::string(aligned_->view.str(l.gateway)) + "/" + std::string(aligned_->view.str(l.listener));
+  }
+  std::vector<uint8_t> bytes_;
+  std::unique_ptr<Aligned> aligned_;
+};
+
+TEST_F(TlsListenerLookup, TheMostSpecificListenerOfTheConnectionsAddressAndPort) {
+  const std::tuple<const char*, uint16_t, const char*, const char*> cases[] = {
+      {"127.0.1.1", 443, "a.example.com", "gw/one/exact"},
+      {"127.0.1.1", 443, "A.Example.COM.", "gw/one/exact"},  // any case, one trailing dot
+      {"127.0.1.1", 443, "x.w.example", "gw/one/wild"},      // more labels: *.w.example before *.example
+      {"127.0.1.1", 443, "y.x.w.example", "gw/one/wild"},    // a wildcard covers one or more labels
+      {"127.0.1.1", 443, "w.example", "gw/one/wilder"},      // never its apex: *.example's
+      {"127.0.1.1", 443, "example", "gw/one/any"},
+      {"127.0.1.1", 443, "other.org", "gw/one/any"},
+      {"127.0.1.1", 443, "", "gw/one/any"},                  // no SNI: only the listener with no hostname
+      {"127.0.1.1", 443, std::string(254, 'a').c_str(), "gw/one/any"},
+      // The same name on another Gateway's address: its own listener.
+      {"127.0.1.2", 443, "a.example.com", "gw/two/exact"},
+      // Its listeners only: no wider one, no Ingress host, no default.
+      {"127.0.1.2", 443, "b.example.com", "-"},
+      {"127.0.1.2", 443, "", "-"},
+      // Another port or address: not a Gateway's listener.
+      {"127.0.1.1", 8443, "a.example.com", "ingress"},
+      {"127.0.1.3", 443, "a.example.com", "ingress"},
+      {"127.0.0.1", 443, "a.example.com", "ingress"},
+      {"fd00::1", 8443, "anything.test", "gw/six/any"},
+      {"fd00::1", 443, "anything.test", "ingress"},
+  };
+  for (const auto& [address, port, sni, want] : cases)
+    EXPECT_EQ(find(address, port, sni), want) << address << ":" << port << " \"" << sni << "\"";
+}
+
+TEST_F(TlsListenerLookup, AWrongFamilyOrNoAddressFindsNothing) {
+  const uint8_t bytes[16] = {127, 0, 1, 1};
+  EXPECT_FALSE(find_tls_listener(aligned_->view, 6, bytes, 443, "a.example.com").on_gateway);
+  EXPECT_FALSE(find_tls_listener(aligned_->view, 0, bytes, 443, "a.example.com").on_gateway);
+  EXPECT_FALSE(find_tls_listener(aligned_->view, 4, nullptr, 443, "a.example.com").on_gateway);
+  std::vector<uint8_t> empty = build_bytes(TlsInput{});
+  Aligned a(empty, empty.size());
+  ASSERT_EQ(a.check(), "ok");
+  EXPECT_FALSE(find_tls_listener(a.view, 4, bytes, 443, "a.example.com").on_gateway);
+}
+
+TEST_F(TlsListenerLookup, ManyGatewaysAllFound) {
+  TlsInput in;
+  for (int i = 0; i < 300; ++i) {
+    in.certificates.push_back({"ns/c" + std::to_string(i), fake_pem("CERTIFICATE", "x"), fake_pem("KEY", "y"), 0});
+    InputTlsListener l;
+    l.gateway = "ns/gw" + std::to_string(i);
+    l.listener = "https";
+    l.address = "10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250);
+    l.port = 443;
+    l.hostname = "same.example";
+    l.certificate = uint32_t(i);
+    in.listeners.push_back(l);
+  }
+  std::vector<uint8_t> bytes = build_bytes(in);
+  Aligned a(bytes, bytes.size());
+  ASSERT_EQ(a.check(), "ok");
+  for (int i = 0; i < 300; ++i) {
+    uint8_t addr[16] = {10, 0, uint8_t(i / 250), uint8_t(i % 250)};
+    TlsListenerMatch m = find_tls_listener(a.view, 4, addr, 443, "same.example");
+    ASSERT_TRUE(m.on_gateway) << i;
+    ASSERT_NE(m.listener, kNone) << i;
+    EXPECT_EQ(a.view.listener(m.listener).certificate, uint32_t(i));
+  }
 }
 
 }  // namespace

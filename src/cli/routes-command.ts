@@ -54,6 +54,8 @@ export interface TlsSummary {
   readonly hosts: ReadonlyArray<{ name: string; certificate: CertificateSummary | 'default'; policy?: string }>;
   /** `--default-certificate`; absent: the plugin's own. */
   readonly defaultCertificate?: CertificateSummary;
+  /** The Gateways' HTTPS listeners; absent: none. */
+  readonly gatewayListeners?: ReadonlyArray<{ gateway: string; listener: string; address: string; port: number; hostname: string; certificate: CertificateSummary }>;
 }
 
 interface CertificateSummary {
@@ -95,6 +97,11 @@ function summarize(live: LiveTls): TlsSummary {
       return { name: h.name, certificate: h.certificate !== undefined ? certs[h.certificate]! : 'default', ...(p ? { policy: p } : {}) };
     }),
     ...(live.defaultCertificate !== undefined ? { defaultCertificate: certs[live.defaultCertificate]! } : {}),
+    ...(live.gatewayListeners ? {
+      gatewayListeners: live.gatewayListeners.map((l) => ({
+        gateway: l.gateway, listener: l.listener, address: l.address, port: l.port, hostname: l.hostname, certificate: certs[l.certificate]!,
+      })),
+    } : {}),
   };
 }
 
@@ -104,6 +111,13 @@ function formatTls(t: TlsSummary | undefined): string {
   const lines = ['', `TLS: generation ${t.generation}, ${t.hosts.length} names`];
   for (const h of t.hosts) lines.push(`  ${h.name.padEnd(30)} ${cert(h.certificate)}${h.policy ? `; ${h.policy}` : ''}`);
   lines.push(`  ${'(default)'.padEnd(30)} ${t.defaultCertificate ? cert(t.defaultCertificate) : "the plugin's own (made when ATS started)"}`);
+  if (t.gatewayListeners) {
+    lines.push(`Gateway HTTPS listeners (their address and port serve only these; an SNI none of them takes fails the handshake): ${t.gatewayListeners.length}`);
+    for (const l of t.gatewayListeners) {
+      const where = `${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port} ${l.hostname || '(any)'}`;
+      lines.push(`  ${where.padEnd(30)} ${cert(l.certificate)}; Gateway ${l.gateway} listener ${l.listener}`);
+    }
+  }
   return lines.join('\n');
 }
 

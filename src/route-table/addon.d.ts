@@ -41,6 +41,7 @@ export interface RawLiveTls {
   certificates: Array<{ secret: string; chainPem: string; keyPem?: string; notAfter: number }>;
   policies: Array<{ minVersion: number; verifyClient: number; caPem?: string; verifyDepth: number }>;
   hosts: Array<{ name: string; certificate?: number; policy?: number }>;
+  gatewayListeners: Array<{ gateway: string; listener: string; address: string; port: number; hostname: string; certificate: number; policy?: number }>;
 }
 
 /** native/addon/stats.cc: what one read of the plugin's counters saw. */

@@ -1,10 +1,11 @@
 // Checks a TLS table (what each SNI name is served) and encodes it flat for
 // the addon, as encode-model.ts does for routes: one string of NUL-separated
 // strings and one Uint32Array. The layout is native/core's TLS decoder's.
+import { ipv4Word, ipv6Words } from './encode-model.js';
 import { TableError } from './table-error.js';
 
-/** Bumped with any change of the layout below; the TLS decoder in native/core checks it. */
-const TLS_ENCODING_VERSION = 1;
+/** Bumped with any change of the layout below; the TLS decoder in native/core checks it. 2: Gateway listeners. */
+const TLS_ENCODING_VERSION = 2;
 const NONE = 0xffffffff;
 
 export interface TlsTableCertificate {
@@ -36,6 +37,25 @@ export interface TlsTableHost {
   readonly policy?: number;
 }
 
+/**
+ * An HTTPS listener of a Gateway: a connection to its local address and port
+ * is served from the Gateway listeners of that address and port only (by
+ * SNI, the most specific hostname first), never from `hosts` nor the default.
+ */
+export interface TlsTableGatewayListener {
+  /** `namespace/name` of the Gateway, and the listener's name: for people. */
+  readonly gateway: string;
+  readonly listener: string;
+  /** The local address (IPv4 or IPv6 text) and port ATS serves the listener on. */
+  readonly address: string;
+  readonly port: number;
+  /** Lowercase exact name, `*.suffix` (one or more labels), or '' for any SNI (and none). */
+  readonly hostname: string;
+  /** Index into certificates. */
+  readonly certificate: number;
+  readonly policy?: number;
+}
+
 export interface TlsTable {
   readonly certificates: readonly TlsTableCertificate[];
   readonly policies: readonly TlsTablePolicy[];
@@ -43,6 +63,8 @@ export interface TlsTable {
   readonly hosts: readonly TlsTableHost[];
   /** Index into certificates; absent: the plugin's own default. */
   readonly defaultCertificate?: number;
+  /** The Gateways' HTTPS listeners, any order (the writer sorts them); absent: none. */
+  readonly gatewayListeners?: readonly TlsTableGatewayListener[];
 }
 
 export interface EncodedTls {
@@ -117,6 +139,43 @@ export function encodeTls(table: TlsTable): EncodedTls {
     str(h.name, `${f}.name`);
     index(h.certificate, certs.length, `${f}.certificate`);
     index(h.policy, table.policies.length, `${f}.policy`);
+  });
+  const listeners = table.gatewayListeners ?? [];
+  ints.push(listeners.length);
+  const address = new Uint32Array(5);
+  const taken = new Set<string>();
+  listeners.forEach((l, i) => {
+    const f = `gatewayListeners[${i}]`;
+    if (typeof l.gateway !== 'string' || !/^[^/]+\/[^/]+$/.test(l.gateway)) fail(`${f}.gateway`, 'must be "namespace/name"');
+    str(l.gateway, `${f}.gateway`);
+    if (typeof l.listener !== 'string' || l.listener === '') fail(`${f}.listener`, 'must be a non-empty string');
+    str(l.listener, `${f}.listener`);
+    const v4 = typeof l.address === 'string' ? ipv4Word(l.address) : -1;
+    address.fill(0);
+    if (v4 >= 0) {
+      address[0] = 4;
+      address[1] = v4;
+    } else if (typeof l.address === 'string' && l.address.includes(':') && ipv6Words(l.address, address, 1)) {
+      address[0] = 6;
+    } else {
+      fail(`${f}.address`, `${JSON.stringify(l.address)} is not an IPv4 or IPv6 address`);
+    }
+    for (let k = 0; k < (address[0] === 4 ? 2 : 5); k++) ints.push(address[k]!);
+    if (!Number.isInteger(l.port) || l.port < 1 || l.port > 65535) fail(`${f}.port`, `must be 1 to 65535, got ${l.port}`);
+    ints.push(l.port);
+    if (l.hostname === '') {
+      ints.push(NONE);
+    } else {
+      if (typeof l.hostname !== 'string' || !isHostName(l.hostname)) fail(`${f}.hostname`, `"${l.hostname}" is not a lowercase host name, *.wildcard or ''`);
+      str(l.hostname, `${f}.hostname`);
+    }
+    // SNI could not choose between two listeners of one name on one address and port.
+    const key = `${address.join(',')}\0${l.port}\0${l.hostname}`;
+    if (taken.has(key)) fail(`${f}.hostname`, `"${l.hostname}" appears twice on ${l.address} port ${l.port}`);
+    taken.add(key);
+    if (l.certificate === undefined) fail(`${f}.certificate`, 'is required');
+    index(l.certificate, certs.length, `${f}.certificate`);
+    index(l.policy, table.policies.length, `${f}.policy`);
   });
   ints[1] = strings.length;
   return { strings: strings.join('\0'), ints: Uint32Array.from(ints) };

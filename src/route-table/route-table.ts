@@ -9,7 +9,7 @@ import type { LiveTable, LookupRequest, LookupResult, TableModel } from '../mode
 import { encodeModel, ipv4Word, ipv6Words, type EncodedModel } from './encode-model.js';
 import { encodeTls, type EncodedTls, type TlsTable } from './encode-tls.js';
 
-export type { TlsTable, TlsTableCertificate, TlsTableHost, TlsTablePolicy } from './encode-tls.js';
+export type { TlsTable, TlsTableCertificate, TlsTableGatewayListener, TlsTableHost, TlsTablePolicy } from './encode-tls.js';
 
 /** The live TLS table; `keyPem` is '' unless read with keys. */
 export interface LiveTls extends TlsTable {
@@ -237,6 +237,7 @@ export class RouteTable {
         verifyDepth: p.verifyDepth,
       })),
       hosts: raw.hosts,
+      ...(raw.gatewayListeners.length > 0 ? { gatewayListeners: raw.gatewayListeners } : {}),
     };
   }
 
