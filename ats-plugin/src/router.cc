@@ -1,6 +1,7 @@
 #include "router.h"
 
 #include <ts/parentselectdefs.h>
+#include <sys/random.h>
 
 #include <algorithm>
 #include <atomic>
@@ -76,8 +77,16 @@ ReaderCursor& cursor_for(TableSource& source) {
 
 // A per-thread xorshift32: picks a Gateway API rule's backend by weight. Not
 // for anything that needs to be unpredictable, only evenly spread.
+// Seeded once per thread from the kernel, so that ATS's restarts do not all
+// draw the same sequence.
+uint32_t thread_seed() {
+  uint32_t x = 0;
+  if (getrandom(&x, sizeof x, 0) != ssize_t(sizeof x)) x = next_seed.fetch_add(1) * 2654435761u;
+  return x | 1u;
+}
+
 uint32_t next_random() {
-  thread_local uint32_t x = (next_seed.fetch_add(1) * 2654435761u) | 1u;
+  thread_local uint32_t x = thread_seed();
   x ^= x << 13;
   x ^= x >> 17;
   x ^= x << 5;

@@ -76,7 +76,8 @@ export async function runController(args: string[], io: Io, signal?: AbortSignal
         }));
         return 0;
       }
-      io.out(`published generation ${last.generation} to table "${o.table}": ${t.hosts.length} hosts, ${last.routes} rules, ${t.backends.length} backends, ${t.backends.reduce((n, b) => n + b.endpoints.length, 0)} endpoints`);
+      const gw = t.gateway ? `, ${t.gateway.listeners.length} Gateway listeners, ${t.gateway.listeners.reduce((n, l) => n + l.entries.length, 0)} HTTPRoute entries` : '';
+      io.out(`published generation ${last.generation} to table "${o.table}": ${t.hosts.length} hosts, ${last.routes} rules${gw}, ${t.backends.length} backends, ${t.backends.reduce((n, b) => n + b.endpoints.length, 0)} endpoints`);
       // In chunks: one write per line is most of the time of a 100,000-rule summary.
       let chunk: string[] = [];
       const line = (text: string) => {
@@ -92,6 +93,15 @@ export async function runController(args: string[], io: Io, signal?: AbortSignal
           line(`  ${h.name || '*'}${r.path} (${r.pathType}) -> ${b.service}:${b.port} [${b.endpoints.length} endpoints]`);
         }
         if (h.defaultBackend !== undefined) line(`  ${h.name || '*'} (default) -> ${t.backends[h.defaultBackend]!.service}`);
+      }
+      for (const l of t.gateway?.listeners ?? []) {
+        line(`  Gateway ${l.gateway} listener ${l.listener} (${l.protocol} ${l.listenerPort}) on ${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}, ${l.hostname || 'any host'}: ${l.entries.length} entries`);
+        for (const e of l.entries) {
+          const rule = t.gateway?.rules[e.rule];
+          const to = !rule ? '?' : rule.failure !== undefined ? `500 (${rule.failure})`
+            : rule.choices.map((c) => (c.backend !== undefined ? `${t.backends[c.backend]!.service}:${t.backends[c.backend]!.port}` : '500') + (rule.choices.length > 1 ? ` weight ${c.weight}` : '')).join(', ') || 'no backend';
+          line(`    ${e.hostname || '*'}${e.path} (${e.pathType}${e.method ? ` ${e.method}` : ''}${e.headers.length + e.queryParams.length > 0 ? `, ${e.headers.length + e.queryParams.length} header/query matches` : ''}) -> ${to} [HTTPRoute ${rule?.route ?? '?'} rule ${rule?.ruleIndex ?? '?'}]`);
+        }
       }
       if (chunk.length > 0) io.out(chunk.join('\n'));
       const fromSource = sourceProblems?.() ?? [];

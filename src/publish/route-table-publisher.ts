@@ -102,6 +102,7 @@ export class RouteTablePublisher implements Publisher {
         hosts: table.hosts.length,
         routes,
         backends: table.backends.length,
+        ...(table.gateway ? { gatewayListeners: table.gateway.listeners.length, gatewayEntries: table.gateway.listeners.reduce((n, l) => n + l.entries.length, 0) } : {}),
         publishMs: Math.round(ms * 10) / 10,
       });
     } catch (err) {

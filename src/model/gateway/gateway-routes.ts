@@ -121,9 +121,12 @@ function ruleBackends(s: State, route: HTTPRoute): { backends: GatewayBackend[][
   let resolvedRefs: ResolvedRefsReason = 'ResolvedRefs';
   let message = '';
   const ns = namespaceOf(route);
-  const backends = (route.spec?.rules ?? []).map((rule) =>
-    (rule.backendRefs ?? []).map((ref) => {
+  const backends = (route.spec?.rules ?? []).map((rule, ruleIndex) =>
+    (rule.backendRefs ?? []).map((ref, refIndex) => {
       const resolution = resolveBackendRef(ref, ns, s.snapshot.services, s.snapshot.referenceGrants.values());
+      if (!resolution.valid) {
+        s.problems.push({ kind: 'HTTPRoute', namespace: ns, name: route.metadata.name, field: `spec.rules[${ruleIndex}].backendRefs[${refIndex}]`, message: `${resolution.message} (${resolution.reason}): its share of the requests gets 500`, severity: 'Error' });
+      }
       if (!resolution.valid && resolvedRefs === 'ResolvedRefs') {
         resolvedRefs = resolution.reason;
         message = resolution.message;
