@@ -1,11 +1,12 @@
 // The object cache and the Gateway API kinds: a change matters when it
 // touches our GatewayClasses (spec.controllerName = --gateway-controller-name),
 // their Gateways, the HTTPRoutes attached to those, the Services and Secrets
-// they name, or a ReferenceGrant.
+// they name, or a ReferenceGrant; a Namespace's labels while one of our
+// Gateways selects namespaces by label.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildConfig } from '../config/config.js';
-import { service, tlsSecret } from '../testing/fixtures.js';
+import { namespace, service, tlsSecret } from '../testing/fixtures.js';
 import { backend, gateway, gatewayClass, httpRoute, referenceGrant } from '../testing/gateway-fixtures.js';
 import { ObjectCache } from './object-cache.js';
 
@@ -72,5 +73,27 @@ describe('object cache: Gateway API changes that can matter', () => {
     const s = cache.snapshot();
     assert.deepEqual([...s.gatewayClasses.keys()], ['ats']);
     assert.deepEqual([...s.httpRoutes.keys()], ['app/web']);
+  });
+
+  test('a Namespace matters only while one of our Gateways selects namespaces by label, and then only its labels', () => {
+    const cache = new ObjectCache();
+    cache.upsert(gatewayClass('ats').build());
+    assert.equal(cache.upsert(namespace('app').label('team', 'web').build()), false, 'no Gateway at all');
+    assert.equal(cache.upsert(gateway('infra/gw').listener('http', 80, { from: 'All' }).build()), true);
+    assert.equal(cache.upsert(namespace('app').label('team', 'db').build()), false, 'no listener selects by label');
+    const selecting = gateway('infra/gw').listener('http', 80, { from: 'Selector', selector: { matchLabels: { team: 'web' } } });
+    assert.equal(cache.upsert(selecting.build()), true);
+    assert.equal(cache.upsert(namespace('app').label('team', 'web').build()), true, 'relabelled');
+    assert.equal(cache.upsert(namespace('app').label('team', 'web').resourceVersion('9').annotation('a', 'b').created(60).build()), false, 'the same labels: nothing else counts');
+    assert.equal(cache.upsert(namespace('new').build()), true, 'a new namespace');
+    assert.equal(cache.remove('Namespace', 'new'), true);
+    assert.equal(cache.remove('Namespace', 'never'), false);
+    assert.equal(cache.upsert(gateway('infra/other').className('not-ours').listener('http', 80, { from: 'Selector', selector: {} }).build()), false);
+    assert.equal(cache.upsert(gateway('infra/gw').listener('http', 80, { from: 'Same' }).build()), true, 'no longer selecting');
+    assert.equal(cache.upsert(namespace('app').label('team', 'db').build()), false, 'another class\'s Gateway does not count');
+    cache.upsert(selecting.build());
+    assert.equal(cache.remove('GatewayClass', 'ats'), true);
+    assert.equal(cache.upsert(namespace('app').label('team', 'web').build()), false, 'the class gone, its Gateways are not ours');
+    assert.deepEqual([...cache.snapshot().namespaces.keys()], ['app']);
   });
 });

@@ -171,6 +171,33 @@ describe('KubernetesSource state machine (fake transport)', () => {
     }
   });
 
+  test('Namespaces: one cluster-wide watch whatever the namespaces, each kept as its name, labels, uid, resourceVersion and creationTimestamp', async () => {
+    const t = new FakeTransport();
+    const ns = (name: string, rv: string, labels: Record<string, string>) => ({
+      metadata: { name, uid: `u-${name}`, resourceVersion: rv, creationTimestamp: '2024-01-01T00:00:00Z', labels, annotations: { a: 'b' }, managedFields: [{ manager: 'x' }], finalizers: [] },
+      spec: { finalizers: ['kubernetes'] },
+      status: { phase: 'Active' },
+    });
+    t.answer('/api/v1/namespaces', { items: [ns('app', '4', { 'kubernetes.io/metadata.name': 'app', team: 'web' })], rv: '5' });
+    const rec = new RecordingSink();
+    const s = fakeSource(t, { kinds: ['Namespace'], namespaces: ['app', 'other'] });
+    await s.start(rec.sink);
+    try {
+      assert.deepEqual(t.requests.map((r) => r.req.path), ['/api/v1/namespaces'], 'cluster-scoped: not per namespace');
+      assert.deepEqual(rec.replaces('Namespace')[0], [
+        { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'app', uid: 'u-app', resourceVersion: '4', creationTimestamp: '2024-01-01T00:00:00Z', labels: { 'kubernetes.io/metadata.name': 'app', team: 'web' } } },
+      ]);
+      const w = await t.nextWatch('/api/v1/namespaces', 1);
+      w.send({ type: 'MODIFIED', object: { kind: 'Namespace', apiVersion: 'v1', ...ns('app', '6', { 'kubernetes.io/metadata.name': 'app', team: 'db' }) } }, { type: 'DELETED', object: ns('gone', '7', {}) });
+      assert.deepEqual(
+        rec.events.slice(1).map((r) => (r.event.type === 'remove' ? `remove ${r.event.key}` : r.event.type === 'upsert' ? `upsert ${JSON.stringify(r.event.object.metadata.labels)}` : r.event.type)),
+        ['upsert {"kubernetes.io/metadata.name":"app","team":"db"}', 'remove gone'],
+      );
+    } finally {
+      await s.stop();
+    }
+  });
+
   test('410 as an ERROR event: relist at once, no backoff', async () => {
     const t = new FakeTransport();
     t.answer(CM, { items: [cm('a', 'x', '5')], rv: '10' }, { items: [cm('a', 'z', '30')], rv: '31' });
@@ -472,6 +499,7 @@ describe('KubernetesSource state machine (fake transport)', () => {
       metadata: { name: 'x', managedFields: [], annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{}' } },
     });
     assert.deepEqual(o, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } });
+    assert.deepEqual(normalizeObject('Namespace', { metadata: { name: 'n', labels: 'not a map', generation: 3 }, spec: {} }), { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'n' } });
     assert.throws(() => new KubernetesSource({ namespaces: ['Bad_NS'] }), /invalid namespace name/);
     assert.throws(() => new KubernetesSource({ namespaces: [], watchdogMs: 0 }), /watchdogMs must be a positive/);
   });

@@ -7,7 +7,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { readManifests } from './manifests.js';
+import type { KubeObject } from '../kube/types.js';
+import { silentLogger } from '../observe/logger.js';
+import { ManifestSource, readManifests, withImplicitNamespaces } from './manifests.js';
+import type { SourceEvent } from './source.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -158,3 +161,63 @@ spec:
     );
   });
 });
+
+const NAMESPACES = `apiVersion: v1
+kind: Namespace
+metadata:
+  name: backend
+  labels:
+    gateway-conformance: backend
+    kubernetes.io/metadata.name: something-else
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: Bad
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: app
+spec:
+  ports:
+  - port: 80
+`;
+
+describe('Namespaces in manifests, as a cluster has them', () => {
+  test('a Namespace is checked as the API server checks it and labelled kubernetes.io/metadata.name: its name, as the API server labels it', async () => {
+    const read = await readOne('ns.yaml', NAMESPACES);
+    assert.deepEqual(read.objects.filter((o) => o.kind === 'Namespace').map((o) => [o.metadata.name, o.metadata.labels]), [
+      ['backend', { 'gateway-conformance': 'backend', 'kubernetes.io/metadata.name': 'backend' }],
+    ]);
+    assert.deepEqual(read.problems.map((p) => `${p.where} ${p.message.split(': ').slice(0, 3).join(': ')}`), ['ns.yaml:12 Namespace Bad: metadata.name: Invalid value']);
+  });
+
+  test('a namespace that objects are in and no manifest defines gets a Namespace with only kubernetes.io/metadata.name', () => {
+    const objects: KubeObject[] = [
+      { kind: 'Namespace', metadata: { name: 'backend', labels: { 'kubernetes.io/metadata.name': 'backend', team: 'b' } } },
+      { kind: 'Service', metadata: { name: 'web', namespace: 'app' } },
+      { kind: 'Service', metadata: { name: 'db', namespace: 'backend' } },
+      { kind: 'Service', metadata: { name: 'x' } },
+      { kind: 'IngressClass', metadata: { name: 'ats' } },
+    ];
+    assert.deepEqual(withImplicitNamespaces(objects).filter((o) => o.kind === 'Namespace').map((o) => [o.metadata.name, o.metadata.labels]), [
+      ['backend', { 'kubernetes.io/metadata.name': 'backend', team: 'b' }],
+      ['app', { 'kubernetes.io/metadata.name': 'app' }],
+      ['default', { 'kubernetes.io/metadata.name': 'default' }],
+    ]);
+  });
+
+  test('the source hands the loop the Namespaces read and the implicit ones', async () => {
+    await readOne('ns.yaml', NAMESPACES);
+    const events: SourceEvent[] = [];
+    const source = new ManifestSource({ dir, logger: silentLogger, watch: false });
+    await source.start((e) => events.push(...e));
+    await source.stop();
+    const replace = events.find((e) => e.type === 'replace' && e.kind === 'Namespace');
+    assert.ok(replace?.type === 'replace');
+    assert.deepEqual(replace.objects.map((o) => [o.metadata.name, o.metadata.labels?.['kubernetes.io/metadata.name']]), [['backend', 'backend'], ['app', 'app']]);
+  });
+});
+

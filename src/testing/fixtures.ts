@@ -21,6 +21,7 @@ import type {
   IngressRule,
   IngressTLS,
   KubeObject,
+  Namespace,
   ObjectMeta,
   Protocol,
   Secret,
@@ -28,7 +29,7 @@ import type {
   ServicePort,
   ServiceType,
 } from '../kube/types.js';
-import { LEGACY_INGRESS_CLASS_ANNOTATION, SERVICE_NAME_LABEL, TLS_SECRET_TYPE } from '../kube/types.js';
+import { LEGACY_INGRESS_CLASS_ANNOTATION, NAMESPACE_NAME_LABEL, SERVICE_NAME_LABEL, TLS_SECRET_TYPE } from '../kube/types.js';
 import type { Snapshot } from '../cache/snapshot.js';
 import { snapshotOf } from '../cache/snapshot.js';
 import type { TableBackend, TableEndpoint } from '../model/table-model.js';
@@ -424,6 +425,17 @@ export class ConfigMapBuilder extends ObjectBuilder<ConfigMap> {
 export function configMap(key: string): ConfigMapBuilder {
   const { namespace, name } = splitKey(key);
   return new ConfigMapBuilder(name, namespace);
+}
+
+export class NamespaceBuilder extends ObjectBuilder<Namespace> {
+  build(): Namespace {
+    return { apiVersion: 'v1', kind: 'Namespace', metadata: this.metadata() };
+  }
+}
+
+/** A Namespace labelled, as the API server labels every one, kubernetes.io/metadata.name: its name. */
+export function namespace(name: string): NamespaceBuilder {
+  return new NamespaceBuilder(name, undefined).label(NAMESPACE_NAME_LABEL, name);
 }
 
 /** A Service with one named port and a slice of ready endpoints: the common case in one line. */

@@ -125,6 +125,14 @@ const cases: Array<[string, Json, string[]]> = [
   ]],
   ['Secret data that is not base64', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'ns' }, data: { k: 'not base64!' } }, ['data[k]: Invalid value: "<secret contents redacted>": is not base64 (the API server cannot decode it)']],
   ['a ConfigMap key in data and binaryData', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'ns' }, data: { k: 'v' }, binaryData: { k: 'YQ==' } }, ['data[k]: Invalid value: "k": duplicate of key present in binaryData']],
+  ['a Namespace with labels and the standard finalizer', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'app', labels: { 'gateway-conformance': 'backend' } }, spec: { finalizers: ['kubernetes'] } }, []],
+  ['a Namespace name is a DNS label, not a subdomain', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'a.b' } }, ['metadata.name: Invalid value: "a.b": must not contain dots']],
+  ['a Namespace name in capitals', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'App' } }, [`metadata.name: Invalid value: "App": ${LABEL}`]],
+  ['Namespace labels as for every object', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'app', labels: { team: 'a b' } } }, [
+    "metadata.labels: Invalid value: \"a b\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue' or 'my_value' or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
+  ]],
+  ['a Namespace finalizer neither standard nor qualified', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'app' }, spec: { finalizers: ['mine', 'example.com/mine'] } }, ['spec.finalizers[0]: Invalid value: "mine": name is neither a standard finalizer name nor is it fully qualified']],
+  ['a Namespace field the schema does not know', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'app' }, spec: { color: 'blue' } }, ['spec.color: unknown field "spec.color"']],
   ['kinds we do not read are not ours to judge', { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'Bad_Name' } }, []],
 ];
 

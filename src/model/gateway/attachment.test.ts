@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { gateway, httpRoute, parentRef } from '../../testing/gateway-fixtures.js';
-import { attachToGateway, listenerAllowsNamespace, supportedKinds } from './attachment.js';
+import { snapshotFrom, namespace } from '../../testing/fixtures.js';
+import { attachToGateway, listenerAllowsNamespace, snapshotNamespaceLabels, supportedKinds } from './attachment.js';
 
 const labels: Record<string, Record<string, string>> = { app: { team: 'web' }, other: { team: 'db' } };
 const labelsOf = (ns: string) => labels[ns];
@@ -32,6 +33,22 @@ describe('allowedRoutes.namespaces.from', () => {
   test('"Selector must be specified when From is set to "Selector"": without one nothing is selected', () => {
     assert.equal(listenerAllowsNamespace({ name: 'x', port: 80, protocol: 'HTTP', allowedRoutes: { namespaces: { from: 'Selector' } } }, 'infra', 'app', labelsOf), false);
   });
+});
+
+describe('namespace labels from the snapshot', () => {
+  const of = snapshotNamespaceLabels(snapshotFrom([namespace('app').label('team', 'web'), { kind: 'Namespace', metadata: { name: 'bare' } }]));
+  const selector = gateway('infra/gw').listener('s', 80, { from: 'Selector', selector: { matchExpressions: [{ key: 'team', operator: 'In', values: ['web'] }] } }).build().spec.listeners[0]!;
+  const cases: Array<[string, Record<string, string> | undefined, boolean]> = [
+    ['app', { 'kubernetes.io/metadata.name': 'app', team: 'web' }, true],
+    ['bare', {}, false],
+    ['unknown', undefined, false],
+  ];
+  for (const [ns, labels, selected] of cases) {
+    test(`${ns}: labels ${JSON.stringify(labels)}, ${selected ? '' : 'not '}selected`, () => {
+      assert.deepEqual(of(ns), labels);
+      assert.equal(listenerAllowsNamespace(selector, 'infra', ns, of), selected);
+    });
+  }
 });
 
 describe('allowedRoutes.kinds: "When unspecified or empty, the kinds of Routes selected are determined using the Listener protocol."', () => {

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildConfig } from '../../config/config.js';
-import { service, snapshotFrom, type ObjectLike } from '../../testing/fixtures.js';
+import { namespace, service, snapshotFrom, type ObjectLike } from '../../testing/fixtures.js';
 import {
   backend,
   exactPath,
@@ -21,7 +21,7 @@ import {
   referenceGrant,
   type HTTPRouteBuilder,
 } from '../../testing/gateway-fixtures.js';
-import type { HTTPRouteMatch } from '../../kube/types.js';
+import type { HTTPRouteMatch, LabelSelector } from '../../kube/types.js';
 import { buildGatewayRoutes, lookupGatewayRoute } from './gateway-routes.js';
 
 const BASE: ObjectLike[] = [gatewayClass('ats'), gateway('infra/gw').listener('http', 80, { from: 'All' }), service('app/web').port('http', 80)];
@@ -264,4 +264,39 @@ describe('backends, ReferenceGrants and status outcomes in the model', () => {
     const want = JSON.stringify(buildGatewayRoutes(snapshotFrom(objects), buildConfig()));
     assert.equal(JSON.stringify(buildGatewayRoutes(snapshotFrom([...objects].reverse()), buildConfig())), want);
   });
+});
+
+describe('allowedRoutes From Selector, over the snapshot\'s Namespaces', () => {
+  const labelled = [namespace('app').label('team', 'web').label('env', 'prod'), namespace('lab').label('team', 'web').label('env', 'dev'), namespace('ops')];
+  /** [listener selector, the namespace of the Route, the Route's outcome] */
+  const cases: Array<[string, LabelSelector, string, string]> = [
+    ['matchLabels', { matchLabels: { team: 'web' } }, 'app', 'Accepted'],
+    ['matchLabels, every one', { matchLabels: { team: 'web', env: 'prod' } }, 'lab', 'NotAllowedByListeners'],
+    ['matchLabels on the label the API server sets', { matchLabels: { 'kubernetes.io/metadata.name': 'ops' } }, 'ops', 'Accepted'],
+    ['matchExpressions In', { matchExpressions: [{ key: 'env', operator: 'In', values: ['dev', 'test'] }] }, 'lab', 'Accepted'],
+    ['matchExpressions In, no such label', { matchExpressions: [{ key: 'env', operator: 'In', values: ['dev'] }] }, 'ops', 'NotAllowedByListeners'],
+    ['matchExpressions NotIn, no such label', { matchExpressions: [{ key: 'env', operator: 'NotIn', values: ['prod'] }] }, 'ops', 'Accepted'],
+    ['matchExpressions NotIn', { matchExpressions: [{ key: 'env', operator: 'NotIn', values: ['prod'] }] }, 'app', 'NotAllowedByListeners'],
+    ['matchExpressions Exists', { matchExpressions: [{ key: 'team', operator: 'Exists' }] }, 'lab', 'Accepted'],
+    ['matchExpressions DoesNotExist', { matchExpressions: [{ key: 'team', operator: 'DoesNotExist' }] }, 'app', 'NotAllowedByListeners'],
+    ['matchLabels and matchExpressions, ANDed', { matchLabels: { team: 'web' }, matchExpressions: [{ key: 'env', operator: 'NotIn', values: ['dev'] }] }, 'lab', 'NotAllowedByListeners'],
+    ['an empty selector selects every namespace', {}, 'ops', 'Accepted'],
+    ['a namespace with no Namespace object is not known, so not selected', {}, 'nowhere', 'NotAllowedByListeners'],
+  ];
+  for (const [what, selector, ns, want] of cases) {
+    test(`${what}: a Route in ${ns} is ${want}`, () => {
+      const m = buildGatewayRoutes(
+        snapshotFrom([
+          gatewayClass('ats'),
+          gateway('infra/gw').listener('http', 80, { from: 'Selector', selector }),
+          ...labelled,
+          service(`${ns}/web`).port('http', 80),
+          httpRoute(`${ns}/r`).parent('infra/gw').rule({ backends: [backend('web', 80)] }),
+        ]),
+        buildConfig(),
+      );
+      assert.deepEqual(m.parents.map((p) => [p.route, p.accepted]), [[`${ns}/r`, want]]);
+      assert.equal(m.gateways[0]?.listeners[0]?.attachedRoutes, want === 'Accepted' ? 1 : 0);
+    });
+  }
 });
