@@ -20,6 +20,7 @@ import { CertificateCache } from './certificates.js';
 import { collectTls } from './tls.js';
 import { collectRecords } from './records.js';
 import { assembleGatewayTable, collectGateways, gatewayBuild } from './gateway/gateway-table.js';
+import { collectGatewayTls } from './gateway/gateway-tls.js';
 
 /**
  * The processors, in the order they run; each one reads what the earlier ones
@@ -37,6 +38,7 @@ const ROUTING: readonly Processor[] = [
 ];
 const BACKENDS: readonly Processor[] = [
   collectGateways, // the Gateway API: our Gateways, their addresses, the pools of their listeners
+  collectGatewayTls, // the certificates of their HTTPS listeners, by address, port and hostname
   resolveServices, // Service ports and ready endpoints for every backend named
   assembleTable, // options per host, backends deduplicated, everything sorted
   assembleGatewayTable, // the served listeners' pools, their backends after the Ingresses'

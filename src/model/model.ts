@@ -48,6 +48,25 @@ export interface TlsHost {
   readonly policy?: number;
 }
 
+/**
+ * An HTTPS listener of one of our Gateways: served by SNI on the Gateway's
+ * own address and the local port of the listener's port, with the first
+ * certificateRef's certificate. Only listeners whose every certificateRef
+ * resolves are here (the others are not served: status says why).
+ */
+export interface TlsGatewayListener {
+  /** `namespace/name` of the Gateway. */
+  readonly gateway: string;
+  readonly listener: string;
+  readonly address: string;
+  /** The local port ATS serves it on (--gateway-ports). */
+  readonly port: number;
+  /** Exact, `*.suffix` (one or more labels), or '' for any SNI. */
+  readonly hostname: string;
+  /** The Secret whose certificate it serves: one of TlsModel.certificates. */
+  readonly secret: string;
+}
+
 export interface TlsModel {
   /** The certificates hosts use now, sorted by Secret. */
   readonly certificates: readonly TlsCertificate[];
@@ -57,6 +76,8 @@ export interface TlsModel {
   readonly policies: readonly TlsPolicy[];
   /** `--default-certificate`: the Secret and whether its certificate is usable now (the previous one keeps serving otherwise). */
   readonly defaultCertificate?: { readonly secret: string; readonly current: boolean };
+  /** The Gateways' served HTTPS listeners, sorted by address, port, then hostname; absent: none. */
+  readonly gatewayListeners?: readonly TlsGatewayListener[];
 }
 
 /** The records ConfigMap's records, checked for shape only (ATS checks the rest). */

@@ -12,6 +12,8 @@ import { controllerMetrics } from '../observe/metrics.js';
 import { RouteTable } from '../route-table/route-table.js';
 import { CA_CERT, FIXTURE_CERT, OTHER_CERT, OTHER_KEY } from '../testing/fixture-certs.js';
 import { ingress, ingressClass, prefix, snapshotFrom, tlsSecret, type ObjectLike } from '../testing/fixtures.js';
+import { gateway, gatewayClass } from '../testing/gateway-fixtures.js';
+import { parseGatewayPorts, type GatewayPorts } from '../config/gateway.js';
 import { TlsPublisher } from './tls-publisher.js';
 
 const NAME = `t-tlspub-${process.pid}`;
@@ -67,6 +69,27 @@ describe('TlsPublisher', () => {
     assert.deepEqual(served(), ['a.com: ns/cert', 'b.com: default', 'other.test: ns/other']);
     assert.equal(chainOf('a.com'), FIXTURE_CERT);
     assert.equal(statSync(`/dev/shm/ats-ingress.${NAME}.tls.${p.last!.generation}`).mode & 0o777, 0o600);
+  });
+
+  test("a Gateway's HTTPS listeners: their certificates by address, port and hostname, shared with the Ingresses' by Secret", async () => {
+    const p = publisher();
+    const config = buildConfig({ gatewayPorts: parseGatewayPorts('443=18443') as GatewayPorts });
+    await p.publish(result([
+      ours, gatewayClass('ats'), tlsSecret('ns/cert'), tlsSecret('ns/other').cert(OTHER_CERT, OTHER_KEY), ing('ns/web').tls('cert', 'a.com'),
+      gateway('ns/gw').listener('exact', 443, { protocol: 'HTTPS', hostname: 'a.com', certificates: ['cert'] }).listener('any', 443, { protocol: 'HTTPS', certificates: ['other'] }),
+    ], config));
+    const t = RouteTable.open(NAME);
+    try {
+      const live = t.readTls(false);
+      assert.deepEqual(live.certificates.map((c) => c.secret), ['ns/cert', 'ns/other']);
+      assert.deepEqual(live.gatewayListeners?.map((l) => `${l.address}:${l.port} ${l.hostname || '(any)'} ${live.certificates[l.certificate]!.secret} ${l.gateway}/${l.listener}`), [
+        '127.0.1.1:18443 a.com ns/cert ns/gw/exact',
+        '127.0.1.1:18443 (any) ns/other ns/gw/any',
+      ]);
+    } finally {
+      t.close();
+    }
+    assert.deepEqual(served(), ['a.com: ns/cert']);
   });
 
   test('nothing changed: nothing published', async () => {

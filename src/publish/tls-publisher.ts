@@ -13,7 +13,7 @@ import type { BuildResult, TlsModel } from '../model/model.js';
 import type { Logger } from '../observe/logger.js';
 import type { ControllerMetrics } from '../observe/metrics.js';
 import { sameTlsEncoding, type EncodedTls, encodeTls } from '../route-table/encode-tls.js';
-import { RouteTable, TableError, type TlsTable, type TlsTableCertificate, type TlsTableHost, type TlsTablePolicy } from '../route-table/route-table.js';
+import { RouteTable, TableError, type TlsTable, type TlsTableCertificate, type TlsTableGatewayListener, type TlsTableHost, type TlsTablePolicy } from '../route-table/route-table.js';
 import type { Publisher } from './publisher.js';
 
 /** The memory key of a certificate a host had: `secret` then the host ('' for the default). */
@@ -90,6 +90,7 @@ export class TlsPublisher implements Publisher {
         certificates: table.certificates.length,
         hosts: table.hosts.length,
         policies: table.policies.length,
+        ...(table.gatewayListeners ? { gatewayListeners: table.gatewayListeners.length } : {}),
         ...(previous.length ? { keptPrevious: previous } : {}),
         publishMs: Math.round((performance.now() - t0) * 10) / 10,
       });
@@ -134,6 +135,13 @@ export class TlsPublisher implements Publisher {
         ...(h.policy !== undefined ? { policy: h.policy } : {}),
       };
     });
+    // A Gateway listener is in the model only with a current certificate:
+    // nothing of before is kept for it (its status says it is not served).
+    const gatewayListeners: TlsTableGatewayListener[] = [];
+    for (const l of model.gatewayListeners ?? []) {
+      const c = current.get(l.secret);
+      if (c) gatewayListeners.push({ gateway: l.gateway, listener: l.listener, address: l.address, port: l.port, hostname: l.hostname, certificate: use(c) });
+    }
     const d = model.defaultCertificate ? pick(model.defaultCertificate.secret, '', model.defaultCertificate.current) : undefined;
     const policies: TlsTablePolicy[] = model.policies.map((p) => ({
       ...(p.minVersion ? { minVersion: p.minVersion } : {}),
@@ -145,7 +153,10 @@ export class TlsPublisher implements Publisher {
     const kept = new Set(previous);
     for (const host of kept) if (!this.#keptLogged.has(host)) this.logger.warn('serving the previous certificate: its Secret cannot serve it now (see the problem on the Ingress)', { host });
     this.#keptLogged = kept;
-    return { table: { certificates, policies, hosts, ...(d ? { defaultCertificate: use(d) } : {}) }, previous, memory };
+    const table: TlsTable = {
+      certificates, policies, hosts, ...(d ? { defaultCertificate: use(d) } : {}), ...(gatewayListeners.length > 0 ? { gatewayListeners } : {}),
+    };
+    return { table, previous, memory };
   }
 
   close(): void {

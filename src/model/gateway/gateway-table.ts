@@ -24,6 +24,8 @@ export interface GatewayState {
   readonly unavailablePorts: Set<string>;
   /** One BackendRef per valid backendRef of a rule, by its GatewayBackend. */
   readonly refs: Map<GatewayBackend, BackendRef>;
+  /** `namespace/name/listener` of each HTTPS listener with a certificate to serve (gateway-tls.ts); the others are not served. */
+  readonly servedHttps: Set<string>;
   servedRoutes: string[];
 }
 
@@ -65,7 +67,7 @@ export const collectGateways: Processor = (state) => {
       }
     });
   }
-  state.gateway = { routes, addresses, unavailablePorts, refs, servedRoutes: [] };
+  state.gateway = { routes, addresses, unavailablePorts, refs, servedHttps: new Set(), servedRoutes: [] };
 };
 
 function nameValues(list: HTTPHeaderFilter['set']): { name: string; value: string }[] {
@@ -190,6 +192,8 @@ export const assembleGatewayTable: Processor = (state) => {
       if (conflicts.has(l.name)) continue;
       const port = servedPort(state.config.gatewayPorts, l.port);
       if (port === undefined || (l.protocol !== 'HTTP' && l.protocol !== 'HTTPS')) continue;
+      // Without its certificate an HTTPS listener is not served (Programmed=False/Invalid).
+      if (l.protocol === 'HTTPS' && !g.servedHttps.has(`${gw.key}/${l.name}`)) continue;
       const listener: TableGatewayListener = {
         gateway: gw.key, listener: l.name, address, port, listenerPort: l.port, protocol: l.protocol,
         hostname: l.hostname ?? '', entries: [],

@@ -9,13 +9,14 @@ import type { BuildConfig } from '../../config/config.js';
 import { GATEWAY_GROUP } from '../../kube/gateway-types.js';
 import type { Condition, Gateway, HTTPRoute, Listener, ListenerStatus, ObjectKey, ParentReference, RouteGroupKind, RouteParentStatus } from '../../kube/types.js';
 import { namespaceOf } from '../../kube/types.js';
-import { isInvalid } from '../../validate/invalid.js';
 import type { CertificateCache } from '../certificates.js';
 import type { GatewayBuild } from '../model.js';
 import type { ConditionWant } from './class-status.js';
 import { mergedConditions } from './class-status.js';
 import type { GatewayListenerModel, GatewayModel, RouteParentResult } from './gateway-routes.js';
-import { referenceGranted } from './references.js';
+import { certificateRefsProblem } from './certificate-refs.js';
+
+export { certificateRefsProblem, type CertificateRefReason } from './certificate-refs.js';
 
 const isHttp = (protocol: string) => protocol === 'HTTP' || protocol === 'HTTPS';
 const cond = (type: string, ok: boolean, reason: string, message: string): ConditionWant => ({ type, status: ok ? 'True' : 'False', reason, message });
@@ -68,39 +69,6 @@ export function listenerConflicts(listeners: readonly Listener[]): Map<string, C
  */
 export function invalidRouteKinds(listener: Listener): RouteGroupKind[] {
   return (listener.allowedRoutes?.kinds ?? []).filter((k) => !(isHttp(listener.protocol) && (k.group ?? GATEWAY_GROUP) === GATEWAY_GROUP && k.kind === 'HTTPRoute'));
-}
-
-export type CertificateRefReason = 'InvalidCertificateRef' | 'RefNotPermitted';
-
-/**
- * What is wrong with an HTTPS listener's tls.certificateRefs, if anything.
- * "A CertificateRef is considered invalid when it refers to a nonexistent or
- * unsupported resource or kind, or when the data within that resource is
- * malformed. This reason must be used only when the reference is allowed
- * ... If the reference is not allowed, the reason RefNotPermitted must be
- * used instead." The grant is checked first, so that a Gateway cannot learn
- * what exists in a namespace that did not grant it.
- */
-export function certificateRefsProblem(gateway: Gateway, listener: Listener, snapshot: Snapshot, certificates: CertificateCache): { reason: CertificateRefReason; message: string } | undefined {
-  if (listener.protocol !== 'HTTPS') return undefined;
-  const refs = listener.tls?.certificateRefs ?? [];
-  if (refs.length === 0) return { reason: 'InvalidCertificateRef', message: `listener ${listener.name}: HTTPS needs tls.certificateRefs` };
-  const ns = namespaceOf(gateway);
-  for (const [i, ref] of refs.entries()) {
-    const group = ref.group ?? '';
-    const kind = ref.kind ?? 'Secret';
-    const namespace = ref.namespace ?? ns;
-    const what = `listener ${listener.name}: tls.certificateRefs[${i}]`;
-    if (group !== '' || kind !== 'Secret') return { reason: 'InvalidCertificateRef', message: `${what} ${group ? `${group}/` : ''}${kind} ${ref.name}: only Secrets (core group) are supported` };
-    if (!referenceGranted(snapshot.referenceGrants.values(), { group: GATEWAY_GROUP, kind: 'Gateway', namespace: ns }, { group: '', kind: 'Secret', namespace, name: ref.name })) {
-      return { reason: 'RefNotPermitted', message: `${what}: no ReferenceGrant in namespace ${namespace} allows Gateways of namespace ${ns} to refer to Secret ${namespace}/${ref.name}` };
-    }
-    const secret = snapshot.secrets.get(`${namespace}/${ref.name}`);
-    if (!secret) return { reason: 'InvalidCertificateRef', message: `${what}: Secret ${namespace}/${ref.name} does not exist` };
-    const parsed = certificates.tls(secret);
-    if (isInvalid(parsed)) return { reason: 'InvalidCertificateRef', message: `${what}: Secret ${namespace}/${ref.name} ${parsed.invalid}` };
-  }
-  return undefined;
 }
 
 // ---------------------------------------------------------------- Gateways
