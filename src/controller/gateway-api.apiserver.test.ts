@@ -3,7 +3,8 @@
 // the standard-channel CRDs installed by the harness while it runs (it lists
 // and watches GatewayClass, Gateway, HTTPRoute and ReferenceGrant, and a
 // created HTTPRoute reaches the cache), as the controller's ServiceAccount
-// with the shipped RBAC rules.
+// with the shipped RBAC rules; a listener that selects namespaces by label
+// follows a Namespace's relabelling.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
@@ -206,6 +207,78 @@ spec: { controllerName: example.com/another-controller }
       assert.equal((r.body as Cls).metadata.generation, 2);
       a = await waitForAsync('Accepted on ours, generation 2', () => accepted('ours', 2));
       assert.equal(logs.lines.filter((l) => l.level === 'error').length, 0, logs.lines.map((l) => `${l.level} ${l.msg}`).join('\n'));
+    } finally {
+      await controller.stop();
+      const rt = RouteTable.open(table);
+      rt.remove();
+      rt.close();
+    }
+  });
+
+  test('allowedRoutes From Selector: a Route in a namespace labelled to match is Accepted, NotAllowedByListeners once relabelled, Accepted again', { timeout: 5 * 60_000 }, async () => {
+    await kube.installGatewayApiCrds();
+    await apply(`
+apiVersion: v1
+kind: Namespace
+metadata: { name: sel-infra }
+---
+apiVersion: v1
+kind: Namespace
+metadata: { name: sel-app, labels: { team: web } }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web, namespace: sel-app }
+spec: { ports: [{ name: http, port: 80 }] }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: { name: sel }
+spec: { controllerName: ats.ingress.kubernetes.io/gateway-controller }
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: gw, namespace: sel-infra }
+spec:
+  gatewayClassName: sel
+  listeners: [{ name: http, port: 80, protocol: HTTP, allowedRoutes: { namespaces: { from: Selector, selector: { matchExpressions: [{ key: team, operator: In, values: [web] }] } } } }]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: web, namespace: sel-app }
+spec:
+  parentRefs: [{ name: gw, namespace: sel-infra }]
+  rules: [{ backendRefs: [{ name: web, port: 80 }] }]
+`);
+    const table = `t-gwsel-${process.pid}`;
+    const logs = recordingLogger();
+    const wiring = kubernetesWiring({ kubeconfig: kube.kubeconfig('controller'), namespaces: [], leaderElectionNamespace: 'default', publishAddresses: [], build: buildConfig() }, logs.logger);
+    const controller = new Controller({ ...wiring, table, build: buildConfig(), logger: logs.logger, holdMs: 10, coalesceMs: 5 });
+    await controller.start();
+    try {
+      type Route = { metadata: { generation: number }; status?: { parents?: Array<{ controllerName: string; parentRef: { name: string }; conditions?: Array<{ type: string; status: string; reason: string }> }> } };
+      const accepted = async () => {
+        const r = (await kube.request<Route>('GET', '/apis/gateway.networking.k8s.io/v1/namespaces/sel-app/httproutes/web')).body;
+        const c = r.status?.parents?.find((p) => p.controllerName === 'ats.ingress.kubernetes.io/gateway-controller')?.conditions?.find((x) => x.type === 'Accepted');
+        return c ? `${c.status}/${c.reason}` : undefined;
+      };
+      const until = (want: string) => waitForAsync(`Accepted ${want}`, async () => ((await accepted()) === want ? want : undefined));
+      const t0 = Date.now();
+      await until('True/Accepted');
+      console.log(`# Route in a selected namespace Accepted ${Date.now() - t0} ms after the controller started`);
+      const relabel = async (team: string) => {
+        const r = await kube.kubectl(['label', 'namespace', 'sel-app', `team=${team}`, '--overwrite']);
+        assert.equal(r.code, 0, r.stderr);
+      };
+      const t1 = Date.now();
+      await relabel('db');
+      await until('False/NotAllowedByListeners');
+      console.log(`# Namespace relabelled: NotAllowedByListeners ${Date.now() - t1} ms later`);
+      await relabel('web');
+      await until('True/Accepted');
+      const ns = (controller.healthz().detail as { source: { watches: Array<{ kind: string; state: string }> } }).source.watches.filter((w) => w.kind === 'Namespace');
+      assert.deepEqual(ns.map((w) => w.state), ['watching'], 'one cluster-wide Namespace watch');
+      assert.equal(logs.lines.filter((l) => l.level === 'error' && l.fields?.['object'] === undefined).length, 0, logs.lines.map((l) => `${l.level} ${l.msg}`).join('\n'));
     } finally {
       await controller.stop();
       const rt = RouteTable.open(table);

@@ -13,6 +13,7 @@
 // listed, so a relist of one namespace sends a 'replace' of the whole kind.
 // Nothing reaches the sink for a kind before its first 'replace'.
 
+import { setMaxListeners } from 'node:events';
 import { GATEWAY_KINDS, KINDS, isClusterScoped } from '../kube/kinds.js';
 import type { KubeTransport } from '../kube/client.js';
 import { KubeClient } from '../kube/client.js';
@@ -169,6 +170,9 @@ export class KubernetesSource implements Source {
       }
     }
     if (this.#kinds.length === 0) resolveSynced();
+    // Each loop waits on the source's signal once at a time (a list, a watch or a backoff), and start() once:
+    // not a leak, however many kinds and namespaces there are.
+    setMaxListeners(Math.max(10, this.#loops.length + 4), this.#abort.signal);
     for (const loop of this.#loops) loop.start();
 
     const startTimeoutMs = this.#options.startTimeoutMs ?? 120_000;
