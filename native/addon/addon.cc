@@ -155,6 +155,7 @@ std::string whole_text(Fn&& fn) {
 }
 
 std::string address_text(uint8_t family, const uint8_t* address) {
+  if (family == atsi::kAnyAddressFamily) return "*";  // a Gateway listener on every local address
   char buf[INET6_ADDRSTRLEN] = {0};
   inet_ntop(family == 4 ? AF_INET : AF_INET6, address, buf, sizeof buf);
   return buf;
@@ -622,14 +623,19 @@ class Table : public Napi::ObjectWrap<Table> {
       // As the model numbers them: within the listener's entries.
       if (m.entry != atsi::kNone) g.Set("entry", Napi::Number::New(env, m.entry - l.first_entry));
     } else {
-      // Listeners are there, none for this host: which Gateway owns the address.
+      // Listeners are there, none for this host: which Gateway owns the
+      // address (its own, else one on every address of the port).
+      uint32_t owner = atsi::kNone;
       for (uint32_t i = 0; i < v.gateway_listener_count(); ++i) {
         const atsi::GatewayListenerRecord& l = v.gateway_listener(i);
-        if (l.family == family && l.port == port && std::equal(address, address + 16, l.address)) {
-          g.Set("gateway", str(env, v.str(l.gateway)));
+        if (l.port != port) continue;
+        if (l.family == family && std::equal(address, address + 16, l.address)) {
+          owner = i;
           break;
         }
+        if (l.family == atsi::kAnyAddressFamily && owner == atsi::kNone) owner = i;
       }
+      if (owner != atsi::kNone) g.Set("gateway", str(env, v.str(v.gateway_listener(owner).gateway)));
       g.Set("listener", Napi::String::New(env, ""));
     }
     if (m.rule != atsi::kNone) {

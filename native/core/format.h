@@ -210,8 +210,14 @@ inline constexpr uint32_t kMaxGatewayWeight = 1000000;
 // filters say, checked by the reader).
 inline constexpr uint32_t kGatewayRedirects = 1u << 0;
 
+// GatewayListenerRecord::family of a listener on every local address of its
+// port (a pod's Gateways told apart by port alone): its address bytes are
+// all zero, it sorts before every address, and a connection takes it when
+// no listener is on its own local address and port.
+inline constexpr uint8_t kAnyAddressFamily = 0;
+
 struct GatewayListenerRecord {
-  uint8_t family;     // 4 or 6
+  uint8_t family;     // 4 or 6, or kAnyAddressFamily
   uint8_t https;      // 1: protocol HTTPS
   uint8_t host_kind;  // GatewayHostKind of `hostname`
   uint8_t reserved8;

@@ -46,10 +46,9 @@ int specificity(const TableView& t, const GatewayListenerRecord& l) {
   }
 }
 
-// The first listener on (family, address, port), or kNone. The table keeps
-// them sorted (validate() checks it), so a binary search.
-uint32_t first_listener(const TableView& t, uint8_t family, const uint8_t* address, uint16_t port) {
-  if (address == nullptr || (family != 4 && family != 6)) return kNone;
+// The first listener on exactly (family, address, port), or kNone. The
+// table keeps them sorted (validate() checks it), so a binary search.
+uint32_t first_listener_at(const TableView& t, uint8_t family, const uint8_t* address, uint16_t port) {
   uint32_t lo = 0, hi = t.gateway_listener_count();
   while (lo < hi) {
     uint32_t mid = lo + (hi - lo) / 2;
@@ -63,6 +62,19 @@ uint32_t first_listener(const TableView& t, uint8_t family, const uint8_t* addre
   if (lo == t.gateway_listener_count()) return kNone;
   const GatewayListenerRecord& l = t.gateway_listener(lo);
   return gateway_address_order(l.family, l.address, l.port, family, address, port) == 0 ? lo : kNone;
+}
+
+// The first listener a connection to (family, address, port) takes: those
+// on its own address, else those on every address of the port (sorted
+// first, so a second search of the same cost), or kNone.
+uint32_t first_listener(const TableView& t, uint8_t family, const uint8_t* address, uint16_t port) {
+  if (address == nullptr || (family != 4 && family != 6) || t.gateway_listener_count() == 0) return kNone;
+  uint32_t exact = first_listener_at(t, family, address, port);
+  if (exact != kNone) return exact;
+  static constexpr uint8_t kZero[16] = {};
+  const GatewayListenerRecord& lowest = t.gateway_listener(0);
+  if (lowest.family != kAnyAddressFamily) return kNone;  // no listener on every address
+  return first_listener_at(t, kAnyAddressFamily, kZero, port);
 }
 
 bool path_matches(const TableView& t, const GatewayEntryRecord& e, std::string_view path) {

@@ -90,11 +90,17 @@ void read_host(Reader& r, InputHost& host) {
   }
 }
 
-// An address as family and 1 or 4 big-endian words, into 16 bytes.
-bool read_address(Reader& r, uint8_t& family, std::array<uint8_t, 16>& bytes) {
+// An address as family and 1 or 4 big-endian words, into 16 bytes; with
+// `any_ok`, family 0 and no words: any address (family 0, zero bytes).
+bool read_address(Reader& r, uint8_t& family, std::array<uint8_t, 16>& bytes, bool any_ok = false) {
   size_t at = r.position();
   uint32_t f = r.u32();
   if (!r.ok()) return false;
+  if (any_ok && f == kAnyAddressFamily) {
+    family = kAnyAddressFamily;
+    bytes.fill(0);
+    return true;
+  }
   if (f != 4 && f != 6) {
     r.fail(at, "address family " + std::to_string(f) + " is not 4 or 6");
     return false;
@@ -173,7 +179,9 @@ void read_filters(Reader& r, std::vector<InputFilter>& out) {
 void read_listener(Reader& r, InputGatewayListener& l) {
   l.gateway = r.str();
   l.listener = r.str();
-  if (!read_address(r, l.family, l.bytes)) return;
+  // Family 0 and no address words: every local address of the port, "*".
+  if (!read_address(r, l.family, l.bytes, true)) return;
+  if (l.family == kAnyAddressFamily) l.address = "*";
   l.port = u16(r, "port");
   l.listener_port = u16(r, "listener port");
   l.https = r.u32() == 1;

@@ -50,6 +50,7 @@ inline bool is_redirect_status(uint32_t code) {
 
 // The order of Gateway listeners in a table: by family, address (an IPv4
 // address by its 4 bytes), then local port. Negative, 0 or positive.
+// A listener of kAnyAddressFamily (zero bytes) sorts before them all.
 inline int gateway_address_order(uint8_t family_a, const uint8_t* a, uint16_t port_a, uint8_t family_b,
                                  const uint8_t* b, uint16_t port_b) {
   if (family_a != family_b) return family_a < family_b ? -1 : 1;

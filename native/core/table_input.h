@@ -140,7 +140,8 @@ struct InputGatewayEntry {
 struct InputGatewayListener {
   std::string gateway;   // "namespace/name"
   std::string listener;  // its name
-  // The local address: text when `family` is 0 (C++ tests), else bytes as
+  // The local address: text when `family` is 0 (C++ tests write it so; the
+  // decoder gives "*" for every local address of the port), else bytes as
   // for InputEndpoint.
   std::string address;
   uint8_t family = 0;

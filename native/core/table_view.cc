@@ -252,10 +252,13 @@ Error TableView::validate_gateway(const Header& h, const uint8_t* data) {
     std::string at_l = "gateway listener " + n(i) + ": ";
     if (!str_ok(r.hostname, pool) || !str_ok(r.gateway, pool) || !str_ok(r.listener, pool))
       return refuse(at_l + "string out of bounds");
-    if (r.family != 4 && r.family != 6) return refuse(at_l + "unknown address family");
+    if (r.family != 4 && r.family != 6 && r.family != kAnyAddressFamily) return refuse(at_l + "unknown address family");
     if (r.family == 4)
       for (int b = 4; b < 16; ++b)
         if (r.address[b] != 0) return refuse(at_l + "an IPv4 address with bytes after its 4");
+    if (r.family == kAnyAddressFamily)
+      for (int b = 0; b < 16; ++b)
+        if (r.address[b] != 0) return refuse(at_l + "any address with bytes that are not zero");
     if (r.port == 0 || r.listener_port == 0 || r.https > 1) return refuse(at_l + "port or protocol invalid");
     if (!host_kind_ok(str(r.hostname), r.host_kind)) return refuse(at_l + "hostname invalid or of another kind");
     if (r.first_entry != next_entry || !range_ok(r.first_entry, r.entry_count, gw_entry_count_))

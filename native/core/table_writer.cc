@@ -358,12 +358,14 @@ Error build_gateway(const TableInput& in, StringPool& strings, GatewaySections& 
     if (l.family == 4 || l.family == 6) {
       r.family = l.family;
       std::memcpy(r.address, l.bytes.data(), l.family == 4 ? 4 : 16);
+    } else if (l.address == "*") {
+      r.family = kAnyAddressFamily;  // every local address of the port; zero bytes
     } else if (inet_pton(AF_INET, l.address.c_str(), r.address) == 1) {
       r.family = 4;
     } else if (inet_pton(AF_INET6, l.address.c_str(), r.address) == 1) {
       r.family = 6;
     } else {
-      return invalid(w + ".address", "\"" + l.address + "\" is not an IPv4 or IPv6 address");
+      return invalid(w + ".address", "\"" + l.address + "\" is not an IPv4 or IPv6 address, nor * (any)");
     }
     if (l.port == 0) return invalid(w + ".port", "must be 1 to 65535");
     if (l.listener_port == 0) return invalid(w + ".listenerPort", "must be 1 to 65535");

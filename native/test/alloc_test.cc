@@ -116,6 +116,8 @@ TEST(HotPath, GatewayLookupsRedirectsAndRewritesDoNotAllocate) {
   g.last_entry().query_params = {{"v", "1"}};
   g.prefix("/", split);
   g.listener("10.0.0.9", 80, "a.example.com").exact("/only", split);
+  // On every local address of port 81 (the second search of the lookup).
+  g.listener("*", 81, "").prefix("/", split);
   auto built = build(g.input());
   const TableView& v = built.view;
   TestRequest requests[4];
@@ -127,6 +129,7 @@ TEST(HotPath, GatewayLookupsRedirectsAndRewritesDoNotAllocate) {
     requests[i].query = "v=1&w";
     requests[i].headers = {{"X-Env", "prod"}};
   }
+  requests[3].port = 81;
   GatewayRequest reqs[4];
   for (int i = 0; i < 4; ++i) reqs[i] = gateway_request(requests[i]);
   char buf[256];

@@ -135,6 +135,50 @@ TEST(GatewayLookup, GatewaysOnTwoAddressesWithTheSameListenersStayApart) {
   EXPECT_EQ(gateway_answer(v, dirty), "ns/two");
 }
 
+// In a cluster a pod has one address: Gateways are told apart by port, on
+// listeners of every local address ("*"), of either family.
+TEST(GatewayLookup, ListenersOnEveryAddressAreToldApartByPortAndAnExactAddressComesFirst) {
+  GatewayBuilder g;
+  uint32_t one = g.to(g.backend("ns/one"));
+  uint32_t two = g.to(g.backend("ns/two"));
+  uint32_t own = g.to(g.backend("ns/own"));
+  g.listener("*", 20001, "", "ns/two", 80).prefix("/", two);
+  g.listener("10.0.0.9", 20000, "", "ns/own", 80).prefix("/", own);
+  g.listener("*", 20000, "", "ns/one", 80).prefix("/", one);
+  g.listener("*", 20000, "a.example.com", "ns/one", 80).prefix("/", one);
+  auto b = build(g.input());
+  const TableView& v = b.view;
+  // Sorted: every address (family 0) before the addresses, by port.
+  ASSERT_EQ(v.gateway_listener_count(), 4u);
+  EXPECT_EQ(v.gateway_listener(0).family, kAnyAddressFamily);
+  EXPECT_EQ(v.gateway_listener(0).port, 20000);
+  EXPECT_EQ(v.gateway_listener(2).port, 20001);
+  EXPECT_EQ(v.gateway_listener(3).family, 4);
+
+  TestRequest r = req("a.example.com");
+  r.address = "10.1.2.3";
+  r.port = 20000;
+  EXPECT_EQ(gateway_answer(v, r), "ns/one");
+  r.port = 20001;
+  EXPECT_EQ(gateway_answer(v, r), "ns/two");
+  r.address = "2001:db8::5";
+  EXPECT_EQ(gateway_answer(v, r), "ns/two");
+  r.port = 20002;
+  EXPECT_EQ(gateway_answer(v, r), "not gateway");
+  // A listener on the connection's own address and port takes it; the ones
+  // on every address do not add to it.
+  r.address = "10.0.0.9";
+  r.port = 20000;
+  EXPECT_EQ(gateway_answer(v, r), "ns/own");
+  r.port = 20001;
+  EXPECT_EQ(gateway_answer(v, r), "ns/two");
+  uint8_t addr[16] = {192, 168, 0, 1};
+  EXPECT_TRUE(gateway_listens(v, 4, addr, 20000));
+  EXPECT_TRUE(gateway_listens(v, 4, addr, 20001));
+  EXPECT_FALSE(gateway_listens(v, 4, addr, 20002));
+  EXPECT_FALSE(gateway_listens(v, 0, addr, 20000));  // a request has a family
+}
+
 TEST(GatewayLookup, TheFirstEntryInTableOrderWins) {
   GatewayBuilder g;
   uint32_t a = g.to(g.backend("ns/a"));

@@ -135,6 +135,9 @@ TEST_F(GatewayReader, AcceptsWhatTheWriterWroteAndItIsWhatWasGiven) {
 TEST_F(GatewayReader, RefusesListenersItCannotTrust) {
   using L = GatewayListenerRecord;
   EXPECT_EQ(listener(0, offsetof(L, family), uint8_t(5)), "gateway listener 0: unknown address family");
+  // Any address (family 0) has no address bytes; 10.0.0.9's are there.
+  EXPECT_EQ(listener(0, offsetof(L, family), uint8_t(kAnyAddressFamily)),
+            "gateway listener 0: any address with bytes that are not zero");
   EXPECT_EQ(listener(0, offsetof(L, address) + 6, uint8_t(1)), "gateway listener 0: an IPv4 address with bytes after its 4");
   EXPECT_EQ(listener(0, offsetof(L, port), uint16_t(0)), "gateway listener 0: port or protocol invalid");
   EXPECT_EQ(listener(0, offsetof(L, listener_port), uint16_t(0)), "gateway listener 0: port or protocol invalid");
@@ -270,7 +273,7 @@ TEST(GatewayWriter, RefusesBadModelsNamingTheField) {
     const char* want;
   } cases[] = {
       {[](GatewayBuilder& g) { g.input().gateway_listeners[0].address = "10.0.0.300"; },
-       "gateway.listeners[0].address: \"10.0.0.300\" is not an IPv4 or IPv6 address"},
+       "gateway.listeners[0].address: \"10.0.0.300\" is not an IPv4 or IPv6 address, nor * (any)"},
       {[](GatewayBuilder& g) { g.input().gateway_listeners[1].port = 0; }, "gateway.listeners[1].port: must be 1 to 65535"},
       {[](GatewayBuilder& g) { g.input().gateway_listeners[0].hostname = "*.A.com"; },
        "gateway.listeners[0].hostname: \"*.A.com\" is not a lowercase host name or wildcard"},

@@ -188,6 +188,24 @@ TEST(ModelDecoder, TheGatewaySampleRoundTripsIntoTheSameInput) {
   }
 }
 
+TEST(ModelDecoder, AListenerOnEveryAddressIsFamily0WithNoAddressWords) {
+  TableInput in = small_gateway_model();
+  in.gateway_listeners[0].family = 0;
+  in.gateway_listeners[0].address = "*";
+  in.gateway_listeners[0].bytes = {};
+  EncodedModel m = encode_model(in);
+  // gateway, name, then family 0 and straight on to the port.
+  EXPECT_EQ(std::vector<uint32_t>(m.ints.begin() + 34, m.ints.begin() + 40), (std::vector<uint32_t>{5, 6, 0, 8080, 80, 0}));
+  TableInput out;
+  Error e = decode_exact(m.strings, m.ints, m.ints.size(), out);
+  ASSERT_FALSE(e) << e.message;
+  EXPECT_TRUE(out == in);
+  EXPECT_EQ(out.gateway_listeners[0].address, "*");
+  std::vector<uint8_t> bytes;
+  e = build_table(out, 1, 0, bytes);
+  EXPECT_FALSE(e) << e.message;
+}
+
 TEST(ModelDecoder, EveryTruncationOfTheGatewayPartIsRefused) {
   const TableInput in = testing::gateway_sample();
   EncodedModel m = encode_model(in);
@@ -211,7 +229,8 @@ TEST(ModelDecoder, RefusesWhatTheGatewayPartCannotHold) {
     const char* want;
   } cases[] = {
       {36, 5, "at int 36: address family 5 is not 4 or 6"},
-      {36, 0, "at int 36: address family 0 is not 4 or 6"},
+      // Family 0 (every address) has no address words: 10.0.0.9 is read as the port.
+      {36, 0, "at int 37: port 167772169 is more than 65535"},
       {38, 65536, "at int 38: port 65536 is more than 65535"},
       {39, 0xFFFFFFFFu, "at int 39: listener port 4294967295 is more than 65535"},
       {57, 0, "at int 57: filter kind 0 is not 1 to 4"},

@@ -123,11 +123,15 @@ EncodedModel encode_model(const TableInput& in) {
   for (const InputGatewayListener& l : in.gateway_listeners) {
     w.str(l.gateway);
     w.str(l.listener);
-    InputEndpoint as_endpoint;
-    as_endpoint.address = l.address;
-    as_endpoint.family = l.family;
-    as_endpoint.bytes = l.bytes;
-    address(w, endpoint_address(as_endpoint));
+    if (l.family == 0 && l.address == "*") {
+      w.u32(kAnyAddressFamily);  // every local address of the port: no address words
+    } else {
+      InputEndpoint as_endpoint;
+      as_endpoint.address = l.address;
+      as_endpoint.family = l.family;
+      as_endpoint.bytes = l.bytes;
+      address(w, endpoint_address(as_endpoint));
+    }
     w.u32(l.port);
     w.u32(l.listener_port);
     w.u32(l.https ? 1 : 0);

@@ -173,7 +173,13 @@ export interface TableGatewayListener {
   gateway: string;
   /** The listener's name. */
   listener: string;
-  /** The local address the plugin sees the connection arrive on: IPv4 or IPv6 text. */
+  /**
+   * The local address the plugin sees the connection arrive on: IPv4 or IPv6
+   * text, or '*' for every local address of `port` (in a cluster, where the
+   * pod has one address and Gateways are told apart by port). A connection
+   * takes the listeners of its own address and port if there are any, else
+   * those of '*' on its port.
+   */
   address: string;
   /** The local port ATS serves the listener on (may differ from `listenerPort` when not run as root). */
   port: number;

@@ -222,6 +222,18 @@ describe('the Gateway API part (encoding version 4)', () => {
     ]);
   });
 
+  test("a listener on every local address ('*') is family 0 with no address words, and sorts first", () => {
+    const m = smallGatewayModel();
+    m.gateway!.listeners[0]!.address = '*';
+    const e = encodeModel(m);
+    assert.deepEqual([...e.ints.slice(33, 41)], [1, 5, 6, 0, 8080, 80, 0, 7]);
+    const g = gatewayModel().gateway!;
+    g.listeners.push({ ...g.listeners[3]!, listener: 'anywhere', address: '*' });
+    assert.throws(() => encodeModel({ ...gatewayModel(), gateway: g }), /gateway\.listeners\[5\]\.address.*sorts before/);
+    g.listeners.unshift(g.listeners.pop()!);
+    assert.ok(encodeModel({ ...gatewayModel(), gateway: g }).ints.length > 80);
+  });
+
   test('a model with every kind of listener, entry, filter and choice encodes', () => {
     const e = encodeModel(gatewayModel());
     assert.ok(e.ints.length > 80);
@@ -239,6 +251,7 @@ describe('the Gateway API part (encoding version 4)', () => {
     ['empty listener name', (m) => (m.gateway.listeners[0].listener = ''), 'gateway.listeners[0].listener'],
     ['address a name', (m) => (m.gateway.listeners[0].address = 'node.local'), 'gateway.listeners[0].address'],
     ['address out of range', (m) => (m.gateway.listeners[4].address = '2001:db8::10000'), 'gateway.listeners[4].address'],
+    ['address "**"', (m) => (m.gateway.listeners[0].address = '**'), 'gateway.listeners[0].address'],
     ['address in brackets', (m) => (m.gateway.listeners[4].address = '[2001:db8::9]'), 'gateway.listeners[4].address'],
     ['port 0', (m) => (m.gateway.listeners[0].port = 0), 'gateway.listeners[0].port'],
     ['port past 65535', (m) => (m.gateway.listeners[3].port = 65536), 'gateway.listeners[3].port'],

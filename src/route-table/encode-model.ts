@@ -544,15 +544,17 @@ function encodeGateway(w: Writer, v: unknown, backendCount: number): void {
     const text = l.address;
     const v4 = typeof text === 'string' ? ipv4Word(text) : -1;
     address.fill(0);
-    if (v4 >= 0) {
+    if (text === '*') {
+      // Every local address of the port (family 0, no address words): sorts first.
+    } else if (v4 >= 0) {
       address[0] = 4;
       address[1] = v4;
     } else if (typeof text === 'string' && text.includes(':') && ipv6Words(text, address, 1)) {
       address[0] = 6;
     } else {
-      fail(`${f}.address`, `${JSON.stringify(text)} is not an IPv4 or IPv6 address`);
+      fail(`${f}.address`, `${JSON.stringify(text)} is not an IPv4 or IPv6 address, nor '*' (every local address)`);
     }
-    for (let k = 0; k < (address[0] === 4 ? 2 : 5); k++) w.int(address[k]!);
+    for (let k = 0; k < (address[0] === 0 ? 1 : address[0] === 4 ? 2 : 5); k++) w.int(address[k]!);
     const port = uint(l.port, `${f}.port`, 1, 65535);
     w.int(port);
     w.int(uint(l.listenerPort, `${f}.listenerPort`, 1, 65535));

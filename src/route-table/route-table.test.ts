@@ -343,6 +343,25 @@ describe('RouteTable and the Gateway API', () => {
     assert.equal(t.lookup('a.example.com', '/app', { localAddress: '::ffff:10.0.0.10', localPort: 8080 }).status, 404, 'a v4-mapped address is another address');
   });
 
+  it("serves listeners on every local address ('*') by port, after those of the connection's own address", () => {
+    const t = fresh('gw-any');
+    const model = gateways();
+    const g = model.gateway!;
+    // Gateway ns/gw-b's listeners move to every address of port 20000.
+    for (const l of g.listeners) if (l.gateway === 'ns/gw-b') Object.assign(l, { address: '*', port: 20000 });
+    g.listeners.sort((a, b) => (a.address === '*' ? 0 : 1) - (b.address === '*' ? 0 : 1));
+    t.publish(model);
+    assert.deepEqual(t.read().gateway, model.gateway);
+    for (const address of ['10.9.8.7', '2001:db8::11', '10.0.0.10']) {
+      const got = t.lookup('a.example.com', '/app', { localAddress: address, localPort: 20000 });
+      assert.equal(got.gateway?.gateway, 'ns/gw-b', address);
+      assert.equal(got.service, 'ns/empty', address);
+    }
+    assert.equal(t.lookup('a.example.com', '/app', onA).gateway?.gateway, 'ns/gw-a');
+    assert.equal(t.lookup('a.example.com', '/app', { localAddress: '10.9.8.7', localPort: 8080 }).gateway, undefined);
+    assert.equal(t.lookup('nothing.test', '/app', { localAddress: '10.9.8.7', localPort: 20000 }).gateway?.gateway, 'ns/gw-b', 'no listener for the host: the Gateway of the port');
+  });
+
   it('refuses a bad request naming the field', () => {
     const t = fresh('gw-args');
     t.publish(gateways());
