@@ -3,9 +3,12 @@
 //
 // The binaries are built from tools/kubebin by scripts/kubebin.sh (once per
 // machine, cached under ~/.cache/ats-ingress/kubebin) or taken from the folder
-// named by ATS_INGRESS_KUBEBIN. No controller manager, scheduler or kubelet
-// runs: tests create EndpointSlices themselves, namespaces never finish
-// deleting, nothing is garbage collected. Both processes and every kubectl
+// named by ATS_INGRESS_KUBEBIN. By default no controller manager, scheduler
+// or kubelet runs: tests create EndpointSlices themselves, namespaces never
+// finish deleting, nothing is garbage collected. startKube({
+// controllerManager: true }) adds kube-controller-manager
+// (controller-manager.ts), and a process kubelet (process-kubelet.ts) runs
+// Pods; there is never a scheduler. Every process and every kubectl
 // run are started through processes.ts (own process group, bounded, killed
 // with the test process).
 //
@@ -25,6 +28,7 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { startControllerManager, type ControllerManagerOptions } from './controller-manager.js';
 import { tailLines } from './log-files.js';
 import { freePorts } from './ports.js';
 import { atExit, ManagedProcess, runCommand } from './processes.js';
@@ -37,7 +41,7 @@ export const CONTROLLER_SERVICE_ACCOUNT = 'ats-ingress';
 export const CONTROLLER_USER = `system:serviceaccount:${CONTROLLER_NAMESPACE}:${CONTROLLER_SERVICE_ACCOUNT}`;
 
 export interface StartKubeOptions {
-  /** Folder holding kube-apiserver, etcd and kubectl. Default: $ATS_INGRESS_KUBEBIN, else built by scripts/kubebin.sh. */
+  /** Folder holding kube-apiserver, etcd, kubectl (and kube-controller-manager). Default: $ATS_INGRESS_KUBEBIN, else built by scripts/kubebin.sh. */
   binDir?: string;
   /** Bound on etcd + kube-apiserver becoming ready (and on each restart). Default 90 s. */
   startTimeoutMs?: number;
@@ -53,6 +57,13 @@ export interface StartKubeOptions {
    * before startKube() resolves. Default false: a cluster without them.
    */
   gatewayApiCrds?: boolean;
+  /**
+   * Also run kube-controller-manager (controller-manager.ts): Deployments
+   * become ReplicaSets and Pods, Services get EndpointSlices, namespaces
+   * finish deleting, garbage is collected. Pods only run with a process
+   * kubelet (process-kubelet.ts). Default false.
+   */
+  controllerManager?: boolean | ControllerManagerOptions;
 }
 
 export interface ExecResult {
@@ -122,10 +133,12 @@ export interface KubeCluster {
    * healthy and the API server serves again.
    */
   restartEtcd(): Promise<void>;
-  /** Stops both processes (by their process groups: SIGTERM, then SIGKILL), waits until none is left and removes the temp dir. Idempotent. */
+  /** Starts kube-controller-manager (see StartKubeOptions.controllerManager) if it is not running; resolves when it is healthy. */
+  startControllerManager(opts?: ControllerManagerOptions): Promise<void>;
+  /** Stops its processes (by their process groups: SIGTERM, then SIGKILL), waits until none is left and removes the temp dir. Idempotent. */
   stop(): Promise<void>;
-  /** PIDs of the processes now running (undefined once exited). */
-  pids(): { etcd: number | undefined; apiserver: number | undefined };
+  /** PIDs of the processes now running (undefined once exited or never started). */
+  pids(): { etcd: number | undefined; apiserver: number | undefined; controllerManager: number | undefined };
 }
 
 /**
@@ -282,6 +295,7 @@ export async function startKube(opts: StartKubeOptions = {}): Promise<KubeCluste
   try {
     await cluster.start();
     if (opts.gatewayApiCrds) await cluster.installGatewayApiCrds();
+    if (opts.controllerManager) await cluster.startControllerManager(opts.controllerManager === true ? {} : opts.controllerManager);
   } catch (err) {
     await cluster.stop().catch(() => undefined);
     throw err;
@@ -301,6 +315,7 @@ class Cluster implements KubeCluster {
   private etcdPeerPort = 0;
   private etcd: ManagedProcess | undefined;
   private apiserver: ManagedProcess | undefined;
+  private controllerManager: ManagedProcess | undefined;
   private readonly kubeconfigs = new Map<KubeUser, string>();
   private stopped = false;
   private stopping: Promise<void> | undefined;
@@ -585,7 +600,7 @@ class Cluster implements KubeCluster {
     this.stopping ??= (async () => {
       await this.restarting?.catch(() => undefined);
       const errors: string[] = [];
-      for (const p of [this.apiserver, this.etcd]) {
+      for (const p of [this.controllerManager, this.apiserver, this.etcd]) {
         try {
           await p?.stop();
         } catch (err) {
@@ -599,8 +614,28 @@ class Cluster implements KubeCluster {
     return this.stopping;
   }
 
+  async startControllerManager(opts: ControllerManagerOptions = {}): Promise<void> {
+    if (this.stopped) throw new Error('kube harness: startControllerManager() after stop()');
+    if (this.controllerManager?.running) return;
+    const binary = join(this.binDir, 'kube-controller-manager');
+    if (!existsSync(binary)) throw new Error(`kube harness: ${binary} is missing; run 'bash scripts/kubebin.sh' (or point ATS_INGRESS_KUBEBIN at a folder that has it)`);
+    this.controllerManager = await startControllerManager(
+      {
+        binary,
+        dir: this.dir,
+        kubeconfig: this.kubeconfig('admin'),
+        serviceAccountKeyFile: join(this.dir, 'sa.key'),
+        rootCaFile: this.caFile,
+        serviceClusterIpRange: '10.0.0.0/24',
+        ...(this.keep ? {} : { removeDirOnDeath: this.dir }),
+      },
+      opts,
+    );
+  }
+
   /** PIDs of the running processes (for tests of the harness itself). */
-  pids(): { etcd: number | undefined; apiserver: number | undefined } {
-    return { etcd: this.etcd?.running ? this.etcd.pid : undefined, apiserver: this.apiserver?.running ? this.apiserver.pid : undefined };
+  pids(): { etcd: number | undefined; apiserver: number | undefined; controllerManager: number | undefined } {
+    const pid = (p: ManagedProcess | undefined) => (p?.running ? p.pid : undefined);
+    return { etcd: pid(this.etcd), apiserver: pid(this.apiserver), controllerManager: pid(this.controllerManager) };
   }
 }
