@@ -61,7 +61,7 @@ async function ensureNamespace(name: string): Promise<void> {
 }
 
 function manifest(kind: Kind, ns: string, name: string, variant = 1): Record<string, unknown> {
-  const metadata = kind === 'IngressClass' ? { name } : { name, namespace: ns };
+  const metadata = KIND_INFO[kind].clusterScoped ? { name } : { name, namespace: ns };
   switch (kind) {
     case 'Ingress':
       return {
@@ -87,13 +87,15 @@ function manifest(kind: Kind, ns: string, name: string, variant = 1): Record<str
       return { apiVersion: 'v1', kind, metadata, type: 'kubernetes.io/tls', data: { 'tls.crt': Buffer.from(`crt${variant}`).toString('base64'), 'tls.key': Buffer.from('key').toString('base64') } };
     case 'ConfigMap':
       return { apiVersion: 'v1', kind, metadata, data: { v: String(variant) } };
+    case 'Namespace':
+      return { apiVersion: 'v1', kind, metadata: { ...metadata, labels: { v: String(variant) } } };
     default:
       throw new Error(`no manifest for ${kind} here (the Gateway API kinds: gateway-api.apiserver.test.ts)`);
   }
 }
 
 function objectPath(kind: Kind, ns: string, name?: string): string {
-  const base = collectionPath(kind, kind === 'IngressClass' ? undefined : ns);
+  const base = collectionPath(kind, ns);
   return name ? `${base}/${encodeURIComponent(name)}` : base;
 }
 
@@ -114,6 +116,11 @@ async function replace(kind: Kind, ns: string, name: string, variant: number): P
 async function remove(kind: Kind, ns: string, name: string): Promise<void> {
   const r = await kube.request('DELETE', objectPath(kind, ns, name));
   assert.equal(r.status, 200, `delete ${kind} ${ns}/${name}: ${r.text}`);
+  if (kind !== 'Namespace') return;
+  // A deleted Namespace waits for its finalizer (the namespace controller's); an empty one can go at once.
+  const body = { ...(r.body as Record<string, unknown>), spec: { finalizers: [] } };
+  const f = await kube.request('PUT', `${objectPath(kind, ns, name)}/finalize`, body);
+  assert.equal(f.status, 200, `finalize Namespace ${name}: ${f.text}`);
 }
 
 /** Which variant of manifest() an object is. */
@@ -123,6 +130,7 @@ function variantOf(o: KubeObject): string | undefined {
       return o.metadata.annotations?.['ats.ingress.kubernetes.io/x'];
     case 'IngressClass':
     case 'Service':
+    case 'Namespace':
       return o.metadata.labels?.['v'];
     case 'EndpointSlice':
       return o.endpoints?.[0]?.addresses[0]?.replace('10.1.0.', '');
@@ -145,7 +153,7 @@ async function waitForAccess(path: string, status: number): Promise<void> {
 }
 
 function keyOf(kind: Kind, ns: string, name: string): string {
-  return kind === 'IngressClass' ? name : `${ns}/${name}`;
+  return KIND_INFO[kind].clusterScoped ? name : `${ns}/${name}`;
 }
 
 function logCollector(): { lines: LogLine[]; log: ReturnType<typeof recordingLogger>['logger'] } {
@@ -179,11 +187,11 @@ describe('KubernetesSource against a real API server', () => {
     const source = new KubernetesSource(sourceOptions({ kinds: KINDS, logger: logs.log }));
     const t0 = Date.now();
     await source.start(rec.sink);
-    console.log(`# start() (6 kinds listed) in ${Date.now() - t0} ms`);
+    console.log(`# start() (${KINDS.length} kinds listed) in ${Date.now() - t0} ms`);
     try {
       const h = source.health();
       assert.equal(h.synced, true);
-      assert.equal(h.watches.length, 6);
+      assert.equal(h.watches.length, KINDS.length);
       for (const kind of KINDS) {
         const replaces = rec.replaces(kind);
         assert.equal(replaces.length, 1, `${kind}: one replace`);
@@ -205,7 +213,7 @@ describe('KubernetesSource against a real API server', () => {
         let from = rec.events.length;
         let t = Date.now();
         await create(kind, ns, name);
-        let got = await rec.waitFor(`${kind} added`, isUpsertOf(kind, kind === 'IngressClass' ? undefined : ns, name), from);
+        let got = await rec.waitFor(`${kind} added`, isUpsertOf(kind, KIND_INFO[kind].clusterScoped ? undefined : ns, name), from);
         latencies['upsert']!.push(got.at - t);
         assert.equal((got.event as { object: KubeObject }).object.kind, kind);
 
@@ -227,7 +235,7 @@ describe('KubernetesSource against a real API server', () => {
       await sleepMs(300);
       assert.ok(!rec.find((e) => e.type === 'upsert' && e.object.metadata.name === 'opaque2'), 'opaque Secret not watched');
       const fmt = (xs: number[]) => `min ${Math.min(...xs)} / max ${Math.max(...xs)} ms`;
-      console.log(`# write → sink (create call start to event, 6 kinds each): added ${fmt(latencies['upsert']!)}, modified ${fmt(latencies['update']!)}, deleted ${fmt(latencies['remove']!)}`);
+      console.log(`# write → sink (create call start to event, ${KINDS.length} kinds each): added ${fmt(latencies['upsert']!)}, modified ${fmt(latencies['update']!)}, deleted ${fmt(latencies['remove']!)}`);
       assert.ok(source.health().healthy);
       assert.equal(logs.lines.filter((l) => l.level === 'error' || l.level === 'warn').length, 0, JSON.stringify(logs.lines));
     } finally {
@@ -245,13 +253,13 @@ describe('KubernetesSource against a real API server', () => {
       await create('ConfigMap', ns, 'cm');
     }
     const rec = new RecordingSink();
-    const source = new KubernetesSource(sourceOptions({ namespaces: ['src-b', 'src-c'], kinds: ['Service', 'ConfigMap', 'IngressClass'] }));
+    const source = new KubernetesSource(sourceOptions({ namespaces: ['src-b', 'src-c'], kinds: ['Service', 'ConfigMap', 'IngressClass', 'Namespace'] }));
     await source.start(rec.sink);
     try {
       const h = source.health();
       assert.deepEqual(
         h.watches.map((w) => `${w.kind}/${w.namespace ?? '*'}`).sort(),
-        ['ConfigMap/src-b', 'ConfigMap/src-c', 'IngressClass/*', 'Service/src-b', 'Service/src-c'],
+        ['ConfigMap/src-b', 'ConfigMap/src-c', 'IngressClass/*', 'Namespace/*', 'Service/src-b', 'Service/src-c'],
       );
       const svcs = rec.replaces('Service');
       assert.equal(svcs.length, 1, 'one replace for the kind, both namespaces merged');
