@@ -443,8 +443,8 @@ class Table : public Napi::ObjectWrap<Table> {
       Napi::Object lo = Napi::Object::New(env);
       lo.Set("gateway", str(env, v.str(l.gateway)));
       lo.Set("listener", str(env, v.str(l.listener)));
-      char text[INET6_ADDRSTRLEN] = {};
-      inet_ntop(l.family == 4 ? AF_INET : AF_INET6, l.address, text, sizeof text);
+      char text[INET6_ADDRSTRLEN] = {'*'};
+      if (l.family != atsi::kAnyAddressFamily) inet_ntop(l.family == 4 ? AF_INET : AF_INET6, l.address, text, sizeof text);
       lo.Set("address", Napi::String::New(env, text));
       lo.Set("port", Napi::Number::New(env, l.port));
       lo.Set("hostname", str(env, v.str(l.hostname)));

@@ -14,7 +14,7 @@ namespace {
 constexpr size_t kIntsPerCertificate = 4;
 constexpr size_t kIntsPerPolicy = 4;
 constexpr size_t kIntsPerHost = 3;
-constexpr size_t kIntsPerListener = 8;  // with an IPv4 address
+constexpr size_t kIntsPerListener = 7;  // the fewest: on every address, no address words
 
 }  // namespace
 
@@ -64,12 +64,14 @@ Error decode_tls(std::string_view strings, const uint32_t* ints, size_t count, T
     l.listener = r.str();
     size_t at = r.position();
     uint32_t family = r.u32();
-    if (r.ok() && family != 4 && family != 6) {
-      r.fail(at, "address family " + std::to_string(family) + " is not 4 or 6");
+    if (r.ok() && family != 4 && family != 6 && family != kAnyAddressFamily) {
+      r.fail(at, "address family " + std::to_string(family) + " is not 4, 6 or 0 (any)");
       break;
     }
     l.family = uint8_t(family);
-    for (uint32_t w = 0; w < (family == 4 ? 1u : 4u); ++w) {
+    // Family 0 and no address words: every local address of the port, "*".
+    if (family == kAnyAddressFamily) l.address = "*";
+    for (uint32_t w = 0; w < (family == 4 ? 1u : family == 6 ? 4u : 0u); ++w) {
       uint32_t word = r.u32();
       for (int b = 0; b < 4; ++b) l.bytes[w * 4 + b] = uint8_t(word >> (24 - 8 * b));
     }

@@ -19,7 +19,8 @@
 //     kNone (the default), policy index or kNone
 //   gateway listener count, then per listener (version 2):
 //     gateway str ("namespace/name"), listener str, family (4 or 6) and 1
-//     or 4 big-endian address words, local port (1 to 65535), hostname opt
+//     or 4 big-endian address words (or family 0 and none: every local
+//     address of the port), local port (1 to 65535), hostname opt
 //     (kNone: any SNI; else exact or "*.suffix"), certificate index,
 //     policy index or kNone
 // Nothing follows the last gateway listener.

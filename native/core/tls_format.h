@@ -96,13 +96,15 @@ static_assert(sizeof(TlsHostRecord) == 24);
 // port is served, by SNI. A connection whose (family, address, port) has any
 // of these is served from them only (never from the hosts above, nor the
 // default certificate), so that one Gateway never presents another's or an
-// Ingress's certificate. Sorted by (family, address, port), then the most
+// Ingress's certificate; a connection whose own address has none takes
+// those of kAnyAddressFamily on its port, as the route table's listeners
+// (format.h). Sorted by (family, address, port), then the most
 // specific hostname first: exact names, wildcards by their labels (most
 // first), then the listener with no hostname; so the first record of a
 // group that matches an SNI is the one to serve. No two of a group have the
 // same hostname.
 struct TlsListenerRecord {
-  uint8_t family;       // 4 or 6
+  uint8_t family;       // 4 or 6, or kAnyAddressFamily (format.h: every local address of the port)
   uint8_t host_kind;    // GatewayHostKind (format.h) of `hostname`
   uint16_t port;        // the local port ATS serves it on
   uint8_t address[16];  // the local address, network order; IPv4 in the first 4, zeros after

@@ -42,8 +42,8 @@ struct InputTlsHost {
 struct InputTlsListener {
   std::string gateway;   // "namespace/name"
   std::string listener;  // its name
-  // The local address: text when `family` is 0 (C++ tests), else bytes as
-  // for InputGatewayListener.
+  // The local address: text when `family` is 0 (C++ tests; "*" for every
+  // local address of the port), else bytes as for InputGatewayListener.
   std::string address;
   uint8_t family = 0;
   std::array<uint8_t, 16> bytes{};

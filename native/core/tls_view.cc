@@ -93,10 +93,11 @@ Error TlsView::validate(const uint8_t* data, size_t size, TlsView& view) {
     std::string who = "gateway listener " + std::to_string(i);
     if (!str_ok(r.hostname, pool) || !str_ok(r.gateway, pool) || !str_ok(r.listener, pool))
       return refuse(who + ": string out of bounds");
-    if (r.family != 4 && r.family != 6) return refuse(who + ": address family " + std::to_string(r.family));
-    if (r.family == 4)
-      for (int b = 4; b < 16; ++b)
-        if (r.address[b] != 0) return refuse(who + ": an IPv4 address with bytes after the fourth");
+    if (r.family != 4 && r.family != 6 && r.family != kAnyAddressFamily)
+      return refuse(who + ": address family " + std::to_string(r.family));
+    for (int b = r.family == 4 ? 4 : r.family == 6 ? 16 : 0; b < 16; ++b)
+      if (r.address[b] != 0)
+        return refuse(who + (r.family == 4 ? ": an IPv4 address with bytes after the fourth" : ": any address with bytes that are not zero"));
     if (r.port == 0) return refuse(who + ": port 0");
     GatewayHostKind kind;
     if (!gateway_host_kind(v.str(r.hostname), kind) || uint8_t(kind) != r.host_kind)
@@ -186,11 +187,11 @@ int tls_listener_order(const TlsListenerRecord& a, std::string_view name_a, cons
   return c < 0 ? -1 : c > 0 ? 1 : 0;
 }
 
-TlsListenerMatch find_tls_listener(const TlsView& view, uint8_t family, const uint8_t* address, uint16_t port,
-                                   std::string_view sni) {
-  TlsListenerMatch m;
+namespace {
+
+// The first listener record on exactly (family, address, port), or kNone.
+uint32_t first_listener_at(const TlsView& view, uint8_t family, const uint8_t* address, uint16_t port) {
   const uint32_t n = view.listener_count();
-  if (n == 0 || address == nullptr || (family != 4 && family != 6)) return m;
   uint32_t lo = 0, hi = n;
   while (lo < hi) {
     uint32_t mid = lo + (hi - lo) / 2;
@@ -201,11 +202,27 @@ TlsListenerMatch find_tls_listener(const TlsView& view, uint8_t family, const ui
       hi = mid;
     }
   }
-  if (lo == n) return m;
-  {
-    const TlsListenerRecord& l = view.listener(lo);
-    if (gateway_address_order(l.family, l.address, l.port, family, address, port) != 0) return m;
+  if (lo == n) return kNone;
+  const TlsListenerRecord& l = view.listener(lo);
+  return gateway_address_order(l.family, l.address, l.port, family, address, port) == 0 ? lo : kNone;
+}
+
+}  // namespace
+
+TlsListenerMatch find_tls_listener(const TlsView& view, uint8_t family, const uint8_t* address, uint16_t port,
+                                   std::string_view sni) {
+  TlsListenerMatch m;
+  const uint32_t n = view.listener_count();
+  if (n == 0 || address == nullptr || (family != 4 && family != 6)) return m;
+  // Its own address's listeners, else those on every address of the port
+  // (sorted first: a second search of the same cost).
+  uint32_t lo = first_listener_at(view, family, address, port);
+  if (lo == kNone && view.listener(0).family == kAnyAddressFamily) {
+    static constexpr uint8_t kZero[16] = {};
+    lo = first_listener_at(view, kAnyAddressFamily, kZero, port);
   }
+  if (lo == kNone) return m;
+  const TlsListenerRecord& group = view.listener(lo);
   m.on_gateway = true;
   if (!sni.empty() && sni.back() == '.') sni.remove_suffix(1);
   bool ok = !sni.empty() && sni.size() <= kMaxHostLength;
@@ -220,7 +237,7 @@ TlsListenerMatch find_tls_listener(const TlsView& view, uint8_t family, const ui
   }
   for (uint32_t i = lo; i < n; ++i) {
     const TlsListenerRecord& l = view.listener(i);
-    if (gateway_address_order(l.family, l.address, l.port, family, address, port) != 0) break;
+    if (gateway_address_order(l.family, l.address, l.port, group.family, group.address, group.port) != 0) break;
     if (sni_matches(l.host_kind, view.str(l.hostname), name, ok)) {
       m.listener = i;
       break;

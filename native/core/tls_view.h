@@ -78,10 +78,12 @@ struct TlsListenerMatch {
   uint32_t listener = kNone;
 };
 
-// Normalizes `server_name` as find_tls_host() does (an empty or over-long
-// name matches only a listener with no hostname); `address` holds 4 or 16
-// bytes as `family` says. A binary search and a scan of one address's
-// listeners; no allocation.
+// The listeners of the connection's own (family, address, port), else
+// those on every local address of its port (kAnyAddressFamily). Normalizes
+// `server_name` as find_tls_host() does (an empty or over-long name matches
+// only a listener with no hostname); `address` holds 4 or 16 bytes as
+// `family` (4 or 6) says. One or two binary searches and a scan of one
+// address's listeners; no allocation.
 TlsListenerMatch find_tls_listener(const TlsView& view, uint8_t family, const uint8_t* address, uint16_t port,
                                    std::string_view server_name);
 

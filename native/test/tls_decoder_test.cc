@@ -221,13 +221,33 @@ TEST(TlsDecoder, GatewayListenersHaveTheLayoutOfEncodeTlsTs) {
   EXPECT_TRUE(out == with_listeners());
 }
 
+TEST(TlsDecoder, EveryAddressOfAPortIsFamilyZeroWithNoAddressWords) {
+  TlsInput in = small_input();
+  InputTlsListener any;
+  any.gateway = "gw/pod";
+  any.listener = "https";
+  any.address = "*";
+  any.port = 443;
+  any.certificate = 0;
+  in.listeners.push_back(any);
+  EncodedModel m = encode_tls(in);
+  const size_t first = encode_tls(small_input()).ints.size();
+  EXPECT_EQ(std::vector<uint32_t>(m.ints.begin() + std::ptrdiff_t(first), m.ints.end()),
+            (std::vector<uint32_t>{6, 7, 0, 443, kNone, 0, kNone}));
+  TlsInput out;
+  ASSERT_FALSE(decode_exact(m.strings, m.ints, m.ints.size(), out));
+  EXPECT_TRUE(out == in);
+  std::vector<uint8_t> bytes;
+  EXPECT_FALSE(build_tls_table(out, 1, 0, bytes));
+}
+
 TEST(TlsDecoder, RefusesABadListenerFamilyOrPort) {
   const EncodedModel good = encode_tls(with_listeners());
   const size_t first = encode_tls(small_input()).ints.size();  // listeners[0]'s first int
   EncodedModel m = good;
   m.ints[first + 2] = 5;
   EXPECT_EQ(decode_error(m), "the encoded TLS model is malformed at int " + std::to_string(first + 2) +
-                                 ": address family 5 is not 4 or 6");
+                                 ": address family 5 is not 4, 6 or 0 (any)");
   m = good;
   m.ints[first + 4] = 70000;
   EXPECT_EQ(decode_error(m), "the encoded TLS model is malformed at int " + std::to_string(first + 4) +

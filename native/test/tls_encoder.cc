@@ -50,12 +50,12 @@ EncodedModel encode_tls(const TlsInput& in) {
     // Text addresses (family 0) as the writer reads them.
     uint8_t family = l.family;
     std::array<uint8_t, 16> bytes = l.bytes;
-    if (family == 0) {
+    if (family == 0 && l.address != "*") {
       if (inet_pton(AF_INET, l.address.c_str(), bytes.data()) == 1) family = 4;
       else if (inet_pton(AF_INET6, l.address.c_str(), bytes.data()) == 1) family = 6;
     }
     u32(family);
-    for (int w = 0; w < (family == 6 ? 4 : 1); ++w)
+    for (int w = 0; w < (family == 6 ? 4 : family == 4 ? 1 : 0); ++w)
       u32(uint32_t(bytes[w * 4]) << 24 | uint32_t(bytes[w * 4 + 1]) << 16 | uint32_t(bytes[w * 4 + 2]) << 8 | bytes[w * 4 + 3]);
     u32(l.port);
     if (l.hostname.empty()) u32(kNone);

@@ -107,7 +107,7 @@ const Refusal kRefusals[] = {
        in.listeners[0].family = 0;
        in.listeners[0].address = "127.0.1";
      },
-     "gatewayListeners[0].address: \"127.0.1\" is not an IPv4 or IPv6 address"},
+     "gatewayListeners[0].address: \"127.0.1\" is not an IPv4 or IPv6 address, nor * (any)"},
     {"listener port 0", [](TlsInput& in) { in.listeners[1].port = 0; }, "gatewayListeners[1].port: must be 1 to 65535"},
     {"listener hostname", [](TlsInput& in) { in.listeners[2].hostname = "*.W.example"; },
      "gatewayListeners[2].hostname: \"*.W.example\" is not a lowercase host name, \"*.\" and one, or empty"},
@@ -478,6 +478,41 @@ TEST_F(TlsListenerLookup, TheMostSpecificListenerOfTheConnectionsAddressAndPort)
   };
   for (const auto& [address, port, sni, want] : cases)
     EXPECT_EQ(find(address, port, sni), want) << address << ":" << port << " \"" << sni << "\"";
+}
+
+TEST_F(TlsListenerLookup, ListenersOnEveryAddressOfAPortServeWhereAnAddressHasNone) {
+  TlsInput in = sample_tls_input();
+  InputTlsListener any;
+  any.gateway = "gw/pod";
+  any.listener = "https";
+  any.address = "*";
+  any.port = 443;
+  any.hostname = "a.example.com";
+  any.certificate = 2;
+  in.listeners.push_back(any);
+  any.port = 9443;
+  any.hostname = "";
+  in.listeners.push_back(any);
+  bytes_ = build_bytes(in);
+  aligned_ = std::make_unique<Aligned>(bytes_, bytes_.size());
+  ASSERT_EQ(aligned_->check(), "ok");
+  const TlsView& v = aligned_->view;
+  EXPECT_EQ(v.listener(0).family, kAnyAddressFamily);  // sorted first
+  EXPECT_EQ(v.listener(1).family, kAnyAddressFamily);
+  EXPECT_EQ(find("127.0.1.1", 443, "a.example.com"), "gw/one/exact");  // its own address first
+  EXPECT_EQ(find("127.0.1.1", 443, "nowhere.test"), "gw/one/any");    // and only its own
+  EXPECT_EQ(find("10.1.2.3", 443, "a.example.com"), "gw/pod/https");
+  EXPECT_EQ(find("10.1.2.3", 443, "b.example.com"), "-");
+  EXPECT_EQ(find("fd00::9", 9443, "anything"), "gw/pod/https");
+  EXPECT_EQ(find("10.1.2.3", 8443, "a.example.com"), "ingress");
+  // Any address's records have zero bytes: anything else is refused.
+  std::vector<uint8_t> b = bytes_;
+  const TlsHeader* h = reinterpret_cast<const TlsHeader*>(b.data());
+  b[h->sections[kTlsSectionListeners].offset + offsetof(TlsListenerRecord, address) + 15] = 1;
+  uint64_t sum = table_checksum(b.data(), b.size());
+  std::memcpy(b.data() + offsetof(TlsHeader, checksum), &sum, 8);
+  Aligned bad(b, b.size());
+  EXPECT_EQ(bad.check(), "gateway listener 0: any address with bytes that are not zero");
 }
 
 TEST_F(TlsListenerLookup, AWrongFamilyOrNoAddressFindsNothing) {

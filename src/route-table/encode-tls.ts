@@ -46,7 +46,7 @@ export interface TlsTableGatewayListener {
   /** `namespace/name` of the Gateway, and the listener's name: for people. */
   readonly gateway: string;
   readonly listener: string;
-  /** The local address (IPv4 or IPv6 text) and port ATS serves the listener on. */
+  /** The local address (IPv4 or IPv6 text, or '*' for every local address of the port: a connection takes it when its own address has none) and port ATS serves the listener on. */
   readonly address: string;
   readonly port: number;
   /** Lowercase exact name, `*.suffix` (one or more labels), or '' for any SNI (and none). */
@@ -152,15 +152,17 @@ export function encodeTls(table: TlsTable): EncodedTls {
     str(l.listener, `${f}.listener`);
     const v4 = typeof l.address === 'string' ? ipv4Word(l.address) : -1;
     address.fill(0);
-    if (v4 >= 0) {
+    if (l.address === '*') {
+      // Every local address of the port (family 0, no address words).
+    } else if (v4 >= 0) {
       address[0] = 4;
       address[1] = v4;
     } else if (typeof l.address === 'string' && l.address.includes(':') && ipv6Words(l.address, address, 1)) {
       address[0] = 6;
     } else {
-      fail(`${f}.address`, `${JSON.stringify(l.address)} is not an IPv4 or IPv6 address`);
+      fail(`${f}.address`, `${JSON.stringify(l.address)} is not an IPv4 or IPv6 address, nor '*' (every local address)`);
     }
-    for (let k = 0; k < (address[0] === 4 ? 2 : 5); k++) ints.push(address[k]!);
+    for (let k = 0; k < (address[0] === 0 ? 1 : address[0] === 4 ? 2 : 5); k++) ints.push(address[k]!);
     if (!Number.isInteger(l.port) || l.port < 1 || l.port > 65535) fail(`${f}.port`, `must be 1 to 65535, got ${l.port}`);
     ints.push(l.port);
     if (l.hostname === '') {

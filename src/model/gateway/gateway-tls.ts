@@ -18,12 +18,13 @@ import { listenerCertificate } from './certificate-refs.js';
 import { listenerHostnameRank } from './hostnames.js';
 import { listenerConflicts } from './status.js';
 
-function ipv4Number(text: string): number {
-  return text.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+/** '*' (every local address of the port) first, then IPv4 in numeric order. */
+function addressNumber(text: string): number {
+  return text === '*' ? -1 : text.split('.').reduce((n, o) => n * 256 + Number(o), 0);
 }
 
 function compareTlsListeners(a: TlsGatewayListener, b: TlsGatewayListener): number {
-  const d = ipv4Number(a.address) - ipv4Number(b.address) || a.port - b.port;
+  const d = addressNumber(a.address) - addressNumber(b.address) || a.port - b.port;
   if (d !== 0) return d;
   const [a1, a2] = listenerHostnameRank(a.hostname || undefined);
   const [b1, b2] = listenerHostnameRank(b.hostname || undefined);
