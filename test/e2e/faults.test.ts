@@ -18,7 +18,7 @@ import { E2e, echo, K8S_DIR, ms, type ControllerProcess } from './env.js';
 const NS = 'e2e-faults';
 const PUBLISH = '192.0.2.10';
 // What routes are made of (the controller lists no ConfigMap unless it applies records).
-const KINDS = ['EndpointSlice', 'Gateway', 'GatewayClass', 'HTTPRoute', 'Ingress', 'IngressClass', 'ReferenceGrant', 'Secret', 'Service'];
+const KINDS = ['EndpointSlice', 'Gateway', 'GatewayClass', 'HTTPRoute', 'Ingress', 'IngressClass', 'Namespace', 'ReferenceGrant', 'Secret', 'Service'];
 /** Without the Gateway API's CRDs (this cluster has none) those kinds are 'absent', listed again now and then, not watched. */
 const GATEWAY_KINDS = new Set(['Gateway', 'GatewayClass', 'HTTPRoute', 'ReferenceGrant']);
 const core = <W extends { kind: string }>(ws: W[]): W[] => ws.filter((w) => !GATEWAY_KINDS.has(w.kind));
