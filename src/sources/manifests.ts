@@ -65,7 +65,8 @@ function toObject(doc: unknown, where: string, namespaces: readonly string[], li
   }
   const metadata: Record<string, unknown> = isRecord(doc.metadata) ? { ...doc.metadata } : {};
   // The API server's default, before it validates: the label is the name, whatever was written.
-  if (k === 'Namespace' && typeof metadata.name === 'string' && metadata.name !== '') {
+  // (Labels that are not a mapping are left for the decoding check to refuse.)
+  if (k === 'Namespace' && typeof metadata.name === 'string' && metadata.name !== '' && (metadata.labels === undefined || metadata.labels === null || isRecord(metadata.labels))) {
     metadata.labels = { ...(isRecord(metadata.labels) ? metadata.labels : {}), [NAMESPACE_NAME_LABEL]: metadata.name };
   }
   // As kubectl does: a namespaced object without a namespace goes to the context's, here "default".
