@@ -43,12 +43,13 @@ const kubelet = await startProcessKubelet(api, {
   images: JSON.parse(process.env['PK_IMAGES'] ?? '{}') as Record<string, { command: string; args?: string[] }>,
   nodeName: process.env['PK_NODE'] ?? 'child',
   schedule: false,
+  keepTempDir: false,
 });
 const want = Number(process.env['PK_PODS'] ?? 1);
 for (let i = 0; i < 300; i++) {
   const pods = kubelet.pods();
   if (pods.length >= want && pods.every((p) => Object.keys(p.pids).length > 0 && p.netns)) {
-    console.log(`READY ${JSON.stringify({ pods, bridge: kubelet.bridge.name })}`);
+    console.log(`READY ${JSON.stringify({ pods, bridge: kubelet.bridge.name, dir: kubelet.dir })}`);
     break;
   }
   await new Promise((r) => setTimeout(r, 100));

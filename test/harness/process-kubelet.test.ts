@@ -4,7 +4,7 @@
 // reach the process, a dying process restarts, deletion and scale-down
 // kill, namespace deletion completes, and stop() leaves nothing behind.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { fileURLToPath } from 'node:url';
@@ -404,7 +404,7 @@ describe('with kube-controller-manager', () => {
   });
 
   for (const end of ['exit', 'SIGKILL'] as const) {
-    test(`a kubelet whose process ends without stop() (${end}) leaves no process, network namespace or bridge behind`, async () => {
+    test(`a kubelet whose process ends without stop() (${end}) leaves no process, network namespace, bridge or temp dir behind`, async () => {
       const ns = `pk-${end.toLowerCase()}`;
       const node = `process-kubelet-child-${end.toLowerCase()}-${process.pid}`;
       await create('/api/v1/namespaces', { metadata: { name: ns } });
@@ -424,7 +424,7 @@ describe('with kube-controller-manager', () => {
           PK_END: end === 'exit' ? 'exit' : 'wait',
         },
       });
-      let ready: { pods: Array<{ pids: Record<string, number>; netns: string; ip: string }>; bridge: string };
+      let ready: { pods: Array<{ pids: Record<string, number>; netns: string; ip: string }>; bridge: string; dir: string };
       try {
         ready = JSON.parse((await child.waitForOutput(/^READY (.*)$/m, 20_000))[1]!) as typeof ready;
       } finally {
@@ -436,20 +436,20 @@ describe('with kube-controller-manager', () => {
       assert.ok(!child.running, child.describeExit());
       // On exit the hooks run at once; after SIGKILL the watchdogs notice within seconds.
       await pollUntil(
-        'the process, namespace and bridge gone',
+        'the process, namespace, bridge and temp dir gone',
         async () => {
           const list = await runCommand('ip', ['netns', 'list'], { timeoutMs: 5_000 });
           const link = await runCommand('ip', ['link', 'show', ready.bridge], { timeoutMs: 5_000 });
-          return { process: alive(pid), netns: list.stdout.includes(netns), bridge: link.code === 0 };
+          return { process: alive(pid), netns: list.stdout.includes(netns), bridge: link.code === 0, dir: existsSync(ready.dir) };
         },
-        (v) => !v.process && !v.netns && !v.bridge,
+        (v) => !v.process && !v.netns && !v.bridge && !v.dir,
         { timeoutMs: 10_000, intervalMs: 200, context: () => child.logTail() },
       );
       await kube.request('DELETE', `/api/v1/nodes/${node}`);
     });
   }
 
-  test('stop() leaves no process, network namespace or bridge behind', async () => {
+  test('stop() leaves no process, network namespace, bridge, temp dir or Node behind', async () => {
     const pids = kubelet.pods().flatMap((p) => Object.values(p.pids));
     const namespaces = kubelet.networkNamespaces();
     assert.ok(pids.length >= 2 && namespaces.length >= 2, `expected running pods: ${JSON.stringify(kubelet.pods())}`);
@@ -461,6 +461,7 @@ describe('with kube-controller-manager', () => {
     const link = await runCommand('ip', ['link', 'show', kubelet.bridge.name], { timeoutMs: 5_000 });
     assert.notEqual(link.code, 0, `bridge ${kubelet.bridge.name} still exists`);
     assert.equal(kubelet.networkNamespaces().length, 0);
+    assert.ok(!existsSync(kubelet.dir), `${kubelet.dir} still exists`);
     const node = await kube.request('GET', `/api/v1/nodes/${kubelet.nodeName}`);
     assert.equal(node.status, 404);
   });

@@ -463,6 +463,7 @@ class Kubelet implements ProcessKubelet {
   private watchdog: number | undefined;
   private stopping: Promise<void> | undefined;
   private readonly forgetAtExit: () => void;
+  private readonly keep: boolean;
   stopped = false;
 
   constructor(
@@ -479,12 +480,12 @@ class Kubelet implements ProcessKubelet {
     this.stopGraceMs = opts.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
     this.backoff = opts.restartBackoff ?? { initialMs: 500, maxMs: 10_000 };
     this.dir = mkdtempSync(join(tmpdir(), 'ats-ingress-kubelet-'));
-    const keep = opts.keepTempDir ?? !!process.env['ATS_INGRESS_KEEP_KUBE'];
+    this.keep = opts.keepTempDir ?? !!process.env['ATS_INGRESS_KEEP_KUBE'];
     // After the exit hook killed the processes: the namespaces, the bridge, the dir.
     this.forgetAtExit = atExit(() => {
       for (const ns of this.netnsNames) ipSync(['netns', 'del', ns]);
       ipSync(['link', 'del', this.bridge.name]);
-      if (!keep) rmSync(this.dir, { recursive: true, force: true });
+      if (!this.keep) rmSync(this.dir, { recursive: true, force: true });
     });
   }
 
@@ -512,19 +513,21 @@ class Kubelet implements ProcessKubelet {
 
   /**
    * If this process is killed (no exit hook runs), a detached shell deletes
-   * the namespaces named with this kubelet's prefix and the bridge; the
-   * processes' own watchdogs (processes.ts) kill them.
+   * the namespaces named with this kubelet's prefix, the bridge and the temp
+   * dir (unless kept); the processes' own watchdogs (processes.ts) kill them.
    */
   private startWatchdog(): void {
     const script = [
-      'parent=$1; prefix=$2; bridge=$3',
+      'parent=$1; prefix=$2; bridge=$3; dir=$4',
       'while kill -0 "$parent" 2>/dev/null; do sleep 1; done',
       'sleep 1',
       'for ns in $(ip netns list | awk \'{print $1}\'); do case "$ns" in "$prefix"*) ip netns del "$ns";; esac; done',
       'ip link del "$bridge" 2>/dev/null',
+      'if [ -n "$dir" ]; then rm -rf -- "$dir"; fi',
       'exit 0',
     ].join('\n');
-    const child = spawnGroup('/bin/sh', ['-c', script, 'process-kubelet-watchdog', String(process.pid), this.netnsPrefix, this.bridge.name], { stdio: 'ignore' });
+    const dir = this.keep ? '' : this.dir;
+    const child = spawnGroup('/bin/sh', ['-c', script, 'process-kubelet-watchdog', String(process.pid), this.netnsPrefix, this.bridge.name, dir], { stdio: 'ignore' });
     child.on('error', () => {
       // Best effort: the exit hook still covers an ordinary exit.
     });
@@ -766,7 +769,7 @@ class Kubelet implements ProcessKubelet {
       await this.api.request('DELETE', `/api/v1/nodes/${this.nodeName}`, undefined, 'admin', { timeoutMs: 5_000 }).catch(() => undefined);
       if (this.watchdog !== undefined) signalGroup(this.watchdog, 'SIGKILL');
       this.forgetAtExit();
-      if (!(this.opts.keepTempDir ?? !!process.env['ATS_INGRESS_KEEP_KUBE'])) rmSync(this.dir, { recursive: true, force: true, maxRetries: 3 });
+      if (!this.keep) rmSync(this.dir, { recursive: true, force: true, maxRetries: 3 });
       if (errors.length) throw new Error(`process kubelet stop: ${errors.join('\n')}`);
     })();
     return this.stopping;
