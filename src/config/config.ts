@@ -4,7 +4,7 @@
 
 import { invalid, type Invalid } from '../validate/invalid.js';
 import { dnsLabelError, dnsSubdomainError } from '../validate/names.js';
-import { DEFAULT_GATEWAY_ADDRESSES, DEFAULT_GATEWAY_PORTS, parseAddressRange, parseGatewayPorts, type AddressRange, type GatewayPorts } from './gateway.js';
+import { DEFAULT_GATEWAY_ADDRESSES, DEFAULT_GATEWAY_PORTS, parseAddressRange, parseGatewayPorts, type AddressRange, type GatewayPorts, type PortRange } from './gateway.js';
 
 export const DEFAULT_CONTROLLER_NAME = 'ats.ingress.kubernetes.io/controller';
 export const DEFAULT_INGRESS_CLASS_NAME = 'ats';
@@ -37,6 +37,12 @@ export interface BuildConfig {
   readonly gatewayAddresses: AddressRange;
   /** `--gateway-ports`: the listener ports served, and the local port each is served on. */
   readonly gatewayPorts: GatewayPorts;
+  /**
+   * `--gateway-port-range`, with `--gateway-service-type`: in a cluster, each
+   * Gateway is served on every local address, on a block of ports of its own
+   * from this range (--gateway-addresses and --gateway-ports are not used).
+   */
+  readonly gatewayPortRange?: PortRange;
 }
 
 function parsed<T>(value: T | { readonly invalid: string }): T {

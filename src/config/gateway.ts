@@ -66,3 +66,47 @@ export function parseGatewayPorts(text: string): GatewayPorts | Invalid {
   if (new Set(served).size !== served.length) return invalid(`"${text}": two listener ports are served on the same port`);
   return ports;
 }
+
+// ---------------------------------------------------------------- in a cluster
+// A pod has one address, so Gateways are told apart by port: each gets a
+// block of local ports out of a range ATS opens at start (server_ports needs
+// a restart in 9.2), and a Service per Gateway maps its listener ports to
+// them. The range alternates: FIRST+2k is plain HTTP, FIRST+2k+1 is TLS
+// (ATS marks a port ssl or not at start), so a Gateway's block is pairs.
+
+export type GatewayServiceType = 'ClusterIP' | 'NodePort' | 'LoadBalancer';
+export const GATEWAY_SERVICE_TYPES: readonly GatewayServiceType[] = ['ClusterIP', 'NodePort', 'LoadBalancer'];
+export const DEFAULT_GATEWAY_PORT_RANGE = '20000-20063';
+/** A bound on the ports ATS opens for Gateways (each is a listening socket). */
+export const MAX_GATEWAY_PORTS = 1024;
+
+/** The local ports Gateways take their blocks from. */
+export interface PortRange {
+  /** As given: `20000-20063`. */
+  readonly text: string;
+  readonly first: number;
+  /** How many (plain, TLS) pairs: the range holds 2 × pairs ports. */
+  readonly pairs: number;
+}
+
+/** Parses `FIRST-LAST`: an even number of ports above 1023, at most MAX_GATEWAY_PORTS. */
+export function parsePortRange(text: string): PortRange | Invalid {
+  const m = /^([0-9]{1,5})-([0-9]{1,5})$/.exec(text.trim());
+  const first = m ? Number(m[1]) : NaN;
+  const last = m ? Number(m[2]) : NaN;
+  if (!m || first < 1024 || last > 65535 || last <= first) return invalid(`"${text}" is not FIRST-LAST with 1024 <= FIRST < LAST <= 65535`);
+  const count = last - first + 1;
+  if (count % 2 !== 0) return invalid(`"${text}" holds ${count} ports: an even number is needed (FIRST+2k plain HTTP, FIRST+2k+1 TLS)`);
+  if (count > MAX_GATEWAY_PORTS) return invalid(`"${text}" holds ${count} ports; at most ${MAX_GATEWAY_PORTS}`);
+  return { text, first, pairs: count / 2 };
+}
+
+/** Every port of the range with whether ATS serves TLS on it, in order. */
+export function rangePorts(range: PortRange): Array<{ readonly port: number; readonly tls: boolean }> {
+  return Array.from({ length: range.pairs * 2 }, (_, i) => ({ port: range.first + i, tls: i % 2 === 1 }));
+}
+
+export function parseServiceType(text: string): GatewayServiceType | Invalid {
+  const t = GATEWAY_SERVICE_TYPES.find((s) => s.toLowerCase() === text.toLowerCase());
+  return t ?? invalid(`"${text}" is not one of ${GATEWAY_SERVICE_TYPES.join(', ')}`);
+}

@@ -128,6 +128,14 @@ export interface GatewayBuild {
   readonly routes: GatewayRoutesModel;
   /** The address of each of our Gateways (`namespace/name`); a Gateway without one (the range used up) is not served. */
   readonly addresses: ReadonlyMap<string, string>;
+  /**
+   * Per Gateway with an address, listener port → the local port ATS serves it
+   * on: --gateway-ports, or in a cluster its block of --gateway-port-range,
+   * which its Service (src/publish/gateway-services.ts) targets.
+   */
+  readonly ports: ReadonlyMap<string, ReadonlyMap<number, number>>;
+  /** In a cluster (--gateway-port-range): every Gateway is on every local address ('*'), told apart by its ports, its addresses its Service's. */
+  readonly byPort: boolean;
   /** `namespace/name/listener` of each listener whose port --gateway-ports does not serve (PortUnavailable). */
   readonly unavailablePorts: ReadonlySet<string>;
   /** `namespace/name` of each HTTPRoute with at least one entry in the table, sorted. */

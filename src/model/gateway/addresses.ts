@@ -5,9 +5,11 @@
 // first, then namespace/name), so a controller run with --once on the same
 // objects gives the same addresses as a running one. A listener is served
 // only on a port --gateway-ports names (mapped to the local port ATS opens
-// for it); any other gets Accepted=False/PortUnavailable.
+// for it); any other gets Accepted=False/PortUnavailable. In a cluster
+// (--gateway-port-range) the pod has one address: every Gateway is on every
+// local address ('*') and gets a block of ports of its own instead.
 
-import type { AddressRange, GatewayPorts } from '../../config/gateway.js';
+import type { AddressRange, GatewayPorts, PortRange } from '../../config/gateway.js';
 import { ipv4Text } from '../../config/gateway.js';
 import type { ObjectKey } from '../../kube/types.js';
 
@@ -23,4 +25,56 @@ export function assignAddresses(gateways: readonly ObjectKey[], range: AddressRa
 /** The local port a listener port is served on, or undefined when it is not served. */
 export function servedPort(ports: GatewayPorts, listenerPort: number): number | undefined {
   return ports.get(listenerPort);
+}
+
+/** Listener address of the Gateways of a port block: every local address. */
+export const ANY_ADDRESS = '*';
+
+/** What a port block is assigned from: a Gateway's listeners' ports and protocols. */
+export interface BlockRequest {
+  readonly key: ObjectKey;
+  readonly listeners: ReadonlyArray<{ readonly port: number; readonly protocol: string }>;
+}
+
+/**
+ * The local ports of each Gateway, in a cluster: in the Gateways' order
+ * (oldest first, then namespace/name), each takes the next pairs of the
+ * range that it needs: one pair per distinct HTTP port and per distinct
+ * HTTPS port, the k-th smallest HTTP listener port on the plain port of its
+ * k-th pair, the k-th smallest HTTPS one on the TLS port (typically 80 and
+ * 443: one pair). A port that listeners of both protocols name is left out
+ * (ProtocolConflict: none of them is served), as are other protocols. A
+ * Gateway whose block does not fit in what is left gets none (it is not
+ * served) and the next ones still may; one with nothing to serve gets an
+ * empty block.
+ */
+export function assignPortBlocks(gateways: readonly BlockRequest[], range: PortRange): Map<ObjectKey, GatewayPorts> {
+  const out = new Map<ObjectKey, GatewayPorts>();
+  let next = 0;
+  for (const g of gateways) {
+    const protocols = new Map<number, Set<string>>();
+    for (const l of g.listeners) protocols.set(l.port, (protocols.get(l.port) ?? new Set()).add(l.protocol));
+    const only = (protocol: string) => [...protocols].filter(([, set]) => set.size === 1 && set.has(protocol)).map(([port]) => port).sort((a, b) => a - b);
+    const http = only('HTTP');
+    const https = only('HTTPS');
+    const pairs = Math.max(http.length, https.length);
+    if (next + pairs > range.pairs) continue;
+    const ports = new Map<number, number>();
+    http.forEach((p, k) => ports.set(p, range.first + 2 * (next + k)));
+    https.forEach((p, k) => ports.set(p, range.first + 2 * (next + k) + 1));
+    out.set(g.key, ports);
+    next += pairs;
+  }
+  return out;
+}
+
+function ipv4Number(text: string): number {
+  return text.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+}
+
+/** The table's order of listener addresses (IPv4 here): ANY_ADDRESS first, then by number. */
+export function compareAddresses(a: string, b: string): number {
+  if (a === b) return 0;
+  if (a === ANY_ADDRESS || b === ANY_ADDRESS) return a === ANY_ADDRESS ? -1 : 1;
+  return ipv4Number(a) - ipv4Number(b);
 }

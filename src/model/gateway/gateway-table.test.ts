@@ -4,12 +4,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildConfig } from '../../config/config.js';
-import { parseAddressRange, parseGatewayPorts, type AddressRange, type GatewayPorts } from '../../config/gateway.js';
+import { parseAddressRange, parseGatewayPorts, parsePortRange, type AddressRange, type GatewayPorts, type PortRange } from '../../config/gateway.js';
 import { isInvalid } from '../../validate/invalid.js';
-import { app, ingress, prefix, snapshotFrom, type ObjectLike } from '../../testing/fixtures.js';
+import { app, ingress, prefix, snapshotFrom, tlsSecret, type ObjectLike } from '../../testing/fixtures.js';
 import { backend, exactPath, gateway, gatewayClass, header, httpRoute, match, prefixPath } from '../../testing/gateway-fixtures.js';
 import { build } from '../build.js';
 import type { TableGateway } from '../table-model.js';
+import { RouteTable } from '../../route-table/route-table.js';
 
 function ok<T>(v: T | { invalid: string }): T {
   if (isInvalid(v)) throw new Error(v.invalid);
@@ -19,10 +20,11 @@ function ok<T>(v: T | { invalid: string }): T {
 const WEB = app('app/web', 80, 8080, '10.0.0.1', '10.0.0.2');
 const API = app('app/api', 80, 9090, '10.0.0.9');
 
-function gatewayOf(objects: ObjectLike[], o: { addresses?: string; ports?: string } = {}): { gw: TableGateway | undefined; result: ReturnType<typeof build> } {
+function gatewayOf(objects: ObjectLike[], o: { addresses?: string; ports?: string; portRange?: string } = {}): { gw: TableGateway | undefined; result: ReturnType<typeof build> } {
   const config = buildConfig({
     ...(o.addresses ? { gatewayAddresses: ok<AddressRange>(parseAddressRange(o.addresses)) } : {}),
     ...(o.ports ? { gatewayPorts: ok<GatewayPorts>(parseGatewayPorts(o.ports)) } : {}),
+    ...(o.portRange ? { gatewayPortRange: ok<PortRange>(parsePortRange(o.portRange)) } : {}),
   });
   const result = build(snapshotFrom([gatewayClass('ats'), ...objects]), config);
   return { gw: result.model.table.gateway, result };
@@ -60,6 +62,63 @@ describe('the Gateway API in the route table', () => {
     assert.deepEqual(gw?.listeners.map((l) => `${l.listener} ${l.port} ${l.listenerPort}`), ['http 18080 80']);
     assert.deepEqual([...result.gateway.unavailablePorts], ['infra/gw/alt']);
     assert.ok(result.problems.some((p) => p.field === 'spec.listeners[1].port' && /8081 is not served/.test(p.message)));
+  });
+
+  test('in a cluster (--gateway-port-range) every Gateway is on every address, on a block of ports of its own, oldest first', () => {
+    const { gw, result } = gatewayOf([
+      ...WEB, ...API,
+      gateway('infra/b').listener('http', 80).listener('alt', 8080).created(10),
+      gateway('infra/a').listener('http', 80).created(20),
+      // Any port is served (its Service maps it); other protocols are not.
+      gateway('infra/c').listener('odd', 9999).listener('tcp', 7000, { protocol: 'TCP' }).created(30),
+      httpRoute('infra/to-b').parent('infra/b').rule({ backends: [backend('app/web', 80)] }),
+      httpRoute('infra/to-a').parent('infra/a').rule({ backends: [backend('app/api', 80)] }),
+    ], { portRange: '20000-20009' });
+    assert.deepEqual([...result.gateway.addresses], [['infra/b', '*'], ['infra/a', '*'], ['infra/c', '*']]);
+    assert.deepEqual([...result.gateway.ports].map(([k, p]) => [k, [...p]]), [
+      ['infra/b', [[80, 20000], [8080, 20002]]],
+      ['infra/a', [[80, 20004]]],
+      ['infra/c', [[9999, 20006]]],
+    ]);
+    assert.equal(result.gateway.byPort, true);
+    assert.deepEqual([...result.gateway.unavailablePorts], []);
+    assert.deepEqual(gw?.listeners.map((l) => `${l.gateway} ${l.listener} ${l.address}:${l.port} (${l.listenerPort})`), [
+      'infra/b http *:20000 (80)',
+      'infra/b alt *:20002 (8080)',
+      'infra/a http *:20004 (80)',
+      'infra/c odd *:20006 (9999)',
+    ]);
+    // And the table takes it: the lookup tells them apart by port alone.
+    const table = RouteTable.open(`t-gwports-${process.pid}`);
+    try {
+      table.publish(result.model.table);
+      assert.equal(table.lookup('x.test', '/', { localAddress: '10.1.2.3', localPort: 20000 }).gateway?.route, 'infra/to-b');
+      assert.equal(table.lookup('x.test', '/', { localAddress: '10.1.2.3', localPort: 20004 }).gateway?.route, 'infra/to-a');
+    } finally {
+      table.remove();
+      table.close();
+    }
+  });
+
+  test('in a cluster, a Gateway whose block does not fit is not served and says why; a later smaller one still is', () => {
+    const { gw, result } = gatewayOf([
+      gateway('infra/one').listener('http', 80).listener('https', 443, { protocol: 'HTTPS', certificates: ['cert'] }).created(1),
+      gateway('infra/two').listener('a', 80).listener('b', 81).created(2),
+      gateway('infra/three').listener('http', 80).created(3),
+    ], { portRange: '20000-20003' });
+    assert.deepEqual([...result.gateway.ports].map(([k, p]) => [k, [...p]]), [['infra/one', [[80, 20000], [443, 20001]]], ['infra/three', [[80, 20002]]]]);
+    // infra/one's HTTPS listener has no certificate Secret: not served.
+    assert.deepEqual(gw?.listeners.map((l) => `${l.gateway} ${l.listener}`), ['infra/one http', 'infra/three http']);
+    assert.ok(result.problems.some((p) => p.kind === 'Gateway' && p.name === 'two' && /--gateway-port-range 20000-20003 .* do not hold/.test(p.message)));
+  });
+
+  test('in a cluster an HTTPS listener is served on the TLS port of its pair, in the route table and in the TLS table', () => {
+    const { gw, result } = gatewayOf([
+      tlsSecret('infra/cert'),
+      gateway('infra/one').listener('http', 80).listener('https', 443, { protocol: 'HTTPS', certificates: ['cert'] }),
+    ], { portRange: '20000-20003' });
+    assert.deepEqual(gw?.listeners.map((l) => `${l.listener} ${l.address}:${l.port} ${l.protocol}`), ['http *:20000 HTTP', 'https *:20001 HTTPS']);
+    assert.deepEqual(result.model.tls.gatewayListeners?.map((l) => `${l.listener} ${l.address}:${l.port}`), ['https *:20001']);
   });
 
   test('listeners that are not distinct are none of them served: the same hostname on a port, or HTTP and HTTPS on one', () => {

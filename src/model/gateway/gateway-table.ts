@@ -12,7 +12,9 @@ import type { BackendRef, BuildState, Processor } from '../state.js';
 import { report } from '../state.js';
 import { compareText } from '../order.js';
 import { isHeaderName, isHeaderValue, isPathValue } from '../../validate/http-values.js';
-import { assignAddresses, servedPort } from './addresses.js';
+import type { BuildConfig } from '../../config/config.js';
+import type { GatewayPorts } from '../../config/gateway.js';
+import { ANY_ADDRESS, assignAddresses, assignPortBlocks, compareAddresses, servedPort } from './addresses.js';
 import type { GatewayBackend } from './backends.js';
 import { buildGatewayRoutes, type GatewayRoutesModel } from './gateway-routes.js';
 import { listenerHostnameRank } from './hostnames.js';
@@ -20,7 +22,10 @@ import { listenerConflicts } from './status.js';
 
 export interface GatewayState {
   readonly routes: GatewayRoutesModel;
+  /** The local address of each served Gateway: its own, or ANY_ADDRESS in a cluster (--gateway-port-range). */
   readonly addresses: Map<ObjectKey, string>;
+  /** Per served Gateway, the local port of each listener port served (--gateway-ports, or its block of --gateway-port-range). */
+  readonly ports: Map<ObjectKey, GatewayPorts>;
   readonly unavailablePorts: Set<string>;
   /** One BackendRef per valid backendRef of a rule, by its GatewayBackend. */
   readonly refs: Map<GatewayBackend, BackendRef>;
@@ -32,7 +37,7 @@ export interface GatewayState {
 const EMPTY_ROUTES: GatewayRoutesModel = { classes: [], gateways: [], parents: [], problems: [] };
 
 export function emptyGatewayBuild(): GatewayBuild {
-  return { routes: EMPTY_ROUTES, addresses: new Map(), unavailablePorts: new Set(), servedRoutes: [] };
+  return { routes: EMPTY_ROUTES, addresses: new Map(), ports: new Map(), byPort: false, unavailablePorts: new Set(), servedRoutes: [] };
 }
 
 export const collectGateways: Processor = (state) => {
@@ -40,17 +45,19 @@ export const collectGateways: Processor = (state) => {
   if (snapshot.gateways.size === 0 && snapshot.httpRoutes.size === 0 && snapshot.gatewayClasses.size === 0) return;
   const routes = buildGatewayRoutes(snapshot, config);
   state.problems.push(...routes.problems);
-  const addresses = assignAddresses(routes.gateways.map((g) => g.key), config.gatewayAddresses);
+  const { addresses, ports } = placeGateways(routes, config);
   const unavailablePorts = new Set<string>();
   const refs = new Map<GatewayBackend, BackendRef>();
   for (const gw of routes.gateways) {
     const [namespace = '', name = ''] = gw.key.split('/');
     if (!addresses.has(gw.key)) {
-      report(state, 'Gateway', namespace, name, 'status.addresses', 'Error',
-        `no address is left for this Gateway in --gateway-addresses ${config.gatewayAddresses.text} (${config.gatewayAddresses.count} addresses, one per Gateway): it is not served`);
+      report(state, 'Gateway', namespace, name, 'status.addresses', 'Error', config.gatewayPortRange
+        ? `the ports left in --gateway-port-range ${config.gatewayPortRange.text} (${config.gatewayPortRange.pairs} pairs, one per distinct listener port of each protocol of each Gateway) do not hold this Gateway's: it is not served`
+        : `no address is left for this Gateway in --gateway-addresses ${config.gatewayAddresses.text} (${config.gatewayAddresses.count} addresses, one per Gateway): it is not served`);
     }
     gw.listeners.forEach((l, i) => {
-      if (servedPort(config.gatewayPorts, l.port) === undefined) {
+      // In a cluster every port is served (a Service port maps it to the Gateway's block).
+      if (!config.gatewayPortRange && servedPort(config.gatewayPorts, l.port) === undefined) {
         unavailablePorts.add(`${gw.key}/${l.name}`);
         report(state, 'Gateway', namespace, name, `spec.listeners[${i}].port`, 'Error',
           `listener ${l.name}: port ${l.port} is not served (--gateway-ports serves ${[...config.gatewayPorts.keys()].join(', ')})`);
@@ -67,8 +74,24 @@ export const collectGateways: Processor = (state) => {
       }
     });
   }
-  state.gateway = { routes, addresses, unavailablePorts, refs, servedHttps: new Set(), servedRoutes: [] };
+  state.gateway = { routes, addresses, ports, unavailablePorts, refs, servedHttps: new Set(), servedRoutes: [] };
 };
+
+/** Where each Gateway is served: an address of its own and --gateway-ports, or in a cluster every address and a block of ports. */
+function placeGateways(routes: GatewayRoutesModel, config: BuildConfig): { addresses: Map<ObjectKey, string>; ports: Map<ObjectKey, GatewayPorts> } {
+  if (config.gatewayPortRange) {
+    const ports = assignPortBlocks(routes.gateways, config.gatewayPortRange);
+    return { addresses: new Map([...ports.keys()].map((k) => [k, ANY_ADDRESS])), ports };
+  }
+  const addresses = assignAddresses(routes.gateways.map((g) => g.key), config.gatewayAddresses);
+  return { addresses, ports: new Map([...addresses.keys()].map((k) => [k, config.gatewayPorts])) };
+}
+
+/** The local port a listener port of a served Gateway is served on, or undefined. */
+export function listenerLocalPort(g: GatewayState, gateway: ObjectKey, listenerPort: number): number | undefined {
+  const ports = g.ports.get(gateway);
+  return ports === undefined ? undefined : servedPort(ports, listenerPort);
+}
 
 function nameValues(list: HTTPHeaderFilter['set']): { name: string; value: string }[] {
   return (list ?? []).map((h) => ({ name: h.name, value: h.value }));
@@ -135,12 +158,8 @@ function tableFilter(f: HTTPRouteFilter): TableFilter | { readonly unsupported: 
   }
 }
 
-function ipv4Number(text: string): number {
-  return text.split('.').reduce((n, o) => n * 256 + Number(o), 0);
-}
-
 function compareListeners(a: TableGatewayListener, b: TableGatewayListener): number {
-  const d = ipv4Number(a.address) - ipv4Number(b.address) || a.port - b.port;
+  const d = compareAddresses(a.address, b.address) || a.port - b.port;
   if (d !== 0) return d;
   const [a1, a2] = listenerHostnameRank(a.hostname || undefined);
   const [b1, b2] = listenerHostnameRank(b.hostname || undefined);
@@ -190,7 +209,7 @@ export const assembleGatewayTable: Processor = (state) => {
     const conflicts = listenerConflicts(gw.listeners);
     for (const l of gw.listeners) {
       if (conflicts.has(l.name)) continue;
-      const port = servedPort(state.config.gatewayPorts, l.port);
+      const port = listenerLocalPort(g, gw.key, l.port);
       if (port === undefined || (l.protocol !== 'HTTP' && l.protocol !== 'HTTPS')) continue;
       // Without its certificate an HTTPS listener is not served (Programmed=False/Invalid).
       if (l.protocol === 'HTTPS' && !g.servedHttps.has(`${gw.key}/${l.name}`)) continue;
@@ -256,6 +275,6 @@ export const assembleGatewayTable: Processor = (state) => {
 /** What build() gives of the Gateway API. */
 export function gatewayBuild(state: BuildState): GatewayBuild {
   const g = state.gateway;
-  if (!g) return emptyGatewayBuild();
-  return { routes: g.routes, addresses: g.addresses, unavailablePorts: g.unavailablePorts, servedRoutes: g.servedRoutes };
+  if (!g) return { ...emptyGatewayBuild(), byPort: state.config.gatewayPortRange !== undefined };
+  return { routes: g.routes, addresses: g.addresses, ports: g.ports, byPort: state.config.gatewayPortRange !== undefined, unavailablePorts: g.unavailablePorts, servedRoutes: g.servedRoutes };
 }

@@ -13,9 +13,9 @@ import type { TlsCertificate, TlsGatewayListener } from '../model.js';
 import { compareText } from '../order.js';
 import type { Processor } from '../state.js';
 import { report } from '../state.js';
-import { servedPort } from './addresses.js';
 import { listenerCertificate } from './certificate-refs.js';
 import { listenerHostnameRank } from './hostnames.js';
+import { listenerLocalPort } from './gateway-table.js';
 import { listenerConflicts } from './status.js';
 
 /** '*' (every local address of the port) first, then IPv4 in numeric order. */
@@ -45,7 +45,7 @@ export const collectGatewayTls: Processor = (state) => {
     const conflicts = listenerConflicts(spec);
     spec.forEach((l, i) => {
       if (l.protocol !== 'HTTPS' || conflicts.has(l.name)) return;
-      const port = servedPort(state.config.gatewayPorts, l.port);
+      const port = listenerLocalPort(g, gw.key, l.port);
       if (port === undefined) return;
       const c = listenerCertificate(object, l, state.snapshot, state.context.certificates);
       if (c === undefined) return;

@@ -4,14 +4,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildConfig, type BuildConfig } from '../../config/config.js';
-import { parseAddressRange } from '../../config/gateway.js';
+import { parseAddressRange, parsePortRange } from '../../config/gateway.js';
 import type { Condition, Gateway, HTTPRoute, RouteParentStatus } from '../../kube/types.js';
 import { isInvalid } from '../../validate/invalid.js';
 import { service, snapshotFrom, tlsSecret, type ObjectLike } from '../../testing/fixtures.js';
 import { backend, gateway, gatewayClass, httpRoute, referenceGrant, type ListenerOptions } from '../../testing/gateway-fixtures.js';
 import { build } from '../build.js';
 import { CertificateCache } from '../certificates.js';
-import { gatewayApiStatuses, listenerConflicts, mergeGatewayStatus, mergeRouteStatus, type GatewayStatusValue, type StatusUpdate } from './status.js';
+import { gatewayApiStatuses, listenerConflicts, mergeGatewayStatus, mergeRouteStatus, type GatewayAddress, type GatewayStatusValue, type StatusUpdate } from './status.js';
 
 const T = Date.parse('2026-03-01T12:00:00.400Z');
 const CLASS = gatewayClass('ats');
@@ -20,13 +20,17 @@ const WEB = service('app/web').port('http', 80);
 interface Run {
   readonly programmed?: boolean;
   readonly config?: Partial<BuildConfig>;
+  readonly serviceAddresses?: ReadonlyMap<string, readonly GatewayAddress[]>;
 }
 
 function statuses(objects: ObjectLike[], o: Run = {}): StatusUpdate[] {
   const snapshot = snapshotFrom([CLASS, WEB, ...objects]);
   const config = buildConfig(o.config);
   const result = build(snapshot, config);
-  return gatewayApiStatuses(result.gateway, snapshot, { config, certificates: new CertificateCache(), programmed: () => o.programmed ?? true, nowMs: T });
+  return gatewayApiStatuses(result.gateway, snapshot, {
+    config, certificates: new CertificateCache(), programmed: () => o.programmed ?? true, nowMs: T,
+    ...(o.serviceAddresses ? { serviceAddresses: o.serviceAddresses } : {}),
+  });
 }
 
 function gatewayStatus(updates: StatusUpdate[], key = 'infra/gw'): GatewayStatusValue {
@@ -79,6 +83,26 @@ describe('Gateway status', () => {
     assert.deepEqual(b.addresses, []);
     assert.deepEqual(conds(b.conditions), { Accepted: 'True/Accepted', Programmed: 'False/AddressNotAssigned' });
     assert.equal(conds(b.listeners[0]!.conditions).Programmed, 'False/Pending');
+  });
+
+  test('in a cluster the addresses are the Gateway\'s Service\'s: none yet is Programmed=False/AddressNotAssigned; a Gateway without a block too; any listener port is accepted', () => {
+    const gatewayPortRange = parsePortRange('20000-20003');
+    assert.ok(!isInvalid(gatewayPortRange));
+    const objects = [gateway('infra/a').listener('http', 80).listener('odd', 8123).created(0), gateway('infra/b').listener('http', 80).created(10)];
+    const pending = statuses(objects, { config: { gatewayPortRange } });
+    assert.deepEqual(conds(gatewayStatus(pending, 'infra/a').conditions), { Accepted: 'True/Accepted', Programmed: 'False/AddressNotAssigned' });
+    assert.deepEqual(gatewayStatus(pending, 'infra/a').addresses, []);
+    const u = statuses(objects, {
+      config: { gatewayPortRange },
+      serviceAddresses: new Map([['infra/a', [{ type: 'IPAddress', value: '203.0.113.7' }, { type: 'Hostname', value: 'lb.example.net' }]]]),
+    });
+    const a = gatewayStatus(u, 'infra/a');
+    assert.deepEqual(conds(a.conditions), { Accepted: 'True/Accepted', Programmed: 'True/Programmed' });
+    assert.deepEqual(a.addresses, [{ type: 'IPAddress', value: '203.0.113.7' }, { type: 'Hostname', value: 'lb.example.net' }]);
+    assert.deepEqual(listenerConds(a), { http: OK_LISTENER, odd: OK_LISTENER });
+    const b = gatewayStatus(u, 'infra/b');
+    assert.deepEqual(conds(b.conditions), { Accepted: 'True/Accepted', Programmed: 'False/AddressNotAssigned' });
+    assert.match(b.conditions.find((c) => c.type === 'Programmed')!.message, /--gateway-port-range/);
   });
 
   test('"If the referent cannot be found, refers to an unsupported kind ... the Gateway SHOULD be rejected with the "Accepted" status condition set to "False" and an "InvalidParameters" reason"', () => {

@@ -15,6 +15,7 @@ import type { ConditionWant } from './class-status.js';
 import { mergedConditions } from './class-status.js';
 import type { GatewayListenerModel, GatewayModel, RouteParentResult } from './gateway-routes.js';
 import { certificateRefsProblem } from './certificate-refs.js';
+import { ANY_ADDRESS } from './addresses.js';
 
 export { certificateRefsProblem, type CertificateRefReason } from './certificate-refs.js';
 
@@ -80,9 +81,15 @@ export interface ListenerStatusWant {
   readonly conditions: readonly ConditionWant[];
 }
 
+/** An address of status.addresses. */
+export interface GatewayAddress {
+  readonly type: 'IPAddress' | 'Hostname';
+  readonly value: string;
+}
+
 export interface GatewayStatusWant {
   readonly conditions: readonly ConditionWant[];
-  readonly addresses: ReadonlyArray<{ readonly type: 'IPAddress'; readonly value: string }>;
+  readonly addresses: readonly GatewayAddress[];
   readonly listeners: readonly ListenerStatusWant[];
 }
 
@@ -90,6 +97,13 @@ export interface GatewayStatusInputs {
   readonly build: GatewayBuild;
   readonly snapshot: Snapshot;
   readonly certificates: CertificateCache;
+  /**
+   * In a cluster (--gateway-port-range): the addresses of each Gateway's
+   * Service (src/publish/gateway-services.ts), by `namespace/name`; absent
+   * or empty: none yet (a LoadBalancer being provisioned), and the Gateway
+   * is not Programmed.
+   */
+  readonly serviceAddresses?: ReadonlyMap<ObjectKey, readonly GatewayAddress[]>;
 }
 
 const NO_ROUTES: Pick<GatewayListenerModel, 'supportedKinds' | 'attachedRoutes'> = { supportedKinds: [], attachedRoutes: 0 };
@@ -102,6 +116,9 @@ const NO_ROUTES: Pick<GatewayListenerModel, 'supportedKinds' | 'attachedRoutes'>
 export function gatewayStatusWant(gateway: Gateway, model: GatewayModel, inputs: GatewayStatusInputs, programmed: boolean): GatewayStatusWant {
   const key = model.key;
   const address = inputs.build.addresses.get(key);
+  // Locally the Gateway's own address; in a cluster its Service's.
+  const byPort = address === ANY_ADDRESS;
+  const published: readonly GatewayAddress[] = address === undefined ? [] : byPort ? (inputs.serviceAddresses?.get(key) ?? []) : [{ type: 'IPAddress', value: address }];
   const specListeners = gateway.spec?.listeners ?? [];
   const conflicts = listenerConflicts(specListeners);
   const byName = new Map(model.listeners.map((l) => [l.name, l]));
@@ -137,7 +154,7 @@ export function gatewayStatusWant(gateway: Gateway, model: GatewayModel, inputs:
   const rejected = listeners.filter((l) => l.conditions[0]?.status !== 'True').map((l) => l.name);
   const parametersRef = gateway.spec?.infrastructure?.parametersRef;
   const unsupportedAddresses = (gateway.spec?.addresses ?? []).filter((a) => (a.type ?? 'IPAddress') !== 'IPAddress');
-  const unusableAddresses = (gateway.spec?.addresses ?? []).filter((a) => (a.type ?? 'IPAddress') === 'IPAddress' && a.value !== undefined && a.value !== address);
+  const unusableAddresses = (gateway.spec?.addresses ?? []).filter((a) => (a.type ?? 'IPAddress') === 'IPAddress' && a.value !== undefined && !published.some((p) => p.value === a.value));
   let accepted: ConditionWant;
   if (parametersRef) accepted = cond('Accepted', false, 'InvalidParameters', `infrastructure.parametersRef ${parametersRef.group}/${parametersRef.kind} ${parametersRef.name}: this controller takes no parameters`);
   else if (unsupportedAddresses.length > 0) accepted = cond('Accepted', false, 'UnsupportedAddress', `spec.addresses: only IPAddress is supported, not ${unsupportedAddresses.map((a) => a.type).join(', ')}`);
@@ -148,14 +165,18 @@ export function gatewayStatusWant(gateway: Gateway, model: GatewayModel, inputs:
 
   let programmedCond: ConditionWant;
   if (accepted.status !== 'True') programmedCond = cond('Programmed', false, 'Invalid', 'Gateway is not accepted');
-  else if (address === undefined) programmedCond = cond('Programmed', false, 'AddressNotAssigned', `every address of --gateway-addresses is taken by an older Gateway`);
-  else if (unusableAddresses.length > 0) programmedCond = cond('Programmed', false, 'AddressNotUsable', `spec.addresses: ${unusableAddresses.map((a) => a.value).join(', ')} cannot be used; this Gateway is served on ${address}`);
+  else if (address === undefined) {
+    programmedCond = cond('Programmed', false, 'AddressNotAssigned', inputs.build.byPort
+      ? "the ports left in --gateway-port-range do not hold this Gateway's listener ports (older Gateways took the others)"
+      : 'every address of --gateway-addresses is taken by an older Gateway');
+  } else if (published.length === 0) programmedCond = cond('Programmed', false, 'AddressNotAssigned', "waiting for the Gateway's Service to have an address");
+  else if (unusableAddresses.length > 0) programmedCond = cond('Programmed', false, 'AddressNotUsable', `spec.addresses: ${unusableAddresses.map((a) => a.value).join(', ')} cannot be used; this Gateway is served on ${published.map((a) => a.value).join(', ')}`);
   else if (!programmed) programmedCond = cond('Programmed', false, 'Pending', 'Waiting for Traffic Server to serve the route table');
-  else programmedCond = cond('Programmed', true, 'Programmed', `Served on ${address}`);
+  else programmedCond = cond('Programmed', true, 'Programmed', `Served on ${published.map((a) => a.value).join(', ')}`);
 
   return {
     conditions: [accepted, programmedCond],
-    addresses: address === undefined ? [] : [{ type: 'IPAddress', value: address }],
+    addresses: published,
     listeners: listeners.map(({ valid: _valid, ...l }) => l),
   };
 }
@@ -291,6 +312,8 @@ export interface StatusOptions {
   /** Whether a table ATS serves holds this generation of the Gateway. */
   readonly programmed: (key: ObjectKey, generation: number | undefined) => boolean;
   readonly nowMs: number;
+  /** In a cluster: the addresses of each Gateway's Service (GatewayStatusInputs). */
+  readonly serviceAddresses?: ReadonlyMap<ObjectKey, readonly GatewayAddress[]>;
   /** The object to merge into (default: the snapshot's); a writer gives the one its last patch returned while the watch has not caught up. */
   readonly current?: <T extends Gateway | HTTPRoute>(kind: T['kind'], key: ObjectKey, fromCache: T) => T;
 }
@@ -304,7 +327,7 @@ export interface StatusOptions {
 export function gatewayApiStatuses(build: GatewayBuild, snapshot: Snapshot, o: StatusOptions): StatusUpdate[] {
   const out: StatusUpdate[] = [];
   const current = o.current ?? (<T,>(_kind: string, _key: ObjectKey, fromCache: T) => fromCache);
-  const inputs: GatewayStatusInputs = { build, snapshot, certificates: o.certificates };
+  const inputs: GatewayStatusInputs = { build, snapshot, certificates: o.certificates, ...(o.serviceAddresses ? { serviceAddresses: o.serviceAddresses } : {}) };
   for (const model of build.routes.gateways) {
     const cached = snapshot.gateways.get(model.key);
     if (!cached || cached.metadata.generation !== model.generation) continue;

@@ -1,0 +1,62 @@
+// Where Gateways are served in a cluster: blocks of port pairs, in order.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { parsePortRange, rangePorts, type PortRange } from '../../config/gateway.js';
+import { isInvalid } from '../../validate/invalid.js';
+import { ANY_ADDRESS, assignPortBlocks, compareAddresses } from './addresses.js';
+
+function range(text: string): PortRange {
+  const r = parsePortRange(text);
+  if (isInvalid(r)) throw new Error(r.invalid);
+  return r;
+}
+
+const http = (port: number) => ({ port, protocol: 'HTTP' });
+const https = (port: number) => ({ port, protocol: 'HTTPS' });
+const blocks = (gateways: Parameters<typeof assignPortBlocks>[0], text: string) =>
+  Object.fromEntries([...assignPortBlocks(gateways, range(text))].map(([k, ports]) => [k, Object.fromEntries(ports)]));
+
+describe('--gateway-port-range', () => {
+  test('FIRST-LAST: an even number of ports from 1024, plain HTTP on FIRST+2k and TLS on FIRST+2k+1', () => {
+    assert.deepEqual(range('20000-20003'), { text: '20000-20003', first: 20000, pairs: 2 });
+    assert.deepEqual(rangePorts(range('20000-20003')), [{ port: 20000, tls: false }, { port: 20001, tls: true }, { port: 20002, tls: false }, { port: 20003, tls: true }]);
+    for (const bad of ['20000', '20000-20002', '80-81', '20001-20000', '20000-20000', '1024-3071', 'a-b', '30000-70000']) {
+      assert.ok(isInvalid(parsePortRange(bad)), bad);
+    }
+  });
+});
+
+describe('port blocks', () => {
+  test('one pair per distinct port of a protocol, the k-th smallest port on the k-th pair; Gateways in the order given', () => {
+    assert.deepEqual(blocks([
+      { key: 'a/one', listeners: [https(443), http(80), http(80), https(8443)] },
+      { key: 'a/two', listeners: [http(80), http(8080), http(81)] },
+      { key: 'a/three', listeners: [https(443)] },
+    ], '20000-20011'), {
+      'a/one': { 80: 20000, 443: 20001, 8443: 20003 },
+      'a/two': { 80: 20004, 81: 20006, 8080: 20008 },
+      'a/three': { 443: 20011 },
+    });
+  });
+
+  test('a port both protocols name, and other protocols, take no port; a Gateway with nothing to serve gets an empty block', () => {
+    assert.deepEqual(blocks([
+      { key: 'a/mixed', listeners: [http(80), https(80), https(443), { port: 9000, protocol: 'TCP' }] },
+      { key: 'a/none', listeners: [{ port: 53, protocol: 'UDP' }] },
+      { key: 'a/next', listeners: [http(80)] },
+    ], '20000-20003'), { 'a/mixed': { 443: 20001 }, 'a/none': {}, 'a/next': { 80: 20002 } });
+  });
+
+  test('a Gateway that does not fit gets none, and a later one that fits still gets its block', () => {
+    assert.deepEqual(blocks([
+      { key: 'a/one', listeners: [http(80)] },
+      { key: 'a/big', listeners: [http(80), http(81)] },
+      { key: 'a/small', listeners: [https(443)] },
+      { key: 'a/late', listeners: [http(80)] },
+    ], '20000-20003'), { 'a/one': { 80: 20000 }, 'a/small': { 443: 20003 } });
+  });
+
+  test('the table order of addresses: every address first, then IPv4 by number', () => {
+    assert.deepEqual(['127.0.1.10', ANY_ADDRESS, '127.0.1.9'].sort(compareAddresses), ['*', '127.0.1.9', '127.0.1.10']);
+  });
+});
