@@ -204,6 +204,22 @@ TEST(ModelDecoder, AListenerOnEveryAddressIsFamily0WithNoAddressWords) {
   std::vector<uint8_t> bytes;
   e = build_table(out, 1, 0, bytes);
   EXPECT_FALSE(e) << e.message;
+  // The fewest ints a listener takes: three of them with no entries, at the end.
+  TableInput three;
+  for (uint16_t port : {20000, 20002, 20004}) {
+    InputGatewayListener l;
+    l.gateway = "ns/gw";
+    l.listener = "http";
+    l.address = "*";
+    l.port = port;
+    l.listener_port = 80;
+    three.gateway_listeners.push_back(l);
+  }
+  EncodedModel m3 = encode_model(three);
+  TableInput out3;
+  e = decode_exact(m3.strings, m3.ints, m3.ints.size(), out3);
+  ASSERT_FALSE(e) << e.message;
+  EXPECT_TRUE(out3 == three);
 }
 
 TEST(ModelDecoder, EveryTruncationOfTheGatewayPartIsRefused) {
@@ -241,7 +257,7 @@ TEST(ModelDecoder, RefusesWhatTheGatewayPartCannotHold) {
       {41, 15, "at int 41: string index 15 is out of range (15 strings)"},
       {62, kNone - 1, "at int 62: string index 4294967294 is out of range (15 strings)"},
       // Counts the ints left cannot hold.
-      {33, 4, "at int 33: count 4 is more than the 35 ints left can hold"},
+      {33, 5, "at int 33: count 5 is more than the 35 ints left can hold"},  // 8 ints the fewest (on every address)
       {42, 4, "at int 42: count 4 is more than the 26 ints left can hold"},
       {47, 11, "at int 47: count 11 is more than the 21 ints left can hold"},
       {50, 10, "at int 50: count 10 is more than the 18 ints left can hold"},

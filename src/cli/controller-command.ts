@@ -23,6 +23,7 @@ function wiringFor(o: ControllerOptions, logger: Logger): Wiring & { sourceProbl
         leaderElectionNamespace: o.leaderElectionNamespace,
         publishAddresses: o.publishAddresses,
         build: o.build,
+        ...(o.gatewayServices ? { gatewayServices: o.gatewayServices } : {}),
         ...(o.build.recordsConfigMap ? { recordsConfigMap: o.build.recordsConfigMap } : {}),
       },
       logger,

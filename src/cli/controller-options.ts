@@ -10,8 +10,8 @@ import { parsePublishAddresses, type LoadBalancerAddress } from '../publish/ingr
 import { checkTableName, DEFAULT_TABLE_NAME, TableError } from '../route-table/route-table.js';
 import { domainPrefixedPathErrors } from '../validate/api-formats.js';
 import { isInvalid } from '../validate/invalid.js';
-import { dnsLabelError } from '../validate/names.js';
-import { DEFAULT_GATEWAY_ADDRESSES, DEFAULT_GATEWAY_PORTS, parseAddressRange, parseGatewayPorts } from '../config/gateway.js';
+import { dnsLabelError, dnsSubdomainError } from '../validate/names.js';
+import { DEFAULT_GATEWAY_ADDRESSES, DEFAULT_GATEWAY_PORT_RANGE, DEFAULT_GATEWAY_PORTS, parseAddressRange, parseGatewayPorts, parsePortRange, parseServiceType, type GatewayServiceType } from '../config/gateway.js';
 import { CliError } from './io.js';
 
 export const CONTROLLER_HELP = `usage: ats-ingress controller [options]
@@ -40,6 +40,23 @@ What is ours:
   --gateway-ports LIST       the listener ports served, each on its own port
                              or on another: 80,443 or 80=18080,443=18443
                              (default: ${DEFAULT_GATEWAY_PORTS})
+  --gateway-service-type TYPE
+                             in a cluster: ClusterIP, NodePort or LoadBalancer.
+                             Each Gateway is then served on every address of
+                             the pod, on a block of ports of its own from
+                             --gateway-port-range, through a Service of this
+                             type in the --leader-election-namespace that the
+                             leader keeps; its address is the Gateway's
+                             status.addresses (--gateway-addresses and
+                             --gateway-ports are not used)
+  --gateway-port-range FIRST-LAST
+                             the ports ATS opens for Gateways (the same range
+                             as the ATS container's ATS_GATEWAY_PORT_RANGE):
+                             FIRST+2k plain HTTP, FIRST+2k+1 TLS
+                             (default: ${DEFAULT_GATEWAY_PORT_RANGE})
+  --gateway-service-selector K=V,...
+                             the labels of the ATS pod, which the Services
+                             select (default: app=ats-ingress)
   --watch-namespace NS       only this namespace; repeat for several (default: all)
   --default-backend NS/NAME:PORT
                              the Service that answers requests no rule matches
@@ -99,6 +116,8 @@ export interface ControllerOptions {
   /** With --ats-runroot: where traffic_manager runs, for the records ConfigMap. */
   readonly atsRunroot?: string;
   readonly publishAddresses: readonly LoadBalancerAddress[];
+  /** --gateway-service-type: a Service per Gateway, of this type, selecting the ATS pod by these labels. */
+  readonly gatewayServices?: { readonly type: GatewayServiceType; readonly selector: Readonly<Record<string, string>> };
   readonly leaderElectionNamespace: string;
   readonly batchHoldMs: number;
   readonly batchCoalesceMs: number;
@@ -119,6 +138,22 @@ function wholeNumber(flag: string, v: string | undefined, fallback: number, max:
   const n = Number(v);
   if (!/^[0-9]+$/.test(v) || n > max) throw new CliError(`${flag} "${v}": expected a whole number from 0 to ${max}`);
   return n;
+}
+
+/** `app=ats-ingress,tier=edge`: label names and values as the API takes them. */
+function parseSelector(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of text.split(',')) {
+    const [k = '', value, extra] = item.trim().split('=');
+    const name = k.includes('/') ? k.slice(k.lastIndexOf('/') + 1) : k;
+    const prefix = k.includes('/') ? k.slice(0, k.lastIndexOf('/')) : undefined;
+    const ok = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+    if (value === undefined || extra !== undefined || !name || name.length > 63 || !ok.test(name) || value.length > 63 || !ok.test(value) || (prefix !== undefined && dnsSubdomainError(prefix))) {
+      throw new CliError(`--gateway-service-selector "${item}" is not LABEL=VALUE`);
+    }
+    out[k] = value;
+  }
+  return out;
 }
 
 function namespaceName(flag: string, ns: string): string {
@@ -184,6 +219,9 @@ export function parseControllerOptions(args: string[]): ControllerOptions {
         'gateway-controller-name': { type: 'string', default: DEFAULT_GATEWAY_CONTROLLER_NAME },
         'gateway-addresses': { type: 'string', default: DEFAULT_GATEWAY_ADDRESSES },
         'gateway-ports': { type: 'string', default: DEFAULT_GATEWAY_PORTS },
+        'gateway-service-type': { type: 'string' },
+        'gateway-port-range': { type: 'string' },
+        'gateway-service-selector': { type: 'string', default: 'app=ats-ingress' },
         'watch-namespace': { type: 'string', multiple: true, default: [] },
         'default-backend': { type: 'string' },
         'default-certificate': { type: 'string' },
@@ -234,6 +272,17 @@ export function parseControllerOptions(args: string[]): ControllerOptions {
   if (isInvalid(gatewayAddresses)) throw new CliError(`--gateway-addresses ${gatewayAddresses.invalid}`);
   const gatewayPorts = parseGatewayPorts(v['gateway-ports'] ?? DEFAULT_GATEWAY_PORTS);
   if (isInvalid(gatewayPorts)) throw new CliError(`--gateway-ports ${gatewayPorts.invalid}`);
+  let gatewayServices: ControllerOptions['gatewayServices'];
+  let gatewayPortRange;
+  if (v['gateway-service-type'] !== undefined) {
+    const type = parseServiceType(v['gateway-service-type']);
+    if (isInvalid(type)) throw new CliError(`--gateway-service-type ${type.invalid}`);
+    gatewayPortRange = parsePortRange(v['gateway-port-range'] ?? DEFAULT_GATEWAY_PORT_RANGE);
+    if (isInvalid(gatewayPortRange)) throw new CliError(`--gateway-port-range ${gatewayPortRange.invalid}`);
+    gatewayServices = { type, selector: parseSelector(v['gateway-service-selector'] ?? 'app=ats-ingress') };
+  } else if (v['gateway-port-range'] !== undefined) {
+    throw new CliError('--gateway-port-range goes with --gateway-service-type (in a cluster)');
+  }
   let recordsConfigMap;
   const atsRunroot = v['ats-runroot'];
   if (atsRunroot !== undefined) {
@@ -254,6 +303,7 @@ export function parseControllerOptions(args: string[]): ControllerOptions {
     watchNamespaces,
     gatewayAddresses,
     gatewayPorts,
+    ...(gatewayPortRange !== undefined ? { gatewayPortRange } : {}),
     ...(defaultBackend !== undefined ? { defaultBackend } : {}),
     ...(defaultCertificate !== undefined ? { defaultCertificate } : {}),
     ...(recordsConfigMap !== undefined ? { recordsConfigMap } : {}),
@@ -268,6 +318,7 @@ export function parseControllerOptions(args: string[]): ControllerOptions {
     ...(v['ats-stats-url'] !== undefined ? { atsStatsUrl: statsUrl(v['ats-stats-url']) } : {}),
     ...(atsRunroot !== undefined ? { atsRunroot } : {}),
     publishAddresses,
+    ...(gatewayServices !== undefined ? { gatewayServices } : {}),
     leaderElectionNamespace: namespaceName('--leader-election-namespace', v['leader-election-namespace'] ?? 'ats-ingress'),
     batchHoldMs: wholeNumber('--batch-hold-ms', v['batch-hold-ms'], 0, 60_000),
     batchCoalesceMs: wholeNumber('--batch-coalesce-ms', v['batch-coalesce-ms'], 0, 60_000),

@@ -11,6 +11,8 @@ import { KubeEventRecorder } from '../publish/events.js';
 import { KubeStatusWriter, type LoadBalancerAddress } from '../publish/ingress-status.js';
 import { GatewayClassStatusWriter, LeaderGatewayClassStatus } from '../publish/gateway-class-status.js';
 import { GatewayStatusWriter, LeaderGatewayStatus } from '../publish/gateway-status.js';
+import { GatewayServices } from '../publish/gateway-services.js';
+import type { GatewayServiceType } from '../config/gateway.js';
 import { LeaderEvents, LiveStatus } from '../publish/leader-only.js';
 import type { Publisher, PublisherContext } from '../publish/publisher.js';
 import { KubernetesSource, ROUTING_KINDS } from '../sources/kubernetes.js';
@@ -44,6 +46,11 @@ export interface KubernetesWiringOptions {
   readonly recordsConfigMap?: ObjectRef;
   /** What is ours (the GatewayClasses whose status the leader writes); default buildConfig(). */
   readonly build?: BuildConfig;
+  /**
+   * In a cluster (with build.gatewayPortRange): a Service per Gateway of this
+   * type, in leaderElectionNamespace, selecting the ATS pod by these labels.
+   */
+  readonly gatewayServices?: { readonly type: GatewayServiceType; readonly selector: Readonly<Record<string, string>> };
 }
 
 /** Throws (with what to do) when the kubeconfig or the in-cluster configuration cannot be loaded. */
@@ -76,10 +83,22 @@ export function kubernetesWiring(o: KubernetesWiringOptions, logger: Logger): Wi
         return getObject(ctx.snapshot(), kind, isClusterScoped(kind) ? name : `${namespace}/${name}`)?.metadata.uid;
       },
     });
+    const gatewayWriter = new GatewayStatusWriter(client, o.build ?? buildConfig());
+    const gatewayStatus = new LeaderGatewayStatus(gatewayWriter, leader, ctx, logger.with({ component: 'status' }));
+    let services: GatewayServices | undefined;
+    if (o.gatewayServices && o.build?.gatewayPortRange) {
+      const s = new GatewayServices({
+        transport: client, leader, namespace: o.leaderElectionNamespace, ...o.gatewayServices, logger: logger.with({ component: 'gateway-services' }),
+      });
+      gatewayWriter.useServiceAddresses(() => s.addresses());
+      s.onAddresses(() => gatewayStatus.refresh());
+      services = s;
+    }
     const list: Publisher[] = [
       new LeaderEvents(events, leader, ctx, logger.with({ component: 'events' })),
       new LeaderGatewayClassStatus(new GatewayClassStatusWriter(client, o.build ?? buildConfig()), leader, ctx, logger.with({ component: 'status' })),
-      new LeaderGatewayStatus(new GatewayStatusWriter(client, o.build ?? buildConfig()), leader, ctx, logger.with({ component: 'status' })),
+      ...(services ? [services] : []),
+      gatewayStatus,
     ];
     if (o.publishAddresses.length > 0) {
       const writer = new KubeStatusWriter({ transport: client, addresses: o.publishAddresses, logger: logger.with({ component: 'status' }) });

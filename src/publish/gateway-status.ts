@@ -15,7 +15,7 @@ import { KIND_INFO } from '../kube/kinds.js';
 import type { LeaderElector } from '../kube/leader.js';
 import type { Gateway, HTTPRoute, ObjectKey } from '../kube/types.js';
 import { CertificateCache } from '../model/certificates.js';
-import { gatewayApiStatuses, type StatusUpdate } from '../model/gateway/status.js';
+import { gatewayApiStatuses, type GatewayAddress, type StatusUpdate } from '../model/gateway/status.js';
 import type { BuildResult, GatewayBuild } from '../model/model.js';
 import type { Logger } from '../observe/logger.js';
 import type { Publisher, PublisherContext } from './publisher.js';
@@ -45,6 +45,8 @@ export class GatewayStatusWriter {
   readonly #written = new Map<string, { cachedRv: string | undefined; object: Gateway | HTTPRoute }>();
   /** The Gateways a table ATS serves holds, as servedAs() says. */
   #served = new Map<ObjectKey, string>();
+  /** In a cluster: the addresses of the Gateways' Services (gateway-services.ts). */
+  #serviceAddresses: (() => ReadonlyMap<ObjectKey, readonly GatewayAddress[]>) | undefined;
 
   constructor(
     private readonly transport: KubeTransport,
@@ -53,6 +55,11 @@ export class GatewayStatusWriter {
     private readonly concurrency = 4,
     private readonly timeoutMs = 10_000,
   ) {}
+
+  /** Where status.addresses come from in a cluster. */
+  useServiceAddresses(source: () => ReadonlyMap<ObjectKey, readonly GatewayAddress[]>): void {
+    this.#serviceAddresses = source;
+  }
 
   /** ATS serves a table built with `build` (or a newer one). */
   markServed(build: GatewayBuild): void {
@@ -71,6 +78,7 @@ export class GatewayStatusWriter {
       config: this.config,
       certificates: this.certificates,
       nowMs,
+      ...(this.#serviceAddresses ? { serviceAddresses: this.#serviceAddresses() } : {}),
       programmed: (key, generation) => this.#served.get(key) === servedAs(build, key, generation),
       current: (kind, key, cached) => {
         const id = `${kind} ${key}`;
@@ -173,6 +181,11 @@ export class LeaderGatewayStatus implements Publisher {
     this.#stopped = true;
     if (this.#retry) clearTimeout(this.#retry);
     await this.#running;
+  }
+
+  /** Writes again what the last build gives (a Gateway's Service got an address). */
+  refresh(): void {
+    this.#kick();
   }
 
   #kick(): void {
