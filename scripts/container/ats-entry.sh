@@ -12,6 +12,8 @@
 #   ATS_RUNROOT      writable directory for the runroot (/run/ats), shared with the controller
 #   ATS_HTTP_PORT    8080        ATS_HTTPS_PORT   8443
 #   ATS_BIND         address to listen on (0.0.0.0; the tests use 127.0.0.1)
+#   ATS_GATEWAY_PORT_RANGE  FIRST-LAST: the Gateways' ports, opened at start (none); the
+#                    controller's --gateway-port-range, from the same ConfigMap key
 #   ATS_TABLE        route table name, the controller's --table (default)
 #   ATS_PLUGIN       the plugin .so (/usr/lib/trafficserver/modules/ats_ingress.so)
 #   ATS_SHUTDOWN_TIMEOUT  seconds to drain connections on SIGTERM (25)
@@ -33,6 +35,7 @@ BIND="${ATS_BIND:-0.0.0.0}"
 node "$APP/dist/src/cli/main.js" ats-runroot --dir "$RR" --plugin "$PLUGIN" \
   --table "${ATS_TABLE:-default}" --bind "$BIND" \
   --http-port "$HTTP_PORT" --https-port "${ATS_HTTPS_PORT:-8443}" \
+  ${ATS_GATEWAY_PORT_RANGE:+--gateway-port-range "$ATS_GATEWAY_PORT_RANGE"} \
   --shutdown-timeout "${ATS_SHUTDOWN_TIMEOUT:-25}" \
   ${ATS_CACHE_DIR:+--cache-dir "$ATS_CACHE_DIR"} \
   --cache-size "${ATS_CACHE_SIZE:-256Mi}" --ram-cache-size "${ATS_RAM_CACHE_SIZE:-64Mi}" >&2

@@ -8,6 +8,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { rangePorts, type PortRange } from '../config/gateway.js';
 
 export const ATS_MODULES_DIR = '/usr/lib/trafficserver/modules';
 export const STATS_PLUGIN = 'stats_over_http.so';
@@ -34,6 +35,12 @@ export interface RunrootConfig {
   readonly httpPort: number;
   /** The TLS port; absent: none. */
   readonly httpsPort?: number;
+  /**
+   * In a cluster: the Gateways' ports (the controller's --gateway-port-range),
+   * opened on every bind address at start (server_ports needs a restart):
+   * FIRST+2k plain, FIRST+2k+1 TLS.
+   */
+  readonly gatewayPortRange?: PortRange;
   /** The plugin's shared object and its arguments (`--table NAME`, ...); absent: no plugin. */
   readonly plugin?: { readonly path: string; readonly args: readonly string[] };
   /** stats_over_http on this path, answering loopback only (the controller reads the served generation there). */
@@ -100,6 +107,10 @@ export function productionRecords(c: RunrootConfig): Record<string, RecordValue>
     const bind = isIP(address) === 6 ? `[${address}]` : address;
     ports.push(`${port('http port', c.httpPort)}:ip-in=${bind}`);
     if (c.httpsPort !== undefined) ports.push(`${port('https port', c.httpsPort)}:ssl:ip-in=${bind}`);
+    for (const g of c.gatewayPortRange ? rangePorts(c.gatewayPortRange) : []) {
+      if (g.port === c.httpPort || g.port === c.httpsPort) throw new TypeError(`gateway port range ${c.gatewayPortRange?.text} holds the http or https port ${g.port}`);
+      ports.push(`${port('gateway port', g.port)}${g.tls ? ':ssl' : ''}:ip-in=${bind}`);
+    }
   }
   const cache = c.cache ?? DEFAULT_CACHE;
   if (!Number.isInteger(cache.diskBytes) || cache.diskBytes < 0) throw new TypeError(`cache size ${cache.diskBytes} is not a number of bytes`);

@@ -7,6 +7,7 @@ import { DEFAULT_CACHE, writeRunroot, type CacheConfig } from '../ats/runroot.js
 import { isInvalid } from '../validate/invalid.js';
 import { formatBytes, parseByteSize } from '../validate/size.js';
 import { checkTableName, DEFAULT_TABLE_NAME } from '../route-table/route-table.js';
+import { parsePortRange } from '../config/gateway.js';
 import { CliError, type Io } from './io.js';
 
 /** The smallest cache disk taken: what the tests run ATS with. */
@@ -23,6 +24,9 @@ plugins, ip_allow, storage): what the ATS container runs with.
   --bind ADDR             the address ATS listens on (default: 0.0.0.0)
   --http-port N           (default: 8080)
   --https-port N          (default: 8443)
+  --gateway-port-range FIRST-LAST
+                          in a cluster: the Gateways' ports, the controller's
+                          --gateway-port-range (FIRST+2k plain, FIRST+2k+1 TLS)
   --stats-path PATH       stats_over_http on loopback at /PATH (default: _ats_ingress_stats)
   --shutdown-timeout S    seconds to drain connections on SIGTERM (default: 25)
   --cache-dir DIR         where the cache's disk file lives (default: DIR/cache;
@@ -55,6 +59,7 @@ export async function runAtsRunroot(args: string[], io: Io): Promise<number> {
         bind: { type: 'string', default: '0.0.0.0' },
         'http-port': { type: 'string', default: '8080' },
         'https-port': { type: 'string', default: '8443' },
+        'gateway-port-range': { type: 'string' },
         'stats-path': { type: 'string', default: '_ats_ingress_stats' },
         'shutdown-timeout': { type: 'string', default: '25' },
         'cache-dir': { type: 'string' },
@@ -85,6 +90,11 @@ export async function runAtsRunroot(args: string[], io: Io): Promise<number> {
     ramBytes: sizeOf('--ram-cache-size', v['ram-cache-size'] ?? formatBytes(DEFAULT_CACHE.ramBytes), 0),
     ...(cacheDir !== undefined ? { dir: cacheDir } : {}),
   };
+  let gatewayPortRange;
+  if (v['gateway-port-range'] !== undefined && v['gateway-port-range'] !== '') {
+    gatewayPortRange = parsePortRange(v['gateway-port-range']);
+    if (isInvalid(gatewayPortRange)) throw new CliError(`--gateway-port-range ${gatewayPortRange.invalid}`);
+  }
   let table: string;
   try {
     table = checkTableName(v.table);
@@ -97,6 +107,7 @@ export async function runAtsRunroot(args: string[], io: Io): Promise<number> {
       bind,
       httpPort: portOf('--http-port', v['http-port'] ?? '8080'),
       httpsPort: portOf('--https-port', v['https-port'] ?? '8443'),
+      ...(gatewayPortRange !== undefined ? { gatewayPortRange } : {}),
       plugin: { path: v.plugin, args: ['--table', table] },
       statsPath: v['stats-path'] ?? '_ats_ingress_stats',
       shutdownTimeoutS: shutdown,

@@ -148,6 +148,9 @@ describe('ats-ingress ats-runroot', () => {
       assert.match(ok.stdout, /cache: 1Gi on disk, 128Mi of RAM/);
       assert.equal(await readFile(`${dir}/etc/storage.config`, 'utf8'), `${dir}/disk 1024M\n`);
       assert.match(await readFile(`${dir}/etc/records.config`, 'utf8'), /^CONFIG proxy\.config\.cache\.ram_cache\.size INT 134217728$/m);
+      const gw = await cli('ats-runroot', '--dir', dir, '--plugin', '/p/ats_ingress.so', '--gateway-port-range', '20000-20003');
+      assert.equal(gw.code, 0, gw.stderr);
+      assert.match(await readFile(`${dir}/etc/records.config`, 'utf8'), /server_ports STRING 8080:ip-in=0\.0\.0\.0 8443:ssl:ip-in=0\.0\.0\.0 20000:ip-in=0\.0\.0\.0 20001:ssl:ip-in=0\.0\.0\.0 20002:ip-in=0\.0\.0\.0 20003:ssl:ip-in=0\.0\.0\.0$/m);
       const off = await cli('ats-runroot', '--dir', dir, '--plugin', '/p/ats_ingress.so', '--cache-size', '0');
       assert.match(off.stdout, /cache: off/);
       assert.equal(await readFile(`${dir}/etc/storage.config`, 'utf8'), '');
@@ -156,6 +159,7 @@ describe('ats-ingress ats-runroot', () => {
         ['--cache-size', 'big', /--cache-size: "big" is not a size such as 256Mi/],
         ['--ram-cache-size', '1.5Gi', /--ram-cache-size: "1.5Gi" is not a size/],
         ['--cache-dir', 'relative', /--cache-dir "relative": expected an absolute path/],
+        ['--gateway-port-range', '20000-20002', /--gateway-port-range "20000-20002" holds 3 ports: an even number is needed/],
       ] as const) {
         const bad = await cli('ats-runroot', '--dir', dir, '--plugin', '/p/ats_ingress.so', flag, value);
         assert.notEqual(bad.code, 0);
