@@ -64,7 +64,7 @@ describe('the shipped Deployment', () => {
 });
 
 describe('the shipped RBAC', () => {
-  test('the service account has no token of its own, and writes only status, Events and its Lease', async () => {
+  test("the service account has no token of its own, and writes only status, Events, its Lease and the Gateways' Services in its namespace", async () => {
     const all = await docs('10-rbac.yaml');
     const sa = all.find((d) => d.kind === 'ServiceAccount');
     assert.equal(sa.automountServiceAccountToken, false);
@@ -92,6 +92,9 @@ describe('the shipped RBAC', () => {
       'ClusterRole:ingresses/status:patch',
       'Role:leases:create',
       'Role:leases:update',
+      'Role:services:create',
+      'Role:services:delete',
+      'Role:services:patch',
     ]);
   });
 });
