@@ -3,6 +3,7 @@
 // few overrides tests need. Every override is in harnessRunroot() below, each
 // with its reason; nothing else differs from a production pod.
 
+import type { PortRange } from '../../src/config/gateway.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -41,6 +42,8 @@ export interface AtsConfig {
   sslMulticert?: string[];
   /** Extra files written under etc/ (relative names), e.g. a header_rewrite config. */
   files?: Record<string, string>;
+  /** The Gateways' ports, opened on every bind address as production does in a cluster (FIRST+2k plain, FIRST+2k+1 TLS). */
+  gatewayPortRange?: PortRange;
 }
 
 export interface HarnessRunrootOptions extends AtsConfig {
@@ -106,6 +109,7 @@ export function harnessRunroot(dir: string, o: HarnessRunrootOptions, ports: Ats
     remap: o.remap ?? [],
     // The test's own files last.
     files: { ...files, ...(o.files ?? {}) },
+    ...(o.gatewayPortRange ? { gatewayPortRange: o.gatewayPortRange } : {}),
   };
 }
 
