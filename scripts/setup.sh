@@ -81,4 +81,6 @@ if [[ "$PROFILE" == test ]]; then
   info "$("$GO" version)"
   step "The test cluster's binaries (kube-apiserver, etcd, kubectl, kube-controller-manager)"
   PATH="$(dirname "$GO"):$PATH" bash "$ROOT/scripts/kubebin.sh" >/dev/null
+  step "The Gateway API conformance suite (go test -c of tools/conformance; needs Go 1.26)"
+  PATH="$(dirname "$GO"):$PATH" bash "$ROOT/scripts/conformance-bin.sh" >/dev/null
 fi
