@@ -15,6 +15,7 @@
 //                           upstream's naming)
 //   --output FILE           the suite's whole -v output (default
 //                           $TMPDIR/ats-ingress-conformance.log)
+//   --serial                one test at a time (the suite's -disable-parallel-tests)
 //   --quiet                 do not stream the suite's output
 //   --debug                 the suite's -debug
 
@@ -38,6 +39,7 @@ async function main(): Promise<number> {
       output: { type: 'string', default: join(tmpdir(), 'ats-ingress-conformance.log') },
       quiet: { type: 'boolean', default: false },
       debug: { type: 'boolean', default: false },
+      serial: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -49,6 +51,7 @@ async function main(): Promise<number> {
     ...(values['skip-tests'] ? { skipTests: list(values['skip-tests'])! } : {}),
     ...(values.timeouts ? { timeoutOverrides: values.timeouts } : {}),
     debug: values.debug,
+    serial: values.serial,
     log: (l) => process.stderr.write(`[conformance] ${l}\n`),
     ...(values.quiet ? {} : { onOutput: (c: string) => process.stdout.write(c) }),
   });

@@ -80,6 +80,8 @@ export interface ConformanceOptions {
   log?: (line: string) => void;
   /** -debug: the suite logs every request and response. */
   debug?: boolean;
+  /** -disable-parallel-tests: one test at a time (default: the suite's own parallelism). */
+  serial?: boolean;
 }
 
 export interface Phase {
@@ -244,6 +246,7 @@ function argsFor(o: ConformanceOptions, reportPath: string, suiteTimeoutMs: numb
   if (o.runTest) args.push(`-run-test=${o.runTest}`);
   if (o.timeoutOverrides) args.push(`-timeout-config-overrides=${o.timeoutOverrides}`);
   if (o.debug) args.push('-debug');
+  if (o.serial) args.push('-disable-parallel-tests');
   return args;
 }
 
