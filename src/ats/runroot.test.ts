@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parsePortRange } from '../config/gateway.js';
+import { parsePortRange, rangePorts } from '../config/gateway.js';
 import { isInvalid } from '../validate/invalid.js';
 import { IP_ALLOW_YAML, productionRecords, runrootFiles, type RunrootConfig } from './runroot.js';
 
@@ -45,11 +45,11 @@ describe('the runroot ATS runs in', () => {
   test("in a cluster, the Gateways' port range on every bind address: plain on FIRST+2k, TLS on FIRST+2k+1", () => {
     const range = parsePortRange('20000-20003');
     assert.ok(!isInvalid(range));
-    const r = productionRecords({ ...base, bind: '0.0.0.0', gatewayPortRange: range });
+    const r = productionRecords({ ...base, bind: '0.0.0.0', gatewayPorts: rangePorts(range) });
     assert.equal(r['proxy.config.http.server_ports'], '8080:ip-in=0.0.0.0 8443:ssl:ip-in=0.0.0.0 20000:ip-in=0.0.0.0 20001:ssl:ip-in=0.0.0.0 20002:ip-in=0.0.0.0 20003:ssl:ip-in=0.0.0.0');
     const clash = parsePortRange('8080-8081');
     assert.ok(!isInvalid(clash));
-    assert.throws(() => productionRecords({ ...base, gatewayPortRange: clash }), /holds the http or https port 8080/);
+    assert.throws(() => productionRecords({ ...base, gatewayPorts: rangePorts(clash) }), /hold the http or https port 8080/);
   });
 
   test('PURGE and PUSH only from loopback; every other method from everywhere', () => {

@@ -8,7 +8,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
-import { rangePorts, type PortRange } from '../config/gateway.js';
 
 export const ATS_MODULES_DIR = '/usr/lib/trafficserver/modules';
 export const STATS_PLUGIN = 'stats_over_http.so';
@@ -36,11 +35,11 @@ export interface RunrootConfig {
   /** The TLS port; absent: none. */
   readonly httpsPort?: number;
   /**
-   * In a cluster: the Gateways' ports (the controller's --gateway-port-range),
-   * opened on every bind address at start (server_ports needs a restart):
-   * FIRST+2k plain, FIRST+2k+1 TLS.
+   * In a cluster: the Gateways' ports (the controller's --gateway-port-range,
+   * through rangePorts()), opened on every bind address at start
+   * (server_ports needs a restart), each plain or TLS.
    */
-  readonly gatewayPortRange?: PortRange;
+  readonly gatewayPorts?: ReadonlyArray<{ readonly port: number; readonly tls: boolean }>;
   /** The plugin's shared object and its arguments (`--table NAME`, ...); absent: no plugin. */
   readonly plugin?: { readonly path: string; readonly args: readonly string[] };
   /** stats_over_http on this path, answering loopback only (the controller reads the served generation there). */
@@ -107,8 +106,8 @@ export function productionRecords(c: RunrootConfig): Record<string, RecordValue>
     const bind = isIP(address) === 6 ? `[${address}]` : address;
     ports.push(`${port('http port', c.httpPort)}:ip-in=${bind}`);
     if (c.httpsPort !== undefined) ports.push(`${port('https port', c.httpsPort)}:ssl:ip-in=${bind}`);
-    for (const g of c.gatewayPortRange ? rangePorts(c.gatewayPortRange) : []) {
-      if (g.port === c.httpPort || g.port === c.httpsPort) throw new TypeError(`gateway port range ${c.gatewayPortRange?.text} holds the http or https port ${g.port}`);
+    for (const g of c.gatewayPorts ?? []) {
+      if (g.port === c.httpPort || g.port === c.httpsPort) throw new TypeError(`the gateway ports hold the http or https port ${g.port}`);
       ports.push(`${port('gateway port', g.port)}${g.tls ? ':ssl' : ''}:ip-in=${bind}`);
     }
   }

@@ -7,7 +7,7 @@ import { DEFAULT_CACHE, writeRunroot, type CacheConfig } from '../ats/runroot.js
 import { isInvalid } from '../validate/invalid.js';
 import { formatBytes, parseByteSize } from '../validate/size.js';
 import { checkTableName, DEFAULT_TABLE_NAME } from '../route-table/route-table.js';
-import { parsePortRange } from '../config/gateway.js';
+import { parsePortRange, rangePorts } from '../config/gateway.js';
 import { CliError, type Io } from './io.js';
 
 /** The smallest cache disk taken: what the tests run ATS with. */
@@ -107,7 +107,7 @@ export async function runAtsRunroot(args: string[], io: Io): Promise<number> {
       bind,
       httpPort: portOf('--http-port', v['http-port'] ?? '8080'),
       httpsPort: portOf('--https-port', v['https-port'] ?? '8443'),
-      ...(gatewayPortRange !== undefined ? { gatewayPortRange } : {}),
+      ...(gatewayPortRange !== undefined ? { gatewayPorts: rangePorts(gatewayPortRange) } : {}),
       plugin: { path: v.plugin, args: ['--table', table] },
       statsPath: v['stats-path'] ?? '_ats_ingress_stats',
       shutdownTimeoutS: shutdown,

@@ -11,7 +11,10 @@ import { KubeEventRecorder } from '../publish/events.js';
 import { KubeStatusWriter, type LoadBalancerAddress } from '../publish/ingress-status.js';
 import { GatewayClassStatusWriter, LeaderGatewayClassStatus } from '../publish/gateway-class-status.js';
 import { GatewayStatusWriter, LeaderGatewayStatus } from '../publish/gateway-status.js';
-import { GatewayServices } from '../publish/gateway-services.js';
+import { GATEWAY_SERVICE_SELECTOR, GatewayServices } from '../publish/gateway-services.js';
+import { KindStore } from '../sources/kind-store.js';
+import type { SourceEvent } from '../sources/source.js';
+import { WatchLoop } from '../sources/watch-loop.js';
 import type { GatewayServiceType } from '../config/gateway.js';
 import { LeaderEvents, LiveStatus } from '../publish/leader-only.js';
 import type { Publisher, PublisherContext } from '../publish/publisher.js';
@@ -72,6 +75,7 @@ export function kubernetesWiring(o: KubernetesWiringOptions, logger: Logger): Wi
     logger: logger.with({ component: 'leader-election' }),
   });
   leader.onChange((leading) => logger.info(leading ? 'became the leader: writing Events and status' : 'not the leader'));
+  let serviceWatch: { stop(): Promise<void> } | undefined;
   const extraPublishers = (ctx: PublisherContext): Publisher[] => {
     const events = new KubeEventRecorder({
       transport: client,
@@ -87,11 +91,11 @@ export function kubernetesWiring(o: KubernetesWiringOptions, logger: Logger): Wi
     const gatewayStatus = new LeaderGatewayStatus(gatewayWriter, leader, ctx, logger.with({ component: 'status' }));
     let services: GatewayServices | undefined;
     if (o.gatewayServices && o.build?.gatewayPortRange) {
-      const s = new GatewayServices({
-        transport: client, leader, namespace: o.leaderElectionNamespace, ...o.gatewayServices, logger: logger.with({ component: 'gateway-services' }),
-      });
+      const log = logger.with({ component: 'gateway-services' });
+      const s = new GatewayServices({ transport: client, leader, namespace: o.leaderElectionNamespace, ...o.gatewayServices, logger: log });
       gatewayWriter.useServiceAddresses(() => s.addresses());
       s.onAddresses(() => gatewayStatus.refresh());
+      serviceWatch = watchGatewayServices(client, o.leaderElectionNamespace, s, log);
       services = s;
     }
     const list: Publisher[] = [
@@ -112,8 +116,38 @@ export function kubernetesWiring(o: KubernetesWiringOptions, logger: Logger): Wi
     extraPublishers,
     isLeader: () => leader.isLeader(),
     onStop: async () => {
+      await serviceWatch?.stop();
       await leader.stop({ release: true });
       client.close();
+    },
+  };
+}
+
+/**
+ * The watch of the Gateways' Services (in the controller's namespace, with
+ * our label), a WatchLoop of its own beside the source's (which may not
+ * watch this namespace), feeding GatewayServices.observed().
+ */
+function watchGatewayServices(client: KubeClient, namespace: string, services: GatewayServices, logger: Logger): { stop(): Promise<void> } {
+  const abort = new AbortController();
+  const feed = (events: readonly SourceEvent[]) => services.observed(events.map((e) =>
+    e.type === 'replace' ? { type: 'replace', objects: e.objects } : e.type === 'upsert' ? { type: 'upsert', object: e.object } : { type: 'remove', name: e.key.split('/')[1] ?? '' }));
+  const store = new KindStore('Service', [namespace], feed, () => undefined);
+  const loop = new WatchLoop('Service', namespace, { labelSelector: GATEWAY_SERVICE_SELECTOR }, store, client, {
+    relistIntervalMs: 5 * 60_000,
+    watchdogMs: 5 * 60_000,
+    watchTimeoutSeconds: undefined,
+    backoffInitialMs: 200,
+    backoffMaxMs: 10_000,
+    listTimeoutMs: 60_000,
+    unhealthyAfterMs: 60_000,
+    crdRecheckMs: 60_000,
+  }, feed, logger, abort.signal);
+  loop.start();
+  return {
+    stop: async () => {
+      abort.abort();
+      await loop.done();
     },
   };
 }

@@ -7,7 +7,8 @@
 // are gone are found by label and deleted. The leader writes them (server-
 // side apply: one request creates or updates, and a field another manager
 // set, such as a cloud's annotations, is left alone). Every replica watches
-// them (this namespace, this label) for their addresses, which become the
+// them (this namespace, this label: the wiring runs the watch and feeds
+// observed()) for their addresses, which become the
 // Gateways' status.addresses: a LoadBalancer's ingress IPs and hostnames,
 // else the cluster IP (for NodePort too: the node addresses are not ours
 // to read, and the Service says which node ports it has).
@@ -21,9 +22,6 @@ import type { ObjectKey } from '../kube/types.js';
 import type { GatewayAddress } from '../model/gateway/status.js';
 import type { BuildResult, GatewayBuild } from '../model/model.js';
 import type { Logger } from '../observe/logger.js';
-import { KindStore } from '../sources/kind-store.js';
-import type { SourceEvent } from '../sources/source.js';
-import { WatchLoop, type WatchSettings } from '../sources/watch-loop.js';
 import type { Publisher } from './publisher.js';
 
 /** On every Service this writes; the watch and the clean-up select on it. */
@@ -137,23 +135,20 @@ export function serviceMatches(have: GatewayServiceObject | undefined, want: Gat
   return mine(have) === mine(want);
 }
 
-const WATCH_SETTINGS: WatchSettings = {
-  relistIntervalMs: 5 * 60_000,
-  watchdogMs: 5 * 60_000,
-  watchTimeoutSeconds: undefined,
-  backoffInitialMs: 200,
-  backoffMaxMs: 10_000,
-  listTimeoutMs: 60_000,
-  unhealthyAfterMs: 60_000,
-  crdRecheckMs: 60_000,
-};
+/** The label selector of the watch that feeds GatewayServices.observed(). */
+export const GATEWAY_SERVICE_SELECTOR = `${GATEWAY_SERVICE_LABEL}=true`;
+
+/** What the watch of our Services says (the wiring runs it: src/controller/wiring.ts). */
+export type ServiceWatchEvent =
+  | { readonly type: 'replace'; readonly objects: readonly { readonly metadata: { readonly name: string } }[] }
+  | { readonly type: 'upsert'; readonly object: { readonly metadata: { readonly name: string } } }
+  | { readonly type: 'remove'; readonly name: string };
 
 export interface GatewayServicesConfig extends GatewayServiceOptions {
   readonly transport: KubeTransport;
   readonly leader: LeaderElector;
   readonly logger: Logger;
   readonly timeoutMs?: number;
-  readonly watch?: Partial<WatchSettings>;
 }
 
 /**
@@ -171,18 +166,12 @@ export class GatewayServices implements Publisher {
   #addresses = new Map<ObjectKey, readonly GatewayAddress[]>();
   #addressesText = '[]';
   readonly #listeners: Array<() => void> = [];
-  readonly #abort = new AbortController();
-  readonly #loop: WatchLoop;
   #running: Promise<void> | undefined;
   #again = false;
   #stopped = false;
   #retry: NodeJS.Timeout | undefined;
 
   constructor(private readonly c: GatewayServicesConfig) {
-    const store = new KindStore('Service', [c.namespace], (events) => this.#apply(events), () => undefined);
-    this.#loop = new WatchLoop('Service', c.namespace, { labelSelector: `${GATEWAY_SERVICE_LABEL}=true` }, store, c.transport,
-      { ...WATCH_SETTINGS, ...c.watch }, (events) => this.#apply(events), c.logger, this.#abort.signal);
-    this.#loop.start();
     c.leader.onChange((leading) => {
       if (leading) this.#kick();
     });
@@ -208,21 +197,20 @@ export class GatewayServices implements Publisher {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#retry) clearTimeout(this.#retry);
-    this.#abort.abort();
     await this.#running;
-    await this.#loop.done();
   }
 
-  #apply(events: readonly SourceEvent[]): void {
+  /** What the watch of our Services (this namespace, our label) saw; the first 'replace' is the first list. */
+  observed(events: readonly ServiceWatchEvent[]): void {
     for (const e of events) {
       if (e.type === 'replace') {
         this.#observed.clear();
-        for (const o of e.objects) this.#observed.set(o.metadata.name, o as unknown as GatewayServiceObject);
+        for (const o of e.objects) this.#observed.set(o.metadata.name, o as GatewayServiceObject);
         this.#synced = true;
       } else if (e.type === 'upsert') {
-        this.#observed.set(e.object.metadata.name, e.object as unknown as GatewayServiceObject);
+        this.#observed.set(e.object.metadata.name, e.object as GatewayServiceObject);
       } else {
-        this.#observed.delete(e.key.split('/')[1] ?? '');
+        this.#observed.delete(e.name);
       }
     }
     this.#recompute();

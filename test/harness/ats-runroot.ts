@@ -3,7 +3,7 @@
 // few overrides tests need. Every override is in harnessRunroot() below, each
 // with its reason; nothing else differs from a production pod.
 
-import type { PortRange } from '../../src/config/gateway.js';
+import { rangePorts, type PortRange } from '../../src/config/gateway.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -109,7 +109,7 @@ export function harnessRunroot(dir: string, o: HarnessRunrootOptions, ports: Ats
     remap: o.remap ?? [],
     // The test's own files last.
     files: { ...files, ...(o.files ?? {}) },
-    ...(o.gatewayPortRange ? { gatewayPortRange: o.gatewayPortRange } : {}),
+    ...(o.gatewayPortRange ? { gatewayPorts: rangePorts(o.gatewayPortRange) } : {}),
   };
 }
 
