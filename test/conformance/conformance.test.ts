@@ -20,8 +20,9 @@ import { describeRun, runConformance } from './suite.js';
 
 const root = process.getuid?.() === 0;
 
-test('the Gateway API conformance suite, GATEWAY-HTTP Core: every test passes or the README says why not', { skip: root ? false : 'needs root', timeout: 25 * 60_000 }, async (t) => {
-  const run = await runConformance({ extendedFeatures: [], suiteTimeoutMs: 20 * 60_000, log: (l) => t.diagnostic(l) });
+test('the Gateway API conformance suite, GATEWAY-HTTP Core: every test passes or the README says why not', { skip: root ? false : 'needs root', timeout: 30 * 60_000 }, async (t) => {
+  // Another run on this machine (ports 80 and 443) is waited for, up to 5 min.
+  const run = await runConformance({ extendedFeatures: [], suiteTimeoutMs: 20 * 60_000, lockWaitMs: 5 * 60_000, log: (l) => t.diagnostic(l) });
   for (const line of describeRun(run)) t.diagnostic(line);
   assert.deepEqual(run.cleanupErrors, [], 'the run left something behind');
   assert.ok(run.report, `the suite wrote no report (exit ${run.exitCode}); it logged:\n${run.setupLog.slice(-40).join('\n')}`);

@@ -80,6 +80,8 @@ export interface ConformanceOptions {
   log?: (line: string) => void;
   /** -debug: the suite logs every request and response. */
   debug?: boolean;
+  /** How long to wait for another run on this machine to end (default 0: fail at once). */
+  lockWaitMs?: number;
   /** -disable-parallel-tests: one test at a time (default: the suite's own parallelism). */
   serial?: boolean;
 }
@@ -167,9 +169,15 @@ export function treeRss(root = process.pid): { total: number; byName: Map<string
   return { total, byName };
 }
 
-/** One run per machine (ports 80 and 443): the lock file holds the PID of the run that has it. */
-function takeLock(): () => void {
-  for (let attempt = 0; attempt < 2; attempt++) {
+/**
+ * One run per machine (ports 80 and 443): the lock file holds the PID of the
+ * run that has it. Waits up to `waitMs` for a live holder to finish; takes
+ * over from a dead one.
+ */
+async function takeLock(waitMs: number, log: (line: string) => void): Promise<() => void> {
+  const deadline = Date.now() + waitMs;
+  let said = false;
+  for (;;) {
     try {
       const fd = openSync(LOCK_FILE, 'wx');
       writeSync(fd, `${process.pid}\n`);
@@ -181,19 +189,31 @@ function takeLock(): () => void {
       };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const holder = Number(readFileSync(LOCK_FILE, 'utf8').trim());
-      let alive = false;
-      try {
+    }
+    let holder = NaN;
+    try {
+      holder = Number(readFileSync(LOCK_FILE, 'utf8').trim());
+    } catch {
+      continue; // removed meanwhile: try again
+    }
+    let alive = false;
+    try {
+      if (Number.isInteger(holder) && holder > 0) {
         process.kill(holder, 0);
         alive = true;
-      } catch {
-        alive = false;
       }
-      if (alive) throw new Error(`conformance: another run (PID ${holder}) holds ${LOCK_FILE} (it uses ports 80 and 443): wait for it to end`);
-      rmSync(LOCK_FILE, { force: true });
+    } catch {
+      alive = false;
     }
+    if (!alive) {
+      rmSync(LOCK_FILE, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline) throw new Error(`conformance: another run (PID ${holder}) holds ${LOCK_FILE} (it uses ports 80 and 443), still after ${Math.round(waitMs / 1000)} s`);
+    if (!said) log(`waiting for another run (PID ${holder}, ${LOCK_FILE}) to end`);
+    said = true;
+    await new Promise<void>((res) => setTimeout(res, 1_000));
   }
-  throw new Error(`conformance: cannot take ${LOCK_FILE}`);
 }
 
 async function ip(args: string[]): Promise<{ code: number | null; out: string }> {
@@ -277,9 +297,9 @@ export async function runConformance(o: ConformanceOptions = {}): Promise<Confor
       /* /proc unreadable: no figure */
     }
   };
+  const unlock = await takeLock(o.lockWaitMs ?? 0, log);
+  phase('lock');
   const sampler = setInterval(sample, 1_000);
-
-  const unlock = takeLock();
   const cleanups: Array<[string, () => Promise<unknown>]> = [];
   const tmp = await mkdtemp(join(os.tmpdir(), 'ats-ingress-conformance-'));
   cleanups.push(['temp dir', () => rm(tmp, { recursive: true, force: true })]);
