@@ -215,6 +215,22 @@ describe('ats-ingress lookup of a Gateway listener', () => {
     assert.equal(none.status, 404);
   });
 
+  it('--listener-port reaches a Gateway on every local address (a cluster\'s), and routes shows it as *', async () => {
+    const any = structuredClone(gwModel);
+    any.gateway!.listeners[0]!.address = '*';
+    any.gateway!.listeners[0]!.port = 20000;
+    const t = RouteTable.open(`${name}-any`);
+    try {
+      t.publish(any);
+      const r = JSON.parse((await cli('lookup', '--table', `${name}-any`, '--json', '--listener-port', '80', 'shop.test', '/cart/1')).stdout);
+      assert.deepEqual([r.status, r.gateway.gateway, r.gateway.route], [200, 'infra/gw', 'shop/main']);
+      assert.match((await cli('routes', '--table', `${name}-any`)).stdout, /Gateway infra\/gw listener http: HTTP port 80 on \*:20000, any host/);
+    } finally {
+      t.remove();
+      t.close();
+    }
+  });
+
   it('says what is wrong with a listener port, a Gateway or a header it cannot use', async () => {
     const port = await cli('lookup', '--table', name, '--listener-port', '443', 'shop.test', '/');
     assert.notEqual(port.code, 0);

@@ -96,6 +96,8 @@ function gatewayTarget(live: LiveTable, listenerPort: number, gateway: string | 
     const ports = [...new Set(listeners.filter((x) => x.gateway === which).map((x) => x.listenerPort))];
     throw new CliError(ports.length === 0 ? `Gateway ${which} has no listener in the live table (known: ${gateways.join(', ')})` : `Gateway ${which} has no listener on port ${listenerPort} (it has ${ports.join(', ')})`);
   }
+  // On every local address (a cluster's Gateways, told apart by port): any address of the pod, 127.0.0.1 say.
+  if (l.address === '*') return { localAddress: '127.0.0.1', localPort: l.port };
   if (isIP(l.address) === 0) throw new CliError(`Gateway ${which}: the table's address "${l.address}" is not an IP address`);
   return { localAddress: l.address, localPort: l.port };
 }
