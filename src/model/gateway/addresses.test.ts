@@ -1,9 +1,9 @@
 // Where Gateways are served in a cluster: blocks of port pairs, in order.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parsePortRange, rangePorts, type PortRange } from '../../config/gateway.js';
+import { parseAddressRange, parsePortRange, rangePorts, type PortRange } from '../../config/gateway.js';
 import { isInvalid } from '../../validate/invalid.js';
-import { ANY_ADDRESS, assignPortBlocks, compareAddresses } from './addresses.js';
+import { ANY_ADDRESS, assignAddresses, assignPortBlocks, compareAddresses } from './addresses.js';
 
 function range(text: string): PortRange {
   const r = parsePortRange(text);
@@ -58,5 +58,33 @@ describe('port blocks', () => {
 
   test('the table order of addresses: every address first, then IPv4 by number', () => {
     assert.deepEqual(['127.0.1.10', ANY_ADDRESS, '127.0.1.9'].sort(compareAddresses), ['*', '127.0.1.9', '127.0.1.10']);
+  });
+});
+
+describe('addresses', () => {
+  const r = (text: string) => {
+    const v = parseAddressRange(text);
+    if (isInvalid(v)) throw new Error(v.invalid);
+    return v;
+  };
+  const assign = (gateways: Parameters<typeof assignAddresses>[0], text = '127.0.1.0/29') => Object.fromEntries(assignAddresses(gateways, r(text)));
+
+  test('in order, from the first host address; none left: none', () => {
+    assert.deepEqual(assign([{ key: 'a/1' }, { key: 'a/2' }]), { 'a/1': '127.0.1.1', 'a/2': '127.0.1.2' });
+    assert.deepEqual(assign([{ key: 'a/1' }, { key: 'a/2' }, { key: 'a/3' }], '127.0.1.0/31'), { 'a/1': '127.0.1.0', 'a/2': '127.0.1.1' });
+  });
+
+  test('a Gateway keeps the address its status names, so deleting an older one moves no other', () => {
+    // a/1 was deleted: a/2 and a/3 keep .2 and .3; a new a/4 takes the lowest one left.
+    assert.deepEqual(assign([{ key: 'a/2', statusAddresses: ['127.0.1.2'] }, { key: 'a/3', statusAddresses: ['127.0.1.3'] }, { key: 'a/4' }]),
+      { 'a/2': '127.0.1.2', 'a/3': '127.0.1.3', 'a/4': '127.0.1.1' });
+  });
+
+  test('a status address outside the range, malformed, or kept by an older Gateway is not kept', () => {
+    assert.deepEqual(assign([
+      { key: 'a/old', statusAddresses: ['127.0.1.3'] },
+      { key: 'a/dup', statusAddresses: ['127.0.1.3'] },
+      { key: 'a/out', statusAddresses: ['10.0.0.1', '127.0.1.07'] },
+    ]), { 'a/old': '127.0.1.3', 'a/dup': '127.0.1.1', 'a/out': '127.0.1.2' });
   });
 });

@@ -13,13 +13,50 @@ import type { AddressRange, GatewayPorts, PortRange } from '../../config/gateway
 import { ipv4Text } from '../../config/gateway.js';
 import type { ObjectKey } from '../../kube/types.js';
 
-/** The address of each Gateway, in order; a Gateway past the range's end gets none. */
-export function assignAddresses(gateways: readonly ObjectKey[], range: AddressRange): Map<ObjectKey, string> {
+/** A Gateway as addresses are assigned: its key and the addresses its status says it has (what we wrote). */
+export interface AddressRequest {
+  readonly key: ObjectKey;
+  readonly statusAddresses?: readonly string[];
+}
+
+function indexInRange(address: string, range: AddressRange): number | undefined {
+  const parts = address.split('.');
+  if (parts.length !== 4 || parts.some((p) => !/^(0|[1-9][0-9]{0,2})$/.test(p) || Number(p) > 255)) return undefined;
+  const i = parts.reduce((n, o) => n * 256 + Number(o), 0) - range.first;
+  return i >= 0 && i < range.count ? i : undefined;
+}
+
+/**
+ * The address of each Gateway. A Gateway keeps the address its status
+ * already names when that is in the range and no older Gateway keeps it,
+ * so that deleting a Gateway moves no other (a client that resolved a
+ * Gateway's address keeps reaching it); the others, in order, take the
+ * lowest addresses left. The status is the objects' own, so --once on the
+ * same objects gives the same addresses as a running controller. A Gateway
+ * for which none is left gets none.
+ */
+export function assignAddresses(gateways: readonly AddressRequest[], range: AddressRange): Map<ObjectKey, string> {
   const out = new Map<ObjectKey, string>();
-  gateways.forEach((key, i) => {
-    if (i < range.count) out.set(key, ipv4Text(range.first + i));
-  });
-  return out;
+  const taken = new Set<number>();
+  for (const g of gateways) {
+    for (const a of g.statusAddresses ?? []) {
+      const i = indexInRange(a, range);
+      if (i === undefined || taken.has(i)) continue;
+      taken.add(i);
+      out.set(g.key, ipv4Text(range.first + i));
+      break;
+    }
+  }
+  let next = 0;
+  for (const g of gateways) {
+    if (out.has(g.key)) continue;
+    while (next < range.count && taken.has(next)) next++;
+    if (next >= range.count) break;
+    taken.add(next);
+    out.set(g.key, ipv4Text(range.first + next));
+  }
+  // In the Gateways' order, as callers list them.
+  return new Map(gateways.flatMap((g) => (out.has(g.key) ? [[g.key, out.get(g.key)!] as const] : [])));
 }
 
 /** The local port a listener port is served on, or undefined when it is not served. */

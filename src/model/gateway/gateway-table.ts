@@ -6,6 +6,7 @@
 // appended after the Ingresses' so that their indexes do not move.
 
 import type { HTTPHeaderFilter, HTTPPathModifier, HTTPRouteFilter, ObjectKey } from '../../kube/types.js';
+import type { Snapshot } from '../../cache/snapshot.js';
 import type { GatewayBuild } from '../model.js';
 import type { HeaderEdits, PathModifier, TableBackend, TableFilter, TableGateway, TableGatewayChoice, TableGatewayListener, TableGatewayRule } from '../table-model.js';
 import type { BackendRef, BuildState, Processor } from '../state.js';
@@ -45,7 +46,7 @@ export const collectGateways: Processor = (state) => {
   if (snapshot.gateways.size === 0 && snapshot.httpRoutes.size === 0 && snapshot.gatewayClasses.size === 0) return;
   const routes = buildGatewayRoutes(snapshot, config);
   state.problems.push(...routes.problems);
-  const { addresses, ports } = placeGateways(routes, config);
+  const { addresses, ports } = placeGateways(routes, config, snapshot);
   const unavailablePorts = new Set<string>();
   const refs = new Map<GatewayBackend, BackendRef>();
   for (const gw of routes.gateways) {
@@ -78,12 +79,15 @@ export const collectGateways: Processor = (state) => {
 };
 
 /** Where each Gateway is served: an address of its own and --gateway-ports, or in a cluster every address and a block of ports. */
-function placeGateways(routes: GatewayRoutesModel, config: BuildConfig): { addresses: Map<ObjectKey, string>; ports: Map<ObjectKey, GatewayPorts> } {
+function placeGateways(routes: GatewayRoutesModel, config: BuildConfig, snapshot: Snapshot): { addresses: Map<ObjectKey, string>; ports: Map<ObjectKey, GatewayPorts> } {
   if (config.gatewayPortRange) {
     const ports = assignPortBlocks(routes.gateways, config.gatewayPortRange);
     return { addresses: new Map([...ports.keys()].map((k) => [k, ANY_ADDRESS])), ports };
   }
-  const addresses = assignAddresses(routes.gateways.map((g) => g.key), config.gatewayAddresses);
+  const addresses = assignAddresses(routes.gateways.map((g) => ({
+    key: g.key,
+    statusAddresses: (snapshot.gateways.get(g.key)?.status?.addresses ?? []).filter((a: { readonly type?: string }) => (a.type ?? 'IPAddress') === 'IPAddress').map((a: { readonly value: string }) => a.value),
+  })), config.gatewayAddresses);
   return { addresses, ports: new Map([...addresses.keys()].map((k) => [k, config.gatewayPorts])) };
 }
 
