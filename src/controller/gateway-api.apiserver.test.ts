@@ -5,6 +5,7 @@
 // created HTTPRoute reaches the cache), as the controller's ServiceAccount
 // with the shipped RBAC rules; a listener that selects namespaces by label
 // follows a Namespace's relabelling.
+import { SUPPORTED_FEATURES } from '../model/gateway/class-status.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
@@ -187,7 +188,7 @@ spec: { controllerName: example.com/another-controller }
     const controller = new Controller({ ...wiring, table, build: buildConfig(), logger: logs.logger, holdMs: 10, coalesceMs: 5 });
     await controller.start();
     try {
-      type Cls = { metadata: { generation: number }; status?: { conditions?: Array<{ type: string; status: string; reason: string; observedGeneration?: number; lastTransitionTime: string }> } };
+      type Cls = { metadata: { generation: number }; status?: { conditions?: Array<{ type: string; status: string; reason: string; observedGeneration?: number; lastTransitionTime: string }>; supportedFeatures?: Array<{ name: string }> } };
       const get = async (name: string) => (await kube.request<Cls>('GET', `/apis/gateway.networking.k8s.io/v1/gatewayclasses/${name}`)).body;
       const accepted = async (name: string, generation: number) => {
         const c = await get(name);
@@ -199,7 +200,10 @@ spec: { controllerName: example.com/another-controller }
       console.log(`# GatewayClass Accepted written ${Date.now() - t0} ms after the controller started`);
       assert.equal(a.reason, 'Accepted');
       assert.match(a.lastTransitionTime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      // The API server kept what we wrote: the features, sorted (the CRD's own rule).
+      assert.deepEqual((await get('ours')).status?.supportedFeatures?.map((f) => f.name), [...SUPPORTED_FEATURES]);
       const theirs = await get('theirs');
+      assert.equal(theirs.status?.supportedFeatures, undefined);
       assert.ok(!(theirs.status?.conditions ?? []).some((c) => c.reason === 'Accepted' && c.status === 'True'), 'another controller\'s class is left alone');
 
       const r = await kube.request('PATCH', '/apis/gateway.networking.k8s.io/v1/gatewayclasses/ours', { spec: { description: 'changed' } });

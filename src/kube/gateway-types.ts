@@ -45,7 +45,7 @@ export interface GatewayClass {
   readonly kind: 'GatewayClass';
   readonly metadata: ObjectMeta;
   readonly spec: GatewayClassSpec;
-  readonly status?: { readonly conditions?: readonly Condition[] };
+  readonly status?: { readonly conditions?: readonly Condition[]; readonly supportedFeatures?: ReadonlyArray<{ readonly name: string }> };
 }
 
 // ---------------------------------------------------------------- Gateway

@@ -12,7 +12,7 @@ import { errorMessage } from '../kube/errors.js';
 import { KIND_INFO } from '../kube/kinds.js';
 import type { LeaderElector } from '../kube/leader.js';
 import type { GatewayClass } from '../kube/types.js';
-import { gatewayClassAccepted, mergeConditions } from '../model/gateway/class-status.js';
+import { gatewayClassAccepted, hasSupportedFeatures, mergedConditions, supportedFeatures } from '../model/gateway/class-status.js';
 import type { BuildResult } from '../model/model.js';
 import type { Logger } from '../observe/logger.js';
 import type { Publisher, PublisherContext } from './publisher.js';
@@ -47,18 +47,20 @@ export class GatewayClassStatusWriter {
         continue;
       }
       this.#inFlight.delete(name);
-      const conditions = mergeConditions(cls.status?.conditions, [gatewayClassAccepted(cls)], cls.metadata.generation, nowMs);
-      if (!conditions) {
+      const merged = mergedConditions(cls.status?.conditions, [gatewayClassAccepted(cls)], cls.metadata.generation, nowMs);
+      const features = hasSupportedFeatures(cls.status?.supportedFeatures);
+      if (!merged.changed && features) {
         unchanged++;
         continue;
       }
+      const conditions = merged.conditions;
       try {
         await this.transport.request({
           method: 'PATCH',
           path: `${KIND_INFO.GatewayClass.prefix}/${KIND_INFO.GatewayClass.plural}/${encodeURIComponent(name)}/status`,
           contentType: 'application/merge-patch+json',
           // A merge patch replaces the list whole: the conditions of other types are in it.
-          body: { status: { conditions } },
+          body: { status: { conditions, supportedFeatures: supportedFeatures() } },
           timeoutMs: this.timeoutMs,
         });
         this.#inFlight.set(name, { rv: cls.metadata.resourceVersion, generation: cls.metadata.generation });

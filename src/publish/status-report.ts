@@ -9,7 +9,7 @@ import { claimPolicy, isClaimed, isOurGatewayClass } from '../config/claim.js';
 import type { BuildConfig } from '../config/config.js';
 import { namespaceOf } from '../kube/types.js';
 import { CertificateCache } from '../model/certificates.js';
-import { gatewayClassAccepted, mergedConditions } from '../model/gateway/class-status.js';
+import { gatewayClassAccepted, mergedConditions, supportedFeatures } from '../model/gateway/class-status.js';
 import { gatewayApiStatuses } from '../model/gateway/status.js';
 import type { BuildResult } from '../model/model.js';
 import type { LoadBalancerAddress } from './ingress-status.js';
@@ -27,7 +27,7 @@ export function statusReport(result: BuildResult, snapshot: Snapshot, config: Bu
   }
   for (const [name, cls] of byKey(snapshot.gatewayClasses)) {
     if (!isOurGatewayClass(cls, config)) continue;
-    out[`GatewayClass ${name}`] = { conditions: mergedConditions(cls.status?.conditions, [gatewayClassAccepted(cls)], cls.metadata.generation, nowMs).conditions };
+    out[`GatewayClass ${name}`] = { conditions: mergedConditions(cls.status?.conditions, [gatewayClassAccepted(cls)], cls.metadata.generation, nowMs).conditions, supportedFeatures: supportedFeatures() };
   }
   const gw = result.gateway;
   const updates = gatewayApiStatuses(gw, snapshot, { config, certificates: new CertificateCache(), nowMs, programmed: (key) => gw.addresses.has(key) });

@@ -44,7 +44,7 @@ async function main(): Promise<number> {
     strict: true,
   });
   const list = (v: string | undefined) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
-  const features = values.core ? [] : (list(values.features) ?? EXTENDED_FEATURES);
+  const features = values.core ? [] : (list(values.features) ?? [...EXTENDED_FEATURES]);
   const run = await runConformance({
     extendedFeatures: features,
     ...(values['run-test'] ? { runTest: values['run-test'] } : {}),

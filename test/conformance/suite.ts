@@ -23,6 +23,7 @@
 // Everything is stopped by PID in reverse order, also when a step fails.
 // Ports 80 and 443 make it one run per machine: a lock file says whose.
 
+import { SUPPORTED_FEATURES } from '../../src/model/gateway/class-status.js';
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -246,7 +247,7 @@ async function blockServiceRange(cidr: string): Promise<() => Promise<void>> {
 function argsFor(o: ConformanceOptions, reportPath: string, suiteTimeoutMs: number): string[] {
   const impl = o.implementation ?? {};
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; homepage?: string };
-  const core = ['Gateway', 'HTTPRoute', 'ReferenceGrant'];
+  const core = CORE_FEATURES;
   const args = [
     '-test.v',
     `-test.timeout=${Math.ceil(suiteTimeoutMs / 1000)}s`,
@@ -463,22 +464,9 @@ export async function runConformance(o: ConformanceOptions = {}): Promise<Confor
  * what needs listener port 8080 (GatewayPort8080, HTTPRouteParentRefPort,
  * GatewayAddressEmpty), which this run's ATS does not open.
  */
-export const EXTENDED_FEATURES = [
-  'GatewayHTTPListenerIsolation',
-  'HTTPRouteQueryParamMatching',
-  'HTTPRouteMethodMatching',
-  'HTTPRouteResponseHeaderModification',
-  'HTTPRoutePortRedirect',
-  'HTTPRouteSchemeRedirect',
-  'HTTPRoutePathRedirect',
-  'HTTPRouteHostRewrite',
-  'HTTPRoutePathRewrite',
-  'HTTPRoute303RedirectStatusCode',
-  'HTTPRoute307RedirectStatusCode',
-  'HTTPRoute308RedirectStatusCode',
-  'HTTPRouteBackendRequestHeaderModification',
-  'HTTPRouteNamedRouteRule',
-];
+/** GATEWAY-HTTP's Core features. */
+export const CORE_FEATURES: readonly string[] = ['Gateway', 'HTTPRoute', 'ReferenceGrant'];
+export const EXTENDED_FEATURES: readonly string[] = SUPPORTED_FEATURES.filter((f) => !CORE_FEATURES.includes(f));
 
 const mib = (b: number) => `${Math.round(b / 2 ** 20)} MiB`;
 const secs = (ms: number) => `${(ms / 1000).toFixed(0)} s`;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Condition } from '../../kube/types.js';
 import { gatewayClass } from '../../testing/gateway-fixtures.js';
-import { gatewayClassAccepted, mergeConditions } from './class-status.js';
+import { gatewayClassAccepted, hasSupportedFeatures, mergeConditions, SUPPORTED_FEATURES, supportedFeatures } from './class-status.js';
 
 const T = Date.parse('2026-01-01T10:00:00.750Z');
 
@@ -35,4 +35,12 @@ describe('GatewayClass status', () => {
     const out = mergeConditions([other, rejected], [gatewayClassAccepted(gatewayClass('ats').build())], 2, T);
     assert.deepEqual(out?.map((c) => [c.type, c.status, c.lastTransitionTime]), [['SupportedVersion', 'True', '2025-01-01T00:00:00Z'], ['Accepted', 'True', '2026-01-01T10:00:00Z']]);
   });
+});
+
+test('supportedFeatures: sorted, each once, Core included ("sorted in ascending alphabetical order")', () => {
+  assert.deepEqual([...SUPPORTED_FEATURES], [...new Set(SUPPORTED_FEATURES)].sort());
+  for (const core of ['Gateway', 'HTTPRoute', 'ReferenceGrant']) assert.ok(SUPPORTED_FEATURES.includes(core));
+  assert.ok(hasSupportedFeatures(supportedFeatures()));
+  assert.ok(!hasSupportedFeatures(supportedFeatures().slice(1)));
+  assert.ok(!hasSupportedFeatures(undefined));
 });

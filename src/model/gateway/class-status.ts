@@ -23,6 +23,43 @@ export function gatewayClassAccepted(cls: GatewayClass): ConditionWant {
   return { type: 'Accepted', status: 'True', reason: 'Accepted', message: 'Handled by the ats-ingress gateway controller' };
 }
 
+/**
+ * The features of the Gateway API this controller supports, as the
+ * GatewayClass's status.supportedFeatures lists them ("sorted in ascending
+ * alphabetical order"): the GATEWAY-HTTP Core features and the Extended ones
+ * whose conformance tests pass (README, "Gateway API conformance"). The
+ * conformance suite reads them from there when it is not told.
+ */
+export const SUPPORTED_FEATURES: readonly string[] = [
+  'Gateway',
+  'GatewayHTTPListenerIsolation',
+  'HTTPRoute',
+  'HTTPRoute303RedirectStatusCode',
+  'HTTPRoute307RedirectStatusCode',
+  'HTTPRoute308RedirectStatusCode',
+  'HTTPRouteBackendRequestHeaderModification',
+  'HTTPRouteHostRewrite',
+  'HTTPRouteMethodMatching',
+  'HTTPRouteNamedRouteRule',
+  'HTTPRoutePathRedirect',
+  'HTTPRoutePathRewrite',
+  'HTTPRoutePortRedirect',
+  'HTTPRouteQueryParamMatching',
+  'HTTPRouteResponseHeaderModification',
+  'HTTPRouteSchemeRedirect',
+  'ReferenceGrant',
+];
+
+/** status.supportedFeatures as it is written. */
+export function supportedFeatures(): Array<{ name: string }> {
+  return SUPPORTED_FEATURES.map((name) => ({ name }));
+}
+
+/** Whether a GatewayClass's status lists exactly our features, in order. */
+export function hasSupportedFeatures(current: ReadonlyArray<{ readonly name: string }> | undefined): boolean {
+  return current !== undefined && current.length === SUPPORTED_FEATURES.length && current.every((f, i) => f.name === SUPPORTED_FEATURES[i]);
+}
+
 /** RFC 3339 in whole seconds, as metav1.Time writes it. */
 export function conditionTime(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
