@@ -1,5 +1,7 @@
 #include "names.h"
 
+#include <arpa/inet.h>
+
 #include <cstdint>
 #include <cstring>
 
@@ -302,6 +304,24 @@ PathResult normalize_path(std::string_view raw, char (&buf)[kPathBufferSize], st
   if (len == 0) buf[len++] = '/';
   out = std::string_view(buf, len);
   return PathResult::kOk;
+}
+
+bool listener_address(uint8_t family, const uint8_t* bytes, const std::string& text, uint8_t& out_family,
+                      uint8_t* out) {
+  std::memset(out, 0, 16);
+  if (family == 4 || family == 6) {
+    out_family = family;
+    std::memcpy(out, bytes, family == 4 ? 4 : 16);
+  } else if (text == "*") {
+    out_family = kAnyAddressFamily;  // every local address of the port; zero bytes
+  } else if (inet_pton(AF_INET, text.c_str(), out) == 1) {
+    out_family = 4;
+  } else if (inet_pton(AF_INET6, text.c_str(), out) == 1) {
+    out_family = 6;
+  } else {
+    return false;
+  }
+  return true;
 }
 
 }  // namespace atsi

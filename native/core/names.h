@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <string_view>
 
 #include "format.h"
@@ -95,5 +96,13 @@ enum class PathResult : uint8_t {
 // one. `out` is a view of `raw` when nothing had to change (the common case:
 // no '%' and no segment beginning with '.'), else of `buf`.
 PathResult normalize_path(std::string_view raw, char (&buf)[kPathBufferSize], std::string_view& out);
+
+// A Gateway listener's local address as the writers take it: `family` 4 or
+// 6 with `bytes` (the addon's decoder), else `text`: IPv4, IPv6, or "*" for
+// every local address of the port (kAnyAddressFamily, zero bytes). Into
+// `out_family` and `out` (16 bytes, zeroed past the address); false when
+// `text` is none of those.
+bool listener_address(uint8_t family, const uint8_t* bytes, const std::string& text, uint8_t& out_family,
+                      uint8_t* out);
 
 }  // namespace atsi

@@ -139,18 +139,8 @@ Error build_tls_table(const TlsInput& in, uint64_t generation, uint64_t build_ti
     const InputTlsListener& l = in.listeners[li];
     std::string where = at("gatewayListeners", li);
     TlsListenerRecord r{};
-    if (l.family == 4 || l.family == 6) {
-      r.family = l.family;
-      std::memcpy(r.address, l.bytes.data(), l.family == 4 ? 4 : 16);
-    } else if (l.address == "*") {
-      r.family = kAnyAddressFamily;  // every local address of the port; zero bytes
-    } else if (inet_pton(AF_INET, l.address.c_str(), r.address) == 1) {
-      r.family = 4;
-    } else if (inet_pton(AF_INET6, l.address.c_str(), r.address) == 1) {
-      r.family = 6;
-    } else {
+    if (!listener_address(l.family, l.bytes.data(), l.address, r.family, r.address))
       return invalid(where + ".address", "\"" + l.address + "\" is not an IPv4 or IPv6 address, nor * (any)");
-    }
     if (l.port == 0) return invalid(where + ".port", "must be 1 to 65535");
     r.port = l.port;
     GatewayHostKind kind;
