@@ -454,6 +454,8 @@ class TlsListenerLookup : public ::testing::Test {
 };
 
 TEST_F(TlsListenerLookup, TheMostSpecificListenerOfTheConnectionsAddressAndPort) {
+  // Outlives the table of cases that points into it.
+  const std::string too_long(254, 'a');
   const std::tuple<const char*, uint16_t, const char*, const char*> cases[] = {
       {"127.0.1.1", 443, "a.example.com", "gw/one/exact"},
       {"127.0.1.1", 443, "A.Example.COM.", "gw/one/exact"},  // any case, one trailing dot
@@ -463,7 +465,7 @@ TEST_F(TlsListenerLookup, TheMostSpecificListenerOfTheConnectionsAddressAndPort)
       {"127.0.1.1", 443, "example", "gw/one/any"},
       {"127.0.1.1", 443, "other.org", "gw/one/any"},
       {"127.0.1.1", 443, "", "gw/one/any"},                  // no SNI: only the listener with no hostname
-      {"127.0.1.1", 443, std::string(254, 'a').c_str(), "gw/one/any"},
+      {"127.0.1.1", 443, too_long.c_str(), "gw/one/any"},
       // The same name on another Gateway's address: its own listener.
       {"127.0.1.2", 443, "a.example.com", "gw/two/exact"},
       // Its listeners only: no wider one, no Ingress host, no default.
