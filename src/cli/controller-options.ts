@@ -303,7 +303,7 @@ export function parseControllerOptions(args: string[]): ControllerOptions {
     watchNamespaces,
     gatewayAddresses,
     gatewayPorts,
-    ...(gatewayPortRange !== undefined ? { gatewayPortRange } : {}),
+    ...(gatewayPortRange !== undefined ? { gatewayPortRange, gatewayServiceNamespace: namespaceName('--leader-election-namespace', v['leader-election-namespace'] ?? 'ats-ingress') } : {}),
     ...(defaultBackend !== undefined ? { defaultBackend } : {}),
     ...(defaultCertificate !== undefined ? { defaultCertificate } : {}),
     ...(recordsConfigMap !== undefined ? { recordsConfigMap } : {}),

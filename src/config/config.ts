@@ -43,6 +43,8 @@ export interface BuildConfig {
    * from this range (--gateway-addresses and --gateway-ports are not used).
    */
   readonly gatewayPortRange?: PortRange;
+  /** With gatewayPortRange: the namespace of the Services the leader keeps per Gateway, whose ports say each Gateway's block so far. */
+  readonly gatewayServiceNamespace?: string;
 }
 
 function parsed<T>(value: T | { readonly invalid: string }): T {

@@ -24,10 +24,9 @@ import type { BuildResult, GatewayBuild } from '../model/model.js';
 import type { Logger } from '../observe/logger.js';
 import type { Publisher } from './publisher.js';
 
-/** On every Service this writes; the watch and the clean-up select on it. */
-export const GATEWAY_SERVICE_LABEL = 'ats.ingress.kubernetes.io/gateway-service';
-/** The Gateway's `namespace/name` (a label value cannot hold a '/' or 253 characters). */
-export const GATEWAY_ANNOTATION = 'ats.ingress.kubernetes.io/gateway';
+// The label and annotation are the model's: its port blocks are read back from them.
+import { GATEWAY_ANNOTATION, GATEWAY_SERVICE_LABEL } from '../model/gateway/addresses.js';
+export { GATEWAY_ANNOTATION, GATEWAY_SERVICE_LABEL };
 const FIELD_MANAGER = 'ats-ingress';
 
 export interface GatewayServiceOptions {

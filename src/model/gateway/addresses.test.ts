@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseAddressRange, parsePortRange, rangePorts, type PortRange } from '../../config/gateway.js';
 import { isInvalid } from '../../validate/invalid.js';
-import { ANY_ADDRESS, assignAddresses, assignPortBlocks, compareAddresses } from './addresses.js';
+import { ANY_ADDRESS, assignAddresses, assignPortBlocks, compareAddresses, previousBlocks } from './addresses.js';
 
 function range(text: string): PortRange {
   const r = parsePortRange(text);
@@ -86,5 +86,38 @@ describe('addresses', () => {
       { key: 'a/dup', statusAddresses: ['127.0.1.3'] },
       { key: 'a/out', statusAddresses: ['10.0.0.1', '127.0.1.07'] },
     ]), { 'a/old': '127.0.1.3', 'a/dup': '127.0.1.1', 'a/out': '127.0.1.2' });
+  });
+});
+
+describe('port blocks kept', () => {
+  const prange = (text: string) => {
+    const v = parsePortRange(text);
+    if (isInvalid(v)) throw new Error(v.invalid);
+    return v;
+  };
+  const web = (key: string) => ({ key, listeners: [{ port: 80, protocol: 'HTTP' }, { port: 443, protocol: 'HTTPS' }] });
+  const starts = (m: Map<string, ReadonlyMap<number, number>>) => Object.fromEntries([...m].map(([k, ports]) => [k, ports.get(80)]));
+
+  test('a Gateway keeps the block its Service starts at, so deleting an older one moves no other; a new one takes the first free run', () => {
+    // a/1 (pair 0) was deleted; a/2 and a/3 keep pairs 1 and 2; a/4 takes pair 0.
+    const m = assignPortBlocks([web('a/2'), web('a/3'), web('a/4')], prange('20000-20007'), new Map([['a/2', 1], ['a/3', 2]]));
+    assert.deepEqual(starts(m), { 'a/2': 20002, 'a/3': 20004, 'a/4': 20000 });
+  });
+
+  test('a block that no longer fits where it was, or that an older Gateway keeps, moves', () => {
+    const two = { key: 'a/big', listeners: [{ port: 80, protocol: 'HTTP' }, { port: 8080, protocol: 'HTTP' }] };
+    const m = assignPortBlocks([web('a/old'), web('a/dup'), two], prange('20000-20007'), new Map([['a/old', 3], ['a/dup', 3], ['a/big', 3]]));
+    assert.deepEqual(starts(m), { 'a/old': 20006, 'a/dup': 20000, 'a/big': 20002 });
+  });
+
+  test('previousBlocks reads the lowest target port of our Services in our namespace only', () => {
+    const svc = (namespace: string, key: string, targets: number[], label = 'true') => ({
+      metadata: { namespace, labels: { 'ats.ingress.kubernetes.io/gateway-service': label }, annotations: { 'ats.ingress.kubernetes.io/gateway': key } },
+      spec: { ports: targets.map((targetPort) => ({ targetPort })) },
+    });
+    const prev = previousBlocks([
+      svc('ats-ingress', 'app/a', [20005, 20004]), svc('elsewhere', 'app/b', [20000]), svc('ats-ingress', 'app/c', [20002], 'false'), svc('ats-ingress', 'app/d', [9999]),
+    ], 'ats-ingress', prange('20000-20007'));
+    assert.deepEqual([...prev], [['app/a', 2]]);
   });
 });

@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import { buildConfig } from '../../config/config.js';
 import { parseAddressRange, parseGatewayPorts, parsePortRange, type AddressRange, type GatewayPorts, type PortRange } from '../../config/gateway.js';
 import { isInvalid } from '../../validate/invalid.js';
-import { app, ingress, prefix, snapshotFrom, tlsSecret, type ObjectLike } from '../../testing/fixtures.js';
+import { app, ingress, prefix, service, snapshotFrom, tlsSecret, type ObjectLike } from '../../testing/fixtures.js';
 import { backend, exactPath, gateway, gatewayClass, header, httpRoute, match, prefixPath } from '../../testing/gateway-fixtures.js';
 import { build } from '../build.js';
 import type { TableGateway } from '../table-model.js';
@@ -20,8 +20,9 @@ function ok<T>(v: T | { invalid: string }): T {
 const WEB = app('app/web', 80, 8080, '10.0.0.1', '10.0.0.2');
 const API = app('app/api', 80, 9090, '10.0.0.9');
 
-function gatewayOf(objects: ObjectLike[], o: { addresses?: string; ports?: string; portRange?: string } = {}): { gw: TableGateway | undefined; result: ReturnType<typeof build> } {
+function gatewayOf(objects: ObjectLike[], o: { addresses?: string; ports?: string; portRange?: string; serviceNamespace?: string } = {}): { gw: TableGateway | undefined; result: ReturnType<typeof build> } {
   const config = buildConfig({
+    ...(o.serviceNamespace ? { gatewayServiceNamespace: o.serviceNamespace } : {}),
     ...(o.addresses ? { gatewayAddresses: ok<AddressRange>(parseAddressRange(o.addresses)) } : {}),
     ...(o.ports ? { gatewayPorts: ok<GatewayPorts>(parseGatewayPorts(o.ports)) } : {}),
     ...(o.portRange ? { gatewayPortRange: ok<PortRange>(parsePortRange(o.portRange)) } : {}),
@@ -53,6 +54,18 @@ describe('the Gateway API in the route table', () => {
     ], { addresses: '127.0.1.7/32' });
     assert.deepEqual(gw?.listeners.map((l) => l.gateway) ?? [], ['infra/one']);
     assert.ok(result.problems.some((p) => p.kind === 'Gateway' && p.name === 'two' && /no address is left/.test(p.message)));
+  });
+
+  test('in a cluster a Gateway keeps the block its Service (in the controller\'s namespace) says, so deleting an older one moves no other', () => {
+    const ours = (key: string, target: number) => service(`ats-ingress/gw-${key.replace('/', '-')}`).port('http-80', 80, target)
+      .label('ats.ingress.kubernetes.io/gateway-service', 'true').annotation('ats.ingress.kubernetes.io/gateway', key);
+    // infra/old (pair 0) is gone; infra/b keeps pair 1, and the new infra/c takes pair 0.
+    const { result } = gatewayOf([
+      gateway('infra/b').listener('http', 80).created(10),
+      gateway('infra/c').listener('http', 80).created(30),
+      ours('infra/old', 20000), ours('infra/b', 20002),
+    ], { portRange: '20000-20007', serviceNamespace: 'ats-ingress' });
+    assert.deepEqual([...result.gateway.ports].map(([k, p]) => [k, [...p]]), [['infra/b', [[80, 20002]]], ['infra/c', [[80, 20000]]]]);
   });
 
   test('listener ports are served on the ports --gateway-ports maps them to; others are unavailable', () => {

@@ -15,7 +15,7 @@ import { compareText } from '../order.js';
 import { isHeaderName, isHeaderValue, isPathValue } from '../../validate/http-values.js';
 import type { BuildConfig } from '../../config/config.js';
 import type { GatewayPorts } from '../../config/gateway.js';
-import { ANY_ADDRESS, assignAddresses, assignPortBlocks, compareAddresses, servedPort } from './addresses.js';
+import { ANY_ADDRESS, assignAddresses, assignPortBlocks, compareAddresses, previousBlocks, servedPort } from './addresses.js';
 import type { GatewayBackend } from './backends.js';
 import { buildGatewayRoutes, type GatewayRoutesModel } from './gateway-routes.js';
 import { listenerHostnameRank } from './hostnames.js';
@@ -81,7 +81,8 @@ export const collectGateways: Processor = (state) => {
 /** Where each Gateway is served: an address of its own and --gateway-ports, or in a cluster every address and a block of ports. */
 function placeGateways(routes: GatewayRoutesModel, config: BuildConfig, snapshot: Snapshot): { addresses: Map<ObjectKey, string>; ports: Map<ObjectKey, GatewayPorts> } {
   if (config.gatewayPortRange) {
-    const ports = assignPortBlocks(routes.gateways, config.gatewayPortRange);
+    const previous = config.gatewayServiceNamespace !== undefined ? previousBlocks(snapshot.services.values(), config.gatewayServiceNamespace, config.gatewayPortRange) : undefined;
+    const ports = assignPortBlocks(routes.gateways, config.gatewayPortRange, previous);
     return { addresses: new Map([...ports.keys()].map((k) => [k, ANY_ADDRESS])), ports };
   }
   const addresses = assignAddresses(routes.gateways.map((g) => ({
