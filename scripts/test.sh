@@ -56,6 +56,7 @@ fuzz tls_decoder "$fuzz_tls_decoder_s" native/test/corpus-tls-decoder "TLS model
 
 step "Benchmarks, quick mode (so they cannot rot; figures here mean little)"
 native/build/lookup_bench --quick
+native/build/lookup_bench --gateway --quick
 node --expose-gc dist/bench/controller/build-publish-bench.js --quick
 node dist/bench/proxy/proxy-bench.js --quick
 node dist/bench/proxy/tls-bench.js --quick

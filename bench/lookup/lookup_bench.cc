@@ -5,6 +5,11 @@
 // does) at 10, 1,000 and 100,000 hosts. With --stats: ns per request
 // counted in the plugin's per-route counters (StatsWriter: thread() then
 // count(), what TXN_CLOSE will do), on one thread and on two at once.
+// With --gateway: ns per Gateway API lookup (gateway_lookup, what the plugin
+// does for a connection to a Gateway's address) of one listener with 10,
+// 100 and 1,000 entries, beside the Ingress lookup of a host with as many
+// rules, in one run: the Gateway lookup scans its listener's entries in
+// precedence order (docs/adr/0016), so its cost grows with them.
 // --stats-calls N only counts N requests, for callgrind: the total Ir of
 //   valgrind --tool=callgrind --toggle-collect='*stats_count_loop*' lookup_bench --stats-calls 1000000
 // over N is the instructions per count.
@@ -20,7 +25,7 @@
 // 1 a deeper path, 2 an unknown path, 3 an unknown host, 4 with ":443"
 // and a trailing '/').
 //
-//   lookup_bench [--quick] [--json] [--sni | --stats | --stats-calls N | --calls N | --cold N]
+//   lookup_bench [--quick] [--json] [--sni | --gateway | --stats | --stats-calls N | --calls N | --cold N]
 //                [--routes R] [--kind K]
 #include <algorithm>
 #include <atomic>
@@ -37,6 +42,7 @@
 
 #include <unistd.h>
 
+#include "gateway_lookup.h"
 #include "lookup.h"
 #include "names.h"
 #include "stats_region.h"
@@ -233,6 +239,98 @@ int sni_bench(size_t batches, bool json) {
                   s.p99);
     } else {
       std::printf("%-8zu %-9zu %8.1fns %8.1fns\n", hosts, bytes.size(), s.p50, s.p99);
+    }
+  }
+  return 0;
+}
+
+// One Gateway listener of `entries` PathPrefix entries (/svcN, each its own
+// rule and backend) and one Ingress host of as many Prefix rules, and
+// requests for every entry's path (a hit at a random place of the scan)
+// and one in eight for no entry (the whole scan).
+int gateway_bench(size_t batches, bool json) {
+  if (!json) std::printf("%-8s %12s %12s %12s %12s %14s\n", "entries", "gateway p50", "gateway p99", "ingress p50", "ingress p99", "gateway/ingress");
+  for (size_t entries : {size_t(10), size_t(100), size_t(1000)}) {
+    TableInput in;
+    InputHost host;
+    host.name = "shop.test";
+    InputGatewayListener l;
+    l.gateway = "bench/gw";
+    l.listener = "http";
+    l.address = "127.0.1.1";
+    l.port = 80;
+    l.listener_port = 80;
+    for (size_t i = 0; i < entries; ++i) {
+      InputBackend b;
+      b.service = "bench/svc" + std::to_string(i);
+      b.port = "80";
+      b.endpoints.push_back({"10.0.0.1", 8080});
+      in.backends.push_back(b);
+      std::string path = "/svc" + std::to_string(i);
+      host.rules.push_back({path, kPathPrefix, uint32_t(i), "bench/ing"});
+      InputGatewayEntry e;
+      e.hostname = "shop.test";
+      e.path = path;
+      e.rule = uint32_t(i);
+      l.entries.push_back(e);
+      InputGatewayRule r;
+      r.route = "bench/route";
+      r.rule_index = uint32_t(i);
+      r.choices.push_back({uint32_t(i), 1, {}, ""});
+      in.gateway_rules.push_back(r);
+    }
+    // The writer wants rules in path order; the entries keep precedence (table) order.
+    std::sort(host.rules.begin(), host.rules.end(), [](const InputRule& a, const InputRule& b) { return a.path < b.path; });
+    in.hosts.push_back(host);
+    in.gateway_listeners.push_back(l);
+    std::vector<uint8_t> bytes;
+    if (Error e = build_table(in, 1, 0, bytes)) {
+      std::fprintf(stderr, "build: %s\n", e.message.c_str());
+      return 1;
+    }
+    PageAligned aligned(bytes);
+    TableView view;
+    if (Error e = TableView::validate(aligned.data, bytes.size(), view)) {
+      std::fprintf(stderr, "validate: %s\n", e.message.c_str());
+      return 1;
+    }
+    std::mt19937 rng(5);
+    std::vector<Request> reqs;
+    for (int i = 0; i < 4096; ++i)
+      reqs.push_back({"shop.test", i % 8 == 7 ? "/none/x" : "/svc" + std::to_string(rng() % entries) + "/page"});
+    const uint8_t address[16] = {127, 0, 1, 1};
+    auto gw = [&](const Request& r) {
+      GatewayRequest g;
+      g.family = 4;
+      g.address = address;
+      g.port = 80;
+      g.host = r.host;
+      g.path = r.path;
+      g.method = "GET";
+      return gateway_lookup(view, g, 0).backend;
+    };
+    // Both must agree before their speed means anything.
+    for (const Request& r : reqs) {
+      if (gw(r) != lookup(view, r.host, r.path).backend) {
+        std::fprintf(stderr, "disagree on %s\n", r.path.c_str());
+        return 1;
+      }
+    }
+    std::vector<Stats> gs, is;
+    for (int round = 0; round < 3; ++round) {
+      gs.push_back(measure(reqs, batches / 3, gw));
+      is.push_back(measure(reqs, batches / 3, [&](const Request& r) { return lookup(view, r.host, r.path).backend; }));
+    }
+    auto med = [](std::vector<Stats> v, bool p99) {
+      std::sort(v.begin(), v.end(), [&](const Stats& a, const Stats& b) { return p99 ? a.p99 < b.p99 : a.p50 < b.p50; });
+      return p99 ? v[1].p99 : v[1].p50;
+    };
+    Stats g{med(gs, false), med(gs, true)}, i{med(is, false), med(is, true)};
+    if (json) {
+      std::printf("{\"gatewayEntries\":%zu,\"gatewayP50\":%.1f,\"gatewayP99\":%.1f,\"ingressP50\":%.1f,\"ingressP99\":%.1f,\"ratio\":%.2f}\n",
+                  entries, g.p50, g.p99, i.p50, i.p99, g.p50 / i.p50);
+    } else {
+      std::printf("%-8zu %10.1fns %10.1fns %10.1fns %10.1fns %13.2fx\n", entries, g.p50, g.p99, i.p50, i.p99, g.p50 / i.p50);
     }
   }
   return 0;
@@ -449,7 +547,7 @@ int lookup_calls(size_t routes, int kind, size_t n, bool cold) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool quick = false, json = false, sni = false, stats = false;
+  bool quick = false, json = false, sni = false, stats = false, gateway = false;
   size_t calls = 0, lookups = 0, cold = 0, routes = 100000;
   int kind = -1;
   for (int i = 1; i < argc; ++i) {
@@ -457,6 +555,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--json")) json = true;
     else if (!std::strcmp(argv[i], "--sni")) sni = true;
     else if (!std::strcmp(argv[i], "--stats")) stats = true;
+    else if (!std::strcmp(argv[i], "--gateway")) gateway = true;
     else if (!std::strcmp(argv[i], "--stats-calls") && i + 1 < argc) calls = size_t(std::strtoull(argv[++i], nullptr, 10));
     else if (!std::strcmp(argv[i], "--calls") && i + 1 < argc) lookups = size_t(std::strtoull(argv[++i], nullptr, 10));
     else if (!std::strcmp(argv[i], "--cold") && i + 1 < argc) cold = size_t(std::strtoull(argv[++i], nullptr, 10));
@@ -464,12 +563,13 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--kind") && i + 1 < argc) kind = std::atoi(argv[++i]);
     else {
       std::fprintf(stderr,
-                   "usage: lookup_bench [--quick] [--json] [--sni | --stats | --stats-calls N | --calls N | --cold N]\n"
+                   "usage: lookup_bench [--quick] [--json] [--sni | --gateway | --stats | --stats-calls N | --calls N | --cold N]\n"
                    "                    [--routes R] [--kind K]\n");
       return 2;
     }
   }
   if (sni) return sni_bench(quick ? 2000 : 200000, json);
+  if (gateway) return gateway_bench(quick ? 2000 : 200000, json);
   if (stats) return stats_bench(quick ? 2000 : 600000, json);
   if (calls) return stats_calls(calls);
   if (lookups || cold) return lookup_calls(routes, kind, lookups ? lookups : cold, cold != 0);
