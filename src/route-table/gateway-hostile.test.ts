@@ -13,6 +13,7 @@ import { app, snapshotFrom, type ObjectLike } from '../testing/fixtures.js';
 import { backend, gateway, gatewayClass, httpRoute, match, prefixPath } from '../testing/gateway-fixtures.js';
 import type { HTTPRouteFilter, HTTPRouteMatch } from '../kube/types.js';
 import { RouteTable } from './route-table.js';
+import { pick, rng } from '../testing/random.js';
 
 const SEEDS = 40;
 
@@ -22,22 +23,9 @@ after(() => {
   table.close();
 });
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NASTY = ['', ' ', 'a\r\nInjected: 1', 'nul\0byte', 'tab\there', 'ü-é', '?q=1', '#frag', '/ok', '/a b', '/%00', '/..;/x', 'x'.repeat(5000), '/' + 'y'.repeat(9000), '\u2028', '*', ':', 'a,b', '"quoted"'];
 
-function pick<T>(r: () => number, list: readonly T[]): T {
-  return list[Math.floor(r() * list.length)]!;
-}
 
 function nastyFilter(r: () => number): HTTPRouteFilter {
   switch (Math.floor(r() * 5)) {

@@ -14,6 +14,7 @@ import { backend, exactPath, gateway, gatewayClass, header, httpRoute, match, pr
 import type { HTTPRouteMatch } from '../kube/types.js';
 import { isInvalid } from '../validate/invalid.js';
 import { RouteTable } from './route-table.js';
+import { pick, rng } from '../testing/random.js';
 
 const SEEDS = 12;
 const REQUESTS_PER_SEED = 400;
@@ -24,17 +25,6 @@ after(() => {
   table.close();
 });
 
-/** mulberry32: the same sequence for a seed, so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const LISTENER_HOSTS = [undefined, 'a.example.com', '*.example.com', '*.b.example.com', 'other.test'];
 const ROUTE_HOSTS = ['a.example.com', 'x.b.example.com', '*.example.com', '*.b.example.com', 'other.test', 'example.com'];
@@ -42,9 +32,6 @@ const PATHS = ['/', '/a', '/a/', '/a/b', '/ab', '/c/d/e', '/c'];
 const REQUEST_HOSTS = ['a.example.com', 'A.Example.COM:8080', 'x.b.example.com', 'y.x.b.example.com', 'example.com', 'other.test', 'b.example.com', 'nothing.test', 'a.example.com.'];
 const REQUEST_PATHS = ['/', '/a', '/a/', '/a/b', '/a/b/c', '/ab', '/abc', '/c', '/c/d', '/c/d/e', '/c/d/e/f', '/zzz'];
 
-function pick<T>(r: () => number, list: readonly T[]): T {
-  return list[Math.floor(r() * list.length)]!;
-}
 
 function randomMatch(r: () => number): HTTPRouteMatch {
   const m: { path: ReturnType<typeof exactPath> | ReturnType<typeof prefixPath>; method?: string; headers?: ReturnType<typeof header>[]; queryParams?: ReturnType<typeof query>[] } = {
