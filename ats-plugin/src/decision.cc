@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "gateway_lookup.h"
 #include "names.h"
 
 namespace atsi::plugin {
@@ -39,19 +40,6 @@ size_t url(std::string_view scheme, std::string_view host, std::string_view path
   }
   *p = '\0';
   return n;
-}
-
-// A normalized host that can stand in a URL's authority as it is: a host
-// name's characters, or a bracketed IPv6 literal.
-bool is_key_host(std::string_view h) {
-  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') {
-    for (char c : h.substr(1, h.size() - 2))
-      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == ':' || c == '.')) return false;
-    return true;
-  }
-  for (char c : h)
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_')) return false;
-  return true;
 }
 
 }  // namespace
@@ -102,29 +90,43 @@ size_t endpoint_address_text(const EndpointRecord& e, char* buf, size_t size) {
   return n;
 }
 
-size_t answer_body(const Decision& d, char* buf, size_t size) {
+namespace {
+
+// "<status> <text>\n" into `buf`, cut to fit: `text(out, room)` writes at
+// most `room` bytes with its NUL and returns its whole length (snprintf's
+// contract, as outcome_text's).
+template <typename Text>
+size_t status_body(int status, Text&& text, char* buf, size_t size) {
   if (size == 0) return 0;
-  int p = std::snprintf(buf, size, "%d ", d.status);
+  int p = std::snprintf(buf, size, "%d ", status);
   if (p < 0) return 0;
   size_t len = std::min(size_t(p), size - 1);
   if (len + 1 < size) {
     size_t room = size - len;  // with the NUL
-    size_t text;
-    if (d.table) {
-      text = outcome_text(*d.table, d.match, buf + len, room);
-    } else {
-      text = kNoTable.size();
-      size_t n = std::min(text, room - 1);
-      std::memcpy(buf + len, kNoTable.data(), n);
-      buf[len + n] = '\0';
-    }
-    len += std::min(text, room - 1);
+    len += std::min(text(buf + len, room), room - 1);
   }
   if (len + 1 < size) {
     buf[len++] = '\n';
     buf[len] = '\0';
   }
   return len;
+}
+
+}  // namespace
+
+size_t answer_body(const Decision& d, char* buf, size_t size) {
+  return status_body(d.status, [&](char* out, size_t room) {
+    if (d.table) return outcome_text(*d.table, d.match, out, room);
+    size_t n = std::min(kNoTable.size(), room - 1);
+    std::memcpy(out, kNoTable.data(), n);
+    out[n] = '\0';
+    return kNoTable.size();
+  }, buf, size);
+}
+
+size_t gateway_answer_body(int status, const TableView& table, const GatewayMatch& m, char* buf, size_t size) {
+  return status_body(status, [&](char* out, size_t room) { return gateway_outcome_text(table, m, out, room); }, buf,
+                     size);
 }
 
 size_t unreachable_body(std::string_view service, std::string_view port, uint32_t tried, uint32_t count,
@@ -172,7 +174,7 @@ size_t cache_key_url(std::string_view key_host, const RequestFacts& req, const B
 
 std::string_view routed_url_host(std::string_view host, char (&buf)[kHostBufferSize]) {
   std::string_view out;
-  if (!normalize_host(host, buf, out) || out.empty() || !is_key_host(out)) return {};
+  if (!normalize_host(host, buf, out) || !is_url_host(out)) return {};
   return out;
 }
 

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "balancer.h"
+#include "gateway_lookup.h"
 #include "lookup.h"
 #include "names.h"
 #include "table_view.h"
@@ -52,6 +53,10 @@ size_t endpoint_address_text(const EndpointRecord& e, char* buf, size_t size);
 // written, cut to fit `size` (a body is for people; a cut one still says
 // why). No allocation.
 size_t answer_body(const Decision& d, char* buf, size_t size);
+
+// The same for a Gateway API answer of `status` (gateway_lookup.h): "<status>
+// <gateway_outcome_text>\n", cut to fit. No allocation.
+size_t gateway_answer_body(int status, const TableView& table, const GatewayMatch& m, char* buf, size_t size);
 
 // The body of a 502 (or 504) when no pod of the backend accepted the
 // connection: `tried` of the backend's `count` endpoints were tried, the

@@ -695,12 +695,9 @@ Router::Result Router::route_gateway(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, T
   }
   if (status != 0) {
     char body[512];
-    int p = std::snprintf(body, sizeof body, "%d ", status);
-    size_t n = size_t(std::max(p, 0));
-    n += std::min(gateway_outcome_text(view, gm, body + n, sizeof body - n - 1), sizeof body - n - 2);
-    body[n++] = '\n';
+    size_t n = gateway_answer_body(status, view, gm, body, sizeof body);
     ATSI_DEBUG("gateway: host \"%.*s\" path \"/%.*s\": %.*s", int(req.host.size()), req.host.data(),
-               int(req.path.size()), req.path.data(), int(n - 1), body);
+               int(req.path.size()), req.path.data(), int(n > 0 && body[n - 1] == '\n' ? n - 1 : n), body);
     set_error_body(txn, status, body, n);
     TSStatIntIncrement(status == 404 ? m.not_found : m.unavailable, 1);
     return Result::kAnswered;

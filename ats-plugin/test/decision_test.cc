@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 
+#include "gateway_tables.h"
 #include "test_tables.h"
 
 namespace atsi::plugin {
@@ -225,6 +226,38 @@ TEST(RouteDescription, DefaultBackendsAndExactRules) {
   d = decide(&built.view, bal, RequestFacts{"x.org", "", false}, true);
   EXPECT_EQ(d.action, Action::kRoute);  // a table default is not an unknown host
   EXPECT_EQ(route_description(built.view, d), "rule=default service=ns/z:80 endpoint=[::1]:82 generation=7");
+}
+
+}  // namespace
+}  // namespace atsi::plugin
+
+namespace atsi::plugin {
+namespace {
+
+// A Gateway API answer's body: the status, the core's text, cut to fit.
+TEST(GatewayAnswerBody, SaysTheStatusAndTheCoresText) {
+  testing::GatewayBuilder g;
+  uint32_t gone = g.rule("ns/broken", {testing::choice(kNone, 1, "backendRef Service ns/gone does not exist")});
+  g.listener("10.0.0.9", 80, "a.example.com").prefix("/", gone);
+  testing::Built b = testing::build(g.input());
+  testing::TestRequest r;
+  r.path = "/x";
+  GatewayMatch m = gateway_lookup(b.view, testing::gateway_request(r), 0);
+  ASSERT_EQ(m.outcome, GatewayOutcome::kInvalidBackend);
+  char body[256];
+  char text[200];
+  size_t tn = gateway_outcome_text(b.view, m, text, sizeof text);
+  EXPECT_EQ(std::string(body, gateway_answer_body(500, b.view, m, body, sizeof body)),
+            "500 " + std::string(text, tn) + "\n");
+  EXPECT_NE(std::string(text, tn).find("ns/gone"), std::string::npos);
+  r.host = "other.example.com";
+  m = gateway_lookup(b.view, testing::gateway_request(r), 0);
+  ASSERT_EQ(m.outcome, GatewayOutcome::kNoListener);
+  EXPECT_EQ(std::string(body, gateway_answer_body(404, b.view, m, body, sizeof body)).substr(0, 4), "404 ");
+  // Cut to the buffer, never overrun; the NUL always fits.
+  EXPECT_EQ(gateway_answer_body(500, b.view, m, body, 8), 7u);
+  EXPECT_EQ(body[7], '\0');
+  EXPECT_EQ(gateway_answer_body(500, b.view, m, body, 0), 0u);
 }
 
 }  // namespace

@@ -159,22 +159,6 @@ void modified_path(const TableView& t, const GatewayFilterRecord& f, const Gatew
   }
 }
 
-// Whether a normalized host may stand as the host of a URL as it is: a
-// registered name of unreserved characters, or an IPv6 literal.
-bool url_host_ok(std::string_view h) {
-  if (h.empty()) return false;
-  if (h.front() == '[') {
-    if (h.size() < 3 || h.back() != ']') return false;
-    for (char c : h.substr(1, h.size() - 2))
-      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == ':' || c == '.')) return false;
-    return true;
-  }
-  for (char c : h)
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~'))
-      return false;
-  return true;
-}
-
 }  // namespace
 
 bool gateway_listens(const TableView& t, uint8_t family, const uint8_t* address, uint16_t port) {
@@ -287,7 +271,7 @@ size_t gateway_redirect_location(const TableView& t, const GatewayMatch& m, cons
   RequestHost host;
   std::string_view name = t.str(f->hostname);
   if (name.empty()) {
-    if (!normalize_host(req.host, host.buf, name) || !url_host_ok(name)) return 0;
+    if (!normalize_host(req.host, host.buf, name) || !is_url_host(name)) return 0;
   }
   // HTTPRequestRedirectFilter.port: when absent, the well-known port of a
   // scheme the filter gives, else the listener's.

@@ -324,4 +324,17 @@ bool listener_address(uint8_t family, const uint8_t* bytes, const std::string& t
   return true;
 }
 
+bool is_url_host(std::string_view h) {
+  if (h.empty()) return false;
+  if (h.front() == '[') {
+    if (h.size() < 3 || h.back() != ']') return false;
+    for (char c : h.substr(1, h.size() - 2))
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == ':' || c == '.')) return false;
+    return true;
+  }
+  for (char c : h)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_')) return false;
+  return true;
+}
+
 }  // namespace atsi

@@ -13,6 +13,13 @@
 
 namespace atsi {
 
+// Whether a normalized host (normalize_host) can stand in a URL's authority
+// as it is: a non-empty name of host-name characters, or a bracketed IPv6
+// literal. A host with any other character ('/', '?', '@', ...) could make
+// the URL of another resource: the cache key, the routed URL and a
+// redirect's Location are not built from it.
+bool is_url_host(std::string_view h);
+
 // A host name a table may hold: lowercase letters, digits, '-', '_', and
 // non-empty dot-separated labels, at most 253 bytes.
 bool is_valid_host_name(std::string_view name);

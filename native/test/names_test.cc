@@ -310,3 +310,11 @@ TEST(PrefixMatchLength, IgnoresTrailingSlashes) {
 
 }  // namespace
 }  // namespace atsi
+
+namespace atsi {
+TEST(IsUrlHost, HostNameCharactersOrABracketedIPv6Literal) {
+  for (const char* ok : {"a.com", "x_y-1.test", "10.0.0.1", "[2001:db8::1]", "[::ffff:10.0.0.1]"}) EXPECT_TRUE(is_url_host(ok)) << ok;
+  for (const char* bad : {"", "[]", "[", "[::1", "a/b", "a?b", "a@b", "a b", "[g::1]", "a~b", "A.com"})
+    EXPECT_FALSE(is_url_host(bad)) << bad;
+}
+}  // namespace atsi
