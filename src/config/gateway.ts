@@ -23,7 +23,8 @@ export interface AddressRange {
 /** listener port → the local port ATS serves it on. */
 export type GatewayPorts = ReadonlyMap<number, number>;
 
-function ipv4Number(text: string): number {
+/** A dotted quad (already checked as one, e.g. by isIP) as a 32-bit number. */
+export function ipv4Number(text: string): number {
   return text.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
 }
 

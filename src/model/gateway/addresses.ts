@@ -9,8 +9,9 @@
 // (--gateway-port-range) the pod has one address: every Gateway is on every
 // local address ('*') and gets a block of ports of its own instead.
 
+import { isIP } from 'node:net';
 import type { AddressRange, GatewayPorts, PortRange } from '../../config/gateway.js';
-import { ipv4Text } from '../../config/gateway.js';
+import { ipv4Number, ipv4Text } from '../../config/gateway.js';
 import type { ObjectKey } from '../../kube/types.js';
 
 /** A Gateway as addresses are assigned: its key and the addresses its status says it has (what we wrote). */
@@ -20,9 +21,8 @@ export interface AddressRequest {
 }
 
 function indexInRange(address: string, range: AddressRange): number | undefined {
-  const parts = address.split('.');
-  if (parts.length !== 4 || parts.some((p) => !/^(0|[1-9][0-9]{0,2})$/.test(p) || Number(p) > 255)) return undefined;
-  const i = parts.reduce((n, o) => n * 256 + Number(o), 0) - range.first;
+  if (isIP(address) !== 4) return undefined;
+  const i = ipv4Number(address) - range.first;
   return i >= 0 && i < range.count ? i : undefined;
 }
 
@@ -158,10 +158,6 @@ export function previousBlocks(services: Iterable<{ readonly metadata: { readonl
     if (targets.length > 0) out.set(key, Math.floor((Math.min(...targets) - range.first) / 2));
   }
   return out;
-}
-
-function ipv4Number(text: string): number {
-  return text.split('.').reduce((n, o) => n * 256 + Number(o), 0);
 }
 
 /** The table's order of listener addresses (IPv4 here): ANY_ADDRESS first, then by number. */
