@@ -166,7 +166,7 @@ const attachRoutes: Step = (s) => {
           (rule.matches?.length ? rule.matches : [{}]).forEach((m, matchIndex) => {
             const match = normalizeMatch(m);
             if ('unsupported' in match) {
-              s.problems.push({ kind: 'HTTPRoute', namespace: ns, name: route.metadata.name, field: `spec.rules[${ruleIndex}].matches[${matchIndex}]`, message: `${match.unsupported}: the match is not served`, severity: 'Warning' });
+              s.problems.push({ kind: 'HTTPRoute', namespace: ns, name: route.metadata.name, field: `spec.rules[${ruleIndex}].matches[${matchIndex}]`, message: `${match.unsupported}: the match is not served`, severity: 'Error' });
               return;
             }
             const routeId = { namespace: ns, name: route.metadata.name, ...(route.metadata.creationTimestamp ? { creationTimestamp: route.metadata.creationTimestamp } : {}) };

@@ -213,7 +213,7 @@ describe('the Gateway API in the route table', () => {
     ]);
     assert.deepEqual(gw?.listeners[0]?.entries.map((e) => e.path), ['/ok', '/f']);
     assert.match(gw?.rules[1]?.failure ?? '', /control character/);
-    assert.ok(result.problems.some((p) => p.field === 'spec.rules[0].matches[0]' && /control character/.test(p.message)));
+    assert.ok(result.problems.some((p) => p.field === 'spec.rules[0].matches[0]' && p.severity === 'Error' && /control character/.test(p.message)));
   });
 
   test('Ingresses keep their table, backends and indexes beside Gateways', () => {

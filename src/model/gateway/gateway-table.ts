@@ -115,9 +115,6 @@ function pathModifier(p: HTTPPathModifier | undefined): PathModifier | undefined
 }
 
 const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
-/** The table's bound on a path (kMaxPathLength). */
-const MAX_MATCH_PATH = 8192;
-
 function unsafeEdit(e: HeaderEdits): string | undefined {
   const bad = [...e.set, ...e.add].find((h) => !isHeaderName(h.name) || !isHeaderValue(h.value)) ?? e.remove.find((n) => !isHeaderName(n));
   return bad === undefined ? undefined : typeof bad === 'string' ? bad : bad.name;
@@ -204,7 +201,6 @@ export const assembleGatewayTable: Processor = (state) => {
     return out;
   };
 
-  const reportedMatches = new Set<string>();
   const listeners: TableGatewayListener[] = [];
   const served = new Set<string>();
   for (const gw of g.routes.gateways) {
@@ -224,16 +220,6 @@ export const assembleGatewayTable: Processor = (state) => {
       };
       for (const e of l.entries) {
         const routeKey = `${e.route.namespace}/${e.route.name}`;
-        const badPath = !e.match.path.value.startsWith('/') || !isHeaderValue(e.match.path.value) || e.match.path.value.length > MAX_MATCH_PATH;
-        const badValue = badPath ? { name: 'path' } : [...e.match.headers, ...e.match.queryParams].find((p) => !isHeaderValue(p.value) || !isHeaderValue(p.name));
-        if (badValue) {
-          if (!reportedMatches.has(`${routeKey}\0${e.ruleIndex}\0${e.matchIndex}`)) {
-            reportedMatches.add(`${routeKey}\0${e.ruleIndex}\0${e.matchIndex}`);
-            report(state, 'HTTPRoute', e.route.namespace, e.route.name, `spec.rules[${e.ruleIndex}].matches[${e.matchIndex}]`, 'Error',
-              `the value of ${JSON.stringify(badValue.name)} has a control character (CR, LF, NUL): the match is not served`);
-          }
-          continue;
-        }
         const key = `${routeKey}\0${e.ruleIndex}`;
         let index = ruleIndex.get(key);
         if (index === undefined) {

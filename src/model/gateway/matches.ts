@@ -18,6 +18,7 @@
 // normalizeMatch() says so and the match is left out.
 
 import type { HTTPRouteMatch } from '../../kube/types.js';
+import { isHeaderValue } from '../../validate/http-values.js';
 
 export interface NameValue {
   readonly name: string;
@@ -54,13 +55,28 @@ function firstOfEach(list: readonly NameValue[], key: (n: string) => string): Na
   return out;
 }
 
-/** The match as the table holds it, or why it cannot be served. The CRD's defaults fill what a manifest left out. */
+/** The route table's bound on a path (kMaxPathLength in native/core/format.h). */
+const MAX_PATH = 8192;
+
+/**
+ * The match as the table holds it, or why it cannot be served. The CRD's
+ * defaults fill what a manifest left out. Besides the match types, what the
+ * table's writer would refuse (the CRDs give header and query values no
+ * pattern, and the manifests source does not evaluate every CEL rule) is
+ * refused here, once, so that one HTTPRoute can never stop a table from
+ * being published.
+ */
 export function normalizeMatch(m: HTTPRouteMatch): NormalizedMatch | { readonly unsupported: string } {
   const type = m.path?.type ?? 'PathPrefix';
   const value = m.path?.value ?? '/';
   if (type !== 'Exact' && type !== 'PathPrefix') return { unsupported: `path match type ${type} is not supported (Exact and PathPrefix are)` };
+  if (!value.startsWith('/') || value.length > MAX_PATH || !isHeaderValue(value)) {
+    return { unsupported: `path ${JSON.stringify(value.slice(0, 64))} does not begin with '/', is longer than ${MAX_PATH} bytes or has a control character` };
+  }
   for (const h of m.headers ?? []) if ((h.type ?? 'Exact') !== 'Exact') return { unsupported: `header match type ${String(h.type)} is not supported (Exact is)` };
   for (const q of m.queryParams ?? []) if ((q.type ?? 'Exact') !== 'Exact') return { unsupported: `query parameter match type ${String(q.type)} is not supported (Exact is)` };
+  const bad = [...(m.headers ?? []), ...(m.queryParams ?? [])].find((p) => !isHeaderValue(p.name) || !isHeaderValue(p.value));
+  if (bad) return { unsupported: `the value of ${JSON.stringify(bad.name)} has a control character (CR, LF, NUL)` };
   return {
     path: { type, value },
     ...(m.method !== undefined ? { method: m.method } : {}),
