@@ -11,6 +11,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -535,8 +536,9 @@ Router::Result Router::route(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc ur
   if (view && view->gateway_listener_count() > 0) {
     uint8_t bytes[16];
     GatewayRequest g;
-    if (local_address(txn, bytes, g) && gateway_listens(*view, g.family, g.address, g.port))
-      return route_gateway(txn, buf, hdr, url, count, cursor, *view, req, g);
+    if (local_address(txn, bytes, g)) {
+      if (std::optional<Result> r = route_gateway(txn, buf, hdr, url, count, cursor, *view, req, g)) return *r;
+    }
   }
   Decision d = decide(view, cursor.balancer(), req, config_.pass_unknown_hosts);
   const Metrics& m = metrics();
@@ -635,7 +637,7 @@ Router::Result Router::forward(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc 
   return Result::kRouted;
 }
 
-Router::Result Router::route_gateway(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc url, bool count,
+std::optional<Router::Result> Router::route_gateway(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc url, bool count,
                                      ReaderCursor& cursor, const TableView& view, const RequestFacts& req,
                                      GatewayRequest& g) {
   const Metrics& m = metrics();
@@ -654,6 +656,8 @@ Router::Result Router::route_gateway(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, T
   st.table = table_.index;
   int status = 0;
   switch (gm.outcome) {
+    case GatewayOutcome::kNotGateway:
+      return std::nullopt;  // no listener on this address and port: the Ingress routes'
     case GatewayOutcome::kRouted:
       break;
     case GatewayOutcome::kRedirect: {
@@ -686,7 +690,6 @@ Router::Result Router::route_gateway(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, T
     case GatewayOutcome::kNoEndpoints:
       status = 503;
       break;
-    case GatewayOutcome::kNotGateway:
     case GatewayOutcome::kNoListener:
     case GatewayOutcome::kNoRule:
     case GatewayOutcome::kPathTooLong:

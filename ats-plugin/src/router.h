@@ -8,6 +8,7 @@
 // remap.h uses ts.h types without including it.
 #include <ts/remap.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -56,8 +57,9 @@ class Router {
   // from loopback: cache administration, not traffic).
   Result route(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc url, bool count);
   // A request to a Gateway's address and port (gateway_lookup.h): answered,
-  // redirected, or forwarded after its filters.
-  Result route_gateway(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc url, bool count, ReaderCursor& cursor,
+  // redirected, or forwarded after its filters; nullopt when no Gateway
+  // listens on the connection's address and port (one lookup decides both).
+  std::optional<Result> route_gateway(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc url, bool count, ReaderCursor& cursor,
                        const TableView& view, const RequestFacts& req, GatewayRequest& g);
   // What a Gateway API rule changes in a request it forwards (URLRewrite), and the debug header's text.
   struct GatewayForward {
