@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 import { atExit, ManagedProcess, runCommand, type CommandResult } from './processes.js';
+import { freeSubnet } from './subnets.js';
 
 const BACKENDS_SCRIPT = fileURLToPath(new URL('./netns-backends.js', import.meta.url));
 const IP_TIMEOUT_MS = 10_000;
@@ -63,13 +64,50 @@ function deleteNetworkSync(namespace: string, hostIf: string): void {
 }
 
 let counter = 0;
+let swept = false;
 
-/** Creates a namespace with `pods` addresses in 10.213.N.0/24 (N from the pid, so parallel runs differ). */
+/** Names of our namespaces ("atsi-<pid>-<n>") whose process is gone: left by a run that was killed. */
+export function staleNetworks(list: string, alive: (pid: number) => boolean): string[] {
+  const out: string[] = [];
+  for (const line of list.split('\n')) {
+    const m = /^(atsi-(\d+)-\d+)(?:\s|$)/.exec(line.trim());
+    if (m && Number(m[2]) !== process.pid && !alive(Number(m[2]))) out.push(m[1] as string);
+  }
+  return out;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Deletes namespaces a killed run left (their veth and route go with them),
+ * once per process: their routes would otherwise shadow a new network on the
+ * same /24, and they hold addresses for nothing.
+ */
+async function sweepStaleNetworks(): Promise<void> {
+  if (swept) return;
+  swept = true;
+  const r = await runCommand('ip', ['netns', 'list'], { timeoutMs: IP_TIMEOUT_MS });
+  if (r.code !== 0) return;
+  for (const name of staleNetworks(r.stdout, pidAlive)) {
+    process.stderr.write(`# test network: deleting ${name}, left by a run that ended without deleting it\n`);
+    await ip('netns', 'del', name).catch(() => undefined);
+  }
+}
+
+/** Creates a namespace with `pods` addresses in a 10.213.N.0/24 no route covers yet (searched from one the pid gives). */
 export async function createTestNetwork(pods: number): Promise<TestNetwork> {
   if (pods < 1 || pods > 250) throw new Error('pods must be 1 to 250');
   if (process.getuid?.() !== 0) throw new Error('a test network needs root (ip netns): run the tests as root');
+  await sweepStaleNetworks();
   const n = ++counter;
-  const subnet = `10.213.${((process.pid + n) % 250) + 1}`;
+  const subnet = await freeSubnet('10.213', process.pid + n);
   const namespace = `atsi-${process.pid}-${n}`;
   const hostIf = `atsih${(process.pid % 100000).toString(36)}${n}`.slice(0, 15);
   const nsIf = `atsin${(process.pid % 100000).toString(36)}${n}`.slice(0, 15);
@@ -97,6 +135,12 @@ export async function createTestNetwork(pods: number): Promise<TestNetwork> {
     for (const a of podAddresses) await ip('netns', 'exec', namespace, 'ip', 'addr', 'add', `${a}/24`, 'dev', nsIf);
     await ip('netns', 'exec', namespace, 'ip', 'link', 'set', nsIf, 'up');
     await ip('netns', 'exec', namespace, 'ip', 'link', 'set', 'lo', 'up');
+    // A run that took the same /24 between our route check and now would
+    // shadow us (its route is older): fail here, naming it, not as 502s later.
+    const via = await runCommand('ip', ['-4', 'route', 'get', podAddresses[0] as string], { timeoutMs: IP_TIMEOUT_MS });
+    if (!new RegExp(`\\bdev ${hostIf}\\b`).test(via.stdout)) {
+      throw new Error(`test network: ${podAddresses[0]} is routed elsewhere (${via.stdout.trim() || via.stderr.trim()}), not through ${hostIf}`);
+    }
   } catch (err) {
     await close();
     throw err;

@@ -80,6 +80,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 
 import type { KubeCluster, KubeResponse } from './kube.js';
 import { atExit, ManagedProcess, runCommand, spawnGroup, signalGroup } from './processes.js';
+import { freeSubnet } from './subnets.js';
 
 // ---------------------------------------------------------------------------
 // Options and the public shape
@@ -312,12 +313,6 @@ async function ip(...args: string[]): Promise<void> {
   if (r.code !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr.trim() || (r.timedOut ? 'timed out' : `exit ${r.code}`)}`);
 }
 
-async function ipOutput(...args: string[]): Promise<string> {
-  const r = await runCommand('ip', args, { timeoutMs: IP_TIMEOUT_MS });
-  if (r.code !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr.trim() || `exit ${r.code}`}`);
-  return r.stdout;
-}
-
 function ipSync(args: string[]): void {
   try {
     execFileSync('ip', args, { stdio: 'ignore', timeout: 5_000 });
@@ -327,17 +322,6 @@ function ipSync(args: string[]): void {
 }
 
 let kubeletCounter = 0;
-
-/** A /24 in 10.214.0.0/16 that no route of this machine covers, starting from one derived from the PID. */
-async function chooseSubnet(n: number): Promise<string> {
-  const routes = await ipOutput('-4', 'route', 'show', 'table', 'all');
-  const start = (process.pid * 7 + n) % 250;
-  for (let i = 0; i < 250; i++) {
-    const subnet = `10.214.${((start + i) % 250) + 1}`;
-    if (!routes.includes(`${subnet}.`)) return subnet;
-  }
-  throw new Error('process kubelet: every /24 of 10.214.0.0/16 is in use on this machine');
-}
 
 // ---------------------------------------------------------------------------
 // The API: JSON requests through the harness, and a watch of its own
@@ -429,7 +413,7 @@ export async function startProcessKubelet(api: KubeletApi, opts: ProcessKubeletO
     if (typeof entry?.command !== 'string' || entry.command === '') throw new TypeError(`images[${JSON.stringify(image)}].command must be a non-empty string`);
   }
   const n = ++kubeletCounter;
-  const kubelet = new Kubelet(api, opts, n, await chooseSubnet(n));
+  const kubelet = new Kubelet(api, opts, n, await freeSubnet('10.214', process.pid * 7 + n));
   try {
     await kubelet.start();
   } catch (err) {
