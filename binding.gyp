@@ -15,6 +15,7 @@
         "native/core/publisher.cc",
         "native/core/table_source.cc",
         "native/core/model_decoder.cc",
+        "native/core/encoded_writer.cc",
         "native/core/tls_writer.cc",
         "native/core/tls_view.cc",
         "native/core/tls_decoder.cc",

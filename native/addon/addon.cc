@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "balancer.h"
+#include "encoded_writer.h"
 #include "errors.h"
 #include "gateway_lookup.h"
 #include "lookup.h"
@@ -65,23 +66,19 @@ void throw_error(Napi::Env env, const Error& e) { throw_error(env, e.code, e.mes
 
 // The model arrives encoded by src/route-table/encode-model.ts (already
 // validated there): NUL-separated strings and a Uint32Array, decoded by the
-// core (model_decoder.h), which bounds-checks every read, so a caller that
-// bypasses the wrapper gets an error, never a crash.
-bool read_encoded(Napi::Env env, const Napi::CallbackInfo& info, atsi::TableInput& in) {
+// core (model_decoder.h, through EncodedTableWriter), which bounds-checks
+// every read, so a caller that bypasses the wrapper gets an error, never a
+// crash.
+bool check_encoded_args(Napi::Env env, const Napi::CallbackInfo& info) {
   if (info.Length() < 2 || !info[0].IsString() || !info[1].IsTypedArray() ||
       info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array) {
     throw_error(env, ErrorCode::kInvalidArg, "publish(strings, ints) takes a string and a Uint32Array");
     return false;
   }
-  std::string strings = info[0].As<Napi::String>().Utf8Value();
-  Napi::Uint32Array ints = info[1].As<Napi::Uint32Array>();
-  if (Error e = atsi::decode_model(strings, ints.Data(), ints.ElementLength(), in)) {
-    throw_error(env, e.code,
-                e.message + " (publish through src/route-table/route-table.ts, which encodes and checks it)");
-    return false;
-  }
   return true;
 }
+
+constexpr const char* kDecodeHint = " (publish through src/route-table/route-table.ts, which encodes and checks it)";
 
 // The TLS model, encoded by src/route-table/encode-tls.ts (the layout is in
 // native/core/tls_decoder.h) and decoded as the route model is.
@@ -362,14 +359,25 @@ class Table : public Napi::ObjectWrap<Table> {
   Napi::Value Publish(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!check_open(env)) return env.Undefined();
-    atsi::TableInput in;
-    if (!read_encoded(env, info, in) || !ensure_publisher(env, name_, publisher_)) return env.Undefined();
+    if (!check_encoded_args(env, info) || !ensure_publisher(env, name_, publisher_)) return env.Undefined();
+    std::string strings = info[0].As<Napi::String>().Utf8Value();
+    Napi::Uint32Array ints = info[1].As<Napi::Uint32Array>();
     atsi::PublishResult r;
-    if (Error e = publisher_->publish(in, atsi::now_ms(), r)) {
+    atsi::EncodedTableWriter::Outcome outcome;
+    uint64_t now = atsi::now_ms();
+    Error e = publisher_->publish_with(
+        [&](uint64_t generation, std::vector<uint8_t>& out) {
+          return writer_.build(strings, ints.Data(), ints.ElementLength(), generation, now, out, outcome);
+        },
+        r);
+    if (e) {
+      if (outcome.decode_failed) e.message += kDecodeHint;
       throw_error(env, e);
       return env.Undefined();
     }
-    return publish_result(env, r);
+    Napi::Object result = publish_result(env, r);
+    result.Set("routingReused", Napi::Boolean::New(env, outcome.routing_reused));
+    return result;
   }
 
   Napi::Value PublishTls(const Napi::CallbackInfo& info) {
@@ -770,6 +778,8 @@ class Table : public Napi::ObjectWrap<Table> {
   std::string name_;
   bool closed_ = false;
   std::unique_ptr<atsi::Publisher> publisher_;
+  // Keeps the last table's routing sections for the next publish.
+  atsi::EncodedTableWriter writer_;
   std::unique_ptr<atsi::TableSource> source_;
   std::unique_ptr<atsi::TlsPublisher> tls_publisher_;
   std::unique_ptr<atsi::TlsSource> tls_source_;

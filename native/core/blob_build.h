@@ -27,17 +27,20 @@ inline uint32_t index_capacity(size_t count) {
 // Each distinct string once. The strings added must outlive the pool (they
 // are the writer's input): the map keeps views of them, not copies, so that
 // adding the tens of thousands of strings of a large table allocates little.
+// `base`: where the pool's bytes will begin in the blob's string section
+// (after another pool's), which every offset it gives counts from.
 class StringPool {
  public:
-  explicit StringPool(size_t expected = 0) { offsets_.reserve(expected); }
+  explicit StringPool(size_t expected = 0, size_t base = 0) : base_(base) { offsets_.reserve(expected); }
   StrRef add(std::string_view s) {
-    auto [it, added] = offsets_.try_emplace(s, uint32_t(bytes_.size()));
+    auto [it, added] = offsets_.try_emplace(s, uint32_t(base_ + bytes_.size()));
     if (added) bytes_.append(s);
     return {it->second, uint32_t(s.size())};
   }
   const std::string& bytes() const { return bytes_; }
 
  private:
+  size_t base_;
   std::string bytes_;
   std::unordered_map<std::string_view, uint32_t> offsets_;
 };

@@ -55,6 +55,24 @@ class EncodingReader {
     }
   }
 
+  // The number of strings, and where string `i` begins in the text (the
+  // text's size for i == the number of strings).
+  size_t string_count() const { return strings_.size(); }
+  size_t string_offset(std::string_view strings, size_t i) const {
+    return i < strings_.size() ? size_t(strings_[i].data() - strings.data()) : strings.size();
+  }
+  // Strings below `first` are refused from here on ("belongs to" names whose
+  // they are), and the highest index read so far is kept: one part of an
+  // encoding can be kept apart from another by where its strings begin.
+  void strings_from(uint32_t first, const char* owner) {
+    first_string_ = first;
+    owner_ = owner;
+  }
+  // One past the highest string index read (0 when none was).
+  uint32_t strings_read() const { return strings_read_; }
+  // Goes on reading at `pos` (at most the end).
+  void seek(size_t pos) { pos_ = pos < n_ ? pos : n_; }
+
   uint32_t u32() {
     if (!ok()) return 0;
     if (pos_ >= n_) {
@@ -101,6 +119,12 @@ class EncodingReader {
                    " strings)");
       return {};
     }
+    if (i < first_string_) {
+      fail(at, "string index " + std::to_string(i) + " is one of the " + owner_ + "' strings (0 to " +
+                   std::to_string(first_string_ - 1) + ")");
+      return {};
+    }
+    if (i + 1 > strings_read_) strings_read_ = i + 1;
     return std::string(strings_[i]);
   }
 
@@ -109,6 +133,9 @@ class EncodingReader {
   const char* what_;
   size_t pos_ = 0;
   std::vector<std::string_view> strings_;
+  uint32_t first_string_ = 0;
+  const char* owner_ = "";
+  uint32_t strings_read_ = 0;
   size_t at_ = 0;
   std::string why_;
 };

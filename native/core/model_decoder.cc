@@ -219,6 +219,11 @@ void read_gateway_rule(Reader& r, InputGatewayRule& rule) {
 }  // namespace
 
 Error decode_model(std::string_view strings, const uint32_t* ints, size_t count, TableInput& out) {
+  return decode_model(strings, ints, count, out, nullptr);
+}
+
+Error decode_model(std::string_view strings, const uint32_t* ints, size_t count, TableInput& out,
+                   const RoutingSkip* skip) {
   Reader r(ints, count, "model");
   uint32_t version = r.u32();
   if (r.ok() && version != kModelEncodingVersion) {
@@ -232,6 +237,16 @@ Error decode_model(std::string_view strings, const uint32_t* ints, size_t count,
   uint32_t nb = r.count(kIntsPerBackend);
   in.backends.resize(nb);
   for (uint32_t b = 0; b < nb && r.ok(); ++b) read_backend(r, in.backends[b]);
+  // The routing part: the rest, with strings of its own after the backends'.
+  uint32_t first = r.strings_read();
+  r.strings_from(first, "backends");
+  if (r.ok() && skip && *skip) {
+    RoutingPart part{first, strings.substr(r.string_offset(strings, first)), ints + r.position(), r.left()};
+    if ((*skip)(part)) {
+      out = std::move(in);
+      return {};
+    }
+  }
   uint32_t nh = r.count(kIntsPerHost);
   in.hosts.resize(nh);
   for (uint32_t h = 0; h < nh && r.ok(); ++h) read_host(r, in.hosts[h]);

@@ -43,6 +43,11 @@
 //           port u32|kNone, path modifier, status code
 //     4:    hostname opt, path modifier
 //   a path modifier: kind (0 none, 1 ReplaceFullPath, 2 ReplacePrefixMatch), value opt
+// The hosts and the Gateway part (the routing part) use strings of their
+// own, after every string of the backends: an index below the first one
+// they may use (one past the highest the backends read) is refused, so that
+// a routing part equal byte for byte means the same hosts whatever the
+// backends' strings are (EncodedTableWriter relies on it).
 // Nothing follows the last gateway rule. An Ingress-only model ends with two
 // zero counts. Besides bounds, the decoder refuses only what it cannot
 // represent or read on from (an address family, a filter or path modifier
@@ -51,6 +56,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string_view>
 
 #include "errors.h"
@@ -60,11 +66,28 @@ namespace atsi {
 
 inline constexpr uint32_t kModelEncodingVersion = 4;
 
+// The routing part of an encoding: everything after the backends (hosts and
+// the Gateway API part), with its strings, which follow the backends'. It
+// refers to no string of the backends (the decoder refuses one that does),
+// so two encodings whose routing parts are equal, byte for byte and with the
+// same `first_string`, decode to the same hosts and Gateway part.
+struct RoutingPart {
+  uint32_t first_string;         // the index of its first string
+  std::string_view strings;      // the strings' text from that string on
+  const uint32_t* ints;          // its ints, to the end of the encoding
+  size_t count;
+};
+// Asked once the backends are decoded: true skips the routing part (the
+// hosts and the Gateway part of `out` are left empty).
+using RoutingSkip = std::function<bool(const RoutingPart&)>;
+
 // Fills `out` from the encoding, or returns kInvalidModel saying at which int
 // it went wrong and why, leaving `out` untouched. Every read is
 // bounds-checked: no input makes it read outside `ints[0, count)` and
 // `strings`, and a count is checked against the ints left before anything is
 // allocated for it. Values are checked by build_table(), not here.
 Error decode_model(std::string_view strings, const uint32_t* ints, size_t count, TableInput& out);
+Error decode_model(std::string_view strings, const uint32_t* ints, size_t count, TableInput& out,
+                   const RoutingSkip* skip);
 
 }  // namespace atsi

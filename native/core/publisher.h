@@ -42,6 +42,8 @@ class BlobPublisher {
   // (never the other kind's).
   Error remove_all();
   const BlobKind& kind() const { return kind_; }
+  // Makes the bytes of the next generation, under the lock.
+  using Build = std::function<Error(uint64_t generation, std::vector<uint8_t>& out)>;
 
  protected:
   explicit BlobPublisher(const BlobKind& kind) : kind_(kind) {}
@@ -49,7 +51,6 @@ class BlobPublisher {
   Error init(std::string_view table);
   // Under the lock: `build` makes the bytes of the next generation, which are
   // then written and published.
-  using Build = std::function<Error(uint64_t generation, std::vector<uint8_t>& out)>;
   Error publish_built(const Build& build, PublishResult& result);
 
  private:
@@ -81,6 +82,10 @@ class KindPublisher : public BlobPublisher {
         [&](uint64_t generation, std::vector<uint8_t>& out) { return Kind::build(input, generation, build_time_ms, out); },
         result);
   }
+
+  // Publishes what `build` makes (a writer that keeps what it made for the
+  // next generation, such as EncodedTableWriter).
+  Error publish_with(const Build& build, PublishResult& result) { return publish_built(build, result); }
 
  private:
   KindPublisher() : BlobPublisher(Kind::kBlob) {}

@@ -78,7 +78,7 @@ void lay_out(const Part* parts, size_t n, std::vector<uint8_t>& out, Section* se
   size_t pos = align_line(sizeof(Header));
   for (size_t s = 0; s < n; ++s) {
     sections[s] = {uint32_t(pos), uint32_t(parts[s].size), uint32_t(parts[s].count), 0};
-    if (parts[s].size) std::memcpy(out.data() + pos, parts[s].data, parts[s].size);
+    if (parts[s].size && parts[s].data) std::memcpy(out.data() + pos, parts[s].data, parts[s].size);
     pos = align_line(pos + parts[s].size);
   }
 }
@@ -147,8 +147,7 @@ void put_option(std::string& out, OptionType type, const void* value, uint16_t l
   out.append((4 - length % 4) % 4, '\0');
 }
 
-std::string encode_options(const InputOptions& o) {
-  std::string out;
+void append_options(std::string& out, const InputOptions& o) {
   if (o.connect_timeout_ms) put_option(out, kOptConnectTimeoutMs, &*o.connect_timeout_ms, 4);
   if (o.response_timeout_ms) put_option(out, kOptResponseTimeoutMs, &*o.response_timeout_ms, 4);
   if (o.redirect_to_https) {
@@ -167,7 +166,6 @@ std::string encode_options(const InputOptions& o) {
   if (o.cache_serve_stale_s) put_option(out, kOptCacheServeStaleS, &*o.cache_serve_stale_s, 4);
   if (o.cache_generation) put_option(out, kOptCacheGeneration, &*o.cache_generation, 4);
   if (o.stats_slot) put_option(out, kOptStatsSlot, &*o.stats_slot, 4);
-  return out;
 }
 
 // An optional whole number within [min, max], named as the model names it.
@@ -192,15 +190,6 @@ Error check_options(const InputOptions& o, size_t b) {
 // ------------------------------------------------------------ the Gateway API
 
 std::string gw_where(const char* list, size_t i) { return std::string("gateway.") + list + "[" + std::to_string(i) + "]"; }
-
-struct GatewaySections {
-  std::vector<GatewayListenerRecord> listeners;
-  std::vector<GatewayEntryRecord> entries;
-  std::vector<GatewayPairRecord> pairs;
-  std::vector<GatewayRuleRecord> rules;
-  std::vector<GatewayChoiceRecord> choices;
-  std::vector<GatewayFilterRecord> filters;
-};
 
 // What a run of pairs is, for what its names and values must be.
 enum class Pairs { kHeaderMatch, kQueryMatch, kHeaderEdit, kHeaderRemove };
@@ -294,8 +283,7 @@ Error add_filters(const std::vector<InputFilter>& list, const std::string& where
   return {};
 }
 
-Error build_gateway(const TableInput& in, StringPool& strings, GatewaySections& gs) {
-  const size_t nb = in.backends.size();
+Error build_gateway(const TableInput& in, size_t nb, StringPool& strings, GatewaySections& gs, uint32_t& max_backend) {
   for (size_t ri = 0; ri < in.gateway_rules.size(); ++ri) {
     const InputGatewayRule& rule = in.gateway_rules[ri];
     std::string w = gw_where("rules", ri);
@@ -315,6 +303,7 @@ Error build_gateway(const TableInput& in, StringPool& strings, GatewaySections& 
       const InputGatewayChoice& c = rule.choices[ci];
       std::string cw = w + ".choices[" + std::to_string(ci) + "]";
       if (auto e = check_backend_ref(c.backend, nb, cw + ".backend")) return e;
+      if (c.backend != kNone && (max_backend == kNone || c.backend > max_backend)) max_backend = c.backend;
       if (c.weight > kMaxGatewayWeight)
         return invalid(cw + ".weight", "must be 0 to " + std::to_string(kMaxGatewayWeight));
       total += c.weight;
@@ -439,25 +428,24 @@ uint64_t table_checksum(const uint8_t* data, size_t size) {
   return hash_bytes(data + off + 8, size - off - 8, h);
 }
 
-Error build_table(const TableInput& in, uint64_t generation, uint64_t build_time_ms,
-                  std::vector<uint8_t>& out) {
-  const size_t nb = in.backends.size();
-  if (auto e = check_backend_ref(in.default_backend, nb, "defaultBackend")) return e;
+namespace {
 
-  size_t rule_count = 0, endpoint_count = 0;
+void note_backend(uint32_t b, uint32_t& max_backend) {
+  if (b != kNone && (max_backend == kNone || b > max_backend)) max_backend = b;
+}
+
+}  // namespace
+
+Error build_routing(const TableInput& in, size_t nb, RoutingSections& out) {
+  RoutingSections rs;
+  size_t rule_count = 0;
   for (const InputHost& host : in.hosts) rule_count += host.rules.size();
-  for (const InputBackend& be : in.backends) endpoint_count += be.endpoints.size();
-  StringPool strings(in.hosts.size() * 2 + rule_count + nb * 2);
-  std::vector<HostRecord> hosts;
-  std::vector<RuleRecord> rules;
-  std::vector<BackendRecord> backends;
-  std::vector<EndpointRecord> endpoints;
+  StringPool strings(in.hosts.size() * 2 + rule_count);
+  std::vector<HostRecord>& hosts = rs.hosts;
+  std::vector<RuleRecord>& rules = rs.rules;
   hosts.reserve(in.hosts.size());
   rules.reserve(rule_count);
-  backends.reserve(nb);
-  endpoints.reserve(endpoint_count);
-  std::string options;
-  uint32_t catch_all = kNone;
+  uint32_t& catch_all = rs.catch_all;
   size_t exact_hosts = 0, wildcard_hosts = 0;
   std::unordered_set<std::string_view> host_names;
   std::vector<uint64_t> exact_lengths(in.hosts.size()), prefix_lengths(in.hosts.size());
@@ -487,6 +475,7 @@ Error build_table(const TableInput& in, uint64_t generation, uint64_t build_time
       return invalid(where() + ".name", "host \"" + host.name + "\" appears twice");
     if (host.default_backend != kNone && host.default_backend >= nb)
       return check_backend_ref(host.default_backend, nb, where() + ".defaultBackend");
+    note_backend(host.default_backend, rs.max_backend);
 
     HostRecord rec{};
     rec.name = strings.add(host.name);
@@ -509,6 +498,7 @@ Error build_table(const TableInput& in, uint64_t generation, uint64_t build_time
       if (rule.backend >= nb)
         return invalid(rw() + ".backend", "backend index " + std::to_string(rule.backend) +
                                             " is out of range (" + std::to_string(nb) + " backends)");
+      note_backend(rule.backend, rs.max_backend);
       RuleRecord rr{};
       rr.host = uint32_t(h);
       rr.path_type = rule.path_type;
@@ -523,53 +513,7 @@ Error build_table(const TableInput& in, uint64_t generation, uint64_t build_time
     }
   }
 
-  for (size_t b = 0; b < nb; ++b) {
-    const InputBackend& be = in.backends[b];
-    BackendRecord rec{};
-    rec.service = strings.add(be.service);
-    rec.port = strings.add(be.port);
-    rec.problem = strings.add(be.problem);
-    if (be.scheme != kSchemeHttp && be.scheme != kSchemeHttps)
-      return invalid(backend_where(b) + ".scheme", "unknown scheme");
-    rec.scheme = be.scheme;
-    rec.first_endpoint = uint32_t(endpoints.size());
-    rec.endpoint_count = uint32_t(be.endpoints.size());
-    uint64_t total = 0;
-    bool uniform = true;
-    for (size_t e = 0; e < be.endpoints.size(); ++e) {
-      const InputEndpoint& ep = be.endpoints[e];
-      auto ew = [b, e] { return endpoint_where(b, e); };
-      EndpointRecord er{};
-      if (ep.family == 4 || ep.family == 6) {
-        er.family = ep.family;
-        std::memcpy(er.address, ep.bytes.data(), ep.family == 4 ? 4 : 16);
-      } else if (inet_pton(AF_INET, ep.address.c_str(), er.address) == 1) {
-        er.family = 4;
-      } else if (inet_pton(AF_INET6, ep.address.c_str(), er.address) == 1) {
-        er.family = 6;
-      } else {
-        return invalid(ew() + ".address", "\"" + ep.address + "\" is not an IPv4 or IPv6 address");
-      }
-      if (ep.port == 0) return invalid(ew() + ".port", "must be 1 to 65535");
-      if (ep.weight < 1 || ep.weight > 65535) return invalid(ew() + ".weight", "must be 1 to 65535");
-      er.port = ep.port;
-      er.weight = ep.weight;
-      if (ep.weight != be.endpoints[0].weight) uniform = false;
-      total += ep.weight;
-      endpoints.push_back(er);
-    }
-    rec.flags = uniform ? uint32_t(kBackendUniformWeights) : 0u;
-    rec.total_weight = uint32_t(total);
-    if (auto e = check_options(be.options, b)) return e;
-    std::string opts = encode_options(be.options);
-    rec.options_offset = uint32_t(options.size());
-    rec.options_size = uint32_t(opts.size());
-    options += opts;
-    backends.push_back(rec);
-  }
-
-  GatewaySections gateway;
-  if (auto e = build_gateway(in, strings, gateway)) return e;
+  if (auto e = build_gateway(in, nb, strings, rs.gateway, rs.max_backend)) return e;
 
   // Key entries and indexes. Duplicate keys would make one rule
   // unreachable, so they are a model error: the controller resolves
@@ -621,21 +565,97 @@ Error build_table(const TableInput& in, uint64_t generation, uint64_t build_time
       keys.clear();
     }
   }
+  rs.strings = strings.bytes();
+  rs.host_index = std::move(host_index.slots);
+  rs.wildcard_index = std::move(wildcard_index.slots);
+  rs.rule_index = std::move(rule_index.slots);
+  rs.host_keys = host_keys.bytes();
+  rs.rule_keys = rule_keys.bytes();
+  out = std::move(rs);
+  return {};
+}
 
-  // Layout: header, then each section 64-byte aligned.
+Error build_table_from(const RoutingSections& routing, const TableInput& in, uint64_t generation,
+                       uint64_t build_time_ms, std::vector<uint8_t>& out) {
+  const size_t nb = in.backends.size();
+  if (auto e = check_backend_ref(in.default_backend, nb, "defaultBackend")) return e;
+  if (routing.max_backend != kNone && routing.max_backend >= nb)
+    return invalid("backends", "the routing refers to backend " + std::to_string(routing.max_backend) + " of " +
+                                   std::to_string(nb));
+
+  size_t endpoint_count = 0;
+  for (const InputBackend& be : in.backends) endpoint_count += be.endpoints.size();
+  // The backends' strings follow the routing's in the pool: the routing's
+  // offsets hold whatever the backends are.
+  StringPool strings(nb * 2, routing.strings.size());
+  std::vector<BackendRecord> backends;
+  std::vector<EndpointRecord> endpoints;
+  backends.reserve(nb);
+  endpoints.reserve(endpoint_count);
+  std::string options;
+
+  for (size_t b = 0; b < nb; ++b) {
+    const InputBackend& be = in.backends[b];
+    BackendRecord rec{};
+    rec.service = strings.add(be.service);
+    rec.port = strings.add(be.port);
+    rec.problem = strings.add(be.problem);
+    if (be.scheme != kSchemeHttp && be.scheme != kSchemeHttps)
+      return invalid(backend_where(b) + ".scheme", "unknown scheme");
+    rec.scheme = be.scheme;
+    rec.first_endpoint = uint32_t(endpoints.size());
+    rec.endpoint_count = uint32_t(be.endpoints.size());
+    uint64_t total = 0;
+    bool uniform = true;
+    for (size_t e = 0; e < be.endpoints.size(); ++e) {
+      const InputEndpoint& ep = be.endpoints[e];
+      auto ew = [b, e] { return endpoint_where(b, e); };
+      EndpointRecord er{};
+      if (ep.family == 4 || ep.family == 6) {
+        er.family = ep.family;
+        std::memcpy(er.address, ep.bytes.data(), ep.family == 4 ? 4 : 16);
+      } else if (inet_pton(AF_INET, ep.address.c_str(), er.address) == 1) {
+        er.family = 4;
+      } else if (inet_pton(AF_INET6, ep.address.c_str(), er.address) == 1) {
+        er.family = 6;
+      } else {
+        return invalid(ew() + ".address", "\"" + ep.address + "\" is not an IPv4 or IPv6 address");
+      }
+      if (ep.port == 0) return invalid(ew() + ".port", "must be 1 to 65535");
+      if (ep.weight < 1 || ep.weight > 65535) return invalid(ew() + ".weight", "must be 1 to 65535");
+      er.port = ep.port;
+      er.weight = ep.weight;
+      if (ep.weight != be.endpoints[0].weight) uniform = false;
+      total += ep.weight;
+      endpoints.push_back(er);
+    }
+    rec.flags = uniform ? uint32_t(kBackendUniformWeights) : 0u;
+    rec.total_weight = uint32_t(total);
+    if (auto e = check_options(be.options, b)) return e;
+    rec.options_offset = uint32_t(options.size());
+    append_options(options, be.options);
+    rec.options_size = uint32_t(options.size() - rec.options_offset);
+    backends.push_back(rec);
+  }
+  if (routing.strings.size() + strings.bytes().size() > kMaxTableBytes) return invalid("table", "larger than 2 GiB");
+
+  // Layout: header, then each section 64-byte aligned; the strings are the
+  // routing's, then the backends'.
   const std::string& pool = strings.bytes();
+  const GatewaySections& gateway = routing.gateway;
+  const size_t pool_size = routing.strings.size() + pool.size();
   Part parts[kSectionCount] = {
-      {pool.data(), pool.size(), pool.size()},
-      {hosts.data(), hosts.size() * sizeof(HostRecord), hosts.size()},
-      {rules.data(), rules.size() * sizeof(RuleRecord), rules.size()},
+      {nullptr, pool_size, pool_size},
+      {routing.hosts.data(), routing.hosts.size() * sizeof(HostRecord), routing.hosts.size()},
+      {routing.rules.data(), routing.rules.size() * sizeof(RuleRecord), routing.rules.size()},
       {backends.data(), backends.size() * sizeof(BackendRecord), backends.size()},
       {endpoints.data(), endpoints.size() * sizeof(EndpointRecord), endpoints.size()},
       {options.data(), options.size(), options.size()},
-      {host_index.slots.data(), host_index.slots.size() * sizeof(KeySlot), host_index.slots.size()},
-      {wildcard_index.slots.data(), wildcard_index.slots.size() * sizeof(KeySlot), wildcard_index.slots.size()},
-      {rule_index.slots.data(), rule_index.slots.size() * sizeof(KeySlot), rule_index.slots.size()},
-      {host_keys.bytes().data(), host_keys.bytes().size(), host_keys.bytes().size()},
-      {rule_keys.bytes().data(), rule_keys.bytes().size(), rule_keys.bytes().size()},
+      {routing.host_index.data(), routing.host_index.size() * sizeof(KeySlot), routing.host_index.size()},
+      {routing.wildcard_index.data(), routing.wildcard_index.size() * sizeof(KeySlot), routing.wildcard_index.size()},
+      {routing.rule_index.data(), routing.rule_index.size() * sizeof(KeySlot), routing.rule_index.size()},
+      {routing.host_keys.data(), routing.host_keys.size(), routing.host_keys.size()},
+      {routing.rule_keys.data(), routing.rule_keys.size(), routing.rule_keys.size()},
       {gateway.listeners.data(), gateway.listeners.size() * sizeof(GatewayListenerRecord), gateway.listeners.size()},
       {gateway.entries.data(), gateway.entries.size() * sizeof(GatewayEntryRecord), gateway.entries.size()},
       {gateway.pairs.data(), gateway.pairs.size() * sizeof(GatewayPairRecord), gateway.pairs.size()},
@@ -656,13 +676,26 @@ Error build_table(const TableInput& in, uint64_t generation, uint64_t build_time
   header.generation = generation;
   header.build_time_ms = build_time_ms;
   header.default_backend = in.default_backend;
-  header.catch_all_host = catch_all;
+  header.catch_all_host = routing.catch_all;
   header.section_count = kSectionCount;
   lay_out(parts, kSectionCount, out, header.sections);
+  // The string pool in its two pieces.
+  uint8_t* at = out.data() + header.sections[kSectionStrings].offset;
+  if (!routing.strings.empty()) std::memcpy(at, routing.strings.data(), routing.strings.size());
+  if (!pool.empty()) std::memcpy(at + routing.strings.size(), pool.data(), pool.size());
   std::memcpy(out.data(), &header, sizeof header);
   uint64_t sum = table_checksum(out.data(), out.size());
   std::memcpy(out.data() + offsetof(Header, checksum), &sum, sizeof sum);
   return {};
+}
+
+Error build_table(const TableInput& in, uint64_t generation, uint64_t build_time_ms,
+                  std::vector<uint8_t>& out) {
+  const size_t nb = in.backends.size();
+  if (auto e = check_backend_ref(in.default_backend, nb, "defaultBackend")) return e;
+  RoutingSections routing;
+  if (auto e = build_routing(in, nb, routing)) return e;
+  return build_table_from(routing, in, generation, build_time_ms, out);
 }
 
 }  // namespace atsi

@@ -3,7 +3,7 @@ import type { LiveTable, LookupResult } from '../model/table-model.js';
 
 export interface RawTable {
   /** The model as encoded by encode-model.ts. */
-  publish(strings: string, ints: Uint32Array): { generation: bigint; bytes: number };
+  publish(strings: string, ints: Uint32Array): { generation: bigint; bytes: number; routingReused: boolean };
   /**
    * The request's method, headers (flat: name, value, name, value …) and
    * local address and port are optional, checked by route-table.ts; with an

@@ -104,6 +104,55 @@ describe('EncodeMemo', () => {
     assert.ok(!sameEncoding(first, again));
   });
 
+  test('the same hosts and Gateway part are taken over, and encode as they would afresh', () => {
+    const memo = new EncodeMemo();
+    const m = model();
+    const first = encodeModel(m, undefined, memo);
+    const kept = memo.routing;
+    assert.ok(kept);
+    // Other endpoints and options, the same hosts array: its part is taken over.
+    const endpoints = { ...m, backends: [{ ...m.backends[0]!, endpoints: [{ address: '10.0.0.9', port: 80 }], options: { cacheDefaultTtlS: 5 } }, m.backends[1]!] };
+    const second = encodeModel(endpoints, undefined, memo);
+    assert.equal(memo.routing, kept, 'kept, not encoded again');
+    assert.ok(sameEncoding(encodeModel(endpoints), second));
+    assert.ok(!sameEncoding(first, second));
+    // One more backend string (a problem) moves the hosts' string indexes: encoded afresh.
+    const problem = { ...endpoints, backends: [endpoints.backends[0]!, { ...m.backends[1]!, problem: 'Service ns/b does not exist' }] };
+    const third = encodeModel(problem, undefined, memo);
+    assert.notEqual(memo.routing, kept);
+    assert.ok(sameEncoding(encodeModel(problem), third));
+    // Another hosts array with the same content: encoded afresh, equal.
+    const hosts = { ...problem, hosts: structuredClone(problem.hosts) };
+    assert.ok(sameEncoding(encodeModel(hosts, undefined, memo), third));
+    // Fewer backends than the kept part was checked against: checked again, and refused.
+    const fewer = { ...hosts, backends: [hosts.backends[0]!] };
+    assert.throws(() => encodeModel(fewer, undefined, memo), { code: 'ERR_INVALID_MODEL', field: 'hosts[0].rules[1].backend' });
+  });
+
+  test('the addon takes the last table\'s routing over when only backends changed, and reads back the same model', () => {
+    const table = RouteTable.open(`encode-routing-${process.pid}`);
+    const fresh = RouteTable.open(`encode-routing-fresh-${process.pid}`);
+    try {
+      const memo = new EncodeMemo();
+      const m = model();
+      assert.equal(table.publishEncoded(encodeModel(m, undefined, memo)).routingReused, false);
+      const changed = { ...m, backends: [m.backends[0]!, { ...m.backends[1]!, endpoints: [{ address: '10.0.0.3', port: 443 }] }] };
+      assert.equal(table.publishEncoded(encodeModel(changed, undefined, memo)).routingReused, true);
+      fresh.publish(changed);
+      const same = (t: RouteTable) => ({ ...t.read(), generation: 0n, buildTimeMs: 0 });
+      assert.deepEqual(same(table), same(fresh));
+      assert.deepEqual(table.lookup('a.com', '/b').endpoints, ['10.0.0.3:443']);
+      const rerouted = { ...changed, hosts: [{ ...changed.hosts[0]!, rules: [changed.hosts[0]!.rules[0]!] }] };
+      assert.equal(table.publishEncoded(encodeModel(rerouted, undefined, memo)).routingReused, false);
+      assert.equal(table.lookup('a.com', '/b').service, 'ns/a');
+    } finally {
+      for (const t of [table, fresh]) {
+        t.remove();
+        t.close();
+      }
+    }
+  });
+
   test('a bad list is refused with its field every time, never kept', () => {
     const memo = new EncodeMemo();
     const m = model();

@@ -145,6 +145,26 @@ export function ipv6Words(text: string, out: Uint32Array, at: number): boolean {
  */
 export class EncodeMemo {
   readonly endpoints = new WeakMap<object, Uint32Array>();
+  /** The last model's routing part, for a model with the same hosts and Gateway part. */
+  routing: RoutingEncoding | undefined;
+}
+
+/**
+ * The routing part of an encoding (hosts, then the Gateway part: what
+ * follows the backends) and what it was encoded from. Its string indexes
+ * count from the backends' string count, and its backend indexes were
+ * checked against their number: the part is taken over only when both are
+ * the same (an endpoint-only change keeps them).
+ */
+interface RoutingEncoding {
+  readonly hosts: unknown;
+  readonly gateway: unknown;
+  readonly firstString: number;
+  readonly backendCount: number;
+  readonly ints: Uint32Array;
+  /** Its strings, NUL-separated, and how many. */
+  readonly text: string;
+  readonly stringCount: number;
 }
 
 /** endpoint count, then per endpoint: family, 1 or 4 address words, port, weight. */
@@ -297,6 +317,28 @@ export function encodeModel(model: unknown, statsSlots?: ArrayLike<number>, memo
     w.all(encoded);
   }
 
+  // The routing part, or the last model's when it is the same objects.
+  const firstString = w.strings.length;
+  const backendText = w.strings.join('\0');
+  let routing = memo?.routing;
+  if (routing && routing.hosts === model.hosts && routing.gateway === model.gateway && routing.firstString === firstString && routing.backendCount === backends.length) {
+    w.all(routing.ints);
+  } else {
+    const start = w.n;
+    encodeHosts(w, hosts, backends.length);
+    encodeGateway(w, model.gateway, backends.length);
+    const own = w.strings.slice(firstString);
+    routing = { hosts: model.hosts, gateway: model.gateway, firstString, backendCount: backends.length, ints: w.ints.slice(start, w.n), text: own.join('\0'), stringCount: own.length };
+    if (memo) memo.routing = routing;
+  }
+  w.ints[1] = firstString + routing.stringCount;
+  const strings = firstString === 0 ? routing.text : routing.stringCount === 0 ? backendText : `${backendText}\0${routing.text}`;
+  return { strings, ints: w.ints.slice(0, w.n) };
+}
+
+/** The hosts and their rules (after the backends: `backendCount` of them). */
+function encodeHosts(w: Writer, hosts: unknown[], backendCount: number): void {
+  const backendRef = (v: unknown, field: string) => uint(v, field, 0, backendCount - 1);
   w.int(hosts.length);
   const hostNames = new Map<string, number>();
   // A host's rules' match keys ('E' or 'P', then the key) and their indexes; most hosts have a few.
@@ -336,7 +378,7 @@ export function encodeModel(model: unknown, statsSlots?: ArrayLike<number>, memo
       if (typeof r.pathType !== 'string') fail(`${rf()}.pathType`, `must be a string, got ${typeof r.pathType}`);
       const type = PATH_TYPES[r.pathType];
       if (type === undefined) fail(`${rf()}.pathType`, `must be Exact, Prefix or ImplementationSpecific, got "${r.pathType}"`);
-      const backend = typeof r.backend === 'number' && Number.isInteger(r.backend) && r.backend >= 0 && r.backend < backends.length
+      const backend = typeof r.backend === 'number' && Number.isInteger(r.backend) && r.backend >= 0 && r.backend < backendCount
         ? r.backend
         : backendRef(r.backend, `${rf()}.backend`);
       const key = `${type === 0 ? 'E' : 'P'}${matchKey(path, r.pathType)}`;
@@ -351,9 +393,6 @@ export function encodeModel(model: unknown, statsSlots?: ArrayLike<number>, memo
       w.strIn(r.source, rf, '.source');
     }
   }
-  encodeGateway(w, model.gateway, backends.length);
-  w.ints[1] = w.strings.length;
-  return { strings: w.strings.join('\0'), ints: w.ints.slice(0, w.n) };
 }
 
 // ------------------------------------------------------------ the Gateway API

@@ -150,6 +150,8 @@ function checkLookupRequest(request: unknown): { method?: string; headers?: stri
 export interface PublishResult {
   generation: bigint;
   bytes: number;
+  /** A route table made with the last one's host, rule and Gateway sections (only the backends changed); absent for TLS tables. */
+  routingReused?: boolean;
 }
 
 /** A named route table in shared memory: publish to it, look up in it, read it back. */
