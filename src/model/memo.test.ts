@@ -188,7 +188,7 @@ for (const c of CASES) {
       assert.equal(kept, fresh, `step ${step} of seed ${c.seed}`);
     }
     // The memo was used, not just carried: each part was taken over at least once.
-    assert.ok(memo.reused.routing > 0 && memo.reused.endpoints > 0 && memo.reused.table > 0, JSON.stringify(memo.reused));
+    assert.ok(memo.reused.routing > 0 && memo.reused.lookups > 0 && memo.reused.table > 0, JSON.stringify(memo.reused));
   });
 }
 
@@ -209,5 +209,26 @@ test('one EndpointSlice changed: the routing and the hosts are taken over, the b
   assert.deepEqual(after.model.table.backends.map((b) => b.endpoints.map((e) => e.address)), [['10.0.0.2'], ['10.0.0.1'], ['10.0.0.1']]);
   // The Services that did not change keep their endpoints, the very arrays.
   assert.equal(after.model.table.backends[1]!.endpoints, before.model.table.backends[1]!.endpoints);
-  assert.deepEqual(context.memo?.reused, { routing: 1, endpoints: 2, table: 1 });
+  // The two Services that did not change are not looked up again.
+  assert.deepEqual(context.memo?.reused, { routing: 1, endpoints: 0, lookups: 2, table: 1 });
+});
+
+test('lookups no build uses any more are let go, and what is left still equals a build from nothing', () => {
+  const config = buildConfig();
+  const cache = new ObjectCache(config);
+  cache.upsert(ingressClass('ats').isDefault().build());
+  const names = Array.from({ length: 1200 }, (_, i) => `svc-${i}`);
+  for (const name of names) {
+    cache.upsert(ingress(`shop/${name}`).rule(`${name}.a.com`, prefix('/', name, 80)).build());
+    cache.upsert(service(`shop/${name}`).port('http', 80, 8080).build());
+    cache.upsert(slice(`shop/${name}`).port('http', 8080).ready('10.0.0.1').build());
+  }
+  const context = buildContext(TIMES[2]);
+  build(cache.snapshot(), config, context);
+  assert.equal(context.memo?.lookups?.entries, 1200);
+  for (const name of names.slice(1)) cache.remove('Ingress', `shop/${name}`);
+  const snapshot = cache.snapshot();
+  const kept = build(snapshot, config, context);
+  assert.equal(context.memo?.lookups?.entries, 1, 'the 1,199 lookups of Ingresses that went away are gone');
+  assert.equal(JSON.stringify(kept), JSON.stringify(build(snapshot, config, buildContext(TIMES[2]))));
 });

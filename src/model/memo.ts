@@ -13,7 +13,9 @@
 //   the time (a certificate's validity changes at an instant the TLS
 //   processor notes); an endpoint or Service change reuses it whole;
 // - per Service port, its ready endpoints, made from the Service and its
-//   EndpointSlices: one EndpointSlice changed makes one Service's again;
+//   EndpointSlices: one EndpointSlice changed makes one Service's again; and
+//   the lookup of each port as Ingresses name it, checked against the same
+//   objects before each use;
 // - the table's hosts, when the routing was reused and every backend of it
 //   resolved to the same backend as last time (only endpoints, problems or
 //   options of backends changed): the backends are made again, the hosts
@@ -33,6 +35,7 @@ import type { CertificateCache } from './certificates.js';
 import type { Problem, TlsModel } from './model.js';
 import type { BackendRef, ClaimedIngress, DefaultCandidate, HostGroup, RouteCandidate } from './state.js';
 import type { TableEndpoint, TableHost } from './table-model.js';
+import type { ServiceLookups } from './services.js';
 
 /** What the routing processors left, and what it was made from. */
 export interface RoutingMemo {
@@ -78,7 +81,16 @@ export interface TableMemo {
 export interface MemoCounts {
   routing: number;
   endpoints: number;
+  lookups: number;
   table: number;
+}
+
+/** The Service port lookups of earlier builds, by namespace, Service and port; each checked against its Service and EndpointSlices before use. */
+export interface LookupsMemo {
+  readonly index: Map<string, Map<string, ServiceLookups>>;
+  /** The number of the build resolving now. */
+  stamp: number;
+  entries: number;
 }
 
 export class BuildMemo {
@@ -87,8 +99,9 @@ export class BuildMemo {
   slices: { readonly map: ReadonlyMap<ObjectKey, EndpointSlice>; readonly index: Map<string, Map<string, EndpointSlice[]>> } | undefined;
   /** By the Service port object: a changed Service is a new object, and one that went away takes its entries with it. */
   readonly endpoints = new WeakMap<ServicePort, EndpointsMemo>();
+  lookups: LookupsMemo | undefined;
   table: TableMemo | undefined;
-  readonly reused: MemoCounts = { routing: 0, endpoints: 0, table: 0 };
+  readonly reused: MemoCounts = { routing: 0, endpoints: 0, lookups: 0, table: 0 };
 }
 
 /** Whether two lists hold the same objects in the same order. */

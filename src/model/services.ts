@@ -17,6 +17,7 @@ import type { TableEndpoint, UpstreamScheme } from './table-model.js';
 import { isIPv4Address } from './names.js';
 import { sortInPlace } from './order.js';
 import type { BackendRef, BuildState, Processor, ResolvedBackend } from './state.js';
+import type { Problem } from './model.js';
 import { sameObjects } from './memo.js';
 import { backendField, report } from './state.js';
 
@@ -137,8 +138,12 @@ interface Issue {
   readonly message: string;
 }
 
-/** A Service port as Ingresses name it, looked up once per build. */
-interface PortLookup {
+/**
+ * A Service port as Ingresses name it, looked up once per build; with a
+ * memo, kept for later builds while its Service and EndpointSlices are the
+ * same objects.
+ */
+export interface PortLookup {
   /** `namespace/name`. */
   readonly service: string;
   /** The port as the Ingress names it, as text. */
@@ -149,21 +154,32 @@ interface PortLookup {
   readonly problem: string | undefined;
   /** What to report on whoever names this port. */
   readonly issue: Issue | undefined;
-  /** One backend per upstream scheme, made on first use: equal content, one object. */
+  /** What it was made from: the Service (undefined: there was none) and its EndpointSlices. */
+  readonly from: Service | undefined;
+  readonly slices: readonly EndpointSlice[];
+  /** The problems found in its endpoints, reported again by each build that uses it. */
+  problems: readonly Problem[];
+  /** The build that last used it (BuildMemo's stamp), and its backends in that build: one per upstream scheme, made on first use. */
+  stamp: number;
   http: ResolvedBackend | undefined;
   https: ResolvedBackend | undefined;
 }
 
-function portLookup(service: string, port: string, endpoints: TableEndpoint[], appHttps: boolean, problem?: string, issue?: Issue): PortLookup {
-  return { service, port, endpoints, appHttps, problem, issue, http: undefined, https: undefined };
+interface Made {
+  readonly from: Service | undefined;
+  readonly slices: readonly EndpointSlice[];
 }
 
-function unresolved(service: string, port: string, problem: string, field: string, message = `${problem}; requests get 503`): PortLookup {
-  return portLookup(service, port, [], false, problem, { field, message });
+function portLookup(made: Made, service: string, port: string, endpoints: TableEndpoint[], appHttps: boolean, problem?: string, issue?: Issue): PortLookup {
+  return { service, port, endpoints, appHttps, problem, issue, from: made.from, slices: made.slices, problems: NO_PROBLEMS, stamp: 0, http: undefined, https: undefined };
+}
+
+function unresolved(made: Made, service: string, port: string, problem: string, field: string, message = `${problem}; requests get 503`): PortLookup {
+  return portLookup(made, service, port, [], false, problem, { field, message });
 }
 
 /** The lookups of one Service, by the port as Ingresses name it (a Service has few ports: a list). */
-type ServiceLookups = { port: number | string; lookup: PortLookup }[];
+export type ServiceLookups = { port: number | string; lookup: PortLookup }[];
 
 /** The indexes of this snapshot's Services and EndpointSlices, taken over from the memo for a map it has seen. */
 function indexes(state: BuildState): { services: ByNamespace<Service>; slices: ByNamespace<EndpointSlice[]> } {
@@ -192,44 +208,86 @@ function endpointsOf(state: BuildState, slices: readonly EndpointSlice[], servic
 }
 
 const NO_SLICES: readonly EndpointSlice[] = [];
+const NO_PROBLEMS: readonly Problem[] = [];
 
 export const resolveServices: Processor = (state) => {
   const { services, slices } = indexes(state);
-  const lookups: ByNamespace<ServiceLookups> = new Map();
-  const endpointsByPort = new Map<ServicePort, TableEndpoint[]>();
+  const memo = state.context.memo;
+  // With a memo the lookups live on: a build looks up again only the ports
+  // of Services or EndpointSlices that changed.
+  const kept = memo ? (memo.lookups ??= { index: new Map(), stamp: 0, entries: 0 }) : undefined;
+  const stamp = kept ? ++kept.stamp : 1;
+  const lookups: ByNamespace<ServiceLookups> = kept ? kept.index : new Map();
+  const endpointsByPort = new Map<ServicePort, { endpoints: TableEndpoint[]; problems: readonly Problem[] }>();
+  let used = 0;
 
   const lookUp = (ref: BackendRef): PortLookup => {
     const key = `${ref.namespace}/${ref.service}`;
     const port = String(ref.port);
     const service = services.get(ref.namespace)?.get(ref.service);
-    if (!service) return unresolved(key, port, `Service ${key} does not exist`, '.service.name');
+    const made: Made = { from: service, slices: slices.get(ref.namespace)?.get(ref.service) ?? NO_SLICES };
+    if (!service) return unresolved(made, key, port, `Service ${key} does not exist`, '.service.name');
     if (service.spec?.type === 'ExternalName') {
-      return unresolved(key, port, EXTERNAL_NAME_PROBLEM, '.service.name',
+      return unresolved(made, key, port, EXTERNAL_NAME_PROBLEM, '.service.name',
         `Service ${key} is of type ExternalName (${service.spec.externalName ?? 'no externalName'}): ${EXTERNAL_NAME_PROBLEM}; requests get 503`);
     }
     const servicePort = findServicePort(service, ref.port);
     if (!servicePort) {
       return typeof ref.port === 'number'
-        ? unresolved(key, port, `Service ${key} has no TCP port ${ref.port}`, '.service.port.number')
-        : unresolved(key, port, `Service ${key} has no port named "${ref.port}"`, '.service.port.name');
+        ? unresolved(made, key, port, `Service ${key} has no TCP port ${ref.port}`, '.service.port.number')
+        : unresolved(made, key, port, `Service ${key} has no port named "${ref.port}"`, '.service.port.name');
     }
     if (!isTcp(servicePort.protocol)) {
-      return unresolved(key, port, `Service ${key} port "${port}" is ${servicePort.protocol ?? ''}, not TCP`, '.service.port.name');
+      return unresolved(made, key, port, `Service ${key} port "${port}" is ${servicePort.protocol ?? ''}, not TCP`, '.service.port.name');
     }
-    let endpoints = endpointsByPort.get(servicePort);
-    if (!endpoints) {
-      endpoints = endpointsOf(state, slices.get(ref.namespace)?.get(ref.service) ?? NO_SLICES, servicePort);
-      endpointsByPort.set(servicePort, endpoints);
+    let found = endpointsByPort.get(servicePort);
+    if (!found) {
+      const before = state.problems.length;
+      const endpoints = endpointsOf(state, made.slices, servicePort);
+      found = { endpoints, problems: state.problems.length > before ? state.problems.slice(before) : NO_PROBLEMS };
+      endpointsByPort.set(servicePort, found);
     }
     const appHttps = servicePort.appProtocol !== undefined && HTTPS_APP_PROTOCOLS.has(servicePort.appProtocol.toLowerCase());
-    return portLookup(key, port, endpoints, appHttps);
+    const lookup = portLookup(made, key, port, found.endpoints, appHttps);
+    lookup.problems = found.problems;
+    return lookup;
+  };
+
+  /** A lookup made afresh, for this build. */
+  const fresh = (ref: BackendRef): PortLookup => {
+    const lookup = lookUp(ref);
+    lookup.stamp = stamp;
+    used++;
+    return lookup;
+  };
+
+  /** Whether a lookup of an earlier build still holds: its Service and EndpointSlices are the same objects. */
+  const holds = (l: PortLookup, ref: BackendRef): boolean => {
+    if (services.get(ref.namespace)?.get(ref.service) !== l.from) return false;
+    return sameObjects(l.slices, slices.get(ref.namespace)?.get(ref.service) ?? NO_SLICES);
   };
 
   const find = (ref: BackendRef): PortLookup => {
     const known = slot(slot(lookups, ref.namespace, newMap<string, ServiceLookups>), ref.service, newList<ServiceLookups[number]>);
-    for (const entry of known) if (entry.port === ref.port) return entry.lookup;
-    const lookup = lookUp(ref);
+    for (const entry of known) {
+      if (entry.port !== ref.port) continue;
+      const l = entry.lookup;
+      if (l.stamp === stamp) return l;
+      if (holds(l, ref)) {
+        // Taken over: its backends are this build's to make, its problems this build's to report.
+        l.stamp = stamp;
+        l.http = l.https = undefined;
+        if (l.problems.length > 0) state.problems.push(...l.problems);
+        used++;
+        if (memo) memo.reused.lookups++;
+        return l;
+      }
+      entry.lookup = fresh(ref);
+      return entry.lookup;
+    }
+    const lookup = fresh(ref);
     known.push({ port: ref.port, lookup });
+    if (kept) kept.entries++;
     return lookup;
   };
 
@@ -261,4 +319,17 @@ export const resolveServices: Processor = (state) => {
   if (state.controllerDefault) resolve(state.controllerDefault);
   // Last, so that the Ingresses' backends are numbered as without Gateways (the table memo compares them).
   for (const ref of state.gateway?.refs.values() ?? []) resolve(ref);
+  // Lookups no build uses any more (their Ingresses or backends went away) go once they outnumber the rest.
+  if (kept && kept.entries > 2 * used + 1000) {
+    kept.entries = 0;
+    for (const [namespace, byName] of lookups) {
+      for (const [name, list] of byName) {
+        const live = list.filter((e) => e.lookup.stamp === stamp);
+        if (live.length === 0) byName.delete(name);
+        else if (live.length !== list.length) byName.set(name, live);
+        kept.entries += live.length;
+      }
+      if (byName.size === 0) lookups.delete(namespace);
+    }
+  }
 };
