@@ -766,6 +766,7 @@ class Table : public Napi::ObjectWrap<Table> {
   Napi::Value Close(const Napi::CallbackInfo& info) {
     closed_ = true;
     publisher_.reset();
+    writer_ = {};
     source_.reset();
     tls_publisher_.reset();
     tls_source_.reset();

@@ -20,10 +20,10 @@ Error EncodedTableWriter::build(std::string_view strings, const uint32_t* ints, 
            kept->ints.size() == part.count &&
            (part.count == 0 || std::memcmp(kept->ints.data(), part.ints, part.count * sizeof(uint32_t)) == 0);
   };
-  TableInput in;
+  TableInput& in = scratch_;
   bool skipped = false;
   RoutingSkip noting = [&](const RoutingPart& part) { return skipped = skip(part); };
-  if (Error e = decode_model(strings, ints, count, in, &noting)) {
+  if (Error e = decode_model_into(strings, ints, count, in, &noting)) {
     outcome.decode_failed = true;
     return e;
   }
@@ -35,8 +35,7 @@ Error EncodedTableWriter::build(std::string_view strings, const uint32_t* ints, 
       outcome.routing_reused = true;
       return {};
     }
-    in = {};
-    if (Error d = decode_model(strings, ints, count, in)) {
+    if (Error d = decode_model_into(strings, ints, count, in, nullptr)) {
       outcome.decode_failed = true;
       return d;
     }

@@ -88,6 +88,19 @@ class EncodingReader {
     return string_at(at, i);
   }
 
+  // The same into `out`, reusing its memory (kNone, for opt_into: empty).
+  void str_into(std::string& out) {
+    size_t at = pos_;
+    uint32_t i = u32();
+    out.assign(view_at(at, i));
+  }
+  void opt_into(std::string& out) {
+    size_t at = pos_;
+    uint32_t i = u32();
+    if (i == kNone) out.clear();
+    else out.assign(view_at(at, i));
+  }
+
   std::string opt_str() {
     size_t at = pos_;
     uint32_t i = u32();
@@ -112,7 +125,9 @@ class EncodingReader {
   }
 
  private:
-  std::string string_at(size_t at, uint32_t i) {
+  std::string string_at(size_t at, uint32_t i) { return std::string(view_at(at, i)); }
+
+  std::string_view view_at(size_t at, uint32_t i) {
     if (!ok()) return {};
     if (i >= strings_.size()) {
       fail(at, "string index " + std::to_string(i) + " is out of range (" + std::to_string(strings_.size()) +
@@ -125,7 +140,7 @@ class EncodingReader {
       return {};
     }
     if (i + 1 > strings_read_) strings_read_ = i + 1;
-    return std::string(strings_[i]);
+    return strings_[i];
   }
 
   const uint32_t* ints_;

@@ -27,10 +27,13 @@ constexpr size_t kIntsPerPair = 2;
 
 using Reader = EncodingReader;
 
+// Into `be` as it stands (a backend of an earlier decode, whose memory it
+// reuses): every field is set.
 void read_backend(Reader& r, InputBackend& be) {
-  be.service = r.str();
-  be.port = r.str();
-  be.problem = r.opt_str();
+  r.str_into(be.service);
+  r.str_into(be.port);
+  r.opt_into(be.problem);
+  be.options = {};
   be.scheme = r.u32() == 1 ? kSchemeHttps : kSchemeHttp;
   uint32_t v = r.u32();
   if (v != kNone) be.options.connect_timeout_ms = v;
@@ -57,6 +60,8 @@ void read_backend(Reader& r, InputBackend& be) {
   be.endpoints.resize(ne);
   for (uint32_t e = 0; e < ne && r.ok(); ++e) {
     InputEndpoint& ep = be.endpoints[e];
+    ep.address.clear();
+    ep.bytes = {};
     size_t at = r.position();
     uint32_t family = r.u32();
     if (family != 4 && family != 6) {
@@ -224,6 +229,14 @@ Error decode_model(std::string_view strings, const uint32_t* ints, size_t count,
 
 Error decode_model(std::string_view strings, const uint32_t* ints, size_t count, TableInput& out,
                    const RoutingSkip* skip) {
+  TableInput in;
+  if (Error e = decode_model_into(strings, ints, count, in, skip)) return e;
+  out = std::move(in);
+  return {};
+}
+
+Error decode_model_into(std::string_view strings, const uint32_t* ints, size_t count, TableInput& in,
+                        const RoutingSkip* skip) {
   Reader r(ints, count, "model");
   uint32_t version = r.u32();
   if (r.ok() && version != kModelEncodingVersion) {
@@ -232,20 +245,19 @@ Error decode_model(std::string_view strings, const uint32_t* ints, size_t count,
   }
   uint32_t string_count = r.u32();
   if (r.ok()) r.set_strings(strings, string_count);
-  TableInput in;
   in.default_backend = r.u32();
   uint32_t nb = r.count(kIntsPerBackend);
   in.backends.resize(nb);
   for (uint32_t b = 0; b < nb && r.ok(); ++b) read_backend(r, in.backends[b]);
+  in.hosts.clear();
+  in.gateway_listeners.clear();
+  in.gateway_rules.clear();
   // The routing part: the rest, with strings of its own after the backends'.
   uint32_t first = r.strings_read();
   r.strings_from(first, "backends");
   if (r.ok() && skip && *skip) {
     RoutingPart part{first, strings.substr(r.string_offset(strings, first)), ints + r.position(), r.left()};
-    if ((*skip)(part)) {
-      out = std::move(in);
-      return {};
-    }
+    if ((*skip)(part)) return {};
   }
   uint32_t nh = r.count(kIntsPerHost);
   in.hosts.resize(nh);
@@ -258,7 +270,6 @@ Error decode_model(std::string_view strings, const uint32_t* ints, size_t count,
   for (uint32_t g = 0; g < ngr && r.ok(); ++g) read_gateway_rule(r, in.gateway_rules[g]);
   r.expect_end("the last gateway rule");
   if (!r.ok()) return r.error();
-  out = std::move(in);
   return {};
 }
 

@@ -89,5 +89,10 @@ using RoutingSkip = std::function<bool(const RoutingPart&)>;
 Error decode_model(std::string_view strings, const uint32_t* ints, size_t count, TableInput& out);
 Error decode_model(std::string_view strings, const uint32_t* ints, size_t count, TableInput& out,
                    const RoutingSkip* skip);
+// The same into `in` as it stands, reusing the memory of its backends (a
+// writer's scratch model, decoded into again and again): on an error `in`
+// holds part of the model.
+Error decode_model_into(std::string_view strings, const uint32_t* ints, size_t count, TableInput& in,
+                        const RoutingSkip* skip);
 
 }  // namespace atsi

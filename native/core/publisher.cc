@@ -130,7 +130,10 @@ void BlobPublisher::remove_older_than(uint64_t keep_from) {
 Error BlobPublisher::publish_built(const Build& build, PublishResult& result) {
   if (::flock(control_fd_, LOCK_EX) != 0) return sys_error("flock");
   uint64_t g = control_->generation.load(std::memory_order_relaxed) + 1;
-  std::vector<uint8_t> bytes;
+  // The last build's buffer, capacity and all: a table of megabytes made
+  // afresh each time costs a page fault per page before a byte is written.
+  std::vector<uint8_t>& bytes = buffer_;
+  bytes.clear();
   Error e = build(g, bytes);
   if (!e) e = write_object(g, bytes);
   if (!e) {

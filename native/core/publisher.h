@@ -62,6 +62,7 @@ class BlobPublisher {
   int control_fd_ = -1;
   ControlBlock* control_ = nullptr;
   bool swept_ = false;
+  std::vector<uint8_t> buffer_;  // reused by publish_built()
 };
 
 // The publisher of one kind of blob, built from its Kind::Input.
