@@ -9,10 +9,10 @@
 #include <cstring>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "format.h"
+#include "hash.h"
 
 namespace atsi::build {
 
@@ -24,25 +24,63 @@ inline uint32_t index_capacity(size_t count) {
   return cap;
 }
 
-// Each distinct string once. The strings added must outlive the pool (they
-// are the writer's input): the map keeps views of them, not copies, so that
-// adding the tens of thousands of strings of a large table allocates little.
+// Each distinct string once, found through an open-addressing index of
+// their hashes and offsets into the pool itself: no allocation per string
+// (a node-based map allocated one for each of the tens of thousands of
+// strings of a large table), and nothing kept that points into the input.
 // `base`: where the pool's bytes will begin in the blob's string section
 // (after another pool's), which every offset it gives counts from.
 class StringPool {
  public:
-  explicit StringPool(size_t expected = 0, size_t base = 0) : base_(base) { offsets_.reserve(expected); }
+  explicit StringPool(size_t expected = 0, size_t base = 0) : base_(base) {
+    size_t cap = 16;
+    while (cap < expected * 2) cap <<= 1;
+    slots_.assign(cap, Slot{0, 0, kEmpty});
+  }
   StrRef add(std::string_view s) {
-    auto [it, added] = offsets_.try_emplace(s, uint32_t(base_ + bytes_.size()));
-    if (added) bytes_.append(s);
-    return {it->second, uint32_t(s.size())};
+    if ((count_ + 1) * 2 > slots_.size()) grow();
+    uint64_t h = hash_bytes(s.data(), s.size(), 0x706f6f6cull);
+    size_t mask = slots_.size() - 1;
+    for (size_t i = size_t(h >> 32) & mask;; i = (i + 1) & mask) {
+      Slot& slot = slots_[i];
+      if (slot.length == kEmpty) {
+        slot = {uint32_t(h), uint32_t(bytes_.size()), uint32_t(s.size())};
+        ++count_;
+        bytes_.append(s);
+        return {uint32_t(base_ + slot.offset), slot.length};
+      }
+      if (slot.hash == uint32_t(h) && slot.length == s.size() &&
+          std::memcmp(bytes_.data() + slot.offset, s.data(), s.size()) == 0)
+        return {uint32_t(base_ + slot.offset), slot.length};
+    }
   }
   const std::string& bytes() const { return bytes_; }
 
  private:
+  struct Slot {
+    uint32_t hash;
+    uint32_t offset;  // into bytes_
+    uint32_t length;  // kEmpty: a free slot
+  };
+  static constexpr uint32_t kEmpty = 0xFFFFFFFFu;
+
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.size() * 2, Slot{0, 0, kEmpty});
+    size_t mask = slots_.size() - 1;
+    for (const Slot& o : old) {
+      if (o.length == kEmpty) continue;
+      uint64_t h = hash_bytes(bytes_.data() + o.offset, o.length, 0x706f6f6cull);
+      size_t i = size_t(h >> 32) & mask;
+      while (slots_[i].length != kEmpty) i = (i + 1) & mask;
+      slots_[i] = o;
+    }
+  }
+
   size_t base_;
   std::string bytes_;
-  std::unordered_map<std::string_view, uint32_t> offsets_;
+  std::vector<Slot> slots_;
+  size_t count_ = 0;
 };
 
 struct Index {

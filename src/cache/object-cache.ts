@@ -93,6 +93,8 @@ export class ObjectCache {
   #maps: MutableSnapshot = emptyMaps();
   /** Maps handed out by snapshot(): copied before their next change. */
   readonly #shared = new Set<keyof Snapshot>();
+  /** The EndpointSlices changed since the map the last snapshot handed out (a new record with each copy). */
+  #sliceChanges: { base: ReadonlyMap<ObjectKey, KubeObject>; keys: Set<ObjectKey> } | undefined;
   #policy: ClaimPolicy;
   readonly #claimed = new Set<ObjectKey>();
   /** How many claimed Ingresses name each Service / Secret. */
@@ -118,6 +120,7 @@ export class ObjectCache {
   upsert(obj: KubeObject): boolean {
     this.#writable(obj.kind);
     const key = objectKey(obj);
+    if (obj.kind === 'EndpointSlice') this.#sliceChanges?.keys.add(key);
     const old = putObject(this.#maps, obj);
     switch (obj.kind) {
       case 'Ingress':
@@ -166,6 +169,7 @@ export class ObjectCache {
   remove(kind: Kind, key: ObjectKey): boolean {
     if (!getObject(this.#maps, kind, key)) return false;
     this.#writable(kind);
+    if (kind === 'EndpointSlice') this.#sliceChanges?.keys.add(key);
     const old = deleteObject(this.#maps, kind, key);
     switch (old?.kind) {
       case undefined:
@@ -252,12 +256,15 @@ export class ObjectCache {
       gateways: m.gateways,
       httpRoutes: m.httpRoutes,
       referenceGrants: m.referenceGrants,
+      ...(this.#sliceChanges ? { endpointSliceChanges: this.#sliceChanges } : {}),
     };
   }
 
   #writable(kind: Kind): void {
     const field = FIELD_OF_KIND[kind];
     if (!this.#shared.delete(field)) return;
+    // From here on this record is the snapshot's to read, never changed again.
+    if (field === 'endpointSlices') this.#sliceChanges = { base: this.#maps.endpointSlices, keys: new Set() };
     this.#maps = { ...this.#maps, [field]: new Map<ObjectKey, KubeObject>(this.#maps[field]) };
   }
 

@@ -21,6 +21,12 @@ import type {
 } from '../kube/types.js';
 import { objectKey } from '../kube/types.js';
 
+/** The keys whose objects differ between `base`, a map an earlier snapshot handed out, and the map that holds the change. */
+export interface MapChanges {
+  readonly base: ReadonlyMap<ObjectKey, KubeObject>;
+  readonly keys: ReadonlySet<ObjectKey>;
+}
+
 export interface Snapshot {
   readonly ingresses: ReadonlyMap<ObjectKey, Ingress>;
   readonly ingressClasses: ReadonlyMap<ObjectKey, IngressClass>;
@@ -34,6 +40,12 @@ export interface Snapshot {
   readonly gateways: ReadonlyMap<ObjectKey, Gateway>;
   readonly httpRoutes: ReadonlyMap<ObjectKey, HTTPRoute>;
   readonly referenceGrants: ReadonlyMap<ObjectKey, ReferenceGrant>;
+  /**
+   * What changed in `endpointSlices` since the map of an earlier snapshot
+   * (`base`), when the cache knows: the slices change most often, and a
+   * build indexes them by Service (services.ts) from the last index.
+   */
+  readonly endpointSliceChanges?: MapChanges;
 }
 
 /** The Snapshot field that holds a kind. */
@@ -51,8 +63,10 @@ export const FIELD_OF_KIND = {
   ReferenceGrant: 'referenceGrants',
 } as const satisfies Record<Kind, keyof Snapshot>;
 
-export type MutableSnapshot = { [F in keyof Snapshot]: Map<ObjectKey, ObjectOfKind<KindOfField<F>>> };
-type KindOfField<F extends keyof Snapshot> = { [K in Kind]: (typeof FIELD_OF_KIND)[K] extends F ? K : never }[Kind];
+/** The fields of a Snapshot that are maps of objects. */
+export type SnapshotMap = Exclude<keyof Snapshot, 'endpointSliceChanges'>;
+export type MutableSnapshot = { [F in SnapshotMap]: Map<ObjectKey, ObjectOfKind<KindOfField<F>>> };
+type KindOfField<F extends SnapshotMap> = { [K in Kind]: (typeof FIELD_OF_KIND)[K] extends F ? K : never }[Kind];
 
 export function emptyMaps(): MutableSnapshot {
   return {

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { ObjectCache } from '../cache/object-cache.js';
 import { buildConfig } from '../config/config.js';
 import type { Kind, KubeObject } from '../kube/types.js';
-import { objectKey } from '../kube/types.js';
+import { SERVICE_NAME_LABEL, objectKey } from '../kube/types.js';
 import { CERT_PEM, exact, ingress, ingressClass, prefix, service, serviceRef, slice, tlsSecret } from '../testing/fixtures.js';
 import { build, buildContext } from './build.js';
 import { CertificateCache } from './certificates.js';
@@ -118,7 +118,16 @@ function change(r: Random, cache: ObjectCache, weights: Weights, time: { now: nu
   switch (kind) {
     case 'slice': {
       const name = r.pick(SERVICES);
-      apply(sliceObject(r, ns, name, r.pick(['a', 'a', 'b'])), 'EndpointSlice');
+      let obj = sliceObject(r, ns, name, r.pick(['a', 'a', 'b']));
+      // Now and then a slice moves to another Service, or to none.
+      if (r.chance(0.1)) {
+        const other = r.pick([...SERVICES, '']);
+        const labels: Record<string, string> = { ...obj.metadata.labels };
+        if (other) labels[SERVICE_NAME_LABEL] = other;
+        else delete labels[SERVICE_NAME_LABEL];
+        obj = { ...obj, metadata: { ...obj.metadata, labels } } as KubeObject;
+      }
+      apply(obj, 'EndpointSlice');
       break;
     }
     case 'service':
@@ -188,7 +197,7 @@ for (const c of CASES) {
       assert.equal(kept, fresh, `step ${step} of seed ${c.seed}`);
     }
     // The memo was used, not just carried: each part was taken over at least once.
-    assert.ok(memo.reused.routing > 0 && memo.reused.lookups > 0 && memo.reused.table > 0, JSON.stringify(memo.reused));
+    assert.ok(memo.reused.routing > 0 && memo.reused.lookups > 0 && memo.reused.table > 0 && memo.reused.sliceIndex > 0, JSON.stringify(memo.reused));
   });
 }
 
@@ -210,7 +219,7 @@ test('one EndpointSlice changed: the routing and the hosts are taken over, the b
   // The Services that did not change keep their endpoints, the very arrays.
   assert.equal(after.model.table.backends[1]!.endpoints, before.model.table.backends[1]!.endpoints);
   // The two Services that did not change are not looked up again.
-  assert.deepEqual(context.memo?.reused, { routing: 1, endpoints: 0, lookups: 2, table: 1 });
+  assert.deepEqual(context.memo?.reused, { routing: 1, endpoints: 0, lookups: 2, sliceIndex: 1, table: 1 });
 });
 
 test('lookups no build uses any more are let go, and what is left still equals a build from nothing', () => {

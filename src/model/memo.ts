@@ -82,6 +82,8 @@ export interface MemoCounts {
   routing: number;
   endpoints: number;
   lookups: number;
+  /** EndpointSlice indexes brought up to date from the last one by the changed slices. */
+  sliceIndex: number;
   table: number;
 }
 
@@ -101,7 +103,7 @@ export class BuildMemo {
   readonly endpoints = new WeakMap<ServicePort, EndpointsMemo>();
   lookups: LookupsMemo | undefined;
   table: TableMemo | undefined;
-  readonly reused: MemoCounts = { routing: 0, endpoints: 0, lookups: 0, table: 0 };
+  readonly reused: MemoCounts = { routing: 0, endpoints: 0, lookups: 0, sliceIndex: 0, table: 0 };
 }
 
 /** Whether two lists hold the same objects in the same order. */

@@ -11,7 +11,8 @@
 // instead of building `namespace/name` keys for each of them.
 
 import { isIPv6 } from 'node:net';
-import type { EndpointSlice, Service, ServicePort } from '../kube/types.js';
+import type { EndpointSlice, ObjectKey, Service, ServicePort } from '../kube/types.js';
+import type { MapChanges } from '../cache/snapshot.js';
 import { SERVICE_NAME_LABEL, namespaceOf } from '../kube/types.js';
 import type { TableEndpoint, UpstreamScheme } from './table-model.js';
 import { isIPv4Address } from './names.js';
@@ -57,6 +58,45 @@ function indexEndpointSlices(slices: Iterable<EndpointSlice>): ByNamespace<Endpo
     const service = slice.metadata.labels?.[SERVICE_NAME_LABEL];
     if (!service) continue;
     slot(slot(index, namespaceOf(slice), newMap<string, EndpointSlice[]>), service, newList<EndpointSlice>).push(slice);
+  }
+  return index;
+}
+
+/**
+ * The index of the base map, brought to `slices` by its changed keys (in
+ * place: only the memo holds it; each list changed is a new array, since
+ * lookups keep the lists they were made from). A slice keeps its place in
+ * its Service's list, as it keeps its place in the map; one that is new or
+ * moved to another Service goes last. The order of a list never changes what
+ * a build makes of it (endpoints are sorted, problems too).
+ */
+function updateSliceIndex(index: ByNamespace<EndpointSlice[]>, changes: MapChanges, slices: ReadonlyMap<ObjectKey, EndpointSlice>): ByNamespace<EndpointSlice[]> {
+  const serviceOf = (slice: EndpointSlice | undefined) => slice?.metadata.labels?.[SERVICE_NAME_LABEL] || undefined;
+  for (const key of changes.keys) {
+    const before = changes.base.get(key) as EndpointSlice | undefined;
+    const now = slices.get(key);
+    const from = serviceOf(before);
+    const to = serviceOf(now);
+    if (before && from) {
+      const byName = index.get(namespaceOf(before));
+      const list = byName?.get(from);
+      const at = list ? list.indexOf(before) : -1;
+      if (byName && list && at >= 0) {
+        if (now && to === from && namespaceOf(now) === namespaceOf(before)) {
+          const next = list.slice();
+          next[at] = now;
+          byName.set(from, next);
+          continue;
+        }
+        const next = list.filter((s) => s !== before);
+        if (next.length > 0) byName.set(from, next);
+        else byName.delete(from);
+      }
+    }
+    if (now && to) {
+      const byName = slot(index, namespaceOf(now), newMap<string, EndpointSlice[]>);
+      byName.set(to, [...(byName.get(to) ?? []), now]);
+    }
   }
   return index;
 }
@@ -187,7 +227,14 @@ function indexes(state: BuildState): { services: ByNamespace<Service>; slices: B
   const { services, endpointSlices } = state.snapshot;
   if (!memo) return { services: indexServices(services.values()), slices: indexEndpointSlices(endpointSlices.values()) };
   if (memo.services?.map !== services) memo.services = { map: services, index: indexServices(services.values()) };
-  if (memo.slices?.map !== endpointSlices) memo.slices = { map: endpointSlices, index: indexEndpointSlices(endpointSlices.values()) };
+  if (memo.slices?.map !== endpointSlices) {
+    const changes = state.snapshot.endpointSliceChanges;
+    const incremental = memo.slices !== undefined && changes !== undefined && changes.base === memo.slices.map &&
+      changes.keys.size <= Math.max(16, endpointSlices.size >> 3);
+    if (incremental) memo.reused.sliceIndex++;
+    const index = incremental ? updateSliceIndex(memo.slices!.index, changes!, endpointSlices) : indexEndpointSlices(endpointSlices.values());
+    memo.slices = { map: endpointSlices, index };
+  }
   return { services: memo.services.index, slices: memo.slices.index };
 }
 
@@ -268,6 +315,16 @@ export const resolveServices: Processor = (state) => {
   };
 
   const find = (ref: BackendRef): PortLookup => {
+    // Another reference to the same port resolved it in this build already:
+    // a lookup stamped with this build is the one its key holds.
+    const last = ref.lookup;
+    if (last !== undefined && last.stamp === stamp && kept) return last;
+    const lookup = findKept(ref);
+    ref.lookup = lookup;
+    return lookup;
+  };
+
+  const findKept = (ref: BackendRef): PortLookup => {
     const known = slot(slot(lookups, ref.namespace, newMap<string, ServiceLookups>), ref.service, newList<ServiceLookups[number]>);
     for (const entry of known) {
       if (entry.port !== ref.port) continue;

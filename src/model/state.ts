@@ -1,6 +1,7 @@
 // The working state of one build: created by build(), filled in by the
 // processors in order, then dropped. Nothing here outlives a build.
 
+import type { PortLookup } from './services.js';
 import type { Ingress } from '../kube/types.js';
 import type { Snapshot } from '../cache/snapshot.js';
 import type { BackendOptions, PathType, TableEndpoint, TableModel, UpstreamScheme } from './table-model.js';
@@ -66,6 +67,8 @@ export interface BackendRef {
   readonly path: number;
   /** Filled in by the services processor. */
   resolved: ResolvedBackend | undefined;
+  /** The services processor's lookup for it in the last build that resolved it (services.ts). */
+  lookup?: PortLookup;
   /** For a backendRef of an HTTPRoute (owner undefined): where problems with the Service are reported. */
   readonly httpRoute?: { readonly namespace: string; readonly name: string; readonly field: string };
 }
