@@ -34,7 +34,7 @@ import type { EndpointSlice, IngressClass, Ingress, ObjectKey, Secret, Service, 
 import type { CertificateCache } from './certificates.js';
 import type { Problem, TlsModel } from './model.js';
 import type { BackendRef, ClaimedIngress, DefaultCandidate, HostGroup, RouteCandidate } from './state.js';
-import type { TableEndpoint, TableHost } from './table-model.js';
+import type { TableBackend, TableEndpoint, TableHost } from './table-model.js';
 import type { ServiceLookups } from './services.js';
 
 /** What the routing processors left, and what it was made from. */
@@ -75,6 +75,8 @@ export interface TableMemo {
   readonly served: string[];
   /** Per table backend, the reference and host that made it first. */
   readonly makers: ReadonlyArray<{ readonly ref: BackendRef; readonly host: string }>;
+  /** The last build's backends, each taken over by the next build when it comes out equal. */
+  backends: readonly TableBackend[];
 }
 
 /** How often each part was taken over, for tests and the curious. */

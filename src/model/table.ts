@@ -60,6 +60,20 @@ function sameIds(a: Int32Array, b: Int32Array): boolean {
   return true;
 }
 
+/** Whether two backends made from the same reference and host are equal (their options come from the same routing, hence equal). */
+function sameBackend(a: TableBackend, b: TableBackend): boolean {
+  return a.endpoints === b.endpoints && a.problem === b.problem && a.service === b.service && a.port === b.port && a.scheme === b.scheme &&
+    sameOptions(a.options, b.options);
+}
+
+function sameOptions(a: TableBackend['options'], b: TableBackend['options']): boolean {
+  if (a === b) return true;
+  if (!a || !b) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => (a as Record<string, unknown>)[k] === (b as Record<string, unknown>)[k]);
+}
+
 /**
  * The same routing with every reference resolved to the same backend as in
  * the memo's build: the hosts come out the same, so they are taken over and
@@ -69,7 +83,14 @@ function reuseTable(state: BuildState, ids: Int32Array): boolean {
   const memo = state.context.memo;
   const m = memo?.table;
   if (!memo || !m || !state.routing || m.routing !== state.routing || !sameIds(m.ids, ids)) return false;
-  const backends = m.makers.map(({ ref, host }) => makeBackend(state, ref, host));
+  // A backend equal to the last build's is that very object: the publisher
+  // then re-encodes only the backends that changed.
+  const backends = m.makers.map(({ ref, host }, i) => {
+    const made = makeBackend(state, ref, host);
+    const last = m.backends[i];
+    return last && sameBackend(last, made) ? last : made;
+  });
+  m.backends = backends;
   state.table = { hosts: m.hosts, backends };
   if (m.defaultBackend !== undefined) state.table.defaultBackend = m.defaultBackend;
   state.served = m.served;
@@ -137,6 +158,6 @@ export const assembleTable: Processor = (state) => {
   if (state.controllerDefault) state.table.defaultBackend = indexOf(state.controllerDefault, '');
   state.served = [...served].map((i) => i.key).sort(compareText);
   if (memo && ids && state.routing) {
-    memo.table = { routing: state.routing, ids, hosts, defaultBackend: state.table.defaultBackend, served: state.served, makers };
+    memo.table = { routing: state.routing, ids, hosts, defaultBackend: state.table.defaultBackend, served: state.served, makers, backends };
   }
 };

@@ -3,7 +3,8 @@ import type { LiveTable, LookupResult } from '../model/table-model.js';
 
 export interface RawTable {
   /** The model as encoded by encode-model.ts. */
-  publish(strings: string, ints: Uint32Array): { generation: bigint; bytes: number; routingReused: boolean };
+  /** `strings`: the strings separated by NUL, or in pieces the addon joins with NUL. */
+  publish(strings: string | readonly string[], ints: Uint32Array): { generation: bigint; bytes: number; routingReused: boolean };
   /**
    * The request's method, headers (flat: name, value, name, value …) and
    * local address and port are optional, checked by route-table.ts; with an

@@ -153,6 +153,40 @@ describe('EncodeMemo', () => {
     }
   });
 
+  test('backends that are the last objects are copied from the last encoding: the same ints and strings as encoded afresh, over random changes', () => {
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % n;
+    const backend = (i: number, v: number) => ({
+      service: `ns/svc-${i}`,
+      port: v % 3 === 0 ? 'http' : '80',
+      scheme: 'http' as const,
+      endpoints: Array.from({ length: 1 + (v % 3) }, (_, k) => ({ address: `10.0.${i}.${k + 1 + (v % 7)}`, port: 8080 })),
+      ...(v % 5 === 0 ? { problem: `Service ns/svc-${i} has trouble ${v}` } : {}),
+      ...(v % 4 === 0 ? { options: { cacheDefaultTtlS: 1 + v } } : {}),
+    });
+    let backends = Array.from({ length: 12 }, (_, i) => backend(i, i));
+    const hosts = [{ name: 'a.com', rules: [{ path: '/', pathType: 'Prefix', backend: 0, source: 'ns/ing' }] }];
+    const memo = new EncodeMemo();
+    let copied = 0;
+    for (let step = 0; step < 300; step++) {
+      const roll = rand(10);
+      if (roll < 5) backends = backends.map((b, i) => (i === rand(backends.length) ? backend(i, rand(40)) : b));
+      else if (roll === 5 && backends.length < 20) backends = [...backends, backend(backends.length, rand(40))];
+      else if (roll === 6 && backends.length > 2) backends = backends.slice(0, -1);
+      else if (roll === 7) backends = [...backends].reverse();
+      const slots = Array.from({ length: backends.length }, (_, i) => (rand(4) === 0 ? 0xffffffff : (i + step) % 3));
+      const m = { backends, hosts };
+      const before = memo.backends;
+      const kept = encodeModel(m, slots, memo);
+      const fresh = encodeModel(m, slots);
+      assert.deepEqual([...kept.ints], [...fresh.ints], `step ${step}`);
+      assert.equal(kept.strings, fresh.strings, `step ${step}`);
+      assert.ok(sameEncoding(kept, fresh));
+      if (before && backends.some((b, i) => before.list[i] === b)) copied++;
+    }
+    assert.ok(copied > 100, `backends were copied from the last encoding in ${copied} steps`);
+  });
+
   test('a bad list is refused with its field every time, never kept', () => {
     const memo = new EncodeMemo();
     const m = model();

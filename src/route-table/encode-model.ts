@@ -16,8 +16,15 @@ const ENCODING_VERSION = 4;
 const NONE = 0xffffffff;
 
 export interface EncodedModel {
-  /** Every string of the model once, separated by NUL. */
+  /** Every string of the model once, separated by NUL: the pieces joined. */
   readonly strings: string;
+  /**
+   * The strings in pieces to be joined by NUL (the backends', the hosts' and
+   * Gateway part's), each the very string of the last encoding when it did
+   * not change: comparing them is then a pointer compare, and the addon joins
+   * them, where a concatenation here would be copied whole by V8 first.
+   */
+  readonly pieces: readonly string[];
   readonly ints: Uint32Array;
 }
 
@@ -149,6 +156,20 @@ export class EncodeMemo {
   routing: RoutingEncoding | undefined;
   /** Room for the next encoding: the last one's size and a little more, so that it is written without growing. */
   capacity = 1024;
+  /** The last model's backends and where each one's encoding and strings begin. */
+  backends: BackendsEncoding | undefined;
+}
+
+interface BackendsEncoding {
+  readonly list: readonly unknown[];
+  readonly slots: Uint32Array;
+  /** Where backend i's ints begin in `ints` (and [n]: where the backends end); where its strings begin among `strings`. */
+  readonly starts: Int32Array;
+  readonly stringStarts: Int32Array;
+  readonly ints: Uint32Array;
+  readonly strings: readonly string[];
+  /** The backends' strings joined. */
+  readonly text: string;
 }
 
 /**
@@ -262,6 +283,49 @@ class Writer {
   }
 }
 
+/** One backend (`i`: its index, for field names and its stats slot). */
+function encodeBackend(w: Writer, b: unknown, i: number, statsSlots: ArrayLike<number> | undefined, memo: EncodeMemo | undefined): void {
+  // Field names are made only for what is wrong: 10,000 backends a table.
+  const f = `backends[${i}]`;
+  if (!isRecord(b)) fail(f, 'must be an object');
+  w.str(b.service, f, '.service');
+  w.str(b.port, f, '.port');
+  w.optStr(b.problem, f, '.problem');
+  if (b.scheme !== 'http' && b.scheme !== 'https') fail(`${f}.scheme`, `must be "http" or "https", got ${JSON.stringify(b.scheme)}`);
+  w.int(b.scheme === 'https' ? 1 : 0);
+  const o = b.options;
+  if (o !== undefined && !isRecord(o)) fail(`${f}.options`, 'must be an object');
+  const opt = o ?? NO_OPTIONS;
+  w.optUint(opt.connectTimeoutMs, f, '.options.connectTimeoutMs', 1, 2 ** 32 - 2);
+  w.optUint(opt.responseTimeoutMs, f, '.options.responseTimeoutMs', 1, 2 ** 32 - 2);
+  if (opt.redirectToHttps !== undefined && typeof opt.redirectToHttps !== 'boolean') fail(`${f}.options.redirectToHttps`, 'must be a boolean');
+  w.int(opt.redirectToHttps === undefined ? NONE : opt.redirectToHttps ? 1 : 0);
+  if (opt.cachePolicy !== undefined && opt.cachePolicy !== 'default' && opt.cachePolicy !== 'bypass') {
+    fail(`${f}.options.cachePolicy`, 'must be "default" or "bypass"');
+  }
+  w.int(opt.cachePolicy === undefined ? NONE : opt.cachePolicy === 'bypass' ? 1 : 0);
+  if (opt.upstreamHost !== undefined && (typeof opt.upstreamHost !== 'string' || !isValidHostName(opt.upstreamHost))) {
+    fail(`${f}.options.upstreamHost`, `${JSON.stringify(opt.upstreamHost)} is not a valid host name`);
+  }
+  w.optStr(opt.upstreamHost, f, '.options.upstreamHost');
+  w.optUint(opt.cacheDefaultTtlS, f, '.options.cacheDefaultTtlS', 1, MAX_SECONDS);
+  w.optUint(opt.cacheMaxTtlS, f, '.options.cacheMaxTtlS', 1, MAX_SECONDS);
+  if (opt.cacheIgnoreQuery !== undefined && typeof opt.cacheIgnoreQuery !== 'boolean') fail(`${f}.options.cacheIgnoreQuery`, 'must be a boolean');
+  w.int(opt.cacheIgnoreQuery === undefined ? NONE : opt.cacheIgnoreQuery ? 1 : 0);
+  w.optUint(opt.cacheServeStaleS, f, '.options.cacheServeStaleS', 1, MAX_SECONDS);
+  w.optUint(opt.cacheGeneration, f, '.options.cacheGeneration', 0, MAX_GENERATION);
+  const slot = statsSlots === undefined ? opt.statsSlot : statsSlots[i] === NONE ? undefined : statsSlots[i];
+  w.optUint(slot, f, '.options.statsSlot', 0, MAX_STATS_SLOT);
+  if (!Array.isArray(b.endpoints)) fail(`${f}.endpoints`, 'must be an array');
+  const eps: unknown[] = b.endpoints;
+  let encoded = memo?.endpoints.get(eps);
+  if (!encoded) {
+    encoded = encodeEndpoints(eps, f);
+    memo?.endpoints.set(eps, encoded);
+  }
+  w.all(encoded);
+}
+
 /**
  * `statsSlots`, when given, is the stats slot of each backend by index
  * (0xffffffff: none), in place of its options' statsSlot: the route-table
@@ -280,53 +344,55 @@ export function encodeModel(model: unknown, statsSlots?: ArrayLike<number>, memo
   w.int(0); // the number of strings, known at the end
   w.int(model.defaultBackend === undefined ? NONE : backendRef(model.defaultBackend, 'defaultBackend'));
 
-  w.int(backends.length);
-  for (let i = 0; i < backends.length; i++) {
-    // Field names are made only for what is wrong: 10,000 backends a table.
-    const f = `backends[${i}]`;
+  // The backends: a run of backends that are the objects of the last
+  // encoding, with the same stats slots and at the same string index, is
+  // copied from it whole (an endpoint change re-encodes one backend).
+  const last = memo?.backends;
+  const n = backends.length;
+  const starts = new Int32Array(n + 1);
+  const stringStarts = new Int32Array(n + 1);
+  const slots = new Uint32Array(n);
+  let sameStrings = last !== undefined;
+  let run = -1;
+  const copyRun = (end: number) => {
+    if (run < 0 || !last) return;
+    w.all(last.ints.subarray(last.starts[run]!, last.starts[end]!));
+    for (let k = last.stringStarts[run]!; k < last.stringStarts[end]!; k++) w.strings.push(last.strings[k]!);
+    run = -1;
+  };
+  w.int(n);
+  for (let i = 0; i < n; i++) {
     const b = backends[i];
-    if (!isRecord(b)) fail(f, 'must be an object');
-    w.str(b.service, f, '.service');
-    w.str(b.port, f, '.port');
-    w.optStr(b.problem, f, '.problem');
-    if (b.scheme !== 'http' && b.scheme !== 'https') fail(`${f}.scheme`, `must be "http" or "https", got ${JSON.stringify(b.scheme)}`);
-    w.int(b.scheme === 'https' ? 1 : 0);
-    const o = b.options;
-    if (o !== undefined && !isRecord(o)) fail(`${f}.options`, 'must be an object');
-    const opt = o ?? NO_OPTIONS;
-    w.optUint(opt.connectTimeoutMs, f, '.options.connectTimeoutMs', 1, 2 ** 32 - 2);
-    w.optUint(opt.responseTimeoutMs, f, '.options.responseTimeoutMs', 1, 2 ** 32 - 2);
-    if (opt.redirectToHttps !== undefined && typeof opt.redirectToHttps !== 'boolean') fail(`${f}.options.redirectToHttps`, 'must be a boolean');
-    w.int(opt.redirectToHttps === undefined ? NONE : opt.redirectToHttps ? 1 : 0);
-    if (opt.cachePolicy !== undefined && opt.cachePolicy !== 'default' && opt.cachePolicy !== 'bypass') {
-      fail(`${f}.options.cachePolicy`, 'must be "default" or "bypass"');
+    slots[i] = statsSlots === undefined ? NONE : statsSlots[i]!;
+    const from = last && i < last.list.length && last.list[i] === b && last.slots[i] === slots[i] && (run >= 0 ? true : w.strings.length === last.stringStarts[i]) ? i : -1;
+    if (from >= 0) {
+      if (run < 0) {
+        run = i;
+        starts[i] = w.n;
+        stringStarts[i] = w.strings.length;
+      } else {
+        starts[i] = w.n + (last!.starts[i]! - last!.starts[run]!);
+        stringStarts[i] = w.strings.length + (last!.stringStarts[i]! - last!.stringStarts[run]!);
+      }
+      continue;
     }
-    w.int(opt.cachePolicy === undefined ? NONE : opt.cachePolicy === 'bypass' ? 1 : 0);
-    if (opt.upstreamHost !== undefined && (typeof opt.upstreamHost !== 'string' || !isValidHostName(opt.upstreamHost))) {
-      fail(`${f}.options.upstreamHost`, `${JSON.stringify(opt.upstreamHost)} is not a valid host name`);
+    copyRun(i);
+    starts[i] = w.n;
+    stringStarts[i] = w.strings.length;
+    encodeBackend(w, b, i, statsSlots, memo);
+    if (sameStrings && last) {
+      const at = stringStarts[i]!;
+      if (i >= last.list.length || last.stringStarts[i] !== at || last.stringStarts[i + 1] !== w.strings.length) sameStrings = false;
+      else for (let k = at; k < w.strings.length && sameStrings; k++) if (w.strings[k] !== last.strings[k]) sameStrings = false;
     }
-    w.optStr(opt.upstreamHost, f, '.options.upstreamHost');
-    w.optUint(opt.cacheDefaultTtlS, f, '.options.cacheDefaultTtlS', 1, MAX_SECONDS);
-    w.optUint(opt.cacheMaxTtlS, f, '.options.cacheMaxTtlS', 1, MAX_SECONDS);
-    if (opt.cacheIgnoreQuery !== undefined && typeof opt.cacheIgnoreQuery !== 'boolean') fail(`${f}.options.cacheIgnoreQuery`, 'must be a boolean');
-    w.int(opt.cacheIgnoreQuery === undefined ? NONE : opt.cacheIgnoreQuery ? 1 : 0);
-    w.optUint(opt.cacheServeStaleS, f, '.options.cacheServeStaleS', 1, MAX_SECONDS);
-    w.optUint(opt.cacheGeneration, f, '.options.cacheGeneration', 0, MAX_GENERATION);
-    const slot = statsSlots === undefined ? opt.statsSlot : statsSlots[i] === NONE ? undefined : statsSlots[i];
-    w.optUint(slot, f, '.options.statsSlot', 0, MAX_STATS_SLOT);
-    if (!Array.isArray(b.endpoints)) fail(`${f}.endpoints`, 'must be an array');
-    const eps: unknown[] = b.endpoints;
-    let encoded = memo?.endpoints.get(eps);
-    if (!encoded) {
-      encoded = encodeEndpoints(eps, f);
-      memo?.endpoints.set(eps, encoded);
-    }
-    w.all(encoded);
   }
+  copyRun(n);
+  starts[n] = w.n;
+  stringStarts[n] = w.strings.length;
 
   // The routing part, or the last model's when it is the same objects.
   const firstString = w.strings.length;
-  const backendText = w.strings.join('\0');
+  const backendText = sameStrings && last && last.list.length === n && last.stringStarts[n] === firstString ? last.text : w.strings.join('\0');
   let routing = memo?.routing;
   if (routing && routing.hosts === model.hosts && routing.gateway === model.gateway && routing.firstString === firstString && routing.backendCount === backends.length) {
     w.all(routing.ints);
@@ -339,11 +405,23 @@ export function encodeModel(model: unknown, statsSlots?: ArrayLike<number>, memo
     if (memo) memo.routing = routing;
   }
   w.ints[1] = firstString + routing.stringCount;
-  const strings = firstString === 0 ? routing.text : routing.stringCount === 0 ? backendText : `${backendText}\0${routing.text}`;
-  if (!memo) return { strings, ints: w.ints.slice(0, w.n) };
+  const pieces = firstString === 0 ? [routing.text] : routing.stringCount === 0 ? [backendText] : [backendText, routing.text];
+  if (!memo) return encoded(pieces, w.ints.slice(0, w.n));
   memo.capacity = w.n + (w.n >> 4) + 64;
   // A view: copying 800,000 ints again was a millisecond of an endpoint change.
-  return { strings, ints: w.ints.subarray(0, w.n) };
+  const ints = w.ints.subarray(0, w.n);
+  memo.backends = { list: backends, slots, starts, stringStarts, ints, strings: w.strings, text: backendText };
+  return encoded(pieces, ints);
+}
+
+function encoded(pieces: readonly string[], ints: Uint32Array): EncodedModel {
+  return {
+    pieces,
+    ints,
+    get strings() {
+      return pieces.join('\0');
+    },
+  };
 }
 
 /** The hosts and their rules (after the backends: `backendCount` of them). */
@@ -678,7 +756,9 @@ function encodeGateway(w: Writer, v: unknown, backendCount: number): void {
 }
 
 export function sameEncoding(a: EncodedModel | undefined, b: EncodedModel): boolean {
-  if (!a || a.strings !== b.strings || a.ints.length !== b.ints.length) return false;
+  if (!a || a.ints.length !== b.ints.length) return false;
+  // Pieces split differently still hold the same text when joined.
+  if (a.pieces.length === b.pieces.length ? a.pieces.some((p, i) => p !== b.pieces[i]) : a.strings !== b.strings) return false;
   return Buffer.from(a.ints.buffer, a.ints.byteOffset, a.ints.byteLength).equals(
     Buffer.from(b.ints.buffer, b.ints.byteOffset, b.ints.byteLength),
   );

@@ -182,7 +182,7 @@ export class RouteTable {
   /** Publishes a model already checked and encoded by encodeModel(). */
   publishEncoded(encoded: EncodedModel): PublishResult {
     this.#assertOpen();
-    return this.#raw.publish(encoded.strings, encoded.ints);
+    return this.#raw.publish(encoded.pieces, encoded.ints);
   }
 
   /**
