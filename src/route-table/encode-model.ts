@@ -192,7 +192,9 @@ interface RoutingEncoding {
 
 /** endpoint count, then per endpoint: family, 1 or 4 address words, port, weight. */
 function encodeEndpoints(eps: unknown[], f: string): Uint32Array {
-  const out = new Uint32Array(1 + eps.length * 7);
+  // Room for IPv4 addresses (4 ints each); made bigger at the first IPv6 one,
+  // so that a list of IPv4 addresses is one allocation, not two.
+  let out: Uint32Array = new Uint32Array(1 + eps.length * 4);
   let n = 0;
   out[n++] = eps.length;
   // The hot loop at 100,000 endpoints: field names are only built on failure.
@@ -204,7 +206,7 @@ function encodeEndpoints(eps: unknown[], f: string): Uint32Array {
     if (v4 >= 0) {
       out[n++] = 4;
       out[n++] = v4;
-    } else if (typeof address === 'string' && address.includes(':') && ipv6Words(address, out, n + 1)) {
+    } else if (typeof address === 'string' && address.includes(':') && (out.length >= n + 7 || (out = grown(out, eps.length))) && ipv6Words(address, out, n + 1)) {
       out[n] = 6;
       n += 5;
     } else {
@@ -216,7 +218,14 @@ function encodeEndpoints(eps: unknown[], f: string): Uint32Array {
     const weight = e.weight;
     out[n++] = weight === undefined ? 1 : uint(weight, `${f}.endpoints[${j}].weight`, 1, 65535);
   }
-  return out.slice(0, n);
+  return n === out.length ? out : out.slice(0, n);
+}
+
+/** `out` with room for every endpoint of the list as IPv6 (7 ints each). */
+function grown(out: Uint32Array, endpoints: number): Uint32Array {
+  const bigger = new Uint32Array(1 + endpoints * 7);
+  bigger.set(out);
+  return bigger;
 }
 
 class Writer {
