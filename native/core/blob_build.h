@@ -46,11 +46,11 @@ class StringPool {
       if (slot.length == kEmpty) {
         slot = {uint32_t(h), uint32_t(bytes_.size()), uint32_t(s.size())};
         ++count_;
-        bytes_.append(s);
+        if (!s.empty()) bytes_.append(s.data(), s.size());
         return {uint32_t(base_ + slot.offset), slot.length};
       }
       if (slot.hash == uint32_t(h) && slot.length == s.size() &&
-          std::memcmp(bytes_.data() + slot.offset, s.data(), s.size()) == 0)
+          (s.empty() || std::memcmp(bytes_.data() + slot.offset, s.data(), s.size()) == 0))
         return {uint32_t(base_ + slot.offset), slot.length};
     }
   }
