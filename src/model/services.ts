@@ -199,6 +199,8 @@ export interface PortLookup {
   readonly slices: readonly EndpointSlice[];
   /** The problems found in its endpoints, reported again by each build that uses it. */
   problems: readonly Problem[];
+  /** The snapshot's map of Services its Service was last found in. */
+  servicesMap: ReadonlyMap<ObjectKey, Service> | undefined;
   /** The build that last used it (BuildMemo's stamp), and its backends in that build: one per upstream scheme, made on first use. */
   stamp: number;
   http: ResolvedBackend | undefined;
@@ -208,10 +210,11 @@ export interface PortLookup {
 interface Made {
   readonly from: Service | undefined;
   readonly slices: readonly EndpointSlice[];
+  readonly servicesMap: ReadonlyMap<ObjectKey, Service>;
 }
 
 function portLookup(made: Made, service: string, port: string, endpoints: TableEndpoint[], appHttps: boolean, problem?: string, issue?: Issue): PortLookup {
-  return { service, port, endpoints, appHttps, problem, issue, from: made.from, slices: made.slices, problems: NO_PROBLEMS, stamp: 0, http: undefined, https: undefined };
+  return { service, port, endpoints, appHttps, problem, issue, from: made.from, slices: made.slices, problems: NO_PROBLEMS, servicesMap: made.servicesMap, stamp: 0, http: undefined, https: undefined };
 }
 
 function unresolved(made: Made, service: string, port: string, problem: string, field: string, message = `${problem}; requests get 503`): PortLookup {
@@ -272,7 +275,7 @@ export const resolveServices: Processor = (state) => {
     const key = `${ref.namespace}/${ref.service}`;
     const port = String(ref.port);
     const service = services.get(ref.namespace)?.get(ref.service);
-    const made: Made = { from: service, slices: slices.get(ref.namespace)?.get(ref.service) ?? NO_SLICES };
+    const made: Made = { from: service, slices: slices.get(ref.namespace)?.get(ref.service) ?? NO_SLICES, servicesMap: state.snapshot.services };
     if (!service) return unresolved(made, key, port, `Service ${key} does not exist`, '.service.name');
     if (service.spec?.type === 'ExternalName') {
       return unresolved(made, key, port, EXTERNAL_NAME_PROBLEM, '.service.name',
@@ -308,10 +311,17 @@ export const resolveServices: Processor = (state) => {
     return lookup;
   };
 
+  const servicesMap = state.snapshot.services;
+
   /** Whether a lookup of an earlier build still holds: its Service and EndpointSlices are the same objects. */
   const holds = (l: PortLookup, ref: BackendRef): boolean => {
+    const list = slices.get(ref.namespace)?.get(ref.service) ?? NO_SLICES;
+    if (list !== l.slices && !sameObjects(l.slices, list)) return false;
+    // Checked against this very map of Services before: no Service changed since.
+    if (l.servicesMap === servicesMap) return true;
     if (services.get(ref.namespace)?.get(ref.service) !== l.from) return false;
-    return sameObjects(l.slices, slices.get(ref.namespace)?.get(ref.service) ?? NO_SLICES);
+    l.servicesMap = servicesMap;
+    return true;
   };
 
   const find = (ref: BackendRef): PortLookup => {

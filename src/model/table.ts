@@ -60,20 +60,6 @@ function sameIds(a: Int32Array, b: Int32Array): boolean {
   return true;
 }
 
-/** Whether two backends made from the same reference and host are equal (their options come from the same routing, hence equal). */
-function sameBackend(a: TableBackend, b: TableBackend): boolean {
-  return a.endpoints === b.endpoints && a.problem === b.problem && a.service === b.service && a.port === b.port && a.scheme === b.scheme &&
-    sameOptions(a.options, b.options);
-}
-
-function sameOptions(a: TableBackend['options'], b: TableBackend['options']): boolean {
-  if (a === b) return true;
-  if (!a || !b) return false;
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  return ka.every((k) => (a as Record<string, unknown>)[k] === (b as Record<string, unknown>)[k]);
-}
-
 /**
  * The same routing with every reference resolved to the same backend as in
  * the memo's build: the hosts come out the same, so they are taken over and
@@ -84,11 +70,17 @@ function reuseTable(state: BuildState, ids: Int32Array): boolean {
   const m = memo?.table;
   if (!memo || !m || !state.routing || m.routing !== state.routing || !sameIds(m.ids, ids)) return false;
   // A backend equal to the last build's is that very object: the publisher
-  // then re-encodes only the backends that changed.
+  // then re-encodes only the backends that changed. Its options come from
+  // the same routing (the reference's settings, the hosts with https), so
+  // what was resolved says it all.
   const backends = m.makers.map(({ ref, host }, i) => {
-    const made = makeBackend(state, ref, host);
     const last = m.backends[i];
-    return last && sameBackend(last, made) ? last : made;
+    const resolved = resolvedOf(ref);
+    if (last && last.endpoints === resolved.endpoints && last.problem === resolved.problem && last.service === resolved.service &&
+      last.port === resolved.port && last.scheme === resolved.scheme) {
+      return last;
+    }
+    return makeBackend(state, ref, host);
   });
   m.backends = backends;
   state.table = { hosts: m.hosts, backends };
