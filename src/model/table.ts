@@ -13,6 +13,9 @@ import type { TableMemo } from './memo.js';
 import { compareText, sortInPlace } from './order.js';
 import { hasHttps } from './tls.js';
 
+/** Keys of one Ingress's backends: ids and redirects below this, Ingresses above (exact as a double up to 2^26 Ingresses). */
+const BACKEND_KEYS = 2 ** 27;
+
 function compareRoutes(a: RouteCandidate, b: RouteCandidate): number {
   return compareText(a.path, b.path) || compareText(a.pathType, b.pathType);
 }
@@ -97,26 +100,27 @@ export const assembleTable: Processor = (state) => {
   const backends: TableBackend[] = [];
   const makers: Array<TableMemo['makers'][number]> = [];
   // A ResolvedBackend is one per (Service, port, scheme), so a table backend
-  // is found by the options text, then by the ResolvedBackend's id and the
-  // redirect: one small map per distinct set of options, number keys inside.
-  const byOptions = new Map<string, Map<number, number>>();
+  // is found by its Ingress (whose settings give the options), then by the
+  // ResolvedBackend's id and the redirect, as one number: no text and no map
+  // per Ingress made for it (10,000 Ingresses made 10,000 maps a build).
+  const groupOf = new Map<ClaimedIngress | undefined, number>();
+  const byKey = new Map<number, number>();
   const indexOf = (ref: BackendRef, host: string): number => {
     const resolved = resolvedOf(ref);
-    const settings = ref.owner?.settings ?? NO_SETTINGS;
     const redirect = redirects(state, ref, host);
     // One Ingress's backends are its own even where another Ingress names
     // the same Service with the same options: the plugin counts requests per
     // table backend, and the metrics are per Ingress.
-    const optionsKey = `${ref.owner?.key ?? ''}\0${settings.optionsKey}`;
-    let indexes = byOptions.get(optionsKey);
-    if (!indexes) {
-      indexes = new Map();
-      byOptions.set(optionsKey, indexes);
+    let group = groupOf.get(ref.owner);
+    if (group === undefined) {
+      group = groupOf.size;
+      groupOf.set(ref.owner, group);
     }
-    const key = resolved.id * 2 + (redirect ? 1 : 0);
-    const known = indexes.get(key);
+    if (resolved.id >= BACKEND_KEYS / 2) throw new Error(`internal: backend id ${resolved.id} is past ${BACKEND_KEYS / 2}`);
+    const key = group * BACKEND_KEYS + resolved.id * 2 + (redirect ? 1 : 0);
+    const known = byKey.get(key);
     if (known !== undefined) return known;
-    indexes.set(key, backends.length);
+    byKey.set(key, backends.length);
     backends.push(makeBackend(state, ref, host));
     makers.push({ ref, host });
     return backends.length - 1;
