@@ -4,8 +4,11 @@
 // C++ test encoder lays it out, and every field of it is checked by name.
 
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import type { TableModel } from '../model/table-model.js';
+import type { RawAddon, RawTable } from './addon.js';
 import { EncodeMemo, encodeModel, ipv4Word, ipv6Words, sameEncoding } from './encode-model.js';
 import { RouteTable } from './route-table.js';
 import { TableError } from './table-error.js';
@@ -185,6 +188,33 @@ describe('EncodeMemo', () => {
       if (before && backends.some((b, i) => before.list[i] === b)) copied++;
     }
     assert.ok(copied > 100, `backends were copied from the last encoding in ${copied} steps`);
+  });
+
+  test('the raw addon takes the strings whole or in pieces joined by NUL, and refuses pieces that are not strings', () => {
+    const require = createRequire(import.meta.url);
+    const addon = require(fileURLToPath(new URL('../../../build/Release/ats_ingress.node', import.meta.url))) as RawAddon;
+    const whole = new addon.Table(`encode-pieces-whole-${process.pid}`);
+    const pieces = new addon.Table(`encode-pieces-${process.pid}`);
+    try {
+      const e = encodeModel(model(), undefined, new EncodeMemo());
+      assert.equal(e.pieces.length, 2, 'the backends\' strings, then the hosts\'');
+      whole.publish(e.strings, e.ints);
+      pieces.publish(e.pieces, e.ints);
+      const same = (t: RawTable) => ({ ...t.read(), generation: 0n, buildTimeMs: 0 });
+      assert.deepEqual(same(pieces), same(whole));
+      for (const bad of [[e.pieces[0], 7], [{}], 42]) {
+        assert.throws(() => pieces.publish(bad as string[], e.ints), { code: 'ERR_INVALID_ARG' });
+      }
+      // Pieces that split the strings elsewhere are the same strings.
+      const all = e.strings.split('\0');
+      pieces.publish([all.slice(0, 1).join('\0'), all.slice(1).join('\0')], e.ints);
+      assert.deepEqual(same(pieces), same(whole));
+    } finally {
+      for (const t of [whole, pieces]) {
+        t.remove();
+        t.close();
+      }
+    }
   });
 
   test('a bad list is refused with its field every time, never kept', () => {
