@@ -13,6 +13,7 @@
 // else the cluster IP (for NodePort too: the node addresses are not ours
 // to read, and the Service says which node ports it has).
 
+import { SerialTask } from './serial-task.js';
 import { createHash } from 'node:crypto';
 import type { GatewayServiceType } from '../config/gateway.js';
 import type { KubeTransport } from '../kube/client.js';
@@ -165,14 +166,12 @@ export class GatewayServices implements Publisher {
   #addresses = new Map<ObjectKey, readonly GatewayAddress[]>();
   #addressesText = '[]';
   readonly #listeners: Array<() => void> = [];
-  #running: Promise<void> | undefined;
-  #again = false;
-  #stopped = false;
-  #retry: NodeJS.Timeout | undefined;
+  readonly #task: SerialTask;
 
   constructor(private readonly c: GatewayServicesConfig) {
+    this.#task = new SerialTask(() => this.#sync(), (err) => c.logger.error('keeping the Gateway Services failed', { error: err }));
     c.leader.onChange((leading) => {
-      if (leading) this.#kick();
+      if (leading) this.#task.kick();
     });
   }
 
@@ -190,13 +189,11 @@ export class GatewayServices implements Publisher {
     this.#desired = desiredServices(result.gateway, this.c);
     this.#built = true;
     this.#recompute();
-    this.#kick();
+    this.#task.kick();
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    if (this.#retry) clearTimeout(this.#retry);
-    await this.#running;
+    await this.#task.stop();
   }
 
   /** What the watch of our Services (this namespace, our label) saw; the first 'replace' is the first list. */
@@ -214,7 +211,7 @@ export class GatewayServices implements Publisher {
     }
     this.#recompute();
     // A Service changed or went away by someone else's hand: put it back.
-    if (this.#synced && [...this.#desired].some(([n, want]) => !serviceMatches(this.#observed.get(n), want))) this.#kick();
+    if (this.#synced && [...this.#desired].some(([n, want]) => !serviceMatches(this.#observed.get(n), want))) this.#task.kick();
   }
 
   /** The addresses of the Services we want, as the watch shows them. */
@@ -230,23 +227,6 @@ export class GatewayServices implements Publisher {
     this.#addresses = next;
     this.#addressesText = text;
     for (const l of this.#listeners) l();
-  }
-
-  #kick(): void {
-    if (this.#stopped) return;
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    this.#running = this.#sync()
-      .catch((err: unknown) => this.c.logger.error('keeping the Gateway Services failed', { error: err }))
-      .finally(() => {
-        this.#running = undefined;
-        if (this.#again) {
-          this.#again = false;
-          this.#kick();
-        }
-      });
   }
 
   async #sync(): Promise<void> {
@@ -287,11 +267,6 @@ export class GatewayServices implements Publisher {
       }
     }
     this.#recompute();
-    if (failed.length > 0 && !this.#retry && !this.#stopped) {
-      this.#retry = setTimeout(() => {
-        this.#retry = undefined;
-        this.#kick();
-      }, 2_000);
-    }
+    if (failed.length > 0) this.#task.retryIn(2_000);
   }
 }

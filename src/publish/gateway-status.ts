@@ -7,6 +7,7 @@
 // serves a table that holds that generation of the Gateway on its address;
 // the other conditions are written at once, Programmed=False/Pending meanwhile.
 
+import { SerialTask } from './serial-task.js';
 import type { Snapshot } from '../cache/snapshot.js';
 import type { BuildConfig } from '../config/config.js';
 import type { KubeTransport } from '../kube/client.js';
@@ -154,10 +155,7 @@ export class GatewayStatusWriter {
 export class LeaderGatewayStatus implements Publisher {
   readonly name = 'gateway-status';
   #last: BuildResult | undefined;
-  #running: Promise<void> | undefined;
-  #again = false;
-  #stopped = false;
-  #retry: NodeJS.Timeout | undefined;
+  readonly #task: SerialTask;
 
   constructor(
     private readonly writer: GatewayStatusWriter,
@@ -167,54 +165,31 @@ export class LeaderGatewayStatus implements Publisher {
     private readonly liveTimeoutMs = 30_000,
     private readonly conflictRetryMs = 500,
   ) {
+    this.#task = new SerialTask(() => this.#sync(), (err) => logger.error('writing Gateway API status failed', { error: err }));
     leader.onChange((leading) => {
-      if (leading) this.#kick();
+      if (leading) this.#task.kick();
     });
   }
 
   async publish(result: BuildResult): Promise<void> {
     this.#last = result;
-    this.#kick();
+    this.#task.kick();
   }
 
   async stop(): Promise<void> {
-    this.#stopped = true;
-    if (this.#retry) clearTimeout(this.#retry);
-    await this.#running;
+    await this.#task.stop();
   }
 
   /** Writes again what the last build gives (a Gateway's Service got an address). */
   refresh(): void {
-    this.#kick();
-  }
-
-  #kick(): void {
-    if (this.#stopped) return;
-    if (this.#running) {
-      this.#again = true;
-      return;
-    }
-    this.#running = this.#sync()
-      .catch((err: unknown) => this.logger.error('writing Gateway API status failed', { error: err }))
-      .finally(() => {
-        this.#running = undefined;
-        if (this.#again) {
-          this.#again = false;
-          this.#kick();
-        }
-      });
+    this.#task.kick();
   }
 
   #report(r: GatewaySyncResult): void {
     for (const f of r.failed) this.logger.warn('Gateway API status not written (tried again after the next build)', { object: f.object, error: f.error });
     if (r.patched.length > 0) this.logger.debug('Gateway API status written', { patched: r.patched });
     // A status change does not start a build: without this, a conflict would wait for an unrelated one.
-    if (r.conflicts > 0 && !this.#retry && !this.#stopped) {
-      this.#retry = setTimeout(() => {
-        this.#retry = undefined;
-        this.#kick();
-      }, this.conflictRetryMs);
-    }
+    if (r.conflicts > 0) this.#task.retryIn(this.conflictRetryMs);
   }
 
   async #sync(): Promise<void> {
@@ -226,7 +201,7 @@ export class LeaderGatewayStatus implements Publisher {
     const deadline = Date.now() + this.liveTimeoutMs;
     let warned = false;
     while (!(await this.ctx.isLive().catch(() => false))) {
-      if (this.#stopped || this.#last !== result || !this.leader.isLeader()) return; // superseded
+      if (this.#task.stopped || this.#last !== result || !this.leader.isLeader()) return; // superseded
       if (!warned && Date.now() > deadline) {
         warned = true;
         this.logger.warn('ATS does not serve the latest table yet; Gateway Programmed is written once it does', { waitedMs: this.liveTimeoutMs });
