@@ -177,6 +177,23 @@ struct PageAligned {
   size_t size;
 };
 
+// The table of `in`, page-aligned in `aligned`, and its view; false (said on
+// stderr) when the writer or the reader refuses it.
+bool built(const TableInput& in, std::unique_ptr<PageAligned>& aligned, TableView& view) {
+  std::vector<uint8_t> bytes;
+  if (Error e = build_table(in, 1, 0, bytes)) {
+    std::fprintf(stderr, "build: %s\n", e.message.c_str());
+    return false;
+  }
+  aligned = std::make_unique<PageAligned>(bytes);
+  if (Error e = TableView::validate(aligned->data, bytes.size(), view)) {
+    std::fprintf(stderr, "validate: %s\n", e.message.c_str());
+    return false;
+  }
+  return true;
+}
+
+
 // Times batches of lookups and reports per-lookup percentiles over batches.
 template <typename F>
 Stats measure(const std::vector<Request>& reqs, size_t batches, F&& fn) {
@@ -283,17 +300,9 @@ int gateway_bench(size_t batches, bool json) {
     std::sort(host.rules.begin(), host.rules.end(), [](const InputRule& a, const InputRule& b) { return a.path < b.path; });
     in.hosts.push_back(host);
     in.gateway_listeners.push_back(l);
-    std::vector<uint8_t> bytes;
-    if (Error e = build_table(in, 1, 0, bytes)) {
-      std::fprintf(stderr, "build: %s\n", e.message.c_str());
-      return 1;
-    }
-    PageAligned aligned(bytes);
+    std::unique_ptr<PageAligned> aligned;
     TableView view;
-    if (Error e = TableView::validate(aligned.data, bytes.size(), view)) {
-      std::fprintf(stderr, "validate: %s\n", e.message.c_str());
-      return 1;
-    }
+    if (!built(in, aligned, view)) return 1;
     std::mt19937 rng(5);
     std::vector<Request> reqs;
     for (int i = 0; i < 4096; ++i)
@@ -475,17 +484,8 @@ bool make_table(size_t routes, int kind, BenchTable& t) {
       if (r.kind == kind) kept.push_back(r);
     t.w.requests = kept;
   }
-  std::vector<uint8_t> bytes;
-  if (Error e = build_table(t.w.input, 1, 0, bytes)) {
-    std::fprintf(stderr, "build: %s\n", e.message.c_str());
-    return false;
-  }
-  t.bytes = bytes.size();
-  t.storage = std::make_unique<PageAligned>(bytes);
-  if (Error e = TableView::validate(t.storage->data, bytes.size(), t.view)) {
-    std::fprintf(stderr, "validate: %s\n", e.message.c_str());
-    return false;
-  }
+  if (!built(t.w.input, t.storage, t.view)) return false;
+  t.bytes = t.storage->size;
   return true;
 }
 
@@ -581,17 +581,9 @@ int main(int argc, char** argv) {
   }
   for (size_t routes : sizes) {
     Workload w = make_workload(routes, routes >= 1000 ? 100 : 10, 7);
-    std::vector<uint8_t> bytes;
-    if (Error e = build_table(w.input, 1, 0, bytes)) {
-      std::fprintf(stderr, "build: %s\n", e.message.c_str());
-      return 1;
-    }
-    PageAligned aligned(bytes);
+    std::unique_ptr<PageAligned> aligned;
     TableView view;
-    if (Error e = TableView::validate(aligned.data, bytes.size(), view)) {
-      std::fprintf(stderr, "validate: %s\n", e.message.c_str());
-      return 1;
-    }
+    if (!built(w.input, aligned, view)) return 1;
     NaiveRouter naive(w.input);
     // Both must agree before their speed means anything.
     for (const Request& r : w.requests) {
@@ -617,9 +609,9 @@ int main(int argc, char** argv) {
     nv = {med(ns, false), med(ns, true)};
     if (json) {
       std::printf("{\"routes\":%zu,\"bytes\":%zu,\"tableP50\":%.1f,\"tableP99\":%.1f,\"naiveP50\":%.1f,\"naiveP99\":%.1f,\"ratio\":%.2f}\n",
-                  routes, bytes.size(), t.p50, t.p99, nv.p50, nv.p99, nv.p50 / t.p50);
+                  routes, aligned->size, t.p50, t.p99, nv.p50, nv.p99, nv.p50 / t.p50);
     } else {
-      std::printf("%-8zu %-7zu %8.1fns %8.1fns %10.1fns %10.1fns %9.2fx\n", routes, bytes.size(), t.p50, t.p99,
+      std::printf("%-8zu %-7zu %8.1fns %8.1fns %10.1fns %10.1fns %9.2fx\n", routes, aligned->size, t.p50, t.p99,
                   nv.p50, nv.p99, nv.p50 / t.p50);
     }
   }

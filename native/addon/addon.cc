@@ -82,20 +82,20 @@ bool read_strings(Napi::Env env, const Napi::CallbackInfo& info, std::string& ou
   if (ints_ok && info[0].IsArray()) {
     Napi::Array pieces = info[0].As<Napi::Array>();
     out.clear();
-    for (uint32_t i = 0; i < pieces.Length(); ++i) {
+    bool ok = true;
+    for (uint32_t i = 0; ok && i < pieces.Length(); ++i) {
       Napi::Value piece = pieces.Get(i);
-      if (!piece.IsString()) break;
       if (i > 0) out.push_back('\0');
       // Straight into `out`: no copy of a megabyte per piece on the way.
       size_t length = 0, written = 0;
-      if (napi_get_value_string_utf8(env, piece, nullptr, 0, &length) != napi_ok) break;
+      ok = piece.IsString() && napi_get_value_string_utf8(env, piece, nullptr, 0, &length) == napi_ok;
+      if (!ok) break;
       size_t at = out.size();
       out.resize(at + length + 1);
-      if (napi_get_value_string_utf8(env, piece, out.data() + at, length + 1, &written) != napi_ok) break;
+      ok = napi_get_value_string_utf8(env, piece, out.data() + at, length + 1, &written) == napi_ok;
       out.resize(at + written);
-      if (i + 1 == pieces.Length()) return true;
     }
-    if (pieces.Length() == 0) return true;
+    if (ok) return true;
   }
   throw_error(env, ErrorCode::kInvalidArg, "publish(strings, ints) takes a string (or an array of strings) and a Uint32Array");
   return false;

@@ -14,16 +14,16 @@ Error EncodedTableWriter::build(std::string_view strings, const uint32_t* ints, 
   // The same part, compared whole: equal bytes decode to equal hosts and
   // Gateway part (model_decoder.h), so their sections are the same too.
   RoutingPart seen{};
+  bool skipped = false;
   RoutingSkip skip = [&](const RoutingPart& part) {
     seen = part;
-    return kept && kept->first_string == part.first_string && kept->strings == part.strings &&
-           kept->ints.size() == part.count &&
-           (part.count == 0 || std::memcmp(kept->ints.data(), part.ints, part.count * sizeof(uint32_t)) == 0);
+    skipped = kept && kept->first_string == part.first_string && kept->strings == part.strings &&
+              kept->ints.size() == part.count &&
+              (part.count == 0 || std::memcmp(kept->ints.data(), part.ints, part.count * sizeof(uint32_t)) == 0);
+    return skipped;
   };
   TableInput& in = scratch_;
-  bool skipped = false;
-  RoutingSkip noting = [&](const RoutingPart& part) { return skipped = skip(part); };
-  if (Error e = decode_model_into(strings, ints, count, in, &noting)) {
+  if (Error e = decode_model_into(strings, ints, count, in, &skip)) {
     outcome.decode_failed = true;
     return e;
   }

@@ -373,8 +373,10 @@ export function encodeModel(model: unknown, statsSlots?: ArrayLike<number>, memo
   for (let i = 0; i < n; i++) {
     const b = backends[i];
     slots[i] = statsSlots === undefined ? NONE : statsSlots[i]!;
-    const from = last && i < last.list.length && last.list[i] === b && last.slots[i] === slots[i] && (run >= 0 ? true : w.strings.length === last.stringStarts[i]) ? i : -1;
-    if (from >= 0) {
+    // Inside a run the string index lines up by construction; a run starts only where it does.
+    const copied = last !== undefined && i < last.list.length && last.list[i] === b && last.slots[i] === slots[i] &&
+      (run >= 0 || w.strings.length === last.stringStarts[i]);
+    if (copied) {
       if (run < 0) {
         run = i;
         starts[i] = w.n;
