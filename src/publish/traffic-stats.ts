@@ -52,11 +52,20 @@ interface Owner {
   carried: bigint[];
   /** The last reading, for carrying it over when ATS starts again. */
   last: bigint[];
+  /** The assign() that last found it in the table. */
+  seen: number;
 }
 
-function splitName(text: string): [string, string] {
-  const i = text.indexOf('/');
-  return i < 0 ? ['', text] : [text.slice(0, i), text.slice(i + 1)];
+/** The namespace of `namespace/name` ('' without one). */
+function namespacePart(text: string, from: number, to: number): string {
+  const i = text.indexOf('/', from);
+  return i < 0 || i >= to ? '' : text.slice(from, i);
+}
+
+/** The name of `namespace/name`. */
+function namePart(text: string, from: number, to: number): string {
+  const i = text.indexOf('/', from);
+  return i < 0 || i >= to ? text.slice(from, to) : text.slice(i + 1, to);
 }
 
 /** The (Ingress, Service) each backend is counted for: the first rule (or default) that uses it. */
@@ -79,6 +88,8 @@ export class TrafficStats {
   readonly #quarantined: Array<{ slot: number; freedAt: number }> = [];
   readonly #free: number[] = [];
   #next = 0;
+  /** How many times assign() assigned slots afresh. */
+  #assigns = 0;
   #instance: bigint | undefined;
   #full = false;
   /**
@@ -133,16 +144,16 @@ export class TrafficStats {
   #assign(model: TableModel): { slots: Uint32Array; complete: boolean } {
     const keyOf = ownerKeys(model);
     let complete = true;
-    const seen = new Set<string>();
+    const stamp = ++this.#assigns;
+    const now = this.now();
     const fresh: Owner[] = [];
     const slots = new Uint32Array(model.backends.length).fill(NONE);
     for (let i = 0; i < keyOf.length; i++) {
       const key = keyOf[i];
       if (key === undefined) continue;
-      seen.add(key);
       let owner = this.#owners.get(key);
       if (!owner) {
-        const slot = this.#takeSlot();
+        const slot = this.#takeSlot(now);
         if (slot === undefined) {
           this.#full = true;
           complete = false;
@@ -151,12 +162,13 @@ export class TrafficStats {
         owner = this.#owner(key, slot);
         fresh.push(owner);
       }
+      owner.seen = stamp;
       slots[i] = owner.slot;
     }
     for (const [key, owner] of this.#owners) {
-      if (seen.has(key)) continue;
+      if (owner.seen === stamp) continue;
       this.#owners.delete(key);
-      this.#quarantined.push({ slot: owner.slot, freedAt: this.now() });
+      this.#quarantined.push({ slot: owner.slot, freedAt: now });
     }
     if (fresh.length > 0) this.#takeBaselines(fresh);
     return { slots, complete };
@@ -222,18 +234,25 @@ export class TrafficStats {
     if (fresh.length > 0) this.#takeBaselines(fresh);
   }
 
+  /** The owner of `key` (`namespace/ingress`, NUL, `namespace/service`; no Ingress for --default-backend). */
   #owner(key: string, slot: number): Owner {
-    const [ingressText, serviceText] = key.split('\0') as [string, string];
-    const [serviceNs, service] = splitName(serviceText);
-    const [ingressNs, ingress] = splitName(ingressText);
+    const nul = key.indexOf('\0');
     const zero = this.#zero;
-    const owner: Owner = { slot, namespace: ingressText ? ingressNs : serviceNs, ingress, service, baseline: zero, carried: zero, last: zero };
+    const owner: Owner = {
+      slot,
+      namespace: nul > 0 ? namespacePart(key, 0, nul) : namespacePart(key, nul + 1, key.length),
+      ingress: namePart(key, 0, nul),
+      service: namePart(key, nul + 1, key.length),
+      baseline: zero,
+      carried: zero,
+      last: zero,
+      seen: this.#assigns,
+    };
     this.#owners.set(key, owner);
     return owner;
   }
 
-  #takeSlot(): number | undefined {
-    const now = this.now();
+  #takeSlot(now: number): number | undefined {
     while (this.#quarantined.length > 0 && now - this.#quarantined[0]!.freedAt >= FREE_QUARANTINE_MS) {
       this.#free.push(this.#quarantined.shift()!.slot);
     }

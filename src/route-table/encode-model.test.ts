@@ -99,12 +99,40 @@ describe('EncodeMemo', () => {
     const m = model();
     const first = encodeModel(m, undefined, memo);
     assert.ok(sameEncoding(encodeModel(m), first));
-    assert.ok(memo.endpoints.has(m.backends[0]!.endpoints));
     assert.ok(sameEncoding(encodeModel(m, undefined, memo), first), 'the same lists again');
     const changed = { ...m, backends: [m.backends[0]!, { ...m.backends[1]!, endpoints: [{ address: '10.0.0.3', port: 443 }] }] };
     const again = encodeModel(changed, undefined, memo);
     assert.ok(sameEncoding(encodeModel(changed), again));
     assert.ok(!sameEncoding(first, again));
+  });
+
+  test('new backend objects with the last lists, in place or renumbered, encode as they would afresh', () => {
+    // Enough backends that the renumbered ones pass the misses an index of the lists waits for.
+    const many = (n: number): TableModel => ({
+      hosts: [{ name: 'a.com', rules: Array.from({ length: n }, (_, i) => ({ path: `/p${i}`, pathType: 'Prefix' as const, backend: i, source: 'ns/a' })) }],
+      backends: Array.from({ length: n }, (_, i) => ({
+        service: `ns/s${i}`, port: '80', scheme: 'http' as const,
+        endpoints: i % 5 === 0 ? [{ address: `2001:db8::${i + 1}`, port: 80 }] : [{ address: `10.0.${i}.1`, port: 8080 }, { address: `10.0.${i}.2`, port: 8080, weight: 2 }],
+      })),
+    });
+    const memo = new EncodeMemo();
+    const m = many(40);
+    encodeModel(m, undefined, memo);
+    // The same lists in new backend objects (a routing change), at the same indexes.
+    const copies = { ...m, backends: m.backends.map((b) => ({ ...b })) };
+    assert.ok(sameEncoding(encodeModel(copies, undefined, memo), encodeModel(copies)));
+    // Renumbered: one backend more in front, the rest shifted by one.
+    const shifted: TableModel = { ...copies, backends: [{ service: 'ns/new', port: '80', scheme: 'http', endpoints: [{ address: '10.9.9.9', port: 80 }] }, ...copies.backends.map((b) => ({ ...b, options: { connectTimeoutMs: 5 } }))] };
+    shifted.hosts = [{ name: 'a.com', rules: shifted.backends.map((_, i) => ({ path: `/p${i}`, pathType: 'Prefix' as const, backend: i, source: 'ns/a' })) }];
+    assert.ok(sameEncoding(encodeModel(shifted, undefined, memo), encodeModel(shifted)));
+    const table = RouteTable.open(`encode-model-renumbered-${process.pid}`);
+    try {
+      table.publish(shifted);
+      assert.deepEqual(table.read().backends.map((b) => b.endpoints), shifted.backends.map((b) => b.endpoints.map((e) => ({ weight: 1, ...e }))));
+    } finally {
+      table.remove();
+      table.close();
+    }
   });
 
   test('the same hosts and Gateway part are taken over, and encode as they would afresh', () => {
@@ -222,7 +250,7 @@ describe('EncodeMemo', () => {
     const m = model();
     m.backends[1]!.endpoints = [{ address: '10.0.0.300', port: 443 }];
     for (let i = 0; i < 2; i++) assert.throws(() => encodeModel(m, undefined, memo), { code: 'ERR_INVALID_MODEL', field: 'backends[1].endpoints[0].address' });
-    assert.equal(memo.endpoints.has(m.backends[1]!.endpoints), false);
+    assert.equal(memo.backends, undefined);
   });
 
   test('addresses published as words read back as the addon writes them', () => {

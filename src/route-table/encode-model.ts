@@ -146,12 +146,12 @@ export function ipv6Words(text: string, out: Uint32Array, at: number): boolean {
 }
 
 /**
- * What encodings of earlier models a publisher keeps: each endpoints list's
- * ints, by the list (the model is read-only by contract, src/model/model.ts:
- * a list is never changed once built, so its encoding stays right).
+ * What a publisher keeps of its last encoding, to take over what the next
+ * model shares with it (the model is read-only by contract,
+ * src/model/model.ts: an object is never changed once built, so its
+ * encoding stays right).
  */
 export class EncodeMemo {
-  readonly endpoints = new WeakMap<object, Uint32Array>();
   /** The last model's routing part, for a model with the same hosts and Gateway part. */
   routing: RoutingEncoding | undefined;
   /** Room for the next encoding: the last one's size and a little more, so that it is written without growing. */
@@ -163,8 +163,9 @@ export class EncodeMemo {
 interface BackendsEncoding {
   readonly list: readonly unknown[];
   readonly slots: Uint32Array;
-  /** Where backend i's ints begin in `ints` (and [n]: where the backends end); where its strings begin among `strings`. */
+  /** Where backend i's ints begin in `ints` (and [n]: where the backends end), where its endpoints begin, and where its strings begin among `strings`. */
   readonly starts: Int32Array;
+  readonly endpointStarts: Int32Array;
   readonly stringStarts: Int32Array;
   readonly ints: Uint32Array;
   readonly strings: readonly string[];
@@ -190,12 +191,15 @@ interface RoutingEncoding {
   readonly stringCount: number;
 }
 
-/** endpoint count, then per endpoint: family, 1 or 4 address words, port, weight. */
-function encodeEndpoints(eps: unknown[], f: string): Uint32Array {
-  // Room for IPv4 addresses (4 ints each); made bigger at the first IPv6 one,
-  // so that a list of IPv4 addresses is one allocation, not two.
-  let out: Uint32Array = new Uint32Array(1 + eps.length * 4);
-  let n = 0;
+/**
+ * endpoint count, then per endpoint: family, 1 or 4 address words, port,
+ * weight; straight into the writer (a list of its own per backend was
+ * 10,000 ArrayBuffers a table).
+ */
+function encodeEndpoints(w: Writer, eps: unknown[], f: Field): void {
+  w.reserve(1 + eps.length * 7);
+  const out = w.ints;
+  let n = w.n;
   out[n++] = eps.length;
   // The hot loop at 100,000 endpoints: field names are only built on failure.
   for (let j = 0; j < eps.length; j++) {
@@ -206,7 +210,7 @@ function encodeEndpoints(eps: unknown[], f: string): Uint32Array {
     if (v4 >= 0) {
       out[n++] = 4;
       out[n++] = v4;
-    } else if (typeof address === 'string' && address.includes(':') && (out.length >= n + 7 || (out = grown(out, eps.length))) && ipv6Words(address, out, n + 1)) {
+    } else if (typeof address === 'string' && address.includes(':') && ipv6Words(address, out, n + 1)) {
       out[n] = 6;
       n += 5;
     } else {
@@ -218,15 +222,73 @@ function encodeEndpoints(eps: unknown[], f: string): Uint32Array {
     const weight = e.weight;
     out[n++] = weight === undefined ? 1 : uint(weight, `${f}.endpoints[${j}].weight`, 1, 65535);
   }
-  return n === out.length ? out : out.slice(0, n);
+  w.n = n;
 }
 
-/** `out` with room for every endpoint of the list as IPv6 (7 ints each). */
-function grown(out: Uint32Array, endpoints: number): Uint32Array {
-  const bigger = new Uint32Array(1 + endpoints * 7);
-  bigger.set(out);
-  return bigger;
+/**
+ * The last encoding's endpoints lists, for a backend that is a new object
+ * with a list the last encoding had (a routing change makes every backend
+ * anew, with the lists it had): its ints are copied, not encoded again.
+ */
+class LastEndpoints {
+  #misses = 0;
+  #byList: Map<unknown, number> | undefined;
+
+  constructor(private readonly last: BackendsEncoding) {}
+
+  /** The last encoding's backend with this very list (most often at the same index), or -1. */
+  find(eps: unknown[], i: number): number {
+    const list = this.last.list;
+    if (i < list.length && (list[i] as { endpoints: unknown }).endpoints === eps) return i;
+    // A few misses (an endpoint change) are encoded; many (backends
+    // renumbered by a routing change) make an index of the lists worth it.
+    if (this.#byList === undefined) {
+      if (++this.#misses <= 16) return -1;
+      this.#byList = new Map();
+      for (let k = list.length - 1; k >= 0; k--) this.#byList.set((list[k] as { endpoints: unknown }).endpoints, k);
+    }
+    return this.#byList.get(eps) ?? -1;
+  }
+
+  /** Copies backend k's endpoints from the last encoding. */
+  copy(w: Writer, k: number): void {
+    w.all(this.last.ints.subarray(this.last.endpointStarts[k]!, this.last.starts[k + 1]!));
+  }
 }
+
+/**
+ * Where in the model a value sits, spelled out only for an error: one per
+ * list, moved along as the encoding goes (a name built per element was
+ * 40,000 strings a table: 10,000 backends and hosts, 20,000 rules).
+ */
+class Place {
+  #list: string;
+  #i = 0;
+  #sub = '';
+  #j = -1;
+
+  constructor(list: string) {
+    this.#list = list;
+  }
+
+  /** `list[i]`, or `list[i]sub[j]`. */
+  at(i: number, sub = '', j = -1): this {
+    this.#i = i;
+    this.#sub = sub;
+    this.#j = j;
+    return this;
+  }
+
+  toString(): string {
+    return `${this.#list}[${this.#i}]${this.#j >= 0 ? `${this.#sub}[${this.#j}]` : ''}`;
+  }
+}
+
+type Field = string | Place;
+
+const BACKEND_PLACE = new Place('backends');
+const HOST_PLACE = new Place('hosts');
+const RULE_PLACE = new Place('hosts');
 
 class Writer {
   ints: Uint32Array;
@@ -254,6 +316,10 @@ class Writer {
     this.ints[this.n++] = v;
   }
 
+  reserve(more: number): void {
+    this.#room(more);
+  }
+
   all(segment: Uint32Array): void {
     this.#room(segment.length);
     this.ints.set(segment, this.n);
@@ -261,15 +327,8 @@ class Writer {
   }
 
   /** `at` + `suffix` names the field, joined only when `v` is wrong. */
-  str(v: unknown, at: string, suffix: string): void {
-    if (typeof v !== 'string' || v.includes('\0')) this.#badStr(v, at + suffix);
-    this.int(this.strings.length);
-    this.strings.push(v as string);
-  }
-
-  /** The same, for a field under `at()`, which is called only when `v` is wrong. */
-  strIn(v: unknown, at: () => string, suffix: string): void {
-    if (typeof v !== 'string' || v.includes('\0')) this.#badStr(v, at() + suffix);
+  str(v: unknown, at: Field, suffix: string): void {
+    if (typeof v !== 'string' || v.includes('\0')) this.#badStr(v, `${at}${suffix}`);
     this.int(this.strings.length);
     this.strings.push(v as string);
   }
@@ -280,23 +339,22 @@ class Writer {
   }
 
   /** `at` + `suffix` names the field, joined only when `v` is wrong. */
-  optUint(v: unknown, at: string, suffix: string, min: number, max: number): void {
+  optUint(v: unknown, at: Field, suffix: string, min: number, max: number): void {
     if (v === undefined) this.int(NONE);
     else if (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max) this.int(v);
-    else uint(v, at + suffix, min, max);
+    else uint(v, `${at}${suffix}`, min, max);
   }
 
-  optStr(v: unknown, at: string, suffix: string): void {
+  optStr(v: unknown, at: Field, suffix: string): void {
     if (v === undefined) this.int(NONE);
     else this.str(v, at, suffix);
   }
 }
 
 /** One backend (`i`: its index, for field names and its stats slot). */
-function encodeBackend(w: Writer, b: unknown, i: number, statsSlots: ArrayLike<number> | undefined, memo: EncodeMemo | undefined): void {
-  // Field names are made only for what is wrong: 10,000 backends a table.
-  const f = `backends[${i}]`;
-  if (!isRecord(b)) fail(f, 'must be an object');
+function encodeBackend(w: Writer, b: unknown, i: number, statsSlots: ArrayLike<number> | undefined, lastEndpoints: LastEndpoints | undefined, endpointStarts: Int32Array): void {
+  const f = BACKEND_PLACE.at(i);
+  if (!isRecord(b)) fail(`${f}`, 'must be an object');
   w.str(b.service, f, '.service');
   w.str(b.port, f, '.port');
   w.optStr(b.problem, f, '.problem');
@@ -327,12 +385,10 @@ function encodeBackend(w: Writer, b: unknown, i: number, statsSlots: ArrayLike<n
   w.optUint(slot, f, '.options.statsSlot', 0, MAX_STATS_SLOT);
   if (!Array.isArray(b.endpoints)) fail(`${f}.endpoints`, 'must be an array');
   const eps: unknown[] = b.endpoints;
-  let encoded = memo?.endpoints.get(eps);
-  if (!encoded) {
-    encoded = encodeEndpoints(eps, f);
-    memo?.endpoints.set(eps, encoded);
-  }
-  w.all(encoded);
+  endpointStarts[i] = w.n;
+  const k = lastEndpoints ? lastEndpoints.find(eps, i) : -1;
+  if (k >= 0) lastEndpoints!.copy(w, k);
+  else encodeEndpoints(w, eps, f);
 }
 
 /**
@@ -348,7 +404,7 @@ export function encodeModel(model: unknown, statsSlots?: ArrayLike<number>, memo
   const backends: unknown[] = model.backends;
   const hosts: unknown[] = model.hosts;
   const backendRef = (v: unknown, field: string) => uint(v, field, 0, backends.length - 1);
-  const w = new Writer(memo?.capacity);
+  const w = new Writer(Math.max(memo?.capacity ?? 0, sizeEstimate(backends, hosts)));
   w.int(ENCODING_VERSION);
   w.int(0); // the number of strings, known at the end
   w.int(model.defaultBackend === undefined ? NONE : backendRef(model.defaultBackend, 'defaultBackend'));
@@ -359,8 +415,10 @@ export function encodeModel(model: unknown, statsSlots?: ArrayLike<number>, memo
   const last = memo?.backends;
   const n = backends.length;
   const starts = new Int32Array(n + 1);
+  const endpointStarts = new Int32Array(n);
   const stringStarts = new Int32Array(n + 1);
   const slots = new Uint32Array(n);
+  const lastEndpoints = last ? new LastEndpoints(last) : undefined;
   let sameStrings = last !== undefined;
   let run = -1;
   const copyRun = (end: number) => {
@@ -377,20 +435,18 @@ export function encodeModel(model: unknown, statsSlots?: ArrayLike<number>, memo
     const copied = last !== undefined && i < last.list.length && last.list[i] === b && last.slots[i] === slots[i] &&
       (run >= 0 || w.strings.length === last.stringStarts[i]);
     if (copied) {
-      if (run < 0) {
-        run = i;
-        starts[i] = w.n;
-        stringStarts[i] = w.strings.length;
-      } else {
-        starts[i] = w.n + (last!.starts[i]! - last!.starts[run]!);
-        stringStarts[i] = w.strings.length + (last!.stringStarts[i]! - last!.stringStarts[run]!);
-      }
+      if (run < 0) run = i;
+      // Where the run will be copied to: w.n and the strings stand where it begins.
+      const shift = last!.starts[run]!;
+      starts[i] = w.n + (last!.starts[i]! - shift);
+      endpointStarts[i] = w.n + (last!.endpointStarts[i]! - shift);
+      stringStarts[i] = w.strings.length + (last!.stringStarts[i]! - last!.stringStarts[run]!);
       continue;
     }
     copyRun(i);
     starts[i] = w.n;
     stringStarts[i] = w.strings.length;
-    encodeBackend(w, b, i, statsSlots, memo);
+    encodeBackend(w, b, i, statsSlots, lastEndpoints, endpointStarts);
     if (sameStrings && last) {
       const at = stringStarts[i]!;
       if (i >= last.list.length || last.stringStarts[i] !== at || last.stringStarts[i + 1] !== w.strings.length) sameStrings = false;
@@ -421,8 +477,15 @@ export function encodeModel(model: unknown, statsSlots?: ArrayLike<number>, memo
   memo.capacity = w.n + (w.n >> 4) + 64;
   // A view: copying 800,000 ints again was a millisecond of an endpoint change.
   const ints = w.ints.subarray(0, w.n);
-  memo.backends = { list: backends, slots, starts, stringStarts, ints, strings: w.strings, text: backendText };
+  memo.backends = { list: backends, slots, starts, endpointStarts, stringStarts, ints, strings: w.strings, text: backendText };
   return encoded(pieces, ints);
+}
+
+/** About the ints a model encodes to, so that the first encoding is written without growing much (the next ones start from the last one's size). */
+function sizeEstimate(backends: unknown[], hosts: unknown[]): number {
+  let endpoints = 0;
+  for (const b of backends) if (isRecord(b) && Array.isArray(b.endpoints)) endpoints += b.endpoints.length;
+  return 64 + backends.length * 16 + endpoints * 4 + hosts.length * 16;
 }
 
 function encoded(pieces: readonly string[], ints: Uint32Array): EncodedModel {
@@ -439,14 +502,20 @@ function encoded(pieces: readonly string[], ints: Uint32Array): EncodedModel {
 function encodeHosts(w: Writer, hosts: unknown[], backendCount: number): void {
   const backendRef = (v: unknown, field: string) => uint(v, field, 0, backendCount - 1);
   w.int(hosts.length);
-  const hostNames = new Map<string, number>();
-  // A host's rules' match keys ('E' or 'P', then the key) and their indexes; most hosts have a few.
+  // The builder sorts hosts by name, and a name above the one before it
+  // cannot repeat an earlier one: names are mapped only once they are not in
+  // order (10,000 hosts made a map of 10,000 names a table).
+  let hostNames: Map<string, number> | undefined;
+  let previous = '';
+  // A host's rules' match keys (Exact or not, then the part that matches):
+  // most hosts have a few, compared in place; a host with many maps them.
+  const exact: boolean[] = [];
   const keys: string[] = [];
   const keyIndex = new Map<string, number>();
   for (let i = 0; i < hosts.length; i++) {
-    const f = `hosts[${i}]`;
+    const f = HOST_PLACE.at(i);
     const h = hosts[i];
-    if (!isRecord(h)) fail(f, 'must be an object');
+    if (!isRecord(h)) fail(`${f}`, 'must be an object');
     if (typeof h.name !== 'string') fail(`${f}.name`, `must be a string, got ${typeof h.name}`);
     const name = h.name;
     if (name !== '') {
@@ -454,42 +523,58 @@ function encodeHosts(w: Writer, hosts: unknown[], backendCount: number): void {
       // The whole name within 253 bytes, as readers check it (a wildcard's "*." counts).
       if (!isValidHostName(bare) || name.length > 253) fail(`${f}.name`, `"${name}" is not a lowercase host name or *.wildcard of at most 253 characters`);
     }
-    const earlier = hostNames.get(name);
-    if (earlier !== undefined) fail(`${f}.name`, `host "${name}" already appears as hosts[${earlier}]`);
-    hostNames.set(name, i);
+    if (hostNames === undefined && i > 0 && !(name > previous)) {
+      hostNames = new Map();
+      for (let k = 0; k < i; k++) hostNames.set((hosts[k] as { name: string }).name, k);
+    }
+    if (hostNames !== undefined) {
+      const earlier = hostNames.get(name);
+      if (earlier !== undefined) fail(`${f}.name`, `host "${name}" already appears as hosts[${earlier}]`);
+      hostNames.set(name, i);
+    }
+    previous = name;
     w.str(name, f, '.name');
     w.int(h.defaultBackend === undefined ? NONE : backendRef(h.defaultBackend, `${f}.defaultBackend`));
     w.optStr(h.defaultSource, f, '.defaultSource');
     if (!Array.isArray(h.rules)) fail(`${f}.rules`, 'must be an array');
     const rules: unknown[] = h.rules;
     w.int(rules.length);
+    exact.length = 0;
     keys.length = 0;
     keyIndex.clear();
     for (let j = 0; j < rules.length; j++) {
       const r = rules[j];
-      const rf = () => `${f}.rules[${j}]`;
-      if (!isRecord(r)) fail(rf(), 'must be an object');
-      if (typeof r.path !== 'string') fail(`${rf()}.path`, `must be a string, got ${typeof r.path}`);
+      const rf = RULE_PLACE.at(i, '.rules', j);
+      if (!isRecord(r)) fail(`${rf}`, 'must be an object');
+      if (typeof r.path !== 'string') fail(`${rf}.path`, `must be a string, got ${typeof r.path}`);
       const path = r.path;
-      if (!path.startsWith('/')) fail(`${rf()}.path`, `"${path}" does not begin with '/'`);
+      if (!path.startsWith('/')) fail(`${rf}.path`, `"${path}" does not begin with '/'`);
       // Three UTF-8 bytes at most per UTF-16 unit: count them only for a long path.
-      if (path.length * 3 > MAX_PATH && Buffer.byteLength(path) > MAX_PATH) fail(`${rf()}.path`, `longer than ${MAX_PATH} bytes`);
-      if (typeof r.pathType !== 'string') fail(`${rf()}.pathType`, `must be a string, got ${typeof r.pathType}`);
+      if (path.length * 3 > MAX_PATH && Buffer.byteLength(path) > MAX_PATH) fail(`${rf}.path`, `longer than ${MAX_PATH} bytes`);
+      if (typeof r.pathType !== 'string') fail(`${rf}.pathType`, `must be a string, got ${typeof r.pathType}`);
       const type = PATH_TYPES[r.pathType];
-      if (type === undefined) fail(`${rf()}.pathType`, `must be Exact, Prefix or ImplementationSpecific, got "${r.pathType}"`);
+      if (type === undefined) fail(`${rf}.pathType`, `must be Exact, Prefix or ImplementationSpecific, got "${r.pathType}"`);
       const backend = typeof r.backend === 'number' && Number.isInteger(r.backend) && r.backend >= 0 && r.backend < backendCount
         ? r.backend
-        : backendRef(r.backend, `${rf()}.backend`);
-      const key = `${type === 0 ? 'E' : 'P'}${matchKey(path, r.pathType)}`;
-      const dup = keys.length < SMALL_HOST ? keys.indexOf(key) : (keyIndex.get(key) ?? -1);
-      if (dup >= 0) fail(`${rf()}.path`, `"${path}" (${r.pathType}) matches the same requests as ${f}.rules[${dup}]`);
-      keys.push(key);
-      if (keys.length === SMALL_HOST) keys.forEach((k, n) => keyIndex.set(k, n));
-      else if (keys.length > SMALL_HOST) keyIndex.set(key, j);
-      w.strIn(path, rf, '.path');
+        : backendRef(r.backend, `${rf}.backend`);
+      const isExact = type === 0;
+      const key = matchKey(path, r.pathType);
+      let dup = -1;
+      if (j < SMALL_HOST) {
+        for (let k = 0; k < j && dup < 0; k++) if (keys[k] === key && exact[k] === isExact) dup = k;
+        exact.push(isExact);
+        keys.push(key);
+        if (j === SMALL_HOST - 1) keys.forEach((k, n) => keyIndex.set(`${exact[n] ? 'E' : 'P'}${k}`, n));
+      } else {
+        const text = `${isExact ? 'E' : 'P'}${key}`;
+        dup = keyIndex.get(text) ?? -1;
+        keyIndex.set(text, j);
+      }
+      if (dup >= 0) fail(`${rf}.path`, `"${path}" (${r.pathType}) matches the same requests as hosts[${i}].rules[${dup}]`);
+      w.str(path, rf, '.path');
       w.int(type);
       w.int(backend);
-      w.strIn(r.source, rf, '.source');
+      w.str(r.source, rf, '.source');
     }
   }
 }
