@@ -239,6 +239,11 @@ function tlsPolicyOf(
   };
 }
 
+function noneSet(options: BackendOptions): boolean {
+  for (const key in options) if (options[key as keyof BackendOptions] !== undefined) return false;
+  return true;
+}
+
 /** What canonicalOptions gives when every option has its default. */
 export const NO_OPTIONS: BackendOptions = Object.freeze({});
 
@@ -248,6 +253,8 @@ export const NO_OPTIONS: BackendOptions = Object.freeze({});
  * are equal JSON.
  */
 export function canonicalOptions(given: BackendOptions, redirectToHttps = false): BackendOptions {
+  // Most Ingresses set no option: asked once per backend, answered without making an object.
+  if (!redirectToHttps && noneSet(given)) return NO_OPTIONS;
   const redirect = redirectToHttps || given.redirectToHttps === true;
   const cachePolicy = given.cachePolicy === 'default' ? undefined : given.cachePolicy;
   // With the cache bypassed, the other cache options mean nothing: left out.

@@ -207,10 +207,11 @@ export interface PortLookup {
   https: ResolvedBackend | undefined;
 }
 
+/** What a lookup is made from: the Service (undefined: there is none), its EndpointSlices, and the snapshot's map of Services. */
 interface Made {
-  readonly from: Service | undefined;
-  readonly slices: readonly EndpointSlice[];
-  readonly servicesMap: ReadonlyMap<ObjectKey, Service>;
+  from: Service | undefined;
+  slices: readonly EndpointSlice[];
+  servicesMap: ReadonlyMap<ObjectKey, Service>;
 }
 
 function portLookup(made: Made, service: string, port: string, endpoints: TableEndpoint[], appHttps: boolean, problem?: string, issue?: Issue): PortLookup {
@@ -253,7 +254,8 @@ function endpointsOf(state: BuildState, slices: readonly EndpointSlice[], servic
   }
   const before = state.problems.length;
   const endpoints = readyEndpoints(state, slices, servicePort);
-  memo.endpoints.set(servicePort, { slices: [...slices], endpoints, problems: state.problems.slice(before) });
+  // The list itself: the index's lists are never changed, only replaced (updateSliceIndex).
+  memo.endpoints.set(servicePort, { slices, endpoints, problems: state.problems.length > before ? state.problems.slice(before) : NO_PROBLEMS });
   return endpoints;
 }
 
@@ -271,11 +273,14 @@ export const resolveServices: Processor = (state) => {
   const endpointsByPort = new Map<ServicePort, { endpoints: TableEndpoint[]; problems: readonly Problem[] }>();
   let used = 0;
 
+  // One for every lookup of the build: its fields are copied into the lookup made.
+  const made: Made = { from: undefined, slices: NO_SLICES, servicesMap: state.snapshot.services };
   const lookUp = (ref: BackendRef): PortLookup => {
     const key = `${ref.namespace}/${ref.service}`;
     const port = String(ref.port);
     const service = services.get(ref.namespace)?.get(ref.service);
-    const made: Made = { from: service, slices: slices.get(ref.namespace)?.get(ref.service) ?? NO_SLICES, servicesMap: state.snapshot.services };
+    made.from = service;
+    made.slices = slices.get(ref.namespace)?.get(ref.service) ?? NO_SLICES;
     if (!service) return unresolved(made, key, port, `Service ${key} does not exist`, '.service.name');
     if (service.spec?.type === 'ExternalName') {
       return unresolved(made, key, port, EXTERNAL_NAME_PROBLEM, '.service.name',

@@ -31,8 +31,8 @@ function redirects(state: BuildState, ref: BackendRef, host: string): boolean {
   return (settings.sslRedirect && hasHttps(state.httpsHosts, host)) || hasHttps(state.clientVerifiedHosts, host);
 }
 
-/** The table backend `ref` gives on `host`. */
-function makeBackend(state: BuildState, ref: BackendRef, host: string): TableBackend {
+/** The table backend `ref` gives on a host (`redirect`: redirects() for it). */
+function makeBackend(ref: BackendRef, redirect: boolean): TableBackend {
   const resolved = resolvedOf(ref);
   const settings = ref.owner?.settings ?? NO_SETTINGS;
   const backend: TableBackend = {
@@ -41,7 +41,7 @@ function makeBackend(state: BuildState, ref: BackendRef, host: string): TableBac
     scheme: resolved.scheme,
     endpoints: resolved.endpoints,
   };
-  const options = canonicalOptions(settings.options, redirects(state, ref, host));
+  const options = canonicalOptions(settings.options, redirect);
   if (options !== NO_OPTIONS) backend.options = options;
   if (resolved.problem !== undefined) backend.problem = resolved.problem;
   return backend;
@@ -83,7 +83,7 @@ function reuseTable(state: BuildState, ids: Int32Array): boolean {
       last.port === resolved.port && last.scheme === resolved.scheme) {
       return last;
     }
-    return makeBackend(state, ref, host);
+    return makeBackend(ref, redirects(state, ref, host));
   });
   m.backends = backends;
   state.table = { hosts: m.hosts, backends };
@@ -121,7 +121,7 @@ export const assembleTable: Processor = (state) => {
     const known = byKey.get(key);
     if (known !== undefined) return known;
     byKey.set(key, backends.length);
-    backends.push(makeBackend(state, ref, host));
+    backends.push(makeBackend(ref, redirect));
     makers.push({ ref, host });
     return backends.length - 1;
   };
@@ -152,7 +152,8 @@ export const assembleTable: Processor = (state) => {
 
   state.table = { hosts, backends };
   if (state.controllerDefault) state.table.defaultBackend = indexOf(state.controllerDefault, '');
-  state.served = [...served].map((i) => i.key).sort(compareText);
+  // No comparator: the default order of strings is compareText's, and sorts 10,000 keys without a call per comparison.
+  state.served = [...served].map((i) => i.key).sort();
   if (memo && ids && state.routing) {
     memo.table = { routing: state.routing, ids, hosts, defaultBackend: state.table.defaultBackend, served: state.served, makers, backends };
   }

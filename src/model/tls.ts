@@ -231,7 +231,8 @@ function resolvePolicy(state: BuildState, ingress: ClaimedIngress, requested: Re
 
 /** A host has https when a certificate names it, or a wildcard that covers it. */
 export function hasHttps(httpsHosts: ReadonlySet<string>, host: string): boolean {
-  if (host === '') return false;
+  // Asked per backend: without any such host, no wildcard is made to look up.
+  if (host === '' || httpsHosts.size === 0) return false;
   if (httpsHosts.has(host)) return true;
   const wildcard = wildcardCovering(host);
   return wildcard !== undefined && httpsHosts.has(wildcard);
