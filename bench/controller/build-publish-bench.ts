@@ -10,6 +10,11 @@
 //   event hands it over, from cache.upsert() to the new table published, with
 //   the build context and the publisher the loop keeps across builds.
 //
+// - memory: the controller's RSS with its table published, idle after the
+//   changes (rssMiB), beside the RSS right after the last build's garbage
+//   was collected (rssJustAfterMiB) and the peak of the whole run
+//   (maxRssMiB, six full rebuilds in a row included).
+//
 // Each size runs in a process of its own (the bench starts itself again with
 // --size), so that the memory figures are those of a controller at that size.
 //
@@ -25,7 +30,7 @@ import type { BuildResult } from '../../src/model/model.js';
 import { exact, ingress, ingressClass, prefix, service, slice } from '../../src/testing/fixtures.js';
 import type { EndpointSlice, KubeObject } from '../../src/kube/types.js';
 import { ObjectCache } from '../../src/cache/object-cache.js';
-import { RouteTablePublisher } from '../../src/publish/route-table-publisher.js';
+import { RouteTablePublisher, TRIM_AFTER_MS } from '../../src/publish/route-table-publisher.js';
 import { RouteTable } from '../../src/route-table/route-table.js';
 import { controllerMetrics } from '../../src/observe/metrics.js';
 import { silentLogger } from '../../src/observe/logger.js';
@@ -121,6 +126,8 @@ async function measure(ingresses: number, endpoints: number, runs: number) {
   // them inside one of the measured changes would be their cost, not its.
   global.gc?.();
   const p = publisher(tableName);
+  let justAfter: NodeJS.MemoryUsage;
+  let settled: NodeJS.MemoryUsage;
   try {
     const context = buildContext();
     await publishOrFail(p, build(cache.snapshot(), config, { ...context, now: Date.now() }));
@@ -133,12 +140,19 @@ async function measure(ingresses: number, endpoints: number, runs: number) {
       const t1 = performance.now();
       if (r > 0) changeMs.push(t1 - t0);
     }
+    // The controller's memory with its table published, as it idles: right
+    // after a collection, and once publishing has paused long enough for
+    // the freed memory to go back (V8 unmaps freed pages in a background
+    // task; the publisher trims the C library's arenas, TRIM_AFTER_MS).
+    global.gc?.();
+    justAfter = process.memoryUsage();
+    await new Promise((resolve) => setTimeout(resolve, TRIM_AFTER_MS + 500));
+    settled = process.memoryUsage();
   } finally {
     p.close();
     removeTable(tableName);
   }
-  global.gc?.();
-  const mem = process.memoryUsage();
+  const mem = settled;
   return {
     ingresses,
     endpoints,
@@ -151,6 +165,7 @@ async function measure(ingresses: number, endpoints: number, runs: number) {
     endpointChangeP90Ms: quantile(changeMs, 0.9),
     endpointChanges: changeMs.length,
     rssMiB: Math.round(mem.rss / 2 ** 20),
+    rssJustAfterMiB: Math.round(justAfter.rss / 2 ** 20),
     heapMiB: Math.round(mem.heapUsed / 2 ** 20),
     heapTotalMiB: Math.round(mem.heapTotal / 2 ** 20),
     externalMiB: Math.round(mem.external / 2 ** 20),
@@ -189,7 +204,7 @@ for (const [ingresses, endpoints] of sizes) {
     `${String(r.ingresses).padStart(6)} Ingresses ${String(r.endpoints).padStart(7)} endpoints: ` +
       `full rebuild: build ${r.buildMs.toFixed(1)} ms + publish ${r.publishMs.toFixed(1)} ms = ${r.totalMs.toFixed(1)} ms${goal('totalMs')}; ` +
       `one EndpointSlice changed: ${r.endpointChangeMs.toFixed(1)} ms${goal('endpointChangeMs')}, p90 ${r.endpointChangeP90Ms.toFixed(1)} ms (medians of ${runs} rebuilds, ${r.endpointChanges} changes); ` +
-      `table ${(r.tableBytes / 2 ** 20).toFixed(1)} MiB, ${r.rules} rules; controller RSS ${r.rssMiB} MiB${goal('rssMiB')}, heap ${r.heapMiB} MiB; ` +
+      `table ${(r.tableBytes / 2 ** 20).toFixed(1)} MiB, ${r.rules} rules; controller RSS idle ${r.rssMiB} MiB${goal('rssMiB')} (${r.rssJustAfterMiB} MiB right after the last build, peak ${r.maxRssMiB} MiB), heap ${r.heapMiB} MiB; ` +
       `load average ${r.loadAverage.toFixed(2)}`,
   );
 }

@@ -11,6 +11,9 @@
 #include <napi.h>
 
 #include <arpa/inet.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <algorithm>
 #include <memory>
@@ -820,6 +823,19 @@ Napi::Value SetErrorClass(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// Hands back to the system what the C library keeps of freed memory. A
+// publish of a big table frees megabytes at once (the table's buffer, the
+// decoded model), and glibc keeps freed memory in its arenas: at 10,000
+// Ingresses that was some 25 MiB of the controller's RSS. True when memory
+// was released; false, doing nothing, on another C library.
+Napi::Value TrimMemory(const Napi::CallbackInfo& info) {
+#if defined(__GLIBC__)
+  return Napi::Boolean::New(info.Env(), ::malloc_trim(0) != 0);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   env.SetInstanceData(data);  // freed by Node when this environment goes
@@ -827,6 +843,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorClass", Napi::Function::New(env, SetErrorClass));
   exports.Set("errorCodes", error_codes(env));
   exports.Set("statsCounterNames", atsi::addon::stats_counter_names(env));
+  exports.Set("trimMemory", Napi::Function::New(env, TrimMemory));
   return exports;
 }
 

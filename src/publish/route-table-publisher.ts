@@ -6,7 +6,7 @@ import type { BuildResult } from '../model/model.js';
 import type { Publisher } from './publisher.js';
 import { EncodeMemo, encodeModel, MAX_STATS_SLOT, sameEncoding, type EncodedModel } from '../route-table/encode-model.js';
 import type { TableModel } from '../model/table-model.js';
-import { RouteTable, statsCounterNames, TableError } from '../route-table/route-table.js';
+import { RouteTable, statsCounterNames, TableError, trimNativeMemory } from '../route-table/route-table.js';
 import type { TrafficReading } from '../observe/metrics.js';
 import { TrafficStats } from './traffic-stats.js';
 import type { Logger } from '../observe/logger.js';
@@ -19,6 +19,12 @@ export interface PublishedTable {
   publishedAt: number;
 }
 
+/**
+ * How long publishing must pause before the addon's freed memory goes back
+ * to the system: once after a burst of changes, not between its builds.
+ */
+export const TRIM_AFTER_MS = 1000;
+
 export class RouteTablePublisher implements Publisher {
   readonly name = 'route-table';
   readonly #table: RouteTable;
@@ -29,6 +35,9 @@ export class RouteTablePublisher implements Publisher {
   #last: PublishedTable | undefined;
   #warnedFull = false;
   readonly #statsErrors = new Set<string>();
+  #trimTimer: NodeJS.Timeout | undefined;
+  /** How many times the freed memory was handed back (for tests). */
+  trims = 0;
 
   constructor(
     tableName: string,
@@ -91,6 +100,7 @@ export class RouteTablePublisher implements Publisher {
       this.#lastEncoded = encoded;
       const routes = table.hosts.reduce((n, h) => n + h.rules.length, 0);
       this.#last = { generation, bytes, routes, publishedAt: Date.now() };
+      this.#trimSoon();
       this.metrics.publishes.inc({ outcome: 'published' });
       this.metrics.publishSeconds.observe(ms / 1000);
       this.metrics.generation.set(Number(generation));
@@ -115,7 +125,26 @@ export class RouteTablePublisher implements Publisher {
     }
   }
 
+  /**
+   * A publish frees the last table's buffers (megabytes at 10,000 Ingresses),
+   * which the C library keeps unless asked: asked once publishing pauses.
+   */
+  #trimSoon(): void {
+    if (this.#trimTimer) {
+      this.#trimTimer.refresh();
+      return;
+    }
+    this.#trimTimer = setTimeout(() => {
+      this.#trimTimer = undefined;
+      trimNativeMemory();
+      this.trims++;
+    }, TRIM_AFTER_MS);
+    this.#trimTimer.unref();
+  }
+
   close(): void {
+    clearTimeout(this.#trimTimer);
+    this.#trimTimer = undefined;
     this.#table.close();
   }
 }

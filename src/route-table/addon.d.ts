@@ -70,4 +70,6 @@ export interface RawAddon {
   readonly errorCodes: readonly string[];
   /** The counters of one stats slot, in the order of RawStats.counters (native/core/stats_format.h). */
   readonly statsCounterNames: readonly string[];
+  /** malloc_trim(0) on glibc: true when memory went back to the system. */
+  trimMemory(): boolean;
 }

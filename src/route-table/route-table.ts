@@ -83,6 +83,15 @@ export function statsCounterNames(): readonly string[] {
   return getAddon().statsCounterNames;
 }
 
+/**
+ * Returns to the system the memory the C library keeps after it was freed
+ * (glibc's malloc_trim); false when none went back or the C library has no
+ * such call. A millisecond or two: for when the controller is idle.
+ */
+export function trimNativeMemory(): boolean {
+  return getAddon().trimMemory();
+}
+
 /** The error codes the addon was built with (the C++ enum), for the test that the TypeScript list matches. */
 export function addonErrorCodes(): readonly string[] {
   return getAddon().errorCodes;
