@@ -11,9 +11,10 @@
 //   the build context and the publisher the loop keeps across builds.
 //
 // - memory: the controller's RSS with its table published, idle after the
-//   changes (rssMiB), beside the RSS right after the last build's garbage
-//   was collected (rssJustAfterMiB) and the peak of the whole run
-//   (maxRssMiB, six full rebuilds in a row included).
+//   changes until its heap shrank to what is live (rssMiB, after idleS
+//   seconds; --quick waits 1.5 s only), beside the RSS right after the last
+//   build's garbage was collected (rssJustAfterMiB) and the peak of the
+//   whole run (maxRssMiB, six full rebuilds in a row included).
 //
 // Each size runs in a process of its own (the bench starts itself again with
 // --size), so that the memory figures are those of a controller at that size.
@@ -86,7 +87,11 @@ async function publishOrFail(p: RouteTablePublisher, result: BuildResult): Promi
 /** The p-th quantile (0 to 1) of the values. */
 const quantile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 
-async function measure(ingresses: number, endpoints: number, runs: number) {
+/** How long the bench waits at most for the idle controller's heap to shrink. */
+const IDLE_MAX_MS = 25_000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function measure(ingresses: number, endpoints: number, runs: number, quick: boolean) {
   // Endpoint changes cost a tenth of a rebuild: more of them, for a steadier median.
   const changeRuns = runs * 4;
   const perService = Math.max(1, Math.round(endpoints / ingresses));
@@ -128,6 +133,7 @@ async function measure(ingresses: number, endpoints: number, runs: number) {
   const p = publisher(tableName);
   let justAfter: NodeJS.MemoryUsage;
   let settled: NodeJS.MemoryUsage;
+  let idleMs = 0;
   try {
     const context = buildContext();
     await publishOrFail(p, build(cache.snapshot(), config, { ...context, now: Date.now() }));
@@ -140,14 +146,22 @@ async function measure(ingresses: number, endpoints: number, runs: number) {
       const t1 = performance.now();
       if (r > 0) changeMs.push(t1 - t0);
     }
-    // The controller's memory with its table published, as it idles: right
-    // after a collection, and once publishing has paused long enough for
-    // the freed memory to go back (V8 unmaps freed pages in a background
-    // task; the publisher trims the C library's arenas, TRIM_AFTER_MS).
+    // The controller's memory with its table published: right after a
+    // collection, and idle, once the freed memory went back (the publisher
+    // trims the C library's arenas after TRIM_AFTER_MS; V8's memory reducer
+    // shrinks the heap to what is live some 10 to 15 s into a pause, where a
+    // controller spends most of its time).
     global.gc?.();
     justAfter = process.memoryUsage();
-    await new Promise((resolve) => setTimeout(resolve, TRIM_AFTER_MS + 500));
+    const idleFrom = performance.now();
+    await sleep(TRIM_AFTER_MS + 500);
     settled = process.memoryUsage();
+    // Until the heap shrank (the reducer ran), or IDLE_MAX_MS.
+    while (!quick && performance.now() - idleFrom < IDLE_MAX_MS && settled.heapTotal > justAfter.heapTotal * 0.85) {
+      await sleep(500);
+      settled = process.memoryUsage();
+    }
+    idleMs = performance.now() - idleFrom;
   } finally {
     p.close();
     removeTable(tableName);
@@ -166,6 +180,7 @@ async function measure(ingresses: number, endpoints: number, runs: number) {
     endpointChanges: changeMs.length,
     rssMiB: Math.round(mem.rss / 2 ** 20),
     rssJustAfterMiB: Math.round(justAfter.rss / 2 ** 20),
+    idleS: Math.round(idleMs / 100) / 10,
     heapMiB: Math.round(mem.heapUsed / 2 ** 20),
     heapTotalMiB: Math.round(mem.heapTotal / 2 ** 20),
     externalMiB: Math.round(mem.external / 2 ** 20),
@@ -186,7 +201,7 @@ const { values } = parseArgs({
 const runs = values.quick ? 1 : 5;
 if (values.size !== undefined) {
   const [ingresses, endpoints] = values.size.split(',').map(Number) as [number, number];
-  console.log(JSON.stringify(await measure(ingresses, endpoints, runs)));
+  console.log(JSON.stringify(await measure(ingresses, endpoints, runs, values.quick)));
   process.exit(0);
 }
 const sizes: Array<[number, number]> = values.quick ? [[100, 1000]] : [[1000, 100_000], [10_000, 100_000]];
@@ -204,7 +219,7 @@ for (const [ingresses, endpoints] of sizes) {
     `${String(r.ingresses).padStart(6)} Ingresses ${String(r.endpoints).padStart(7)} endpoints: ` +
       `full rebuild: build ${r.buildMs.toFixed(1)} ms + publish ${r.publishMs.toFixed(1)} ms = ${r.totalMs.toFixed(1)} ms${goal('totalMs')}; ` +
       `one EndpointSlice changed: ${r.endpointChangeMs.toFixed(1)} ms${goal('endpointChangeMs')}, p90 ${r.endpointChangeP90Ms.toFixed(1)} ms (medians of ${runs} rebuilds, ${r.endpointChanges} changes); ` +
-      `table ${(r.tableBytes / 2 ** 20).toFixed(1)} MiB, ${r.rules} rules; controller RSS idle ${r.rssMiB} MiB${goal('rssMiB')} (${r.rssJustAfterMiB} MiB right after the last build, peak ${r.maxRssMiB} MiB), heap ${r.heapMiB} MiB; ` +
+      `table ${(r.tableBytes / 2 ** 20).toFixed(1)} MiB, ${r.rules} rules; controller RSS idle ${r.rssMiB} MiB${goal('rssMiB')} after ${r.idleS} s (${r.rssJustAfterMiB} MiB right after the last build, peak ${r.maxRssMiB} MiB), heap ${r.heapMiB} MiB; ` +
       `load average ${r.loadAverage.toFixed(2)}`,
   );
 }
