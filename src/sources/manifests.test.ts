@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import type { KubeObject } from '../kube/types.js';
 import { silentLogger } from '../observe/logger.js';
-import { ManifestSource, readManifests, withImplicitNamespaces } from './manifests.js';
+import { listItemOffsets, ManifestSource, readManifests, withImplicitNamespaces } from './manifests.js';
 import type { SourceEvent } from './source.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -88,6 +88,36 @@ describe('the manifests source validates as the API server does', () => {
       'list.json:29 spec.ports[0].name: Required value',
       'list.json:34 spec.ports[1].port: Invalid value',
     ]);
+  });
+
+  test('a List item that is refused whole is named by the line it begins on, pretty or on one line', async () => {
+    const items = [
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'a', namespace: 'ns', annotations: { x: '}]{["\\' } }, spec: { ports: [{ port: 80 }] } },
+      { apiVersion: 'v1', metadata: { name: 'no-kind' } },
+      { apiVersion: 'v2', kind: 'Service', metadata: { name: 'b', namespace: 'ns' } },
+    ];
+    const text = `\n${JSON.stringify({ kind: 'List', apiVersion: 'v1', metadata: { items: [] }, items }, null, 2)}\n`;
+    const lines = text.split('\n');
+    // 2-space indents: the items begin on the lines that are '    {'; item 2's apiVersion follows its brace.
+    const starts = lines.flatMap((l, i) => (l === '    {' ? [i + 1] : []));
+    assert.equal(starts.length, 3);
+    const pretty = await readOne('list.json', text);
+    assert.deepEqual(pretty.objects.map((o) => o.metadata.name), ['a']);
+    assert.deepEqual(pretty.problems.map((p) => `${p.where} ${p.message.split(';')[0]}`), [`list.json:${starts[1]} kind is missing`, `list.json:${starts[2]! + 1} Service: apiVersion "v2" is not supported`]);
+    const flat = await readOne('list.json', JSON.stringify({ kind: 'List', apiVersion: 'v1', items }));
+    assert.deepEqual(flat.problems.map((p) => p.where), ['list.json:1', 'list.json:1']);
+  });
+
+  test('the items of a List are found where they begin, whatever their strings hold', () => {
+    const list = { kind: 'List', metadata: { items: ['x'] }, note: 'items: [', items: [{ a: '}]", \\' }, 7, 'b', [1, [2]], null, { items: [3] }] };
+    for (const text of [JSON.stringify(list), JSON.stringify(list, null, 2)]) {
+      const offsets = listItemOffsets(text)!;
+      assert.equal(offsets.length, list.items.length);
+      // Each item's text (its first line, pretty-printed) begins at its offset.
+      offsets.forEach((o, i) => assert.ok(text.startsWith(JSON.stringify(list.items[i], null, text.includes('\n') ? 2 : undefined).split('\n')[0]!, o), `item ${i} at ${o}`));
+    }
+    assert.deepEqual(listItemOffsets(JSON.stringify({ kind: 'List', items: [] })), []);
+    assert.equal(listItemOffsets(JSON.stringify({ kind: 'Service', spec: { items: [1] } })), undefined);
   });
 
   test('a namespace on a cluster-scoped object is dropped, as the API server drops it', async () => {
