@@ -286,10 +286,6 @@ class Place {
 
 type Field = string | Place;
 
-const BACKEND_PLACE = new Place('backends');
-const HOST_PLACE = new Place('hosts');
-const RULE_PLACE = new Place('hosts');
-
 class Writer {
   ints: Uint32Array;
   n = 0;
@@ -352,8 +348,8 @@ class Writer {
 }
 
 /** One backend (`i`: its index, for field names and its stats slot). */
-function encodeBackend(w: Writer, b: unknown, i: number, statsSlots: ArrayLike<number> | undefined, lastEndpoints: LastEndpoints | undefined, endpointStarts: Int32Array): void {
-  const f = BACKEND_PLACE.at(i);
+function encodeBackend(w: Writer, b: unknown, i: number, place: Place, statsSlots: ArrayLike<number> | undefined, lastEndpoints: LastEndpoints | undefined, endpointStarts: Int32Array): void {
+  const f = place.at(i);
   if (!isRecord(b)) fail(`${f}`, 'must be an object');
   w.str(b.service, f, '.service');
   w.str(b.port, f, '.port');
@@ -419,6 +415,7 @@ export function encodeModel(model: unknown, statsSlots?: ArrayLike<number>, memo
   const stringStarts = new Int32Array(n + 1);
   const slots = new Uint32Array(n);
   const lastEndpoints = last ? new LastEndpoints(last) : undefined;
+  const place = new Place('backends');
   let sameStrings = last !== undefined;
   let run = -1;
   const copyRun = (end: number) => {
@@ -446,7 +443,7 @@ export function encodeModel(model: unknown, statsSlots?: ArrayLike<number>, memo
     copyRun(i);
     starts[i] = w.n;
     stringStarts[i] = w.strings.length;
-    encodeBackend(w, b, i, statsSlots, lastEndpoints, endpointStarts);
+    encodeBackend(w, b, i, place, statsSlots, lastEndpoints, endpointStarts);
     if (sameStrings && last) {
       const at = stringStarts[i]!;
       if (i >= last.list.length || last.stringStarts[i] !== at || last.stringStarts[i + 1] !== w.strings.length) sameStrings = false;
@@ -507,13 +504,15 @@ function encodeHosts(w: Writer, hosts: unknown[], backendCount: number): void {
   // order (10,000 hosts made a map of 10,000 names a table).
   let hostNames: Map<string, number> | undefined;
   let previous = '';
+  const hostPlace = new Place('hosts');
+  const rulePlace = new Place('hosts');
   // A host's rules' match keys (Exact or not, then the part that matches):
   // most hosts have a few, compared in place; a host with many maps them.
   const exact: boolean[] = [];
   const keys: string[] = [];
   const keyIndex = new Map<string, number>();
   for (let i = 0; i < hosts.length; i++) {
-    const f = HOST_PLACE.at(i);
+    const f = hostPlace.at(i);
     const h = hosts[i];
     if (!isRecord(h)) fail(`${f}`, 'must be an object');
     if (typeof h.name !== 'string') fail(`${f}.name`, `must be a string, got ${typeof h.name}`);
@@ -544,7 +543,7 @@ function encodeHosts(w: Writer, hosts: unknown[], backendCount: number): void {
     keyIndex.clear();
     for (let j = 0; j < rules.length; j++) {
       const r = rules[j];
-      const rf = RULE_PLACE.at(i, '.rules', j);
+      const rf = rulePlace.at(i, '.rules', j);
       if (!isRecord(r)) fail(`${rf}`, 'must be an object');
       if (typeof r.path !== 'string') fail(`${rf}.path`, `must be a string, got ${typeof r.path}`);
       const path = r.path;
