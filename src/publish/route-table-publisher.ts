@@ -36,8 +36,7 @@ export class RouteTablePublisher implements Publisher {
   #warnedFull = false;
   readonly #statsErrors = new Set<string>();
   #trimTimer: NodeJS.Timeout | undefined;
-  /** How many times the freed memory was handed back (for tests). */
-  trims = 0;
+  #trims = 0;
 
   constructor(
     tableName: string,
@@ -75,6 +74,11 @@ export class RouteTablePublisher implements Publisher {
     if (this.#table.closed) return undefined;
     const { rows, dropped } = this.#traffic.rows();
     return { names: statsCounterNames(), rows, dropped };
+  }
+
+  /** How many times the freed memory was handed back. */
+  get trims(): number {
+    return this.#trims;
   }
 
   get last(): PublishedTable | undefined {
@@ -137,7 +141,7 @@ export class RouteTablePublisher implements Publisher {
     this.#trimTimer = setTimeout(() => {
       this.#trimTimer = undefined;
       trimNativeMemory();
-      this.trims++;
+      this.#trims++;
     }, TRIM_AFTER_MS);
     this.#trimTimer.unref();
   }
