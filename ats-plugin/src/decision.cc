@@ -172,6 +172,14 @@ size_t cache_key_url(std::string_view key_host, const RequestFacts& req, const B
              buf, size);
 }
 
+size_t cache_key_size(std::string_view key_host, const RequestFacts& req, const BackendOptionsView& o,
+                      std::string_view query) {
+  if (key_host.empty()) return 0;
+  if (o.cache_ignore_query) query = {};
+  return std::string_view(req.client_tls ? "https" : "http").size() + 3 + key_host.size() + 1 + req.path.size() +
+         (query.empty() ? 0 : 1 + query.size());
+}
+
 std::string_view routed_url_host(std::string_view host, char (&buf)[kHostBufferSize]) {
   std::string_view out;
   if (!normalize_host(host, buf, out) || !is_url_host(out)) return {};

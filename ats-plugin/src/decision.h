@@ -86,6 +86,12 @@ size_t cache_key_url(const RequestFacts& req, const BackendOptionsView& options,
 size_t cache_key_url(std::string_view key_host, const RequestFacts& req, const BackendOptionsView& options,
                      std::string_view query, char* buf, size_t size);
 
+// The length cache_key_url() gives (0: no key), without writing it: the
+// router sets the key as a URL object when it can, and needs only to know
+// that the text would fit.
+size_t cache_key_size(std::string_view key_host, const RequestFacts& req, const BackendOptionsView& options,
+                      std::string_view query);
+
 // The host a routed request's URL carries: the host as matched (as in the
 // cache key), or empty when it could not stand in a URL. Not the pod's
 // address: ATS sends a request whose URL host is "127.0.0.1" straight to

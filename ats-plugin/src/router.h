@@ -55,7 +55,8 @@ class Router {
   // Decides and applies the decision to the request in (buf, hdr, url);
   // `count` false leaves the request out of the counters (PURGE and PUSH
   // from loopback: cache administration, not traffic).
-  Result route(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc url, bool count);
+  // `host`: host_of(buf, hdr, url), read once by the caller.
+  Result route(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc url, std::string_view host, bool count);
   // A request to a Gateway's address and port (gateway_lookup.h): answered,
   // redirected, or forwarded after its filters; nullopt when no Gateway
   // listens on the connection's address and port (one lookup decides both).

@@ -164,6 +164,24 @@ TEST(CacheKeyUrl, NoKeyForAHostThatCouldNameAnotherUrl) {
   EXPECT_EQ(cache_key({std::string(kMaxHostLength + 1, 'a'), "y", false}, ""), "");
 }
 
+TEST(CacheKeyUrl, ItsSizeIsTheLengthOfTheText) {
+  // The router checks the size before it sets the key as a URL object.
+  char host_buf[kHostBufferSize];
+  char buf[256];
+  for (const RequestFacts& req : {RequestFacts{"A.com:80", "app/x", false}, RequestFacts{"a.com", "", true},
+                                  RequestFacts{"[2001:DB8::1]:8080", "p;v=1", false}, RequestFacts{"a.com/x?", "y", false}}) {
+    for (bool ignore : {false, true}) {
+      for (std::string_view query : {"", "q=1&b"}) {
+        BackendOptionsView o;
+        o.cache_ignore_query = ignore;
+        std::string_view host = routed_url_host(req.host, host_buf);
+        EXPECT_EQ(cache_key_size(host, req, o, query), cache_key_url(host, req, o, query, buf, sizeof buf))
+            << req.host << " " << req.path << " " << query << " " << ignore;
+      }
+    }
+  }
+}
+
 TEST(RedirectLocation, HttpsWithTheHostAsMatched) {
   EXPECT_EQ(location({"A.COM:80", "secure/x", false}, "a=1"), "https://a.com/secure/x?a=1");
   EXPECT_EQ(location({"a.com.", "", false}, ""), "https://a.com/");

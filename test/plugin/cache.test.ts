@@ -282,6 +282,18 @@ for (const mode of ['global', 'remap'] as Mode[]) {
       assert.equal(pods.main.hits('/spelled'), 1);
     });
 
+    test('one object whether the request line names the URL or only its path, with or without a port or user', async () => {
+      // The router keys a plain path by the request's URL object and an
+      // absolute URL with a port or user by the key's text (router.cc,
+      // set_cache_key): both must give one key.
+      const h = asking({ 'cache-control': 'max-age=60' });
+      const first = answerOf(await get('spell.test', '/absolute?x=1', h), 'origin-form');
+      for (const path of [`http://spell.test:${ats.httpPort}/absolute?x=1`, 'http://spell.test/absolute?x=1', 'http://someone@spell.test/absolute?x=1']) {
+        assert.deepEqual(answerOf(await get('spell.test', path, h), path), first, path);
+      }
+      assert.equal(pods.main.hits('/absolute'), 1);
+    });
+
     test('cacheIgnoreQuery: one object across query strings, and the pod still gets the query', async () => {
       const h = asking({ 'cache-control': 'max-age=60' });
       const first = answerOf(await get('iq.test', '/asset.js?v=1', h), 'v=1');
