@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -342,7 +343,7 @@ class Table : public Napi::ObjectWrap<Table> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "Table",
                        {InstanceMethod<&Table::Publish>("publish"), InstanceMethod<&Table::Lookup>("lookup"),
-                        InstanceMethod<&Table::Read>("read"), InstanceMethod<&Table::PublishTls>("publishTls"),
+                        InstanceMethod<&Table::Read>("read"), InstanceMethod<&Table::ReadOwners>("readOwners"), InstanceMethod<&Table::PublishTls>("publishTls"),
                         InstanceMethod<&Table::ReadTls>("readTls"), InstanceMethod<&Table::ReadStats>("readStats"),
                         InstanceMethod<&Table::Close>("close"),
                         InstanceMethod<&Table::Remove>("remove"), InstanceAccessor<&Table::Closed>("closed")});
@@ -772,6 +773,67 @@ class Table : public Napi::ObjectWrap<Table> {
     }
     out.Set("backends", backends);
     if (v.gateway_listener_count() || v.gateway_rule_count()) out.Set("gateway", gateway_object(env, v));
+    return out;
+  }
+
+  // What TrafficStats.adopt() needs of the live table (StatsOwnersModel,
+  // traffic-stats.ts): the rules' backends and sources, the defaults, and
+  // each backend's Service and stats slot. Not read(): that makes every
+  // endpoint, path and option an object (at 10,000 Ingresses a second model
+  // in memory on every start), and keeps the table mapped. A source string
+  // is made once however many rules name it; the mapping is let go of here.
+  Napi::Value ReadOwners(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!check_open(env)) return env.Undefined();
+    std::unique_ptr<atsi::TableSource> once;
+    auto t = live_from(env, once);
+    if (!t) return env.Undefined();
+    const atsi::TableView& v = t->view();
+    std::unordered_map<uint32_t, Napi::Value> made;
+    auto shared = [&](atsi::StrRef r) {
+      auto [it, fresh] = made.try_emplace(r.offset);
+      if (fresh) it->second = str(env, v.str(r));
+      return it->second;
+    };
+    Napi::Object out = Napi::Object::New(env);
+    if (v.header().default_backend != atsi::kNone)
+      out.Set("defaultBackend", Napi::Number::New(env, v.header().default_backend));
+    Napi::Array hosts = Napi::Array::New(env, v.host_count());
+    for (uint32_t h = 0; h < v.host_count(); ++h) {
+      const atsi::HostRecord& hr = v.host(h);
+      Napi::Object ho = Napi::Object::New(env);
+      Napi::Array rules = Napi::Array::New(env, hr.rule_count);
+      for (uint32_t i = 0; i < hr.rule_count; ++i) {
+        const atsi::RuleRecord& r = v.rule(hr.first_rule + i);
+        Napi::Object ro = Napi::Object::New(env);
+        ro.Set("backend", Napi::Number::New(env, r.backend));
+        ro.Set("source", shared(r.source));
+        rules.Set(i, ro);
+      }
+      ho.Set("rules", rules);
+      if (hr.default_backend != atsi::kNone) {
+        ho.Set("defaultBackend", Napi::Number::New(env, hr.default_backend));
+        ho.Set("defaultSource", shared(hr.default_source));
+      }
+      hosts.Set(h, ho);
+    }
+    out.Set("hosts", hosts);
+    Napi::Array backends = Napi::Array::New(env, v.backend_count());
+    for (uint32_t b = 0; b < v.backend_count(); ++b) {
+      const atsi::BackendRecord& br = v.backend(b);
+      Napi::Object bo = Napi::Object::New(env);
+      bo.Set("service", str(env, v.str(br.service)));
+      if (br.options_size) {
+        const atsi::BackendOptionsView o = v.options(br);
+        if (o.has(atsi::kOptStatsSlot)) {
+          Napi::Object oo = Napi::Object::New(env);
+          oo.Set("statsSlot", Napi::Number::New(env, o.stats_slot));
+          bo.Set("options", oo);
+        }
+      }
+      backends.Set(b, bo);
+    }
+    out.Set("backends", backends);
     return out;
   }
 

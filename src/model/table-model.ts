@@ -239,6 +239,19 @@ export interface LookupResult {
   rule?: { host: string; path: string; pathType: PathType | 'Default'; source: string };
 }
 
+/**
+ * Of a table, what says which (Ingress, Service) each stats slot counts for
+ * (TrafficStats.adopt): the rules' backends and sources, the defaults, and
+ * each backend's Service and slot. A TableModel is one; so is what
+ * RouteTable.readOwners() reads of the live table, at a fraction of read()'s
+ * memory.
+ */
+export interface StatsOwnersModel {
+  hosts: ReadonlyArray<Pick<TableHost, 'defaultBackend' | 'defaultSource'> & { rules: ReadonlyArray<Pick<TableRule, 'backend' | 'source'>> }>;
+  backends: ReadonlyArray<Pick<TableBackend, 'service'> & { options?: Pick<BackendOptions, 'statsSlot'> }>;
+  defaultBackend?: number;
+}
+
 export interface LiveTable extends TableModel {
   generation: bigint;
   /** Milliseconds since the epoch when the table was built. */

@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import type { BuildResult } from '../model/model.js';
 import type { Publisher } from './publisher.js';
 import { EncodeMemo, encodeModel, MAX_STATS_SLOT, sameEncoding, type EncodedModel } from '../route-table/encode-model.js';
-import type { TableModel } from '../model/table-model.js';
+import type { StatsOwnersModel, TableModel } from '../model/table-model.js';
 import { RouteTable, statsCounterNames, TableError, trimNativeMemory } from '../route-table/route-table.js';
 import type { TrafficReading } from '../observe/metrics.js';
 import { TrafficStats } from './traffic-stats.js';
@@ -46,9 +46,9 @@ export class RouteTablePublisher implements Publisher {
     this.#table = RouteTable.open(tableName);
     this.#traffic = new TrafficStats(() => this.#readStats(), statsCounterNames().length, MAX_STATS_SLOT + 1);
     // ATS may be counting with the table a killed controller left: keep its slots.
-    let previous: TableModel | undefined;
+    let previous: StatsOwnersModel | undefined;
     try {
-      previous = this.#table.read();
+      previous = this.#table.readOwners();
     } catch {
       previous = undefined; // no table yet, or one this version cannot read: nothing to keep
     }

@@ -12,7 +12,7 @@
 // have counted for an earlier controller). When ATS starts again its region
 // starts from zero: what the old one had counted is carried over, so the
 // counters only grow, as Prometheus expects of a counter.
-import type { TableModel } from '../model/table-model.js';
+import type { StatsOwnersModel, TableModel } from '../model/table-model.js';
 
 /** What the plugin's region holds (RouteTable.readStats()). */
 export interface StatsSnapshot {
@@ -69,7 +69,7 @@ function namePart(text: string, from: number, to: number): string {
 }
 
 /** The (Ingress, Service) each backend is counted for: the first rule (or default) that uses it. */
-function ownerKeys(model: TableModel): Array<string | undefined> {
+function ownerKeys(model: StatsOwnersModel): Array<string | undefined> {
   const keyOf = new Array<string | undefined>(model.backends.length);
   const own = (backend: number | undefined, ingress: string) => {
     if (backend === undefined || keyOf[backend] !== undefined || backend >= model.backends.length) return;
@@ -213,7 +213,7 @@ export class TrafficStats {
    * quarantine (the old controller may have freed them a moment ago).
    * Call once, before the first assign().
    */
-  adopt(previous: TableModel): void {
+  adopt(previous: StatsOwnersModel): void {
     if (this.#owners.size > 0 || this.#next > 0) throw new Error('TrafficStats.adopt: only before the first assign');
     const keyOf = ownerKeys(previous);
     const fresh: Owner[] = [];

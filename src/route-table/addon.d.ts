@@ -1,5 +1,5 @@
 // The raw addon (native/addon/addon.cc). Only route-table.ts loads it.
-import type { LiveTable, LookupResult } from '../model/table-model.js';
+import type { LiveTable, LookupResult, StatsOwnersModel } from '../model/table-model.js';
 
 export interface RawTable {
   /** The model as encoded by encode-model.ts. */
@@ -19,6 +19,8 @@ export interface RawTable {
     localPort?: number,
   ): LookupResult;
   read(): LiveTable;
+  /** Of the live table, only what says which pair each stats slot counts for; the mapping is not kept. */
+  readOwners(): StatsOwnersModel;
   /** The TLS table as encoded by encode-tls.ts. */
   publishTls(strings: string, ints: Uint32Array): { generation: bigint; bytes: number };
   /** The live TLS table; keys only when asked. */

@@ -130,6 +130,28 @@ describe('RouteTable round trips', () => {
     assert.equal(t.lookup('nowhere.com', '/').reason, 'no route for this host');
   });
 
+  it("readOwners gives read()'s rules, defaults, Services and stats slots, and nothing else", () => {
+    const t = fresh('owners');
+    const model = walkthrough();
+    model.defaultBackend = 1;
+    model.backends[0]!.options = { statsSlot: 7, connectTimeoutMs: 100 };
+    model.backends[2]!.options = { cachePolicy: 'bypass' };
+    t.publish(model);
+    const live = t.read();
+    const owners = t.readOwners();
+    assert.deepEqual(owners, {
+      defaultBackend: 1,
+      hosts: live.hosts.map((h) => ({
+        rules: h.rules.map((r) => ({ backend: r.backend, source: r.source })),
+        ...(h.defaultBackend !== undefined ? { defaultBackend: h.defaultBackend, defaultSource: h.defaultSource } : {}),
+      })),
+      // Only the slot of the options; a backend without one has no options.
+      backends: live.backends.map((b) => ({ service: b.service, ...(b.options?.statsSlot !== undefined ? { options: { statsSlot: b.options.statsSlot } } : {}) })),
+    });
+    assert.ok(owners.hosts.some((h) => h.rules.length > 1), 'the walkthrough has a host with rules from one Ingress');
+    assert.throws(() => fresh('owners-nothing').readOwners(), { code: 'ERR_TABLE_NOT_FOUND' });
+  });
+
   it('throws ERR_TABLE_NOT_FOUND for a name nothing was published to', () => {
     const t = fresh('nothing');
     assert.throws(() => t.lookup('a.com', '/'), (e: unknown) => e instanceof TableError && e.code === 'ERR_TABLE_NOT_FOUND');

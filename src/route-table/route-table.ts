@@ -5,7 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RawAddon, RawStats, RawTable } from './addon.js';
 import { TableError } from './table-error.js';
-import type { LiveTable, LookupRequest, LookupResult, TableModel } from '../model/table-model.js';
+import type { LiveTable, LookupRequest, LookupResult, StatsOwnersModel, TableModel } from '../model/table-model.js';
 import { encodeModel, ipv4Word, ipv6Words, type EncodedModel } from './encode-model.js';
 import { encodeTls, type EncodedTls, type TlsTable } from './encode-tls.js';
 
@@ -214,6 +214,18 @@ export class RouteTable {
   read(): LiveTable {
     this.#assertOpen();
     return this.#raw.read();
+  }
+
+  /**
+   * Of the live table, what TrafficStats.adopt() needs: read() gives every
+   * endpoint, path and option as an object (at 10,000 Ingresses a second
+   * model in memory on every start) and keeps the table mapped; this gives
+   * the rules' backends and sources, the defaults and the backends'
+   * Services and stats slots, and lets go of the mapping.
+   */
+  readOwners(): StatsOwnersModel {
+    this.#assertOpen();
+    return this.#raw.readOwners();
   }
 
   /** Checks the TLS table, then publishes it as the next TLS generation (objects readable by this user only: they hold keys). */
