@@ -63,3 +63,33 @@ test('a publisher closed before the pause ends asks for nothing', async () => {
   await sleep(TRIM_AFTER_MS * 1.3);
   assert.equal(p.trims, 0);
 });
+
+test('a publisher started over the table a previous one left keeps its (Ingress, Service) slots', async () => {
+  const name = `${NAME}-adopt`;
+  const objects = (withA: boolean) => [
+    ingressClass('ats'),
+    ...(withA ? [ingress('ns/a').className('ats').rule('a.example', prefix('/', 'a', 80)), service('ns/a').port('http', 80, 8080), slice('ns/a').port('http', 8080).ready('10.0.0.1')] : []),
+    ingress('ns/b').className('ats').rule('b.example', prefix('/', 'b', 80)),
+    service('ns/b').port('http', 80, 8080),
+    slice('ns/b').port('http', 8080).ready('10.0.0.2'),
+  ];
+  const slotOf = (t: RouteTable, svc: string) => t.read().backends.find((b) => b.service === svc)?.options?.statsSlot;
+  const reader = RouteTable.open(name);
+  try {
+    const first = new RouteTablePublisher(name, silentLogger, metrics);
+    await first.publish(build(snapshotFrom(objects(true)), buildConfig(), buildContext()));
+    first.close();
+    const [a, b] = [slotOf(reader, 'ns/a'), slotOf(reader, 'ns/b')];
+    assert.ok(a !== undefined && b !== undefined && a !== b);
+    // A publisher that had not read the old table would give ns/b the first slot.
+    assert.notEqual(b, 0, 'ns/b was not given the first slot, so keeping it is seen');
+    const second = new RouteTablePublisher(name, silentLogger, metrics);
+    await second.publish(build(snapshotFrom(objects(false)), buildConfig(), buildContext()));
+    second.close();
+    assert.equal(slotOf(reader, 'ns/b'), b);
+    assert.equal(slotOf(reader, 'ns/a'), undefined);
+  } finally {
+    reader.remove();
+    reader.close();
+  }
+});
