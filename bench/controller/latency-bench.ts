@@ -20,14 +20,23 @@
 // --batch-hold-ms; 0 is its default, the hold then follows the cost of a build): a fixed hold limits how often builds start
 // each change, so it shows directly in the figures.
 //
-//   node dist/bench/controller/latency-bench.js [--quick] [--json] [--changes N] [--hold-ms 0,50]
+// Then, at the first hold value, churn: CHURN_RATE EndpointSlice writes a
+// second for --churn-seconds (a Service moved between two pods, at most
+// CHURN_IN_FLIGHT writes outstanding, bounded in count and time), reporting
+// the share of the time the controller spent building and publishing (its
+// own ats_ingress_build_seconds and ats_ingress_publisher_seconds), which
+// --max-build-share (default 0.5) bounds, the controller process's CPU over
+// the same window (/proc/PID/stat), and the time until the last write is
+// served once the churn stops.
 //
-// --quick: 10 changes of each kind, default hold only (for npm test). Needs
+//   node dist/bench/controller/latency-bench.js [--quick] [--json] [--changes N] [--hold-ms 0,50] [--churn-seconds S]
+//
+// --quick: 10 changes of each kind, default hold only, 3 s of churn (for npm test). Needs
 // root (a network namespace), Debian's trafficserver, the built plugin and
 // addon, and the kube binaries (scripts/kubebin.sh). Exit status: 0 when every
 // change was served, 1 when one was not, 2 when the benchmark could not run.
 
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -48,6 +57,10 @@ const KNOWN_PORT = 8091;
 /** Pod addresses 0 and 1 hold web-*, known-* and the first move-* pod; moves go to 2, 3, ... */
 const FIRST_FRESH = 2;
 const MAX_PODS = 250;
+/** Churn: writes a second, the most outstanding at once, and the default build share it is read against (--max-build-share). */
+const CHURN_RATE = 100;
+const CHURN_IN_FLIGHT = 8;
+const MAX_BUILD_SHARE = 0.5;
 
 const { values } = parseArgs({
   options: {
@@ -55,6 +68,7 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     changes: { type: 'string' },
     'hold-ms': { type: 'string' },
+    'churn-seconds': { type: 'string' },
   },
 });
 const quick = values.quick ?? false;
@@ -62,6 +76,8 @@ const changes = Number(values.changes ?? (quick ? 10 : 100));
 const holds = (values['hold-ms'] ?? (quick ? '0' : '0,50')).split(',').map(Number);
 if (!Number.isInteger(changes) || changes < 1 || changes > 10_000) fatal(`--changes "${values.changes}": a whole number from 1 to 10000`);
 if (holds.some((h) => !Number.isInteger(h) || h < 0 || h > 60_000)) fatal(`--hold-ms "${values['hold-ms']}": comma-separated whole numbers of ms`);
+const churnSeconds = Number(values['churn-seconds'] ?? (quick ? 3 : 30));
+if (!Number.isInteger(churnSeconds) || churnSeconds < 0 || churnSeconds > 600) fatal(`--churn-seconds "${values['churn-seconds']}": a whole number from 0 (none) to 600`);
 // One fresh pod address per endpoint change.
 const PODS = FIRST_FRESH + changes * holds.length;
 if (PODS > MAX_PODS) fatal(`--changes × hold values must stay under ${MAX_PODS - FIRST_FRESH} (each endpoint change moves to a new pod address)`);
@@ -186,6 +202,92 @@ async function endpointMoves(e: E2e, holdMs: number, fresh: boolean): Promise<Ro
   return row(holdMs, fresh ? 'endpoint → a new pod address' : 'endpoint → a known pod address', samples, writes, polls, failed);
 }
 
+interface Churn {
+  seconds: number;
+  /** Writes asked for and answered (the rest were skipped: CHURN_IN_FLIGHT outstanding). */
+  writes: number;
+  skipped: number;
+  failedWrites: number;
+  builds: number;
+  /** Of the window, the share spent building and publishing (the controller's own metrics). */
+  buildShare: number;
+  /** The controller process's CPU over the window, in cores. */
+  cpuCores: number;
+  /** From the end of the churn until the last write was served; undefined if it was not within CHANGE_TIMEOUT_MS. */
+  settledMs: number | undefined;
+  meetsGoal: boolean;
+}
+
+/** The sum of every series of a metric's `_sum` in the controller's /metrics. */
+function metricSum(text: string, name: string): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+/** utime + stime of a process, in seconds (/proc/PID/stat; clock ticks of 1/100 s on Linux). */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function churn(e: E2e, controller: ControllerProcess): Promise<Churn> {
+  const before = (await controller.admin('/metrics')).text;
+  const cpu0 = await cpuSeconds(controller.pid);
+  const t0 = performance.now();
+  const total = CHURN_RATE * churnSeconds;
+  let writes = 0;
+  let skipped = 0;
+  let failedWrites = 0;
+  let inFlight = 0;
+  let last = knownPod;
+  const pending = new Set<Promise<void>>();
+  // One write every 1/CHURN_RATE s on a fixed schedule, none left waiting when CHURN_IN_FLIGHT are outstanding.
+  for (let i = 0; i < total && performance.now() - t0 < churnSeconds * 1000 + 1_000; i++) {
+    const due = t0 + (i * 1000) / CHURN_RATE;
+    const wait = due - performance.now();
+    if (wait >= 1) await delay(wait);
+    if (inFlight >= CHURN_IN_FLIGHT) {
+      skipped++;
+      continue;
+    }
+    last = 1 - last;
+    inFlight++;
+    const w: Promise<void> = e
+      .putSlice({ namespace: NS, service: 'known', port: KNOWN_PORT, addresses: [e.net.podAddresses[last]!] })
+      .then(() => void writes++, () => void failedWrites++)
+      .finally(() => {
+        inFlight--;
+        pending.delete(w);
+      });
+    pending.add(w);
+  }
+  await Promise.all(pending);
+  const ended = performance.now();
+  const cpu1 = await cpuSeconds(controller.pid);
+  const after = (await controller.admin('/metrics')).text;
+  const want = `known-${last}`;
+  const served = await pollServed(e, 'known.bench.test', (r) => echo(r)?.pod === want, ended);
+  knownPod = last;
+  const window = (ended - t0) / 1000;
+  const busy = ['ats_ingress_build_seconds_sum', 'ats_ingress_publisher_seconds_sum'].reduce((n, m) => n + metricSum(after, m) - metricSum(before, m), 0);
+  const buildShare = busy / window;
+  return {
+    seconds: window,
+    writes,
+    skipped,
+    failedWrites,
+    builds: metricSum(after, 'ats_ingress_builds_total') - metricSum(before, 'ats_ingress_builds_total'),
+    buildShare,
+    cpuCores: (cpu1 - cpu0) / window,
+    settledMs: served.ms,
+    meetsGoal: failedWrites === 0 && served.ms !== undefined && buildShare <= MAX_BUILD_SHARE,
+  };
+}
+
 async function setup(e: E2e): Promise<void> {
   await e.kubectl(['create', 'namespace', NS]);
   const svc = (name: string, targetPort: number) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: NS }, spec: { ports: [{ name: 'http', port: 80, targetPort }] } });
@@ -254,6 +356,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const rows: Row[] = [];
+  let churned: Churn | undefined;
   const started = performance.now();
   let controller: ControllerProcess | undefined;
   try {
@@ -278,6 +381,10 @@ async function main(): Promise<number> {
       rows.push(await endpointMoves(e, hold, true));
       progress(`hold ${hold} ms: ${changes} endpoint changes between known pod addresses`);
       rows.push(await endpointMoves(e, hold, false));
+      if (hold === holds[0] && churnSeconds > 0) {
+        progress(`hold ${hold} ms: churn, ${CHURN_RATE} EndpointSlice writes a second for ${churnSeconds} s`);
+        churned = await churn(e, controller);
+      }
     }
   } catch (err) {
     progress(`failed: ${(err as Error).stack ?? String(err)}`);
@@ -297,6 +404,7 @@ async function main(): Promise<number> {
     loadAverageAfter: loadAfter,
     runSeconds,
     rows,
+    ...(churned ? { churn: { ratePerSecond: CHURN_RATE, goalBuildShare: MAX_BUILD_SHARE, ...churned } } : {}),
   };
   if (process.env['ATS_INGRESS_BENCH_OUT']) await writeFile(process.env['ATS_INGRESS_BENCH_OUT'], JSON.stringify(report, null, 2) + '\n');
   if (values.json) {
@@ -305,9 +413,17 @@ async function main(): Promise<number> {
     console.log(`Write to the API server → route served through ATS (${changes} changes of each kind, one at a time, ATS polled every ~${POLL_MS} ms)`);
     console.log(`load average before: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}; after: ${loadAfter.map((l) => l.toFixed(2)).join(' ')}; ${runSeconds.toFixed(0)} s of measuring`);
     console.log(table(rows));
+    if (churned) {
+      const c = churned;
+      console.log(
+        `churn at hold ${holds[0]} ms: ${c.writes} EndpointSlice writes in ${c.seconds.toFixed(1)} s (${(c.writes / c.seconds).toFixed(0)}/s; ${c.skipped} skipped with ${CHURN_IN_FLIGHT} outstanding, ${c.failedWrites} failed), ` +
+          `${c.builds} builds; building and publishing ${(c.buildShare * 100).toFixed(1)} % of the time (goal ≤ ${MAX_BUILD_SHARE * 100} %, --max-build-share: ${c.buildShare <= MAX_BUILD_SHARE ? 'met' : 'NOT MET'}); ` +
+          `the controller process ${(c.cpuCores * 100).toFixed(1)} % of a core; the last write served ${c.settledMs === undefined ? 'NOT within 5 s' : `${c.settledMs.toFixed(1)} ms after the churn ended`}`,
+      );
+    }
     console.log(`goal: p50 within ${GOAL_P50_OVER_WRITE_MS} ms of the write's own round trip (write p50), p99 < ${GOAL_P99_MS} ms, at the default settings. "hold" is the controller's --batch-hold-ms: at least that long between two builds, so changes one after another wait for it (default 0: the hold follows the cost of a build).`);
   }
-  return rows.some((r) => r.failed > 0) ? 1 : 0;
+  return rows.some((r) => r.failed > 0) || (churned !== undefined && (churned.failedWrites > 0 || churned.settledMs === undefined)) ? 1 : 0;
 }
 
 main().then(
