@@ -29,7 +29,11 @@
 // the same window (/proc/PID/stat), and the time until the last write is
 // served once the churn stops.
 //
-//   node dist/bench/controller/latency-bench.js [--quick] [--json] [--changes N] [--hold-ms 0,50] [--churn-seconds S]
+// With --background N, N more Ingresses (10 paths each, one Service and
+// one EndpointSlice of 10 endpoints each) are created first, so that builds
+// cost what they cost at that size; every figure is then measured with them.
+//
+//   node dist/bench/controller/latency-bench.js [--quick] [--json] [--changes N] [--hold-ms 0,50] [--churn-seconds S] [--background N]
 //
 // --quick: 10 changes of each kind, default hold only, 3 s of churn (for npm test). Needs
 // root (a network namespace), Debian's trafficserver, the built plugin and
@@ -43,7 +47,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 
 import type { HttpResponse } from '../../test/harness/ats.js';
-import { E2e, echo, quantile, type ControllerProcess } from '../../test/e2e/env.js';
+import { E2e, echo, endpointSlice, quantile, type ControllerProcess } from '../../test/e2e/env.js';
 
 /** Goals (issue 12): p50 within 3 ms of the write's own round trip, p99 under 20 ms, at the default settings. */
 const GOAL_P50_OVER_WRITE_MS = 3;
@@ -69,6 +73,7 @@ const { values } = parseArgs({
     changes: { type: 'string' },
     'hold-ms': { type: 'string' },
     'churn-seconds': { type: 'string' },
+    background: { type: 'string' },
   },
 });
 const quick = values.quick ?? false;
@@ -78,6 +83,8 @@ if (!Number.isInteger(changes) || changes < 1 || changes > 10_000) fatal(`--chan
 if (holds.some((h) => !Number.isInteger(h) || h < 0 || h > 60_000)) fatal(`--hold-ms "${values['hold-ms']}": comma-separated whole numbers of ms`);
 const churnSeconds = Number(values['churn-seconds'] ?? (quick ? 3 : 30));
 if (!Number.isInteger(churnSeconds) || churnSeconds < 0 || churnSeconds > 600) fatal(`--churn-seconds "${values['churn-seconds']}": a whole number from 0 (none) to 600`);
+const background = Number(values.background ?? 0);
+if (!Number.isInteger(background) || background < 0 || background > 20_000) fatal(`--background "${values.background}": a whole number from 0 to 20000`);
 // One fresh pod address per endpoint change.
 const PODS = FIRST_FRESH + changes * holds.length;
 if (PODS > MAX_PODS) fatal(`--changes × hold values must stay under ${MAX_PODS - FIRST_FRESH} (each endpoint change moves to a new pod address)`);
@@ -288,6 +295,31 @@ async function churn(e: E2e, controller: ControllerProcess): Promise<Churn> {
   };
 }
 
+/** --background: Ingresses bg-<i> with 10 paths to their own (headless) Service, whose slice has 10 endpoints (addresses no request goes to). */
+async function createBackground(e: E2e): Promise<void> {
+  const t0 = performance.now();
+  const BATCH = 500;
+  for (let from = 0; from < background; from += BATCH) {
+    const items: unknown[] = [];
+    for (let i = from; i < Math.min(background, from + BATCH); i++) {
+      const name = `bg-${i}`;
+      items.push(
+        // Headless: the test API server's service IP range is too small for thousands.
+        { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: NS }, spec: { clusterIP: 'None', ports: [{ name: 'http', port: 80, targetPort: WEB_PORT }] } },
+        endpointSlice({ namespace: NS, service: name, port: WEB_PORT, addresses: Array.from({ length: 10 }, (_, k) => `10.${200 + (i >> 16)}.${(i >> 8) & 255}.${((i & 255) * 10 + k) % 250 + 1}`) }),
+        {
+          apiVersion: 'networking.k8s.io/v1',
+          kind: 'Ingress',
+          metadata: { name, namespace: NS },
+          spec: { ingressClassName: 'ats', rules: [{ host: `${name}.bench.test`, http: { paths: Array.from({ length: 10 }, (_, k) => ({ path: `/p${k}`, pathType: 'Prefix', backend: { service: { name, port: { number: 80 } } } })) } }] },
+        },
+      );
+    }
+    await e.kubectl(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
+  }
+  progress(`${background} background Ingresses with their Services and EndpointSlices created in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+
 async function setup(e: E2e): Promise<void> {
   await e.kubectl(['create', 'namespace', NS]);
   const svc = (name: string, targetPort: number) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: NS }, spec: { ports: [{ name: 'http', port: 80, targetPort }] } });
@@ -306,6 +338,7 @@ async function setup(e: E2e): Promise<void> {
     hostIngress('known'),
   ];
   await e.kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
+  if (background > 0) await createBackground(e);
   await e.putSlice({ namespace: NS, service: 'web', port: WEB_PORT, addresses: e.net.podAddresses.slice(0, 2) });
   await e.putSlice({ namespace: NS, service: 'move', port: MOVE_PORT, addresses: [e.net.podAddresses[freshPod]!] });
   // Both "known" pods get traffic through ATS before any measurement.
@@ -399,6 +432,7 @@ async function main(): Promise<number> {
     benchmark: 'controller write-to-served latency',
     goal: `p50 within ${GOAL_P50_OVER_WRITE_MS} ms of the write's p50, p99 < ${GOAL_P99_MS} ms`,
     changesPerKind: changes,
+    backgroundIngresses: background,
     pollMs: POLL_MS,
     loadAverageBefore: loadBefore,
     loadAverageAfter: loadAfter,
@@ -410,7 +444,7 @@ async function main(): Promise<number> {
   if (values.json) {
     console.log(JSON.stringify(report, null, 2));
   } else {
-    console.log(`Write to the API server → route served through ATS (${changes} changes of each kind, one at a time, ATS polled every ~${POLL_MS} ms)`);
+    console.log(`Write to the API server → route served through ATS (${changes} changes of each kind, one at a time, ATS polled every ~${POLL_MS} ms${background > 0 ? `; ${background} background Ingresses of 10 paths each` : ''})`);
     console.log(`load average before: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}; after: ${loadAfter.map((l) => l.toFixed(2)).join(' ')}; ${runSeconds.toFixed(0)} s of measuring`);
     console.log(table(rows));
     if (churned) {
