@@ -688,6 +688,78 @@ class Table : public Napi::ObjectWrap<Table> {
     return out;
   }
 
+  // The model's hosts, backends and default into `out`: whole for read(),
+  // or for readOwners() only what says which pair a stats slot counts for
+  // (StatsOwnersModel): the rules' backends and sources, the defaults, and
+  // the backends' Services and slots. A source string is made once however
+  // many rules name it.
+  static void model_into(Napi::Env env, const atsi::TableView& v, bool whole, Napi::Object out) {
+    std::unordered_map<uint32_t, Napi::Value> made;
+    auto source = [&](atsi::StrRef r) {
+      auto [it, fresh] = made.try_emplace(r.offset);
+      if (fresh) it->second = str(env, v.str(r));
+      return it->second;
+    };
+    if (v.header().default_backend != atsi::kNone)
+      out.Set("defaultBackend", Napi::Number::New(env, v.header().default_backend));
+    Napi::Array hosts = Napi::Array::New(env, v.host_count());
+    for (uint32_t h = 0; h < v.host_count(); ++h) {
+      const atsi::HostRecord& hr = v.host(h);
+      Napi::Object ho = Napi::Object::New(env);
+      if (whole) ho.Set("name", str(env, v.str(hr.name)));
+      Napi::Array rules = Napi::Array::New(env, hr.rule_count);
+      for (uint32_t i = 0; i < hr.rule_count; ++i) {
+        const atsi::RuleRecord& r = v.rule(hr.first_rule + i);
+        Napi::Object ro = Napi::Object::New(env);
+        if (whole) {
+          ro.Set("path", str(env, v.str(r.path)));
+          ro.Set("pathType", Napi::String::New(env, atsi::path_type_name(r.path_type)));
+        }
+        ro.Set("backend", Napi::Number::New(env, r.backend));
+        ro.Set("source", source(r.source));
+        rules.Set(i, ro);
+      }
+      ho.Set("rules", rules);
+      if (hr.default_backend != atsi::kNone) {
+        ho.Set("defaultBackend", Napi::Number::New(env, hr.default_backend));
+        ho.Set("defaultSource", source(hr.default_source));
+      }
+      hosts.Set(h, ho);
+    }
+    out.Set("hosts", hosts);
+    Napi::Array backends = Napi::Array::New(env, v.backend_count());
+    for (uint32_t b = 0; b < v.backend_count(); ++b) {
+      const atsi::BackendRecord& br = v.backend(b);
+      Napi::Object bo = Napi::Object::New(env);
+      bo.Set("service", str(env, v.str(br.service)));
+      if (whole) {
+        bo.Set("port", str(env, v.str(br.port)));
+        bo.Set("scheme", Napi::String::New(env, br.scheme == atsi::kSchemeHttps ? "https" : "http"));
+        Napi::Array eps = Napi::Array::New(env, br.endpoint_count);
+        for (uint32_t e = 0; e < br.endpoint_count; ++e) {
+          const atsi::EndpointRecord& er = v.endpoint(br.first_endpoint + e);
+          Napi::Object eo = Napi::Object::New(env);
+          eo.Set("address", Napi::String::New(env, endpoint_text(er)));
+          eo.Set("port", Napi::Number::New(env, er.port));
+          eo.Set("weight", Napi::Number::New(env, er.weight));
+          eps.Set(e, eo);
+        }
+        bo.Set("endpoints", eps);
+        if (br.problem.length) bo.Set("problem", str(env, v.str(br.problem)));
+        if (br.options_size) bo.Set("options", options_object(env, v.options(br)));
+      } else if (br.options_size) {
+        const atsi::BackendOptionsView o = v.options(br);
+        if (o.has(atsi::kOptStatsSlot)) {
+          Napi::Object oo = Napi::Object::New(env);
+          oo.Set("statsSlot", Napi::Number::New(env, o.stats_slot));
+          bo.Set("options", oo);
+        }
+      }
+      backends.Set(b, bo);
+    }
+    out.Set("backends", backends);
+  }
+
   // A backend's options under the names of BackendOptions (table-model.ts):
   // each one the table carries, as it was published (false and 'default'
   // included), so that read() gives back what publish() took.
@@ -725,63 +797,15 @@ class Table : public Napi::ObjectWrap<Table> {
     out.Set("generation", Napi::BigInt::New(env, v.generation()));
     out.Set("buildTimeMs", Napi::Number::New(env, double(v.header().build_time_ms)));
     out.Set("sizeBytes", Napi::Number::New(env, double(t->size())));
-    if (v.header().default_backend != atsi::kNone)
-      out.Set("defaultBackend", Napi::Number::New(env, v.header().default_backend));
-    Napi::Array hosts = Napi::Array::New(env, v.host_count());
-    for (uint32_t h = 0; h < v.host_count(); ++h) {
-      const atsi::HostRecord& hr = v.host(h);
-      Napi::Object ho = Napi::Object::New(env);
-      ho.Set("name", str(env, v.str(hr.name)));
-      Napi::Array rules = Napi::Array::New(env, hr.rule_count);
-      for (uint32_t i = 0; i < hr.rule_count; ++i) {
-        const atsi::RuleRecord& r = v.rule(hr.first_rule + i);
-        Napi::Object ro = Napi::Object::New(env);
-        ro.Set("path", str(env, v.str(r.path)));
-        ro.Set("pathType", Napi::String::New(env, atsi::path_type_name(r.path_type)));
-        ro.Set("backend", Napi::Number::New(env, r.backend));
-        ro.Set("source", str(env, v.str(r.source)));
-        rules.Set(i, ro);
-      }
-      ho.Set("rules", rules);
-      if (hr.default_backend != atsi::kNone) {
-        ho.Set("defaultBackend", Napi::Number::New(env, hr.default_backend));
-        ho.Set("defaultSource", str(env, v.str(hr.default_source)));
-      }
-      hosts.Set(h, ho);
-    }
-    out.Set("hosts", hosts);
-    Napi::Array backends = Napi::Array::New(env, v.backend_count());
-    for (uint32_t b = 0; b < v.backend_count(); ++b) {
-      const atsi::BackendRecord& br = v.backend(b);
-      Napi::Object bo = Napi::Object::New(env);
-      bo.Set("service", str(env, v.str(br.service)));
-      bo.Set("port", str(env, v.str(br.port)));
-      bo.Set("scheme", Napi::String::New(env, br.scheme == atsi::kSchemeHttps ? "https" : "http"));
-      Napi::Array eps = Napi::Array::New(env, br.endpoint_count);
-      for (uint32_t e = 0; e < br.endpoint_count; ++e) {
-        const atsi::EndpointRecord& er = v.endpoint(br.first_endpoint + e);
-        Napi::Object eo = Napi::Object::New(env);
-        eo.Set("address", Napi::String::New(env, endpoint_text(er)));
-        eo.Set("port", Napi::Number::New(env, er.port));
-        eo.Set("weight", Napi::Number::New(env, er.weight));
-        eps.Set(e, eo);
-      }
-      bo.Set("endpoints", eps);
-      if (br.problem.length) bo.Set("problem", str(env, v.str(br.problem)));
-      if (br.options_size) bo.Set("options", options_object(env, v.options(br)));
-      backends.Set(b, bo);
-    }
-    out.Set("backends", backends);
+    model_into(env, v, /*whole=*/true, out);
     if (v.gateway_listener_count() || v.gateway_rule_count()) out.Set("gateway", gateway_object(env, v));
     return out;
   }
 
-  // What TrafficStats.adopt() needs of the live table (StatsOwnersModel,
-  // traffic-stats.ts): the rules' backends and sources, the defaults, and
-  // each backend's Service and stats slot. Not read(): that makes every
-  // endpoint, path and option an object (at 10,000 Ingresses a second model
-  // in memory on every start), and keeps the table mapped. A source string
-  // is made once however many rules name it; the mapping is let go of here.
+  // What TrafficStats.adopt() needs of the live table (model_into, not
+  // whole). Not read(): that makes every endpoint, path and option an object
+  // (at 10,000 Ingresses a second model in memory on every start) and keeps
+  // the table mapped; this lets go of the mapping before it returns.
   Napi::Value ReadOwners(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!check_open(env)) return env.Undefined();
@@ -789,51 +813,8 @@ class Table : public Napi::ObjectWrap<Table> {
     auto t = live_from(env, once);
     if (!t) return env.Undefined();
     const atsi::TableView& v = t->view();
-    std::unordered_map<uint32_t, Napi::Value> made;
-    auto shared = [&](atsi::StrRef r) {
-      auto [it, fresh] = made.try_emplace(r.offset);
-      if (fresh) it->second = str(env, v.str(r));
-      return it->second;
-    };
     Napi::Object out = Napi::Object::New(env);
-    if (v.header().default_backend != atsi::kNone)
-      out.Set("defaultBackend", Napi::Number::New(env, v.header().default_backend));
-    Napi::Array hosts = Napi::Array::New(env, v.host_count());
-    for (uint32_t h = 0; h < v.host_count(); ++h) {
-      const atsi::HostRecord& hr = v.host(h);
-      Napi::Object ho = Napi::Object::New(env);
-      Napi::Array rules = Napi::Array::New(env, hr.rule_count);
-      for (uint32_t i = 0; i < hr.rule_count; ++i) {
-        const atsi::RuleRecord& r = v.rule(hr.first_rule + i);
-        Napi::Object ro = Napi::Object::New(env);
-        ro.Set("backend", Napi::Number::New(env, r.backend));
-        ro.Set("source", shared(r.source));
-        rules.Set(i, ro);
-      }
-      ho.Set("rules", rules);
-      if (hr.default_backend != atsi::kNone) {
-        ho.Set("defaultBackend", Napi::Number::New(env, hr.default_backend));
-        ho.Set("defaultSource", shared(hr.default_source));
-      }
-      hosts.Set(h, ho);
-    }
-    out.Set("hosts", hosts);
-    Napi::Array backends = Napi::Array::New(env, v.backend_count());
-    for (uint32_t b = 0; b < v.backend_count(); ++b) {
-      const atsi::BackendRecord& br = v.backend(b);
-      Napi::Object bo = Napi::Object::New(env);
-      bo.Set("service", str(env, v.str(br.service)));
-      if (br.options_size) {
-        const atsi::BackendOptionsView o = v.options(br);
-        if (o.has(atsi::kOptStatsSlot)) {
-          Napi::Object oo = Napi::Object::New(env);
-          oo.Set("statsSlot", Napi::Number::New(env, o.stats_slot));
-          bo.Set("options", oo);
-        }
-      }
-      backends.Set(b, bo);
-    }
-    out.Set("backends", backends);
+    model_into(env, v, /*whole=*/false, out);
     return out;
   }
 
