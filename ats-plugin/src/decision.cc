@@ -14,12 +14,17 @@ namespace {
 
 constexpr std::string_view kNoTable = "no route table has been published yet";
 
+// The length of url()'s text, without its NUL.
+size_t url_size(std::string_view scheme, std::string_view host, std::string_view path, std::string_view query) {
+  return scheme.size() + 3 + host.size() + 1 + path.size() + (query.empty() ? 0 : 1 + query.size());
+}
+
 // "<scheme>://<host>/<path>[?<query>]" with a NUL after it, by copies: on
 // the path of every cached request, where snprintf cost as much as the
 // lookup itself.
 size_t url(std::string_view scheme, std::string_view host, std::string_view path, std::string_view query, char* buf,
            size_t size) {
-  const size_t n = scheme.size() + 3 + host.size() + 1 + path.size() + (query.empty() ? 0 : 1 + query.size());
+  const size_t n = url_size(scheme, host, path, query);
   if (n >= size) {
     if (size) buf[0] = '\0';
     return 0;
@@ -175,9 +180,8 @@ size_t cache_key_url(std::string_view key_host, const RequestFacts& req, const B
 size_t cache_key_size(std::string_view key_host, const RequestFacts& req, const BackendOptionsView& o,
                       std::string_view query) {
   if (key_host.empty()) return 0;
-  if (o.cache_ignore_query) query = {};
-  return std::string_view(req.client_tls ? "https" : "http").size() + 3 + key_host.size() + 1 + req.path.size() +
-         (query.empty() ? 0 : 1 + query.size());
+  return url_size(req.client_tls ? "https" : "http", key_host, req.path,
+                  o.cache_ignore_query ? std::string_view() : query);
 }
 
 std::string_view routed_url_host(std::string_view host, char (&buf)[kHostBufferSize]) {
