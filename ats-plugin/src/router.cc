@@ -805,8 +805,9 @@ void Router::on_read_request(TSHttpTxn txn) {
       next = TS_EVENT_HTTP_ERROR;
     } else if (TSHttpHdrUrlGet(buf, hdr, &url) == TS_SUCCESS) {
       const std::string_view host = host_of(buf, hdr, url);
-      Result result = tls_ && !tls_->on_request(txn, buf, hdr, host) ? misdirected(txn)
-                                                                     : route(txn, buf, hdr, url, host, admin == CacheAdmin::kNo);
+      Result result = tls_ && !tls_->on_request(txn, buf, hdr, host)
+                          ? misdirected(txn)
+                          : route(txn, buf, hdr, url, host, admin == CacheAdmin::kNo);
       switch (result) {
         case Result::kRouted:
           TSSkipRemappingSet(txn, 1);

@@ -343,7 +343,8 @@ class Table : public Napi::ObjectWrap<Table> {
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "Table",
                        {InstanceMethod<&Table::Publish>("publish"), InstanceMethod<&Table::Lookup>("lookup"),
-                        InstanceMethod<&Table::Read>("read"), InstanceMethod<&Table::ReadOwners>("readOwners"), InstanceMethod<&Table::PublishTls>("publishTls"),
+                        InstanceMethod<&Table::Read>("read"), InstanceMethod<&Table::ReadOwners>("readOwners"),
+                        InstanceMethod<&Table::PublishTls>("publishTls"),
                         InstanceMethod<&Table::ReadTls>("readTls"), InstanceMethod<&Table::ReadStats>("readStats"),
                         InstanceMethod<&Table::Close>("close"),
                         InstanceMethod<&Table::Remove>("remove"), InstanceAccessor<&Table::Closed>("closed")});
