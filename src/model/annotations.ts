@@ -10,7 +10,7 @@ import { dnsSubdomainError } from '../validate/names.js';
 import { parseDuration } from '../validate/duration.js';
 import { quoted } from '../validate/quote.js';
 import { parseDnsName } from './names.js';
-import type { IngressSettings, Processor, RequestedTlsPolicy } from './state.js';
+import type { ClaimedIngress, IngressSettings, ProblemSink, RequestedTlsPolicy } from './state.js';
 import { NO_SETTINGS, reportOn } from './state.js';
 
 export const ANNOTATION_PREFIX = 'ats.ingress.kubernetes.io/';
@@ -279,11 +279,9 @@ export function annotationField(annotation: string): string {
   return `metadata.annotations['${annotation}']`;
 }
 
-/** Processor: each claimed Ingress's settings. */
-export const readAnnotations: Processor = (state) => {
-  for (const ingress of state.ingresses) {
-    const { settings, problems } = parseAnnotations(ingress.object.metadata.annotations, ingress.namespace);
-    ingress.settings = settings;
-    for (const p of problems) reportOn(state, ingress, annotationField(p.annotation), 'Warning', p.message);
-  }
-};
+/** An Ingress's settings, from its annotations (readIngresses, ingresses.ts). */
+export function readSettings(sink: ProblemSink, ingress: ClaimedIngress): void {
+  const { settings, problems } = parseAnnotations(ingress.object.metadata.annotations, ingress.namespace);
+  ingress.settings = settings;
+  for (const p of problems) reportOn(sink, ingress, annotationField(p.annotation), 'Warning', p.message);
+}

@@ -3,14 +3,13 @@
 // deep-equal result, whatever order the objects were added in.
 
 import type { Snapshot } from '../cache/snapshot.js';
-import { readAnnotations } from './annotations.js';
 import { selectIngresses } from './classes.js';
 import type { BuildConfig } from '../config/config.js';
 import { buildConfig } from '../config/config.js';
 import { resolveConflicts } from './conflicts.js';
 import { collectDefaultBackends } from './default-backends.js';
 import type { BuildResult, Problem } from './model.js';
-import { collectRules } from './rules.js';
+import { readIngresses } from './ingresses.js';
 import { resolveServices } from './services.js';
 import type { BuildContext, BuildState, Processor } from './state.js';
 import { newState } from './state.js';
@@ -30,8 +29,7 @@ import { collectGatewayTls } from './gateway/gateway-tls.js';
  */
 const ROUTING: readonly Processor[] = [
   selectIngresses, // which Ingresses are ours, oldest first
-  readAnnotations, // typed options per Ingress
-  collectRules, // hosts and paths, validated
+  readIngresses, // per Ingress: typed options, hosts and paths, its default backend, validated
   collectDefaultBackends, // spec.defaultBackend per host, and --default-backend
   resolveConflicts, // one route per (host, path, type), one default per host
   collectTls, // certificates by Secret, hosts that have https

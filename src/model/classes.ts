@@ -14,23 +14,36 @@ function creationTime(ingress: Ingress): number {
   return Number.isNaN(ms) ? Number.POSITIVE_INFINITY : ms;
 }
 
+function claim(ingress: Ingress): ClaimedIngress {
+  const namespace = namespaceOf(ingress);
+  const name = ingress.metadata.name;
+  return {
+    key: `${namespace}/${name}`,
+    namespace,
+    name,
+    object: ingress,
+    created: creationTime(ingress),
+    settings: NO_SETTINGS,
+    ruleHosts: [],
+    defaultBackend: undefined,
+    parts: undefined,
+  };
+}
+
 /** Processor: the claimed Ingresses, oldest first. */
 export const selectIngresses: Processor = (state) => {
   const policy = claimPolicy(state.snapshot.ingressClasses.values(), state.config);
+  // The same object as in an earlier build is the same claim, with what was read of it (memo.ts).
+  const known = state.context.memo?.ingresses;
   const claimed: ClaimedIngress[] = [];
   for (const ingress of state.snapshot.ingresses.values()) {
     if (!isClaimed(ingress, policy)) continue;
-    const namespace = namespaceOf(ingress);
-    const name = ingress.metadata.name;
-    claimed.push({
-      key: `${namespace}/${name}`,
-      namespace,
-      name,
-      object: ingress,
-      created: creationTime(ingress),
-      settings: NO_SETTINGS,
-      ruleHosts: [],
-    });
+    let c = known?.get(ingress);
+    if (c === undefined) {
+      c = claim(ingress);
+      known?.set(ingress, c);
+    }
+    claimed.push(c);
   }
   claimed.sort(olderFirst);
   state.ingresses = claimed;

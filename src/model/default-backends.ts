@@ -5,17 +5,15 @@
 //   catch-all host;
 // - the controller's --default-backend is the table's own default.
 
-import { backendRefOf } from './refs.js';
 import type { Processor } from './state.js';
 import { hostGroup } from './state.js';
 
 export const collectDefaultBackends: Processor = (state) => {
   for (const ingress of state.ingresses) {
-    const spec = ingress.object.spec;
-    if (!spec?.defaultBackend) continue;
-    const backend = backendRefOf(state, ingress, spec.defaultBackend, -1, -1);
+    // Read with the Ingress's rules (ingresses.ts).
+    const backend = ingress.defaultBackend;
     if (!backend) continue;
-    const hosts = (spec.rules ?? []).length === 0 ? [''] : ingress.ruleHosts;
+    const hosts = (ingress.object.spec?.rules ?? []).length === 0 ? [''] : ingress.ruleHosts;
     for (const host of hosts) {
       const candidate = { host, ingress, backend };
       state.defaults.push(candidate);

@@ -7,7 +7,11 @@
 // build with a memo gives exactly what a build without one gives
 // (memo.test.ts compares the two over random sequences of changes).
 //
-// Three things are kept:
+// Four things are kept:
+// - per Ingress object, its claim and what was read of it alone (settings,
+//   paths, default backend, their problems: ingresses.ts): a changed or new
+//   Ingress is read, the others are taken over, and what looks across
+//   Ingresses (precedence, conflicts, TLS) is done again;
 // - the routing: the claimed Ingresses, their rules, defaults, conflicts and
 //   TLS, made from the Ingresses, IngressClasses and Secrets, the flags and
 //   the time (a certificate's validity changes at an instant the TLS
@@ -84,6 +88,8 @@ export interface MemoCounts {
   routing: number;
   endpoints: number;
   lookups: number;
+  /** Ingresses whose parts were taken over by a build that made its routing. */
+  ingresses: number;
   /** EndpointSlice indexes brought up to date from the last one by the changed slices. */
   sliceIndex: number;
   table: number;
@@ -98,6 +104,8 @@ export interface LookupsMemo {
 }
 
 export class BuildMemo {
+  /** By the Ingress object: a changed Ingress is a new object, and one that went away takes its entry with it. */
+  readonly ingresses = new WeakMap<Ingress, ClaimedIngress>();
   routing: RoutingMemo | undefined;
   services: { readonly map: ReadonlyMap<ObjectKey, Service>; readonly index: Map<string, Map<string, Service>> } | undefined;
   slices: { readonly map: ReadonlyMap<ObjectKey, EndpointSlice>; readonly index: Map<string, Map<string, EndpointSlice[]>> } | undefined;
@@ -105,7 +113,7 @@ export class BuildMemo {
   readonly endpoints = new WeakMap<ServicePort, EndpointsMemo>();
   lookups: LookupsMemo | undefined;
   table: TableMemo | undefined;
-  readonly reused: MemoCounts = { routing: 0, endpoints: 0, lookups: 0, sliceIndex: 0, table: 0 };
+  readonly reused: MemoCounts = { routing: 0, endpoints: 0, lookups: 0, ingresses: 0, sliceIndex: 0, table: 0 };
 }
 
 /** Whether two lists hold the same objects in the same order. */

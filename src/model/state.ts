@@ -44,10 +44,24 @@ export interface ClaimedIngress {
   readonly object: Ingress;
   /** creationTimestamp in ms; +Infinity when absent or unreadable (newest). */
   readonly created: number;
-  /** Filled in by the annotations processor. */
+  /** Filled in by readIngresses (ingresses.ts), as the two below. */
   settings: IngressSettings;
-  /** The valid hosts its rules name ('' for a rule without host), each once; filled in by the rules processor. */
+  /** The valid hosts its rules name ('' for a rule without host), each once. */
   readonly ruleHosts: string[];
+  /** Its spec.defaultBackend, when valid. */
+  defaultBackend: BackendRef | undefined;
+  /** Its paths and problems, kept when the build has a memo (the claim then outlives the build). */
+  parts: IngressParts | undefined;
+}
+
+/**
+ * What one Ingress gives on its own, made from its object alone: its valid
+ * paths, and the problems found in its annotations, rules and backends.
+ */
+export interface IngressParts {
+  /** In the Ingress's own order. */
+  readonly routes: readonly RouteCandidate[];
+  readonly problems: readonly Problem[];
 }
 
 /**
@@ -222,8 +236,13 @@ export function olderFirst(a: ClaimedIngress, b: ClaimedIngress): number {
   return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 }
 
+/** Where problems go: a build's state, or the parts of one Ingress. */
+export interface ProblemSink {
+  readonly problems: Problem[];
+}
+
 export function reportOn(
-  state: BuildState,
+  state: ProblemSink,
   ingress: ClaimedIngress,
   field: string,
   severity: Severity,
