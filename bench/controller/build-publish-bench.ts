@@ -8,7 +8,10 @@
 //   context and a fresh publisher each run);
 // - endpointChangeMs: one EndpointSlice of one Service changed, as a watch
 //   event hands it over, from cache.upsert() to the new table published, with
-//   the build context and the publisher the loop keeps across builds.
+//   the build context and the publisher the loop keeps across builds;
+// - ingressChangeMs: the same for one new Ingress (a host of its own, an
+//   existing Service): every route is judged again, and each Ingress that
+//   did not change is not read again (src/model/memo.ts).
 //
 // - memory: the controller's RSS with its table published, idle after the
 //   changes until its heap shrank to what is live (rssMiB, after idleS
@@ -104,6 +107,7 @@ async function measure(ingresses: number, endpoints: number, runs: number, quick
   const buildMs: number[] = [];
   const publishMs: number[] = [];
   const changeMs: number[] = [];
+  const ingressMs: number[] = [];
   let bytes = 0;
   let rules = 0;
   // The full rebuild: nothing kept from one run to the next.
@@ -146,6 +150,16 @@ async function measure(ingresses: number, endpoints: number, runs: number, quick
       const t1 = performance.now();
       if (r > 0) changeMs.push(t1 - t0);
     }
+    for (let r = 0; r < runs * 2 + 1; r++) {
+      const { ns, name } = names(r);
+      const added = ingress(`${ns}/added-${r}`).className('ats').created(ingresses + r).rule(`added-${r}.${ns}.example.com`, prefix('/', name, 'http')).build();
+      const fromJson = JSON.parse(JSON.stringify(added)) as KubeObject;
+      const t0 = performance.now();
+      if (!cache.upsert(fromJson)) throw new Error('the bench expected the new Ingress to matter');
+      await publishOrFail(p, build(cache.snapshot(), config, { ...context, now: Date.now() }));
+      const t1 = performance.now();
+      if (r > 0) ingressMs.push(t1 - t0);
+    }
     // The controller's memory with its table published: right after a
     // collection, and idle, once the freed memory went back (the publisher
     // trims the C library's arenas after TRIM_AFTER_MS; V8's memory reducer
@@ -183,6 +197,8 @@ async function measure(ingresses: number, endpoints: number, runs: number, quick
     endpointChangeMs: median(changeMs),
     endpointChangeP90Ms: quantile(changeMs, 0.9),
     endpointChanges: changeMs.length,
+    ingressChangeMs: median(ingressMs),
+    ingressChanges: ingressMs.length,
     rssMiB: Math.round(mem.rss / 2 ** 20),
     rssJustAfterMiB: Math.round(justAfter.rss / 2 ** 20),
     idleS: Math.round(idleMs / 100) / 10,
@@ -224,6 +240,7 @@ for (const [ingresses, endpoints] of sizes) {
     `${String(r.ingresses).padStart(6)} Ingresses ${String(r.endpoints).padStart(7)} endpoints: ` +
       `full rebuild: build ${r.buildMs.toFixed(1)} ms + publish ${r.publishMs.toFixed(1)} ms = ${r.totalMs.toFixed(1)} ms${goal('totalMs')}; ` +
       `one EndpointSlice changed: ${r.endpointChangeMs.toFixed(1)} ms${goal('endpointChangeMs')}, p90 ${r.endpointChangeP90Ms.toFixed(1)} ms (medians of ${runs} rebuilds, ${r.endpointChanges} changes); ` +
+      `one Ingress added: ${r.ingressChangeMs.toFixed(1)} ms (median of ${r.ingressChanges}); ` +
       `table ${(r.tableBytes / 2 ** 20).toFixed(1)} MiB, ${r.rules} rules; controller RSS idle ${r.rssMiB} MiB${goal('rssMiB')} after ${r.idleS} s (${r.rssJustAfterMiB} MiB right after the last build, peak ${r.maxRssMiB} MiB), heap ${r.heapMiB} MiB; ` +
       `load average ${r.loadAverage.toFixed(2)}`,
   );
