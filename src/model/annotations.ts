@@ -10,7 +10,7 @@ import { dnsSubdomainError } from '../validate/names.js';
 import { parseDuration } from '../validate/duration.js';
 import { quoted } from '../validate/quote.js';
 import { parseDnsName } from './names.js';
-import type { ClaimedIngress, IngressSettings, ProblemSink, RequestedTlsPolicy } from './state.js';
+import type { BuildState, ClaimedIngress, IngressSettings, RequestedTlsPolicy } from './state.js';
 import { NO_SETTINGS, reportOn } from './state.js';
 
 export const ANNOTATION_PREFIX = 'ats.ingress.kubernetes.io/';
@@ -280,8 +280,8 @@ export function annotationField(annotation: string): string {
 }
 
 /** An Ingress's settings, from its annotations (readIngresses, ingresses.ts). */
-export function readSettings(sink: ProblemSink, ingress: ClaimedIngress): void {
+export function readSettings(state: BuildState, ingress: ClaimedIngress): void {
   const { settings, problems } = parseAnnotations(ingress.object.metadata.annotations, ingress.namespace);
   ingress.settings = settings;
-  for (const p of problems) reportOn(sink, ingress, annotationField(p.annotation), 'Warning', p.message);
+  for (const p of problems) reportOn(state, ingress, annotationField(p.annotation), 'Warning', p.message);
 }

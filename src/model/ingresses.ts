@@ -11,14 +11,15 @@ import type { Invalid } from '../validate/invalid.js';
 import { readSettings } from './annotations.js';
 import { backendRefOf } from './refs.js';
 import { collectRoutes } from './rules.js';
-import type { BuildState, Processor, RouteCandidate } from './state.js';
+import type { BuildState, HostGroup, Processor } from './state.js';
 import { hostGroup } from './state.js';
 
 const NO_PROBLEMS: readonly Problem[] = [];
 
-/** Adds the routes from `start` on to their hosts' groups (an Ingress's routes mostly share a host: looked up once for them). */
-function group(state: BuildState, routes: readonly RouteCandidate[], start: number): void {
-  let group = undefined;
+/** Adds the build's routes from `start` on to their hosts' groups (an Ingress's routes mostly share a host: looked up once for them). */
+function group(state: BuildState, start: number): void {
+  const routes = state.routes;
+  let group: HostGroup | undefined;
   for (let i = start; i < routes.length; i++) {
     const route = routes[i]!;
     if (group?.name !== route.host) group = hostGroup(state, route.host);
@@ -39,7 +40,7 @@ export const readIngresses: Processor = (state) => {
       if (parts.problems.length > 0) state.problems.push(...parts.problems);
       const start = state.routes.length;
       for (const route of parts.routes) state.routes.push(route);
-      group(state, state.routes, start);
+      group(state, start);
       if (memo) memo.reused.ingresses++;
       continue;
     }
@@ -50,7 +51,7 @@ export const readIngresses: Processor = (state) => {
     collectRoutes(state, ingress, hosts, state.routes);
     const spec = ingress.object.spec;
     ingress.defaultBackend = spec?.defaultBackend ? backendRefOf(state, ingress, spec.defaultBackend, -1, -1) : undefined;
-    group(state, state.routes, routesFrom);
+    group(state, routesFrom);
     if (memo) {
       ingress.parts = {
         routes: state.routes.slice(routesFrom),

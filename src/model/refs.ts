@@ -2,7 +2,7 @@
 // or a problem saying why it cannot be one.
 
 import type { IngressBackend } from '../kube/types.js';
-import type { BackendRef, ClaimedIngress, ProblemSink } from './state.js';
+import type { BackendRef, BuildState, ClaimedIngress } from './state.js';
 import { backendField, reportOn } from './state.js';
 
 function where(owner: ClaimedIngress, rule: number, path: number): string {
@@ -11,7 +11,7 @@ function where(owner: ClaimedIngress, rule: number, path: number): string {
 
 /** `rule` and `path` say where the backend sits: spec.rules[rule].http.paths[path], or rule -1 for spec.defaultBackend. */
 export function backendRefOf(
-  state: ProblemSink,
+  state: BuildState,
   ingress: ClaimedIngress,
   backend: IngressBackend | undefined,
   rule: number,

@@ -7,7 +7,7 @@ import type { Invalid } from '../validate/invalid.js';
 import { isInvalid } from '../validate/invalid.js';
 import { parseHost, parsePath, parsePathType } from './names.js';
 import { backendRefOf } from './refs.js';
-import type { ClaimedIngress, ProblemSink, RouteCandidate } from './state.js';
+import type { BuildState, ClaimedIngress, RouteCandidate } from './state.js';
 import { pathField, reportOn } from './state.js';
 
 /**
@@ -16,7 +16,7 @@ import { pathField, reportOn } from './state.js';
  * build (many rules name the same host: each is checked once, and the
  * string shared).
  */
-export function collectRoutes(sink: ProblemSink, ingress: ClaimedIngress, hosts: Map<string, string | Invalid>, routes: RouteCandidate[]): void {
+export function collectRoutes(state: BuildState, ingress: ClaimedIngress, hosts: Map<string, string | Invalid>, routes: RouteCandidate[]): void {
   const rules = ingress.object.spec?.rules ?? [];
   for (let i = 0; i < rules.length; i++) {
     const rule = rules[i];
@@ -28,7 +28,7 @@ export function collectRoutes(sink: ProblemSink, ingress: ClaimedIngress, hosts:
       hosts.set(text, host);
     }
     if (isInvalid(host)) {
-      reportOn(sink, ingress, `spec.rules[${i}].host`, 'Error', `${host.invalid}; this rule is skipped`);
+      reportOn(state, ingress, `spec.rules[${i}].host`, 'Error', `${host.invalid}; this rule is skipped`);
       continue;
     }
     if (!ingress.ruleHosts.includes(host)) ingress.ruleHosts.push(host);
@@ -38,15 +38,15 @@ export function collectRoutes(sink: ProblemSink, ingress: ClaimedIngress, hosts:
       if (!p) continue;
       const pathType = parsePathType(p.pathType);
       if (isInvalid(pathType)) {
-        reportOn(sink, ingress, `${pathField(i, j)}.pathType`, 'Error', `${pathType.invalid}; this path is skipped`);
+        reportOn(state, ingress, `${pathField(i, j)}.pathType`, 'Error', `${pathType.invalid}; this path is skipped`);
         continue;
       }
       const path = parsePath(p.path, pathType);
       if (isInvalid(path)) {
-        reportOn(sink, ingress, `${pathField(i, j)}.path`, 'Error', `${path.invalid}; this path is skipped`);
+        reportOn(state, ingress, `${pathField(i, j)}.path`, 'Error', `${path.invalid}; this path is skipped`);
         continue;
       }
-      const backend = backendRefOf(sink, ingress, p.backend, i, j);
+      const backend = backendRefOf(state, ingress, p.backend, i, j);
       if (!backend) continue;
       routes.push({ host, path, pathType, ingress, rule: i, index: j, backend });
     }

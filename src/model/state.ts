@@ -44,11 +44,11 @@ export interface ClaimedIngress {
   readonly object: Ingress;
   /** creationTimestamp in ms; +Infinity when absent or unreadable (newest). */
   readonly created: number;
-  /** Filled in by readIngresses (ingresses.ts), as the two below. */
+  /** Filled in by readIngresses (ingresses.ts), as are the three below. */
   settings: IngressSettings;
   /** The valid hosts its rules name ('' for a rule without host), each once. */
   readonly ruleHosts: string[];
-  /** Its spec.defaultBackend, when valid. */
+  /** Its spec.defaultBackend, when there is one and it is valid. */
   defaultBackend: BackendRef | undefined;
   /** Its paths and problems, kept when the build has a memo (the claim then outlives the build). */
   parts: IngressParts | undefined;
@@ -236,13 +236,8 @@ export function olderFirst(a: ClaimedIngress, b: ClaimedIngress): number {
   return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 }
 
-/** Where problems go: a build's state, or the parts of one Ingress. */
-export interface ProblemSink {
-  readonly problems: Problem[];
-}
-
 export function reportOn(
-  state: ProblemSink,
+  state: BuildState,
   ingress: ClaimedIngress,
   field: string,
   severity: Severity,
