@@ -75,6 +75,7 @@ describe('TrafficStats', () => {
     assert.deepEqual([...stats.assign(endpointsChanged)], [0, 1, 2, 3]);
     const serviceChanged = { ...m, backends: m.backends.map((b, i) => (i === 3 ? backend('ns/c') : b)) };
     assert.deepEqual([...stats.assign(serviceChanged)], [0, 1, 2, 4]);
+    assert.deepEqual(Object.keys(byLabels(stats)).sort(), ['ns//d', 'ns/api/c', 'ns/web/a', 'ns/web/b'], "ns/api's other Service went, ns/api stayed");
     assert.deepEqual([...stats.assign(m)], [0, 1, 2, 5], 'slot 3 waits out its quarantine');
   });
 

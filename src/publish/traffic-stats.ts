@@ -57,34 +57,40 @@ interface Owner {
 }
 
 /** The namespace of `namespace/name` ('' without one). */
-function namespacePart(text: string, from: number, to: number): string {
-  const i = text.indexOf('/', from);
-  return i < 0 || i >= to ? '' : text.slice(from, i);
+function namespacePart(text: string): string {
+  const i = text.indexOf('/');
+  return i < 0 ? '' : text.slice(0, i);
 }
 
 /** The name of `namespace/name`. */
-function namePart(text: string, from: number, to: number): string {
-  const i = text.indexOf('/', from);
-  return i < 0 || i >= to ? text.slice(from, to) : text.slice(i + 1, to);
+function namePart(text: string): string {
+  return text.slice(text.indexOf('/') + 1);
 }
 
-/** The (Ingress, Service) each backend is counted for: the first rule (or default) that uses it. */
-function ownerKeys(model: StatsOwnersModel): Array<string | undefined> {
-  const keyOf = new Array<string | undefined>(model.backends.length);
+/**
+ * The Ingress each backend is counted for (its Service is the backend's):
+ * the source of the first rule (or default) that uses it, '' for the
+ * controller's --default-backend. The strings are the model's own: a key
+ * made of the two per backend was a new string to hash on every lookup,
+ * the most of assign() at 10,000 backends.
+ */
+function ownerIngresses(model: StatsOwnersModel): Array<string | undefined> {
+  const ingressOf = new Array<string | undefined>(model.backends.length);
   const own = (backend: number | undefined, ingress: string) => {
-    if (backend === undefined || keyOf[backend] !== undefined || backend >= model.backends.length) return;
-    keyOf[backend] = `${ingress}\0${model.backends[backend]!.service}`;
+    if (backend === undefined || ingressOf[backend] !== undefined || backend >= model.backends.length) return;
+    ingressOf[backend] = ingress;
   };
   for (const host of model.hosts) {
     for (const rule of host.rules) own(rule.backend, rule.source);
     if (host.defaultSource !== undefined) own(host.defaultBackend, host.defaultSource);
   }
   own(model.defaultBackend, '');
-  return keyOf;
+  return ingressOf;
 }
 
 export class TrafficStats {
-  readonly #owners = new Map<string, Owner>();
+  /** By Ingress (`namespace/name`, '' for --default-backend), then Service (`namespace/name`). */
+  readonly #owners = new Map<string, Map<string, Owner>>();
   readonly #quarantined: Array<{ slot: number; freedAt: number }> = [];
   readonly #free: number[] = [];
   #next = 0;
@@ -129,7 +135,7 @@ export class TrafficStats {
     // The builder hands over the very hosts of its last model when only
     // backends' endpoints changed (model/memo.ts): with the same hosts and the
     // same Service per backend, every backend has the owner it had, and the
-    // answer is the last one (ownerKeys would only make the same keys again).
+    // answer is the last one (ownerIngresses would only find the same owners again).
     const last = this.#last;
     if (last && last.hosts === model.hosts && last.defaultBackend === model.defaultBackend &&
       last.services.length === model.backends.length && model.backends.every((b, i) => b.service === last.services[i])) {
@@ -142,16 +148,24 @@ export class TrafficStats {
 
   /** `complete`: every backend that has an owner got a slot. */
   #assign(model: TableModel): { slots: Uint32Array; complete: boolean } {
-    const keyOf = ownerKeys(model);
+    const ingressOf = ownerIngresses(model);
     let complete = true;
     const stamp = ++this.#assigns;
     const now = this.now();
     const fresh: Owner[] = [];
     const slots = new Uint32Array(model.backends.length).fill(NONE);
-    for (let i = 0; i < keyOf.length; i++) {
-      const key = keyOf[i];
-      if (key === undefined) continue;
-      let owner = this.#owners.get(key);
+    // Backends of one Ingress come one after another: its map is looked up once for them.
+    let lastIngress: string | undefined;
+    let byService: Map<string, Owner> | undefined;
+    for (let i = 0; i < ingressOf.length; i++) {
+      const ingress = ingressOf[i];
+      if (ingress === undefined) continue;
+      if (ingress !== lastIngress) {
+        lastIngress = ingress;
+        byService = this.#owners.get(ingress);
+      }
+      const service = model.backends[i]!.service;
+      let owner = byService?.get(service);
       if (!owner) {
         const slot = this.#takeSlot(now);
         if (slot === undefined) {
@@ -159,19 +173,27 @@ export class TrafficStats {
           complete = false;
           continue;
         }
-        owner = this.#owner(key, slot);
+        owner = this.#owner(ingress, service, slot);
+        byService ??= this.#owners.get(ingress);
         fresh.push(owner);
       }
       owner.seen = stamp;
       slots[i] = owner.slot;
     }
-    for (const [key, owner] of this.#owners) {
-      if (owner.seen === stamp) continue;
-      this.#owners.delete(key);
-      this.#quarantined.push({ slot: owner.slot, freedAt: now });
+    for (const [ingress, byService] of this.#owners) {
+      for (const [service, owner] of byService) {
+        if (owner.seen === stamp) continue;
+        byService.delete(service);
+        this.#quarantined.push({ slot: owner.slot, freedAt: now });
+      }
+      if (byService.size === 0) this.#owners.delete(ingress);
     }
     if (fresh.length > 0) this.#takeBaselines(fresh);
     return { slots, complete };
+  }
+
+  *#allOwners(): Generator<Owner> {
+    for (const byService of this.#owners.values()) yield* byService.values();
   }
 
   /** The counts of every (Ingress, Service) with a slot, read from the plugin now. */
@@ -179,7 +201,7 @@ export class TrafficStats {
     const snap = this.read();
     if (snap && snap.instance !== this.#instance) {
       // ATS started again: what the old region counted stays in the counters.
-      for (const o of this.#owners.values()) {
+      for (const o of this.#allOwners()) {
         const carried = o.carried === this.#zero ? [...this.#zero] : o.carried;
         for (let c = 0; c < this.counters; c++) carried[c]! += o.last[c]! - o.baseline[c]!;
         o.carried = carried;
@@ -189,7 +211,7 @@ export class TrafficStats {
       this.#instance = snap.instance;
     }
     const rows: TrafficRow[] = [];
-    for (const o of this.#owners.values()) {
+    for (const o of this.#allOwners()) {
       const counts = new Array<number>(this.counters);
       for (let c = 0; c < this.counters; c++) {
         const now = snap && o.slot < snap.slots ? snap.counters[o.slot * this.counters + c]! : o.last[c]!;
@@ -215,17 +237,18 @@ export class TrafficStats {
    */
   adopt(previous: StatsOwnersModel): void {
     if (this.#owners.size > 0 || this.#next > 0) throw new Error('TrafficStats.adopt: only before the first assign');
-    const keyOf = ownerKeys(previous);
+    const ingressOf = ownerIngresses(previous);
     const fresh: Owner[] = [];
     const used = new Set<number>();
     let top = -1;
-    for (let i = 0; i < keyOf.length; i++) {
-      const key = keyOf[i];
+    for (let i = 0; i < ingressOf.length; i++) {
+      const ingress = ingressOf[i];
+      const service = previous.backends[i]!.service;
       const slot = previous.backends[i]!.options?.statsSlot;
       // One owner per slot and one slot per owner, whatever the old table says.
-      if (key === undefined || slot === undefined || slot >= this.maxSlots || this.#owners.has(key) || used.has(slot)) continue;
+      if (ingress === undefined || slot === undefined || slot >= this.maxSlots || this.#owners.get(ingress)?.has(service) || used.has(slot)) continue;
       used.add(slot);
-      fresh.push(this.#owner(key, slot));
+      fresh.push(this.#owner(ingress, service, slot));
       if (slot > top) top = slot;
     }
     const now = this.now();
@@ -234,21 +257,25 @@ export class TrafficStats {
     if (fresh.length > 0) this.#takeBaselines(fresh);
   }
 
-  /** The owner of `key` (`namespace/ingress`, NUL, `namespace/service`; no Ingress for --default-backend). */
-  #owner(key: string, slot: number): Owner {
-    const nul = key.indexOf('\0');
+  /** The owner of (`ingress`, `service`), both `namespace/name` ('' for --default-backend's Ingress). */
+  #owner(ingress: string, service: string, slot: number): Owner {
     const zero = this.#zero;
     const owner: Owner = {
       slot,
-      namespace: nul > 0 ? namespacePart(key, 0, nul) : namespacePart(key, nul + 1, key.length),
-      ingress: namePart(key, 0, nul),
-      service: namePart(key, nul + 1, key.length),
+      namespace: namespacePart(ingress !== '' ? ingress : service),
+      ingress: namePart(ingress),
+      service: namePart(service),
       baseline: zero,
       carried: zero,
       last: zero,
       seen: this.#assigns,
     };
-    this.#owners.set(key, owner);
+    let byService = this.#owners.get(ingress);
+    if (byService === undefined) {
+      byService = new Map();
+      this.#owners.set(ingress, byService);
+    }
+    byService.set(service, owner);
     return owner;
   }
 
