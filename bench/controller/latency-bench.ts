@@ -110,10 +110,21 @@ interface Row {
   polls: number;
   /** Measured time between two polls of ATS (request + pause), mean over served changes. */
   pollEveryMs: number;
+  /** Where the time went, from the controller's own metrics over the row's changes: builds per change, and per build the mean ms of build() and of each publisher. */
+  costs: Costs;
   meetsGoal: boolean;
 }
 
-function row(holdMs: number, change: Row['change'], samples: number[], writes: number[], polls: number[], failed: number): Row {
+interface Costs {
+  buildsPerChange: number;
+  buildMs: number;
+  /** The route-table publisher: encode, check and publish into shared memory. */
+  tableMs: number;
+  /** Every other publisher (status, Events, TLS, records): the API writes a change makes. */
+  otherPublishersMs: number;
+}
+
+function row(holdMs: number, change: Row['change'], samples: number[], writes: number[], polls: number[], failed: number, costs: Costs): Row {
   const p99 = quantile(samples, 0.99);
   const servedPolls = polls.reduce((a, b) => a + b, 0);
   return {
@@ -127,6 +138,7 @@ function row(holdMs: number, change: Row['change'], samples: number[], writes: n
     writeP50: quantile(writes, 0.5),
     polls: quantile(polls, 0.5),
     pollEveryMs: servedPolls > 0 ? samples.reduce((a, b) => a + b, 0) / servedPolls : NaN,
+    costs,
     meetsGoal: failed === 0 && p99 < GOAL_P99_MS && quantile(samples, 0.5) - quantile(writes, 0.5) <= GOAL_P50_OVER_WRITE_MS,
   };
 }
@@ -148,7 +160,8 @@ async function pollServed(e: E2e, host: string, ok: (r: HttpResponse) => boolean
   }
 }
 
-async function newIngresses(e: E2e, holdMs: number): Promise<Row> {
+async function newIngresses(e: E2e, controller: ControllerProcess, holdMs: number): Promise<Row> {
+  const before = (await controller.admin('/metrics')).text;
   const samples: number[] = [];
   const writes: number[] = [];
   const polls: number[] = [];
@@ -175,14 +188,15 @@ async function newIngresses(e: E2e, holdMs: number): Promise<Row> {
     }
     await delay(10 + Math.random() * 10);
   }
-  return row(holdMs, 'new Ingress (new host)', samples, writes, polls, failed);
+  return row(holdMs, 'new Ingress (new host)', samples, writes, polls, failed, costsSince(before, (await controller.admin('/metrics')).text, changes));
 }
 
 let freshPod = FIRST_FRESH - 1;
 let knownPod = 0;
 
 /** Moves a one-pod Service to another pod `changes` times: to new pod addresses (fresh) or between two pods ATS knows. */
-async function endpointMoves(e: E2e, holdMs: number, fresh: boolean): Promise<Row> {
+async function endpointMoves(e: E2e, controller: ControllerProcess, holdMs: number, fresh: boolean): Promise<Row> {
+  const before = (await controller.admin('/metrics')).text;
   const samples: number[] = [];
   const writes: number[] = [];
   const polls: number[] = [];
@@ -206,7 +220,8 @@ async function endpointMoves(e: E2e, holdMs: number, fresh: boolean): Promise<Ro
     }
     await delay(10 + Math.random() * 10);
   }
-  return row(holdMs, fresh ? 'endpoint → a new pod address' : 'endpoint → a known pod address', samples, writes, polls, failed);
+  const costs = costsSince(before, (await controller.admin('/metrics')).text, changes);
+  return row(holdMs, fresh ? 'endpoint → a new pod address' : 'endpoint → a known pod address', samples, writes, polls, failed, costs);
 }
 
 interface Churn {
@@ -225,13 +240,29 @@ interface Churn {
   meetsGoal: boolean;
 }
 
-/** The sum of every series of a metric's `_sum` in the controller's /metrics. */
-function metricSum(text: string, name: string): number {
+/** The sum of every series of a metric in the controller's /metrics (those whose labels hold `label`, when given). */
+function metricSum(text: string, name: string, label?: string): number {
   let sum = 0;
   for (const line of text.split('\n')) {
-    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (label !== undefined ? line.startsWith(`${name}{`) && line.includes(label) : line.startsWith(`${name} `) || line.startsWith(`${name}{`)) {
+      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
   }
   return sum;
+}
+
+/** What the controller spent between two readings of its /metrics, over `changes` changes. */
+function costsSince(before: string, after: string, changes: number): Costs {
+  const delta = (name: string, label?: string) => metricSum(after, name, label) - metricSum(before, name, label);
+  const builds = delta('ats_ingress_builds_total');
+  const perBuild = (seconds: number) => (builds > 0 ? (seconds * 1000) / builds : NaN);
+  const table = delta('ats_ingress_publisher_seconds_sum', 'publisher="route-table"');
+  return {
+    buildsPerChange: builds / changes,
+    buildMs: perBuild(delta('ats_ingress_build_seconds_sum')),
+    tableMs: perBuild(table),
+    otherPublishersMs: perBuild(delta('ats_ingress_publisher_seconds_sum') - table),
+  };
 }
 
 /** utime + stime of a process, in seconds (/proc/PID/stat; clock ticks of 1/100 s on Linux). */
@@ -346,7 +377,7 @@ async function setup(e: E2e): Promise<void> {
 }
 
 function table(rows: Row[]): string {
-  const head = ['hold ms', 'change', 'n', 'p50 ms', 'p99 ms', 'max ms', 'write p50 ms', 'polls p50', 'poll every ms', 'failed', `p50 − write ≤ ${GOAL_P50_OVER_WRITE_MS}, p99 < ${GOAL_P99_MS} ms`];
+  const head = ['hold ms', 'change', 'n', 'p50 ms', 'p99 ms', 'max ms', 'write p50 ms', 'polls p50', 'poll every ms', 'builds/change', 'build ms', 'table ms', 'other publishers ms', 'failed', `p50 − write ≤ ${GOAL_P50_OVER_WRITE_MS}, p99 < ${GOAL_P99_MS} ms`];
   const cells = rows.map((r) => [
     `${r.holdMs}${r.holdMs === 0 ? ' (default)' : ''}`,
     r.change,
@@ -357,6 +388,10 @@ function table(rows: Row[]): string {
     r.writeP50.toFixed(1),
     String(r.polls),
     r.pollEveryMs.toFixed(1),
+    r.costs.buildsPerChange.toFixed(2),
+    r.costs.buildMs.toFixed(1),
+    r.costs.tableMs.toFixed(1),
+    r.costs.otherPublishersMs.toFixed(1),
     String(r.failed),
     r.meetsGoal ? 'yes' : 'NO',
   ]);
@@ -409,11 +444,11 @@ async function main(): Promise<number> {
       }
       if (hold === holds[0]) await e.putSlice({ namespace: NS, service: 'known', port: KNOWN_PORT, addresses: [e.net.podAddresses[knownPod]!] });
       progress(`hold ${hold} ms: ${changes} new Ingresses`);
-      rows.push(await newIngresses(e, hold));
+      rows.push(await newIngresses(e, controller, hold));
       progress(`hold ${hold} ms: ${changes} endpoint changes to new pod addresses`);
-      rows.push(await endpointMoves(e, hold, true));
+      rows.push(await endpointMoves(e, controller, hold, true));
       progress(`hold ${hold} ms: ${changes} endpoint changes between known pod addresses`);
-      rows.push(await endpointMoves(e, hold, false));
+      rows.push(await endpointMoves(e, controller, hold, false));
       if (hold === holds[0] && churnSeconds > 0) {
         progress(`hold ${hold} ms: churn, ${CHURN_RATE} EndpointSlice writes a second for ${churnSeconds} s`);
         churned = await churn(e, controller);
