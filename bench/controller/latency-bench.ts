@@ -110,7 +110,7 @@ interface Row {
   polls: number;
   /** Measured time between two polls of ATS (request + pause), mean over served changes. */
   pollEveryMs: number;
-  /** Where the time went, from the controller's own metrics over the row's changes: builds per change, and per build the mean ms of build() and of each publisher. */
+  /** Where the time went, from the controller's own metrics over the row's changes: builds per change, and per build the mean ms of build(), of the route-table publisher and of the others. */
   costs: Costs;
   meetsGoal: boolean;
 }
@@ -188,7 +188,8 @@ async function newIngresses(e: E2e, controller: ControllerProcess, holdMs: numbe
     }
     await delay(10 + Math.random() * 10);
   }
-  return row(holdMs, 'new Ingress (new host)', samples, writes, polls, failed, costsSince(before, (await controller.admin('/metrics')).text, changes));
+  const costs = costsSince(before, (await controller.admin('/metrics')).text, changes);
+  return row(holdMs, 'new Ingress (new host)', samples, writes, polls, failed, costs);
 }
 
 let freshPod = FIRST_FRESH - 1;
