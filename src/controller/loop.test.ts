@@ -15,11 +15,12 @@ function countingLoop(options: { holdMs?: number; coalesceMs?: number; startPaus
   const cycles: Array<{ start: number; end: number }> = [];
   const { publishMs, ...loopOptions } = options;
   const config = buildConfig();
+  const metrics = controllerMetrics();
   const loop = new ControllerLoop({
     cache: new ObjectCache(config),
     config,
     logger: silentLogger,
-    metrics: controllerMetrics(),
+    metrics,
     ...loopOptions,
     publishers: [
       {
@@ -34,7 +35,14 @@ function countingLoop(options: { holdMs?: number; coalesceMs?: number; startPaus
       },
     ],
   });
-  return { loop, builds, cycles };
+  return { loop, builds, cycles, metrics };
+}
+
+/** The count and sum (s) of a histogram's observations. */
+async function observed(h: ReturnType<typeof controllerMetrics>['buildWaitSeconds']): Promise<{ count: number; sum: number }> {
+  const values = (await h.get()).values;
+  const of = (suffix: string) => values.find((v) => v.metricName?.endsWith(suffix))?.value ?? 0;
+  return { count: of('_count'), sum: of('_sum') };
 }
 
 /** The same, already holding one Ingress of ours and its Service. */
@@ -50,9 +58,12 @@ function loopWithCounter(holdMs: number, coalesceMs: number) {
 
 describe('the loop batches changes', () => {
   it('starts a second build only once the hold since the first has passed', async () => {
-    const { loop, builds } = loopWithCounter(1000, 5);
+    const { loop, builds, metrics } = loopWithCounter(1000, 5);
     await loop.idle();
     assert.equal(builds.length, 1);
+    const first = await observed(metrics.buildWaitSeconds);
+    assert.equal(first.count, 1, 'the first build took in the first changes');
+    assert.ok(first.sum >= 0.004 && first.sum < 0.9, `the first build waited ${first.sum} s: the coalescing (5 ms), not the hold`);
     const t0 = Date.now();
     loop.apply([{ type: 'upsert', object: slice('ns/web').port('http', 8080).ready('10.0.0.1').build() }]);
     // The hold (1 s) limits how often builds start, and the first build was
@@ -60,6 +71,10 @@ describe('the loop batches changes', () => {
     await loop.idle();
     assert.equal(builds.length, 2);
     assert.ok(Date.now() - t0 >= 800, 'a second build within the hold period waits for it');
+    // And the metric says so: the wait is the change's, from its arrival.
+    const second = await observed(metrics.buildWaitSeconds);
+    assert.equal(second.count, 2);
+    assert.ok(second.sum - first.sum >= 0.8, `the second build waited ${second.sum - first.sum} s`);
   });
 
   it('builds a change after a quiet spell without waiting for the hold', async () => {

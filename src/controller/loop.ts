@@ -52,6 +52,8 @@ export class ControllerLoop {
   #lastCycleMs = 0;
   #running: Promise<void> | undefined;
   #dirty = false;
+  /** When the oldest change not yet taken in by a build arrived (performance.now()). */
+  #pendingSince: number | undefined;
   #stopped = false;
   #paused: boolean;
   #lastResult: BuildResult | undefined;
@@ -91,7 +93,10 @@ export class ControllerLoop {
         relevant = true;
       }
     }
-    if (relevant && !this.#paused) this.#schedule();
+    if (relevant && !this.#paused) {
+      this.#pendingSince ??= performance.now();
+      this.#schedule();
+    }
   };
 
   /** Builds and publishes now, waiting for any build in progress first. */
@@ -175,6 +180,10 @@ export class ControllerLoop {
 
   async #buildAndPublish(): Promise<void> {
     const t0 = performance.now();
+    // What a change waits before its build starts is the part of its latency
+    // that the batching policy decides (ADR 0010); a metric says how much.
+    if (this.#pendingSince !== undefined) this.#o.metrics.buildWaitSeconds.observe((t0 - this.#pendingSince) / 1000);
+    this.#pendingSince = undefined;
     const result = build(this.#o.cache.snapshot(), this.#o.config, { now: Date.now(), certificates: this.#certificates, memo: this.#memo });
     const buildMs = performance.now() - t0;
     this.#o.metrics.builds.inc();

@@ -39,6 +39,12 @@ export function controllerMetrics(sources: MetricSources = {}, registry = new Re
     relevantEvents: new Counter({ name: 'ats_ingress_source_relevant_events_total', help: 'Events that could change the routes, by type.', labelNames: ['type'], registers }),
     builds: new Counter({ name: 'ats_ingress_builds_total', help: 'Builds of the route model.', registers }),
     buildSeconds: new Histogram({ name: 'ats_ingress_build_seconds', help: 'Time to build the route model.', buckets: SECONDS, registers }),
+    buildWaitSeconds: new Histogram({
+      name: 'ats_ingress_build_wait_seconds',
+      help: 'Time from the first change a build takes in to the start of that build: the batching hold, or the wait for a build in progress.',
+      buckets: SECONDS,
+      registers,
+    }),
     publisherSeconds: new Histogram({ name: 'ats_ingress_publisher_seconds', help: 'Time each publisher took for one build, by publisher.', labelNames: ['publisher'], buckets: SECONDS, registers }),
     publishes: new Counter({ name: 'ats_ingress_table_publishes_total', help: 'Route tables handed to the publisher, by outcome (published, unchanged, refused).', labelNames: ['outcome'], registers }),
     publishSeconds: new Histogram({ name: 'ats_ingress_table_publish_seconds', help: 'Time to encode and publish a route table.', buckets: SECONDS, registers }),
