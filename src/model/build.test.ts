@@ -242,7 +242,8 @@ describe('annotations', () => {
       objects: [ours, ing('ns/web').ats('cache', 'bypass').rule('a.com', prefix('/', 'a', 80)), ing('ns/api').rule('b.com', prefix('/', 'a', 80)), ...svcA],
       want: {
         routes: ['a.com / Prefix -> ns/a:80 cache=bypass (ns/web)', 'b.com / Prefix -> ns/a:80 (ns/api)'],
-        backends: ['ns/a:80 cache=bypass -> 10.0.0.1:8080', 'ns/a:80 -> 10.0.0.1:8080'],
+        // Numbered by Ingress, oldest first (of the same age, by name).
+        backends: ['ns/a:80 -> 10.0.0.1:8080', 'ns/a:80 cache=bypass -> 10.0.0.1:8080'],
       },
     },
     {
@@ -1184,10 +1185,11 @@ describe('the walkthrough of the original ats-ingress README', () => {
           `test.media.com /app1 Exact -> ${ns2}/appsvc1:8080 (${ns2}/app-ingress)`,
           `test.media.com /app2 Exact -> ${ns2}/appsvc2:8080 (${ns2}/app-ingress)`,
         ],
+        // The older Ingress's backends first, each Ingress's in the order of the sorted hosts.
         backends: [
           `${ns2}/appsvc1:8080 -> 10.2.1.1:8080 10.2.1.2:8080`,
-          `${ns3}/appsvc2:8080 -> 10.3.2.1:8080 10.3.2.2:8080`,
           `${ns2}/appsvc2:8080 -> 10.2.2.1:8080 10.2.2.2:8080`,
+          `${ns3}/appsvc2:8080 -> 10.3.2.1:8080 10.3.2.2:8080`,
         ],
         tls: [`test.edge.com: ${ns3}/tls-secret`],
         served: [`${ns2}/app-ingress`, `${ns3}/app-ingress`],
@@ -1213,20 +1215,20 @@ describe('the table handed to the addon', () => {
         {
           name: 'a.com',
           rules: [
-            { path: '/x', pathType: 'Exact', backend: 0, source: 'ns/web' },
-            { path: '/y', pathType: 'Prefix', backend: 1, source: 'ns/web' },
+            { path: '/x', pathType: 'Exact', backend: 1, source: 'ns/web' },
+            { path: '/y', pathType: 'Prefix', backend: 2, source: 'ns/web' },
           ],
-          defaultBackend: 0,
+          defaultBackend: 1,
           defaultSource: 'ns/web',
         },
       ],
       backends: [
+        // --default-backend, first as it has no Ingress: the same Service port without the Ingress's options.
+        { service: 'ns/a', port: '80', scheme: 'http', endpoints: [{ address: '10.0.0.1', port: 8080 }] },
         { service: 'ns/a', port: '80', scheme: 'http', endpoints: [{ address: '10.0.0.1', port: 8080 }], options: { connectTimeoutMs: 2000 } },
         { service: 'ns/b', port: 'http', scheme: 'https', endpoints: [{ address: 'fd00::1', port: 9090 }], options: { connectTimeoutMs: 2000 } },
-        // --default-backend: the same Service port without the Ingress's options.
-        { service: 'ns/a', port: '80', scheme: 'http', endpoints: [{ address: '10.0.0.1', port: 8080 }] },
       ],
-      defaultBackend: 2,
+      defaultBackend: 0,
     });
     assert.deepEqual(result.problems, []);
     assert.deepEqual(result.served, ['ns/web']);

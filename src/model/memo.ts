@@ -77,8 +77,8 @@ export interface TableMemo {
   readonly hosts: TableHost[];
   readonly defaultBackend: number | undefined;
   readonly served: string[];
-  /** Per table backend, the reference and host that made it first. */
-  readonly makers: ReadonlyArray<{ readonly ref: BackendRef; readonly host: string }>;
+  /** Per table backend, the reference and host that made it first, and whether it redirects to https. */
+  readonly makers: ReadonlyArray<{ readonly ref: BackendRef; readonly host: string; readonly redirect: boolean }>;
   /** The last build's backends, each taken over by the next build when it comes out equal. */
   backends: readonly TableBackend[];
 }

@@ -1,9 +1,13 @@
 // The route table: winning rules and default backends grouped by host, each
 // backend finished with its options (the redirect depends on the host having
 // a certificate), deduplicated by (Ingress, service, port, scheme, options)
-// and referenced by index. Hosts are sorted by name and rules by path then type;
-// backends are numbered in the order that sorted walk first meets them. So
-// the same objects give the same table whatever order they arrived in.
+// and referenced by index. Hosts are sorted by name and rules by path then type.
+// Backends are numbered by their Ingress, oldest first (the controller's
+// default backend before them all), and within one Ingress in the order that
+// sorted walk first meets them. So the same objects give the same table
+// whatever order they arrived in; and a new Ingress, nearly always the
+// newest, adds its backends at the end instead of renumbering those of every
+// host after its own, so that the publisher copies the others' encoding whole.
 
 import type { TableBackend, TableHost, TableRule } from './table-model.js';
 import { NO_OPTIONS, canonicalOptions } from './annotations.js';
@@ -47,6 +51,12 @@ function makeBackend(ref: BackendRef, redirect: boolean): TableBackend {
   return backend;
 }
 
+/** Whether a table backend was made from what `resolved` says now (its options aside). */
+function sameResolved(b: TableBackend, resolved: NonNullable<BackendRef['resolved']>): boolean {
+  return b.endpoints === resolved.endpoints && b.problem === resolved.problem && b.service === resolved.service &&
+    b.port === resolved.port && b.scheme === resolved.scheme;
+}
+
 /** The ResolvedBackend id of every reference, in the order resolveServices resolves them. */
 function resolvedIds(state: BuildState): Int32Array {
   const ids = new Int32Array(state.routes.length + state.defaults.length + (state.controllerDefault ? 1 : 0));
@@ -76,14 +86,9 @@ function reuseTable(state: BuildState, ids: Int32Array): boolean {
   // then re-encodes only the backends that changed. Its options come from
   // the same routing (the reference's settings, the hosts with https), so
   // what was resolved says it all.
-  const backends = m.makers.map(({ ref, host }, i) => {
+  const backends = m.makers.map(({ ref, redirect }, i) => {
     const last = m.backends[i];
-    const resolved = resolvedOf(ref);
-    if (last && last.endpoints === resolved.endpoints && last.problem === resolved.problem && last.service === resolved.service &&
-      last.port === resolved.port && last.scheme === resolved.scheme) {
-      return last;
-    }
-    return makeBackend(ref, redirects(state, ref, host));
+    return last && sameResolved(last, resolvedOf(ref)) ? last : makeBackend(ref, redirect);
   });
   m.backends = backends;
   state.table = { hosts: m.hosts, backends };
@@ -93,17 +98,52 @@ function reuseTable(state: BuildState, ids: Int32Array): boolean {
   return true;
 }
 
+/**
+ * The last build's backends by their Ingress: where each Ingress's run of
+ * them begins (they are numbered Ingress by Ingress).
+ */
+function lastRuns(m: TableMemo | undefined): Map<ClaimedIngress | undefined, number> | undefined {
+  if (!m) return undefined;
+  const starts = new Map<ClaimedIngress | undefined, number>();
+  for (let i = 0; i < m.makers.length; i++) {
+    const owner = m.makers[i]!.ref.owner;
+    if (!starts.has(owner)) starts.set(owner, i);
+  }
+  return starts;
+}
+
+/**
+ * The last build's backend at the same place in its Ingress's run, when it
+ * is what this one would be: the same Service, port, scheme, endpoints
+ * (the very list) and problem, and the same options, which come from the
+ * Ingress's settings (the same claim object reads the same annotations) and
+ * the redirect. The publisher copies the encoding of a backend that is the
+ * very object at the same index.
+ */
+function lastEqual(m: TableMemo, starts: Map<ClaimedIngress | undefined, number>, ref: BackendRef, redirect: boolean, nth: number): TableBackend | undefined {
+  const start = starts.get(ref.owner);
+  if (start === undefined) return undefined;
+  const at = start + nth;
+  const maker = m.makers[at];
+  const last = m.backends[at];
+  if (!maker || !last || maker.ref.owner !== ref.owner || maker.redirect !== redirect) return undefined;
+  return sameResolved(last, resolvedOf(ref)) ? last : undefined;
+}
+
 export const assembleTable: Processor = (state) => {
   const memo = state.context.memo;
   const ids = memo && state.routing ? resolvedIds(state) : undefined;
   if (ids && reuseTable(state, ids)) return;
-  const backends: TableBackend[] = [];
-  const makers: Array<TableMemo['makers'][number]> = [];
+  // Found in the sorted walk, in the order it meets them; numbered at the end.
+  const found: Array<{ ref: BackendRef; host: string; redirect: boolean; group: number }> = [];
   // A ResolvedBackend is one per (Service, port, scheme), so a table backend
   // is found by its Ingress (whose settings give the options), then by the
   // ResolvedBackend's id and the redirect, as one number: no text and no map
   // per Ingress made for it (10,000 Ingresses made 10,000 maps a build).
-  const groupOf = new Map<ClaimedIngress | undefined, number>();
+  // An Ingress's group is its place in claim order, the controller's default
+  // backend (no Ingress) first.
+  const groupOf = new Map<ClaimedIngress | undefined, number>([[undefined, 0]]);
+  for (let i = 0; i < state.ingresses.length; i++) groupOf.set(state.ingresses[i], i + 1);
   const byKey = new Map<number, number>();
   const indexOf = (ref: BackendRef, host: string): number => {
     const resolved = resolvedOf(ref);
@@ -111,19 +151,15 @@ export const assembleTable: Processor = (state) => {
     // One Ingress's backends are its own even where another Ingress names
     // the same Service with the same options: the plugin counts requests per
     // table backend, and the metrics are per Ingress.
-    let group = groupOf.get(ref.owner);
-    if (group === undefined) {
-      group = groupOf.size;
-      groupOf.set(ref.owner, group);
-    }
+    const group = groupOf.get(ref.owner);
+    if (group === undefined) throw new Error(`internal: a backend of ${ref.owner?.key ?? 'the controller'}, which is not claimed`);
     if (resolved.id >= BACKEND_KEYS / 2) throw new Error(`internal: backend id ${resolved.id} is past ${BACKEND_KEYS / 2}`);
     const key = group * BACKEND_KEYS + resolved.id * 2 + (redirect ? 1 : 0);
     const known = byKey.get(key);
     if (known !== undefined) return known;
-    byKey.set(key, backends.length);
-    backends.push(makeBackend(ref, redirect));
-    makers.push({ ref, host });
-    return backends.length - 1;
+    byKey.set(key, found.length);
+    found.push({ ref, host, redirect, group });
+    return found.length - 1;
   };
 
   const groups: HostGroup[] = [];
@@ -150,8 +186,33 @@ export const assembleTable: Processor = (state) => {
     hosts.push(host);
   }
 
+  const tableDefault = state.controllerDefault ? indexOf(state.controllerDefault, '') : undefined;
+
+  // Numbered by group, in found order within one: a counting sort, as the
+  // groups are claim places.
+  const firstOf = new Int32Array(state.ingresses.length + 2);
+  for (const f of found) firstOf[f.group + 1]!++;
+  for (let g = 1; g < firstOf.length; g++) firstOf[g]! += firstOf[g - 1]!;
+  const groupStart = firstOf.slice();
+  const number = new Int32Array(found.length);
+  const backends = new Array<TableBackend>(found.length);
+  const makers = new Array<TableMemo['makers'][number]>(found.length);
+  const last = memo?.table;
+  const starts = lastRuns(last);
+  for (let p = 0; p < found.length; p++) {
+    const f = found[p]!;
+    const i = firstOf[f.group]!++;
+    number[p] = i;
+    backends[i] = (last && starts && lastEqual(last, starts, f.ref, f.redirect, i - groupStart[f.group]!)) || makeBackend(f.ref, f.redirect);
+    makers[i] = { ref: f.ref, host: f.host, redirect: f.redirect };
+  }
+  for (const host of hosts) {
+    for (const rule of host.rules) rule.backend = number[rule.backend]!;
+    if (host.defaultBackend !== undefined) host.defaultBackend = number[host.defaultBackend]!;
+  }
+
   state.table = { hosts, backends };
-  if (state.controllerDefault) state.table.defaultBackend = indexOf(state.controllerDefault, '');
+  if (tableDefault !== undefined) state.table.defaultBackend = number[tableDefault]!;
   // No comparator: the default order of strings is compareText's, and sorts 10,000 keys without a call per comparison.
   state.served = [...served].map((i) => i.key).sort();
   if (memo && ids && state.routing) {
