@@ -58,6 +58,7 @@ export async function runController(args: string[], io: Io, signal?: AbortSignal
     holdMs: o.batchHoldMs,
     coalesceMs: o.batchCoalesceMs,
     maxBuildShare: o.maxBuildShare,
+    buildBurstMs: o.maxBuildBurstMs,
   });
 
   if (o.once) {

@@ -1,4 +1,4 @@
-// The flags of a cluster's Gateways: --gateway-service-type and what goes with it.
+// The controller's flags: a cluster's Gateways (--gateway-service-type and what goes with it), and batching.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseControllerOptions } from './controller-options.js';
@@ -25,5 +25,21 @@ describe('controller options: Gateways in a cluster', () => {
     ] as const) {
       assert.throws(() => parseControllerOptions([...args]), message);
     }
+  });
+});
+
+describe('controller options: batching', () => {
+  test('--max-build-share and --max-build-burst-ms, with their defaults', () => {
+    const o = parseControllerOptions([]);
+    assert.equal(o.maxBuildShare, 0.5);
+    assert.equal(o.maxBuildBurstMs, 500);
+    const given = parseControllerOptions(['--max-build-share', '0.25', '--max-build-burst-ms', '0']);
+    assert.equal(given.maxBuildShare, 0.25);
+    assert.equal(given.maxBuildBurstMs, 0, 'no burst: every rebuild waits out its share');
+  });
+
+  test('refused, naming the flag', () => {
+    assert.throws(() => parseControllerOptions(['--max-build-burst-ms=-1']), /--max-build-burst-ms "-1": expected a whole number from 0 to 60000/);
+    assert.throws(() => parseControllerOptions(['--max-build-share', '1.5']), /--max-build-share "1.5": expected a share above 0 and at most 1/);
   });
 });

@@ -13,6 +13,7 @@ import { isInvalid } from '../validate/invalid.js';
 import { dnsLabelError, dnsSubdomainError } from '../validate/names.js';
 import { DEFAULT_GATEWAY_ADDRESSES, DEFAULT_GATEWAY_PORT_RANGE, DEFAULT_GATEWAY_PORTS, parseAddressRange, parseGatewayPorts, parsePortRange, parseServiceType, type GatewayServiceType } from '../config/gateway.js';
 import { CliError } from './io.js';
+import { DEFAULT_BUILD_BURST_MS } from '../controller/loop.js';
 
 export const CONTROLLER_HELP = `usage: ats-ingress controller [options]
 
@@ -91,8 +92,11 @@ Running:
                              namespace of the Lease for leader election
                              (default: ats-ingress); only the leader writes status
   --max-build-share F        under churn, builds take at most this share of the
-                             time (0 < F <= 1): after a rebuild of C ms the
-                             next waits C * (1 - F) / F ms (default: 0.5)
+                             time (0 < F <= 1): a rebuild of C ms owes
+                             C * (1 - F) / F ms idle before the next (default: 0.5)
+  --max-build-burst-ms MS    rebuilds may start while they owe at most this much
+                             idle time, so a change right after a rebuild is not
+                             held back; only sustained churn is (default: 500)
   --batch-hold-ms MS         besides, at least this long between two rebuilds
                              (default: 0)
   --batch-coalesce-ms MS     after a quiet spell, wait this long for the rest
@@ -122,6 +126,7 @@ export interface ControllerOptions {
   readonly batchHoldMs: number;
   readonly batchCoalesceMs: number;
   readonly maxBuildShare: number;
+  readonly maxBuildBurstMs: number;
   readonly logLevel: LogLevel;
   readonly help: boolean;
 }
@@ -234,6 +239,7 @@ export function parseControllerOptions(args: string[]): ControllerOptions {
         'batch-hold-ms': { type: 'string' },
         'batch-coalesce-ms': { type: 'string' },
         'max-build-share': { type: 'string' },
+        'max-build-burst-ms': { type: 'string' },
         'log-level': { type: 'string', default: 'info' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -323,6 +329,7 @@ export function parseControllerOptions(args: string[]): ControllerOptions {
     batchHoldMs: wholeNumber('--batch-hold-ms', v['batch-hold-ms'], 0, 60_000),
     batchCoalesceMs: wholeNumber('--batch-coalesce-ms', v['batch-coalesce-ms'], 0, 60_000),
     maxBuildShare: share('--max-build-share', v['max-build-share'], 0.5),
+    maxBuildBurstMs: wholeNumber('--max-build-burst-ms', v['max-build-burst-ms'], DEFAULT_BUILD_BURST_MS, 60_000),
     logLevel,
     help: v.help ?? false,
   };

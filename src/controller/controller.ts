@@ -28,6 +28,8 @@ export interface ControllerConfig {
   coalesceMs?: number;
   /** The largest share of the time builds take under churn (the loop's default: 0.5). */
   maxBuildShare?: number;
+  /** How far builds may run ahead of that share, in idle time owed (the loop's default: DEFAULT_BUILD_BURST_MS). */
+  buildBurstMs?: number;
   /** Publishers beyond the route table and the problem log (Events, status). */
   extraPublishers?: (ctx: PublisherContext) => Publisher[];
   /** ATS records from the records ConfigMap (build.recordsConfigMap), through traffic_manager in this runroot. */
@@ -87,6 +89,7 @@ export class Controller {
       ...(config.holdMs !== undefined ? { holdMs: config.holdMs } : {}),
       ...(config.coalesceMs !== undefined ? { coalesceMs: config.coalesceMs } : {}),
       ...(config.maxBuildShare !== undefined ? { maxBuildShare: config.maxBuildShare } : {}),
+      ...(config.buildBurstMs !== undefined ? { buildBurstMs: config.buildBurstMs } : {}),
     });
   }
 

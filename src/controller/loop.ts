@@ -5,11 +5,12 @@
 // Batching: a change after a quiet spell is built as soon as the events
 // already received are applied (those of one kubectl apply arrive together),
 // so a lone change goes live within milliseconds. Under churn the loop keeps
-// builds to a bounded share of the CPU: after a cycle (build and publish)
-// that took C ms, the next one starts no sooner than C ms after it ended
-// (at most half of the time goes to building), and every change in between
-// rides along. A cycle of 1 ms holds the next back by 1 ms, one of 300 ms by
-// 300 ms: the hold follows the cost instead of a fixed figure (ADR 0005).
+// builds to a bounded share of the CPU: a cycle (build and publish) of C ms
+// owes C ms of idle time (at a share of one half), and a build starts only
+// while the idle time owed is at most the burst allowance; every change that
+// arrives meanwhile rides along with the next build. The hold so follows the
+// cost (ADR 0010), and a change that comes soon after one costly build is
+// not held back for it: only sustained churn is (ADR 0021).
 import { performance } from 'node:perf_hooks';
 import { build } from '../model/build.js';
 import { CertificateCache } from '../model/certificates.js';
@@ -22,6 +23,9 @@ import type { Logger } from '../observe/logger.js';
 import type { ControllerMetrics } from '../observe/metrics.js';
 import type { SourceEvent } from '../sources/source.js';
 import type { Publisher } from '../publish/publisher.js';
+
+/** The loop's burst allowance by default: a change right after a rebuild of up to this cost is built at once. */
+export const DEFAULT_BUILD_BURST_MS = 500;
 
 export interface LoopOptions {
   cache: ObjectCache;
@@ -36,6 +40,12 @@ export interface LoopOptions {
   /** The largest share of the time builds may take under churn, above 0 and at most 1 (default 0.5). */
   maxBuildShare?: number;
   /**
+   * How far builds may run ahead of their share, as idle time owed (default
+   * 500 ms; 0: every build waits out its predecessor's share). Over any
+   * window of W ms builds take at most maxBuildShare × (W + this).
+   */
+  buildBurstMs?: number;
+  /**
    * Apply changes but build nothing until the first runNow(): a controller
    * must not publish a table made from some kinds while others are still
    * being listed (Ingresses without their Services would answer 503).
@@ -48,8 +58,8 @@ export class ControllerLoop {
   #timer: { cancel(): void } | undefined;
   #lastBuildStart = -Infinity;
   #lastBuildEnd = -Infinity;
-  /** How long the last build and its publishers took. */
-  #lastCycleMs = 0;
+  /** The idle time the loop owed its share when the last cycle ended (ms). */
+  #owedMs = 0;
   #running: Promise<void> | undefined;
   #dirty = false;
   /** When the oldest change not yet taken in by a build arrived (performance.now()). */
@@ -65,8 +75,9 @@ export class ControllerLoop {
   readonly #memo = new BuildMemo();
 
   constructor(options: LoopOptions) {
-    this.#o = { holdMs: 0, coalesceMs: 0, maxBuildShare: 0.5, startPaused: false, ...options };
+    this.#o = { holdMs: 0, coalesceMs: 0, maxBuildShare: 0.5, buildBurstMs: DEFAULT_BUILD_BURST_MS, startPaused: false, ...options };
     if (!(this.#o.maxBuildShare > 0 && this.#o.maxBuildShare <= 1)) throw new RangeError(`maxBuildShare ${this.#o.maxBuildShare}: expected more than 0, at most 1`);
+    if (!(this.#o.buildBurstMs >= 0)) throw new RangeError(`buildBurstMs ${this.#o.buildBurstMs}: expected 0 or more`);
     this.#paused = this.#o.startPaused;
   }
 
@@ -133,8 +144,9 @@ export class ControllerLoop {
     }
     if (this.#timer) return; // a build is already due; never postpone it
     const now = performance.now();
-    const idleNeeded = (this.#lastCycleMs * (1 - this.#o.maxBuildShare)) / this.#o.maxBuildShare;
-    const earliest = Math.max(this.#lastBuildStart + this.#o.holdMs, this.#lastBuildEnd + idleNeeded);
+    // The idle time owed falls by the idle time that passes; a build may
+    // start once it is down to the burst allowance.
+    const earliest = Math.max(this.#lastBuildStart + this.#o.holdMs, this.#lastBuildEnd + this.#owedMs - this.#o.buildBurstMs);
     const wait = Math.max(this.#o.coalesceMs, earliest - now);
     const fire = () => {
       this.#timer = undefined;
@@ -158,7 +170,10 @@ export class ControllerLoop {
 
   // Owns the build's promise: failures are logged here, never left floating.
   #start(): Promise<void> {
-    this.#lastBuildStart = performance.now();
+    const start = performance.now();
+    // What was owed at the last cycle's end, less the idle time since.
+    const owedAtStart = Math.max(0, this.#owedMs - (start - this.#lastBuildEnd));
+    this.#lastBuildStart = start;
     const run = this.#buildAndPublish()
       .catch((err: unknown) => {
         this.#failures++;
@@ -166,7 +181,8 @@ export class ControllerLoop {
       })
       .finally(() => {
         this.#lastBuildEnd = performance.now();
-        this.#lastCycleMs = this.#lastBuildEnd - this.#lastBuildStart;
+        const share = this.#o.maxBuildShare;
+        this.#owedMs = owedAtStart + ((this.#lastBuildEnd - start) * (1 - share)) / share;
         this.#running = undefined;
         if (this.#dirty && !this.#stopped) {
           this.#dirty = false;
@@ -181,7 +197,7 @@ export class ControllerLoop {
   async #buildAndPublish(): Promise<void> {
     const t0 = performance.now();
     // What a change waits before its build starts is the part of its latency
-    // that the batching policy decides (ADR 0010); a metric says how much.
+    // that the batching policy decides (ADR 0010, 0021); a metric says how much.
     if (this.#pendingSince !== undefined) this.#o.metrics.buildWaitSeconds.observe((t0 - this.#pendingSince) / 1000);
     this.#pendingSince = undefined;
     const result = build(this.#o.cache.snapshot(), this.#o.config, { now: Date.now(), certificates: this.#certificates, memo: this.#memo });
