@@ -135,6 +135,32 @@ describe('EncodeMemo', () => {
     }
   });
 
+  test('the last backends with new ones after them (a new Ingress) encode as they would afresh', () => {
+    const backend = (i: number) => ({ service: `ns/s${i}`, port: '80', scheme: 'http' as const, endpoints: [{ address: `10.0.${i}.1`, port: 8080 }] });
+    const withBackends = (backends: TableModel['backends']): TableModel => ({
+      hosts: [{ name: 'a.com', rules: backends.map((_, i) => ({ path: `/p${i}`, pathType: 'Prefix' as const, backend: i, source: 'ns/a' })) }],
+      backends,
+    });
+    const memo = new EncodeMemo();
+    const old = Array.from({ length: 5 }, (_, i) => backend(i));
+    encodeModel(withBackends(old), undefined, memo);
+    const grown = withBackends([...old, backend(5), backend(6)]);
+    const encoded = encodeModel(grown, undefined, memo);
+    assert.ok(sameEncoding(encoded, encodeModel(grown)));
+    assert.equal(encoded.strings, encodeModel(grown).strings);
+    // And again from that one, with none of the last before them: no prefix to take.
+    const other = withBackends([backend(7), ...grown.backends]);
+    assert.equal(encodeModel(other, undefined, memo).strings, encodeModel(other).strings);
+    const table = RouteTable.open(`encode-model-grown-${process.pid}`);
+    try {
+      table.publishEncoded(encoded);
+      assert.deepEqual(table.read().backends.map((b) => b.service), grown.backends.map((b) => b.service));
+    } finally {
+      table.remove();
+      table.close();
+    }
+  });
+
   test('the same hosts and Gateway part are taken over, and encode as they would afresh', () => {
     const memo = new EncodeMemo();
     const m = model();

@@ -417,6 +417,10 @@ export function encodeModel(model: unknown, statsSlots?: ArrayLike<number>, memo
   const lastEndpoints = last ? new LastEndpoints(last) : undefined;
   const place = new Place('backends');
   let sameStrings = last !== undefined;
+  // The first backend not copied from the last encoding: past all of the
+  // last backends when they are an unchanged prefix (a new Ingress's
+  // backends come last, src/model/table.ts).
+  let firstNotCopied = n;
   let run = -1;
   const copyRun = (end: number) => {
     if (run < 0 || !last) return;
@@ -440,6 +444,7 @@ export function encodeModel(model: unknown, statsSlots?: ArrayLike<number>, memo
       stringStarts[i] = w.strings.length + (last!.stringStarts[i]! - last!.stringStarts[run]!);
       continue;
     }
+    if (firstNotCopied === n) firstNotCopied = i;
     copyRun(i);
     starts[i] = w.n;
     stringStarts[i] = w.strings.length;
@@ -456,7 +461,15 @@ export function encodeModel(model: unknown, statsSlots?: ArrayLike<number>, memo
 
   // The routing part, or the last model's when it is the same objects.
   const firstString = w.strings.length;
-  const backendText = sameStrings && last && last.list.length === n && last.stringStarts[n] === firstString ? last.text : w.strings.join('\0');
+  let backendText: string;
+  if (sameStrings && last && last.list.length === n && last.stringStarts[n] === firstString) backendText = last.text;
+  else if (last && last.list.length < n && firstNotCopied >= last.list.length) {
+    // The last backends' text, then the new ones' strings: a concatenation,
+    // which V8 keeps as a pair of strings, not a copy of the megabyte.
+    const lastCount = last.stringStarts[last.list.length]!;
+    const rest = w.strings.slice(lastCount, firstString).join('\0');
+    backendText = lastCount === 0 ? rest : lastCount === firstString ? last.text : `${last.text}\0${rest}`;
+  } else backendText = w.strings.join('\0');
   let routing = memo?.routing;
   if (routing && routing.hosts === model.hosts && routing.gateway === model.gateway && routing.firstString === firstString && routing.backendCount === backends.length) {
     w.all(routing.ints);
