@@ -734,7 +734,7 @@ describe('conflicts', () => {
       want: {
         routes: ['a.com /only-new Prefix -> ns/b:80 (ns/aaa-new)', 'a.com /x Prefix -> ns/a:80 (ns/zzz-old)'],
         problems: ['Warning Ingress ns/aaa-new spec.rules[0].http.paths[0]: host "a.com" path "/x" (Prefix) is already served by spec.rules[0].http.paths[0] of Ingress ns/zzz-old, which is older; this path is ignored'],
-        served: ['ns/aaa-new', 'ns/zzz-old'],
+        served: ['ns/zzz-old', 'ns/aaa-new'],
       },
     },
     {

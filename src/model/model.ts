@@ -147,6 +147,6 @@ export interface BuildResult {
   readonly gateway: GatewayBuild;
   /** Sorted and without duplicates. */
   readonly problems: readonly Problem[];
-  /** `namespace/name` of the claimed Ingresses that gave at least one rule or default backend, sorted. */
+  /** `namespace/name` of the claimed Ingresses that gave at least one rule or default backend, in claim order (oldest first, then by namespace/name). */
   readonly served: readonly string[];
 }

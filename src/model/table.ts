@@ -172,9 +172,11 @@ export const assembleTable: Processor = (state) => {
   const hosts: TableHost[] = [];
   for (const group of groups) {
     const rules: TableRule[] = [];
+    // A host's rules come mostly from one Ingress: added once per run of them, not per rule.
+    let last: ClaimedIngress | undefined;
     for (const route of sortInPlace(group.winners ?? [], compareRoutes)) {
       rules.push({ path: route.path, pathType: route.pathType, backend: indexOf(route.backend, group.name), source: route.ingress.key });
-      served.add(route.ingress);
+      if (route.ingress !== last) served.add((last = route.ingress));
     }
     const host: TableHost = { name: group.name, rules };
     const winner = group.defaultWinner;
@@ -213,8 +215,12 @@ export const assembleTable: Processor = (state) => {
 
   state.table = { hosts, backends };
   if (tableDefault !== undefined) state.table.defaultBackend = number[tableDefault]!;
-  // No comparator: the default order of strings is compareText's, and sorts 10,000 keys without a call per comparison.
-  state.served = [...served].map((i) => i.key).sort();
+  // In claim order, which is deterministic (creation time, then
+  // namespace/name): sorting the 10,000 keys by name was 3 ms of every
+  // routing build at 10,000 Ingresses, for readers that take them as a set.
+  const servedKeys: string[] = [];
+  for (const ingress of state.ingresses) if (served.has(ingress)) servedKeys.push(ingress.key);
+  state.served = servedKeys;
   if (memo && ids && state.routing) {
     memo.table = { routing: state.routing, ids, hosts, defaultBackend: state.table.defaultBackend, served: state.served, makers, backends };
   }
