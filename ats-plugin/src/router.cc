@@ -156,9 +156,9 @@ void set(TSHttpTxn txn, TSOverridableConfigKey key, int64_t value) {
 // has no user of its own and the query stays in: ATS copies it as an
 // object, where TSCacheUrlSet would parse the key's text (about 1,400 of the
 // 4,900 instructions the plugin adds to a cache hit, by callgrind). The port
-// is cleared, not a reason to parse: in remap mode ATS has already put one
-// in the URL (from the Host header or the rule) for every request, which
-// sent each one to the text (1,560 instructions of a hit, by callgrind), and
+// is cleared, not a reason to parse: in remap mode the URL already has one
+// when the plugin is called, which sent every request to the text
+// (TSCacheUrlSet was 1,560 instructions of a hit, by callgrind), and
 // forward() sets the pod's port after. The key has no port either way; ATS
 // hashes the scheme's default for none. Returns whether the URL now has that
 // scheme and host; false when the text was set.

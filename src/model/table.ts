@@ -173,10 +173,10 @@ export const assembleTable: Processor = (state) => {
   for (const group of groups) {
     const rules: TableRule[] = [];
     // A host's rules come mostly from one Ingress: added once per run of them, not per rule.
-    let last: ClaimedIngress | undefined;
+    let added: ClaimedIngress | undefined;
     for (const route of sortInPlace(group.winners ?? [], compareRoutes)) {
       rules.push({ path: route.path, pathType: route.pathType, backend: indexOf(route.backend, group.name), source: route.ingress.key });
-      if (route.ingress !== last) served.add((last = route.ingress));
+      if (route.ingress !== added) served.add((added = route.ingress));
     }
     const host: TableHost = { name: group.name, rules };
     const winner = group.defaultWinner;

@@ -290,9 +290,9 @@ for (const mode of ['global', 'remap'] as Mode[]) {
     });
 
     test('one object whether the request line names the URL or only its path, with or without a port or user', async () => {
-      // The router keys a plain path by the request's URL object and an
-      // absolute URL with a port or user by the key's text (router.cc,
-      // set_cache_key): both must give one key.
+      // The router keys a plain path, and an absolute URL with its port
+      // cleared, by the request's URL object, and an absolute URL with a
+      // user by the key's text (router.cc, set_cache_key): all must give one key.
       const h = asking({ 'cache-control': 'max-age=60' });
       const first = answerOf(await get('spell.test', '/absolute?x=1', h), 'origin-form');
       for (const path of [`http://spell.test:${ats.httpPort}/absolute?x=1`, 'http://spell.test/absolute?x=1', 'http://someone@spell.test/absolute?x=1']) {
