@@ -198,7 +198,7 @@ for (const c of CASES) {
     }
     // The memo was used, not just carried: each part was taken over at least once.
     assert.ok(memo.reused.routing > 0 && memo.reused.lookups > 0 && memo.reused.table > 0 && memo.reused.sliceIndex > 0 &&
-      (c.weights.ingress === 0 || memo.reused.ingresses > 0), JSON.stringify(memo.reused));
+      memo.reused.carried > 0 && (c.weights.ingress === 0 || memo.reused.ingresses > 0), JSON.stringify(memo.reused));
   });
 }
 
@@ -219,8 +219,37 @@ test('one EndpointSlice changed: the routing and the hosts are taken over, the b
   assert.deepEqual(after.model.table.backends.map((b) => b.endpoints.map((e) => e.address)), [['10.0.0.2'], ['10.0.0.1'], ['10.0.0.1']]);
   // The Services that did not change keep their endpoints, the very arrays.
   assert.equal(after.model.table.backends[1]!.endpoints, before.model.table.backends[1]!.endpoints);
-  // The two Services that did not change are not looked up again.
-  assert.deepEqual(context.memo?.reused, { routing: 1, endpoints: 0, lookups: 2, ingresses: 0, sliceIndex: 1, table: 1 });
+  // The two Services that did not change are not looked up again: not even in the indexes.
+  assert.deepEqual(context.memo?.reused, { routing: 1, endpoints: 0, lookups: 2, carried: 2, ingresses: 0, sliceIndex: 1, table: 1 });
+});
+
+test('a slice that moves to another Service: both Services are looked up again, the third is carried', () => {
+  const config = buildConfig();
+  const cache = new ObjectCache(config);
+  cache.upsert(ingressClass('ats').isDefault().build());
+  for (const name of SERVICES) {
+    cache.upsert(ingress(`shop/${name}`).rule(`${name}.a.com`, prefix('/', name, 80)).build());
+    cache.upsert(service(`shop/${name}`).port('http', 80, 8080).build());
+    cache.upsert(slice(`shop/${name}`).port('http', 8080).ready('10.0.0.1').build());
+  }
+  const context = buildContext(TIMES[2]);
+  const check = () => {
+    const snapshot = cache.snapshot();
+    const kept = build(snapshot, config, context);
+    assert.equal(JSON.stringify(kept), JSON.stringify(build(snapshot, config, buildContext(TIMES[2]))));
+    return kept;
+  };
+  check();
+  // api's slice, relabelled as web's: api has none left, web has two.
+  const moved = slice('shop/api').port('http', 8080).ready('10.0.0.9').build();
+  cache.upsert({ ...moved, metadata: { ...moved.metadata, labels: { ...moved.metadata.labels, [SERVICE_NAME_LABEL]: 'web' } } } as KubeObject);
+  const after = check();
+  assert.deepEqual(Object.fromEntries(after.model.table.backends.map((b) => [b.service, b.endpoints.map((e) => e.address)])),
+    { 'shop/api': [], 'shop/web': ['10.0.0.1', '10.0.0.9'], 'shop/img': ['10.0.0.1'] });
+  assert.equal(context.memo?.reused.carried, 1);
+  // Nothing changed: everything is carried.
+  check();
+  assert.equal(context.memo?.reused.carried, 4);
 });
 
 test('one Ingress added or changed: only it is read again, the others\' problems are still reported', () => {

@@ -88,6 +88,8 @@ export interface MemoCounts {
   routing: number;
   endpoints: number;
   lookups: number;
+  /** Of those, the ones taken over without their Service and slices looked up again (services.ts). */
+  carried: number;
   /** Ingresses whose parts were taken over by a build that made its routing. */
   ingresses: number;
   /** EndpointSlice indexes brought up to date from the last one by the changed slices. */
@@ -101,6 +103,9 @@ export interface LookupsMemo {
   /** The number of the build resolving now. */
   stamp: number;
   entries: number;
+  /** The snapshot's maps of Services and EndpointSlices the last build resolved against. */
+  servicesMap: ReadonlyMap<ObjectKey, Service> | undefined;
+  slicesMap: ReadonlyMap<ObjectKey, EndpointSlice> | undefined;
 }
 
 export class BuildMemo {
@@ -113,7 +118,7 @@ export class BuildMemo {
   readonly endpoints = new WeakMap<ServicePort, EndpointsMemo>();
   lookups: LookupsMemo | undefined;
   table: TableMemo | undefined;
-  readonly reused: MemoCounts = { routing: 0, endpoints: 0, lookups: 0, ingresses: 0, sliceIndex: 0, table: 0 };
+  readonly reused: MemoCounts = { routing: 0, endpoints: 0, lookups: 0, carried: 0, ingresses: 0, sliceIndex: 0, table: 0 };
 }
 
 /** Whether two lists hold the same objects in the same order. */
