@@ -1236,6 +1236,16 @@ describe('the table handed to the addon', () => {
     assert.ok(!JSON.stringify(result.model, (_k, v: unknown) => (v === undefined ? '<undefined>' : v)).includes('<undefined>'));
   });
 
+  test('an Ingress with more backends than a chain holds: each Service port once, numbered as the sorted walk meets them', () => {
+    const names = Array.from({ length: 40 }, (_, i) => `s${String(i).padStart(2, '0')}`);
+    const paths = (host: string) => names.map((n) => prefix(`/${host}-${n}`, n, 80));
+    const objects: ObjectLike[] = [ours, ing('ns/many').rule('a.com', ...paths('a')).rule('b.com', ...paths('b').reverse())];
+    for (const n of names) objects.push(...app(`ns/${n}`, 80, 8080, '10.0.0.1'));
+    const table = build(snapshotFrom(objects)).model.table;
+    assert.deepEqual(table.backends.map((b) => b.service), names.map((n) => `ns/${n}`));
+    for (const host of table.hosts) assert.deepEqual(host.rules.map((r) => table.backends[r.backend]!.service), host.rules.map((r) => `ns/${r.path.slice(3)}`));
+  });
+
   test('one bad Ingress never removes another Ingress\'s routes', () => {
     const good = ing('ns/good').rule('a.com', prefix('/', 'a', 80));
     const bad = ing('ns/bad').created(10)

@@ -27,6 +27,8 @@ function claim(ingress: Ingress): ClaimedIngress {
     ruleHosts: [],
     defaultBackend: undefined,
     parts: undefined,
+    place: 0,
+    run: 0,
   };
 }
 

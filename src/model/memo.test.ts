@@ -286,6 +286,36 @@ test('one Ingress added or changed: only it is read again, the others\' problems
   assert.ok(!changed.problems.some((p) => p.field.includes('connect-timeout')), 'the old object\'s problem went with it');
 });
 
+test('a new Ingress: every other backend is the very object of the last build, at its index, and the new ones come last', () => {
+  const config = buildConfig({ defaultBackend: serviceRef('shop/web:80') });
+  const cache = new ObjectCache(config);
+  cache.upsert(ingressClass('ats').isDefault().build());
+  for (const name of SERVICES) {
+    cache.upsert(service(`shop/${name}`).port('http', 80, 8080).build());
+    cache.upsert(slice(`shop/${name}`).port('http', 8080).ready('10.0.0.1').build());
+  }
+  SERVICES.forEach((name, i) => cache.upsert(ingress(`shop/${name}`).created(i).rule(`${name}.a.com`, prefix('/', name, 80), exact('/x', 'img', 80)).build()));
+  const context = buildContext(TIMES[2]);
+  const check = () => {
+    const snapshot = cache.snapshot();
+    const kept = build(snapshot, config, context);
+    assert.equal(JSON.stringify(kept), JSON.stringify(build(snapshot, config, buildContext(TIMES[2]))));
+    return kept.model.table.backends;
+  };
+  const before = check();
+  assert.equal(before.length, 6, 'the default, then two of web, two of api, one of img');
+  // On a host that sorts first, so that its rules come before every other host's.
+  cache.upsert(ingress('shop/new').created(9).rule('0.a.com', prefix('/', 'api', 80)).build());
+  const added = check();
+  assert.equal(added.length, before.length + 1);
+  before.forEach((b, i) => assert.equal(added[i], b, `backend ${i}`));
+  // The oldest one changed (a new claim): its two backends are made again, every other one kept.
+  cache.upsert(ingress(`shop/${SERVICES[0]}`).created(0).rule(`${SERVICES[0]}.a.com`, prefix('/', 'api', 80), exact('/x', 'img', 80)).build());
+  const changed = check();
+  assert.deepEqual(changed.slice(1, 3).map((b) => b.service), ['shop/api', 'shop/img']);
+  added.forEach((b, i) => i === 1 || i === 2 || assert.equal(changed[i], b, `backend ${i}`));
+});
+
 test('lookups no build uses any more are let go, and what is left still equals a build from nothing', () => {
   const config = buildConfig();
   const cache = new ObjectCache(config);

@@ -52,6 +52,17 @@ export interface ClaimedIngress {
   defaultBackend: BackendRef | undefined;
   /** Its paths and problems, kept when the build has a memo (the claim then outlives the build). */
   parts: IngressParts | undefined;
+  /**
+   * One more than its index in the claim order of the build that last
+   * numbered its backends (table.ts): good only while that build's list
+   * holds it there.
+   */
+  place: number;
+  /**
+   * Where its backends begin in the last table the build memo keeps
+   * (table.ts): good only where that table's backend there is its own.
+   */
+  run: number;
 }
 
 /**

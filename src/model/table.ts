@@ -17,9 +17,6 @@ import type { TableMemo } from './memo.js';
 import { compareText, sortInPlace } from './order.js';
 import { hasHttps } from './tls.js';
 
-/** Keys of one Ingress's backends: ids and redirects below this, Ingresses above (exact as a double up to 2^26 Ingresses). */
-const BACKEND_KEYS = 2 ** 27;
-
 function compareRoutes(a: RouteCandidate, b: RouteCandidate): number {
   return compareText(a.path, b.path) || compareText(a.pathType, b.pathType);
 }
@@ -99,20 +96,6 @@ function reuseTable(state: BuildState, ids: Int32Array): boolean {
 }
 
 /**
- * The last build's backends by their Ingress: where each Ingress's run of
- * them begins (they are numbered Ingress by Ingress).
- */
-function lastRuns(m: TableMemo | undefined): Map<ClaimedIngress | undefined, number> | undefined {
-  if (!m) return undefined;
-  const starts = new Map<ClaimedIngress | undefined, number>();
-  for (let i = 0; i < m.makers.length; i++) {
-    const owner = m.makers[i]!.ref.owner;
-    if (!starts.has(owner)) starts.set(owner, i);
-  }
-  return starts;
-}
-
-/**
  * The last build's backend at the same place in its Ingress's run, when it
  * is what this one would be: the same Service, port, scheme, endpoints
  * (the very list) and problem, and the same options, which come from the
@@ -120,14 +103,26 @@ function lastRuns(m: TableMemo | undefined): Map<ClaimedIngress | undefined, num
  * the redirect. The publisher copies the encoding of a backend that is the
  * very object at the same index.
  */
-function lastEqual(m: TableMemo, starts: Map<ClaimedIngress | undefined, number>, ref: BackendRef, redirect: boolean, nth: number): TableBackend | undefined {
-  const start = starts.get(ref.owner);
-  if (start === undefined) return undefined;
-  const at = start + nth;
+function lastEqual(m: TableMemo, ref: BackendRef, redirect: boolean, nth: number): TableBackend | undefined {
+  // Where its run began in that table (the controller's default backend's: first).
+  const at = (ref.owner?.run ?? 0) + nth;
   const maker = m.makers[at];
   const last = m.backends[at];
   if (!maker || !last || maker.ref.owner !== ref.owner || maker.redirect !== redirect) return undefined;
   return sameResolved(last, resolvedOf(ref)) ? last : undefined;
+}
+
+/** Backends of one Ingress looked through in a chain up to this many; a map beyond. */
+const LONG_CHAIN = 16;
+
+/** A table backend found in the sorted walk: what makes it, its group and the group's backend found before it (-1: none). */
+interface Found {
+  readonly ref: BackendRef;
+  readonly host: string;
+  readonly redirect: boolean;
+  readonly group: number;
+  readonly id: number;
+  readonly previous: number;
 }
 
 export const assembleTable: Processor = (state) => {
@@ -135,31 +130,53 @@ export const assembleTable: Processor = (state) => {
   const ids = memo && state.routing ? resolvedIds(state) : undefined;
   if (ids && reuseTable(state, ids)) return;
   // Found in the sorted walk, in the order it meets them; numbered at the end.
-  const found: Array<{ ref: BackendRef; host: string; redirect: boolean; group: number }> = [];
+  const found: Found[] = [];
   // A ResolvedBackend is one per (Service, port, scheme), so a table backend
   // is found by its Ingress (whose settings give the options), then by the
-  // ResolvedBackend's id and the redirect, as one number: no text and no map
-  // per Ingress made for it (10,000 Ingresses made 10,000 maps a build).
+  // ResolvedBackend's id and the redirect: no text and no map per Ingress
+  // made for it (10,000 Ingresses made 10,000 maps a build, and a map keyed
+  // by both as one number was 15 % of a routing build at that size).
   // An Ingress's group is its place in claim order, the controller's default
-  // backend (no Ingress) first.
-  const groupOf = new Map<ClaimedIngress | undefined, number>([[undefined, 0]]);
-  for (let i = 0; i < state.ingresses.length; i++) groupOf.set(state.ingresses[i], i + 1);
-  const byKey = new Map<number, number>();
-  const indexOf = (ref: BackendRef, host: string): number => {
+  // backend (no Ingress) first; each group's found backends are a chain.
+  const claims = state.ingresses;
+  for (let i = 0; i < claims.length; i++) claims[i]!.place = i + 1;
+  const groupOf = (owner: ClaimedIngress | undefined): number => {
+    if (owner === undefined) return 0;
+    const place = owner.place;
+    if (claims[place - 1] !== owner) throw new Error(`internal: a backend of ${owner.key}, which is not claimed`);
+    return place;
+  };
+  const lastOfGroup = new Int32Array(claims.length + 1).fill(-1);
+  const countOfGroup = new Int32Array(claims.length + 1);
+  // The groups with more backends than a chain should walk: by id and redirect.
+  let large: Map<number, Map<number, number>> | undefined;
+  const indexOf = (ref: BackendRef, host: string, group = groupOf(ref.owner)): number => {
     const resolved = resolvedOf(ref);
     const redirect = redirects(state, ref, host);
     // One Ingress's backends are its own even where another Ingress names
     // the same Service with the same options: the plugin counts requests per
-    // table backend, and the metrics are per Ingress.
-    const group = groupOf.get(ref.owner);
-    if (group === undefined) throw new Error(`internal: a backend of ${ref.owner?.key ?? 'the controller'}, which is not claimed`);
-    if (resolved.id >= BACKEND_KEYS / 2) throw new Error(`internal: backend id ${resolved.id} is past ${BACKEND_KEYS / 2}`);
-    const key = group * BACKEND_KEYS + resolved.id * 2 + (redirect ? 1 : 0);
-    const known = byKey.get(key);
-    if (known !== undefined) return known;
-    byKey.set(key, found.length);
-    found.push({ ref, host, redirect, group });
-    return found.length - 1;
+    // table backend, and the metrics are per Ingress. Most have a few.
+    const byId = countOfGroup[group]! > LONG_CHAIN ? large?.get(group) : undefined;
+    const key = resolved.id * 2 + (redirect ? 1 : 0);
+    if (byId) {
+      const k = byId.get(key);
+      if (k !== undefined) return k;
+    } else {
+      for (let k = lastOfGroup[group]!; k >= 0; k = found[k]!.previous) {
+        const f = found[k]!;
+        if (f.id === resolved.id && f.redirect === redirect) return k;
+      }
+    }
+    const at = found.length;
+    found.push({ ref, host, redirect, group, id: resolved.id, previous: lastOfGroup[group]! });
+    lastOfGroup[group] = at;
+    if (byId) byId.set(key, at);
+    else if (++countOfGroup[group]! > LONG_CHAIN) {
+      const all = new Map<number, number>();
+      for (let k = at; k >= 0; k = found[k]!.previous) all.set(found[k]!.id * 2 + (found[k]!.redirect ? 1 : 0), k);
+      (large ??= new Map()).set(group, all);
+    }
+    return at;
   };
 
   const groups: HostGroup[] = [];
@@ -168,22 +185,26 @@ export const assembleTable: Processor = (state) => {
   }
   groups.sort((a, b) => compareText(a.name, b.name));
 
-  const served = new Set<ClaimedIngress>();
+  // By group: whether the Ingress serves a rule or a default.
+  const served = new Uint8Array(claims.length + 1);
   const hosts: TableHost[] = [];
   for (const group of groups) {
     const rules: TableRule[] = [];
-    // A host's rules come mostly from one Ingress: added once per run of them, not per rule.
-    let added: ClaimedIngress | undefined;
+    // A host's rules come mostly from one Ingress, whose backends they name.
+    let from: ClaimedIngress | undefined;
+    let fromGroup = 0;
     for (const route of sortInPlace(group.winners ?? [], compareRoutes)) {
-      rules.push({ path: route.path, pathType: route.pathType, backend: indexOf(route.backend, group.name), source: route.ingress.key });
-      if (route.ingress !== added) served.add((added = route.ingress));
+      if (route.ingress !== from) served[(fromGroup = groupOf((from = route.ingress)))] = 1;
+      const ref = route.backend;
+      const backend = ref.owner === from ? indexOf(ref, group.name, fromGroup) : indexOf(ref, group.name);
+      rules.push({ path: route.path, pathType: route.pathType, backend, source: route.ingress.key });
     }
     const host: TableHost = { name: group.name, rules };
     const winner = group.defaultWinner;
     if (winner) {
       host.defaultBackend = indexOf(winner.backend, group.name);
       host.defaultSource = winner.ingress.key;
-      served.add(winner.ingress);
+      served[groupOf(winner.ingress)] = 1;
     }
     hosts.push(host);
   }
@@ -192,7 +213,7 @@ export const assembleTable: Processor = (state) => {
 
   // Numbered by group, in found order within one: a counting sort, as the
   // groups are claim places.
-  const firstOf = new Int32Array(state.ingresses.length + 2);
+  const firstOf = new Int32Array(claims.length + 2);
   for (const f of found) firstOf[f.group + 1]!++;
   for (let g = 1; g < firstOf.length; g++) firstOf[g]! += firstOf[g - 1]!;
   const groupStart = firstOf.slice();
@@ -200,12 +221,11 @@ export const assembleTable: Processor = (state) => {
   const backends = new Array<TableBackend>(found.length);
   const makers = new Array<TableMemo['makers'][number]>(found.length);
   const last = memo?.table;
-  const starts = lastRuns(last);
   for (let p = 0; p < found.length; p++) {
     const f = found[p]!;
     const i = firstOf[f.group]!++;
     number[p] = i;
-    backends[i] = (last && starts && lastEqual(last, starts, f.ref, f.redirect, i - groupStart[f.group]!)) || makeBackend(f.ref, f.redirect);
+    backends[i] = (last && lastEqual(last, f.ref, f.redirect, i - groupStart[f.group]!)) || makeBackend(f.ref, f.redirect);
     makers[i] = { ref: f.ref, host: f.host, redirect: f.redirect };
   }
   for (const host of hosts) {
@@ -219,9 +239,11 @@ export const assembleTable: Processor = (state) => {
   // namespace/name): sorting the 10,000 keys by name was 3 ms of every
   // routing build at 10,000 Ingresses, for readers that take them as a set.
   const servedKeys: string[] = [];
-  for (const ingress of state.ingresses) if (served.has(ingress)) servedKeys.push(ingress.key);
+  for (let i = 0; i < claims.length; i++) if (served[i + 1]) servedKeys.push(claims[i]!.key);
   state.served = servedKeys;
   if (memo && ids && state.routing) {
+    // Read by the next build's lastEqual, against the table kept here.
+    for (let g = 1; g <= claims.length; g++) if (groupStart[g]! < groupStart[g + 1]!) claims[g - 1]!.run = groupStart[g]!;
     memo.table = { routing: state.routing, ids, hosts, defaultBackend: state.table.defaultBackend, served: state.served, makers, backends };
   }
 };
