@@ -112,6 +112,16 @@ function lastEqual(m: TableMemo, ref: BackendRef, redirect: boolean, nth: number
   return sameResolved(last, resolvedOf(ref)) ? last : undefined;
 }
 
+function sameHost(a: TableHost, b: TableHost): boolean {
+  if (a.name !== b.name || a.defaultBackend !== b.defaultBackend || a.defaultSource !== b.defaultSource || a.rules.length !== b.rules.length) return false;
+  for (let i = 0; i < a.rules.length; i++) {
+    const x = a.rules[i]!;
+    const y = b.rules[i]!;
+    if (x.path !== y.path || x.pathType !== y.pathType || x.backend !== y.backend || x.source !== y.source) return false;
+  }
+  return true;
+}
+
 /** Backends of one Ingress looked through in a chain up to this many; a map beyond. */
 const LONG_CHAIN = 16;
 
@@ -228,9 +238,19 @@ export const assembleTable: Processor = (state) => {
     backends[i] = (last && lastEqual(last, f.ref, f.redirect, i - groupStart[f.group]!)) || makeBackend(f.ref, f.redirect);
     makers[i] = { ref: f.ref, host: f.host, redirect: f.redirect };
   }
-  for (const host of hosts) {
+  // A host equal to the last table's is that very object: the publisher
+  // then copies its encoding instead of checking and encoding it again (a new
+  // Ingress among 10,000 changes one host). Both lists are sorted by name.
+  const lastHosts = last?.hosts;
+  let p = 0;
+  for (let h = 0; h < hosts.length; h++) {
+    const host = hosts[h]!;
     for (const rule of host.rules) rule.backend = number[rule.backend]!;
     if (host.defaultBackend !== undefined) host.defaultBackend = number[host.defaultBackend]!;
+    if (!lastHosts) continue;
+    while (p < lastHosts.length && compareText(lastHosts[p]!.name, host.name) < 0) p++;
+    const old = lastHosts[p];
+    if (old !== undefined && sameHost(old, host)) hosts[h] = old;
   }
 
   state.table = { hosts, backends };
