@@ -186,6 +186,47 @@ describe('EncodeMemo', () => {
     assert.throws(() => encodeModel(fewer, undefined, memo), { code: 'ERR_INVALID_MODEL', field: 'hosts[0].rules[1].backend' });
   });
 
+  test('the last model\'s hosts, the very objects, are copied with their strings moved, and encode as they would afresh', () => {
+    const backend = (i: number) => ({ service: `ns/s${i}`, port: '80', scheme: 'http' as const, endpoints: [{ address: `10.0.${i}.1`, port: 8080 }] });
+    const host = (name: string, b: number, withDefault: boolean): TableModel['hosts'][number] => ({
+      name,
+      rules: [{ path: '/', pathType: 'Prefix', backend: b, source: `ns/${name}` }, { path: `/${name}/x`, pathType: 'Exact', backend: b + 1, source: 'ns/other' }],
+      ...(withDefault ? { defaultBackend: b, defaultSource: `ns/${name}` } : {}),
+    });
+    const names = ['a.com', 'c.com', 'e.com', 'g.com', 'i.com'];
+    const first: TableModel = { backends: Array.from({ length: 10 }, (_, i) => backend(i)), hosts: names.map((n, i) => host(n, 2 * i, i % 2 === 0)) };
+    const memo = new EncodeMemo();
+    encodeModel(first, undefined, memo);
+    // A new host in the middle and one more backend (a new Ingress), a host
+    // made again with equal content, one with a default no more, a problem
+    // string on a backend: every copied host's strings move.
+    const hosts = [...first.hosts];
+    hosts.splice(2, 0, host('d.com', 10, true));
+    hosts[1] = structuredClone(hosts[1]!);
+    hosts[4] = host('g.com', 6, false);
+    const backends = [{ ...first.backends[0]!, problem: 'Service ns/s0 has no endpoints' }, ...first.backends.slice(1), backend(10), backend(11)];
+    const second: TableModel = { backends, hosts };
+    const kept = encodeModel(second, undefined, memo);
+    assert.ok(sameEncoding(kept, encodeModel(second)));
+    assert.equal(kept.strings, encodeModel(second).strings);
+    // From that one: a host gone, the others copied again.
+    const third: TableModel = { backends, hosts: hosts.filter((h) => h.name !== 'c.com') };
+    assert.ok(sameEncoding(encodeModel(third, undefined, memo), encodeModel(third)));
+    const table = RouteTable.open(`encode-model-hosts-${process.pid}`);
+    try {
+      table.publishEncoded(encodeModel(third, undefined, memo));
+      assert.deepEqual([table.lookup('i.com', '/i.com/x').rule?.source, table.lookup('i.com', '/i.com/x').service], ['ns/other', 'ns/s9']);
+      assert.deepEqual([table.lookup('d.com', '/').rule?.source, table.lookup('d.com', '/').service], ['ns/d.com', 'ns/s10']);
+    } finally {
+      table.remove();
+      table.close();
+    }
+    // The same host objects with fewer backends than they name: checked, and refused.
+    const fewer = (n: number): TableModel => ({ backends: backends.slice(0, n), hosts: third.hosts });
+    assert.throws(() => encodeModel(fewer(9), undefined, memo), { code: 'ERR_INVALID_MODEL', field: 'hosts[1].defaultBackend' });
+    assert.throws(() => encodeModel(fewer(11), undefined, memo), { code: 'ERR_INVALID_MODEL', field: 'hosts[1].rules[1].backend' });
+  });
+
   test('the addon takes the last table\'s routing over when only backends changed, and reads back the same model', () => {
     const table = RouteTable.open(`encode-routing-${process.pid}`);
     const fresh = RouteTable.open(`encode-routing-fresh-${process.pid}`);

@@ -189,6 +189,16 @@ interface RoutingEncoding {
   /** Its strings, NUL-separated, and how many. */
   readonly text: string;
   readonly stringCount: number;
+  /** Its strings, and where each host's ints (in `ints`) and strings (in `strings`) begin ([n]: where they end). */
+  readonly strings: readonly string[];
+  readonly hostInts: Int32Array;
+  readonly hostStrings: Int32Array;
+}
+
+/** Where each host's ints and strings begin in a routing part, counted from its start. */
+interface HostStarts {
+  readonly ints: Int32Array;
+  readonly strings: Int32Array;
 }
 
 /**
@@ -475,10 +485,13 @@ export function encodeModel(model: unknown, statsSlots?: ArrayLike<number>, memo
     w.all(routing.ints);
   } else {
     const start = w.n;
-    encodeHosts(w, hosts, backends.length);
+    const starts = encodeHosts(w, hosts, backends.length, routing);
     encodeGateway(w, model.gateway, backends.length);
     const own = w.strings.slice(firstString);
-    routing = { hosts: model.hosts, gateway: model.gateway, firstString, backendCount: backends.length, ints: w.ints.slice(start, w.n), text: own.join('\0'), stringCount: own.length };
+    routing = {
+      hosts: model.hosts, gateway: model.gateway, firstString, backendCount: backends.length, ints: w.ints.slice(start, w.n), text: own.join('\0'), stringCount: own.length,
+      strings: own, hostInts: starts.ints, hostStrings: starts.strings,
+    };
     if (memo) memo.routing = routing;
   }
   w.ints[1] = firstString + routing.stringCount;
@@ -508,9 +521,65 @@ function encoded(pieces: readonly string[], ints: Uint32Array): EncodedModel {
   };
 }
 
-/** The hosts and their rules (after the backends: `backendCount` of them). */
-function encodeHosts(w: Writer, hosts: unknown[], backendCount: number): void {
+/**
+ * A host of the last routing part's, when `h` is that very object (found by
+ * its name: both lists are sorted), copied into the writer with its string
+ * indexes moved to where its strings go now; false when it is not there or
+ * names a backend past `backendCount` (then it is encoded, for the error).
+ * A host is checked once, when it is first encoded: the model is read-only.
+ */
+class LastHosts {
+  #at = 0;
+  readonly #list: readonly unknown[];
+
+  constructor(private readonly last: RoutingEncoding) {
+    this.#list = last.hosts as unknown[];
+  }
+
+  copy(w: Writer, h: unknown, name: string, backendCount: number): boolean {
+    const list = this.#list;
+    while (this.#at < list.length && (list[this.#at] as { name: string }).name < name) this.#at++;
+    const j = this.#at;
+    if (list[j] !== h) return false;
+    const last = this.last;
+    const from = last.hostInts[j]!;
+    const size = last.hostInts[j + 1]! - from;
+    const seg = last.ints;
+    // Its strings were numbered from there; they go here.
+    const delta = w.strings.length - (last.firstString + last.hostStrings[j]!);
+    w.reserve(size);
+    const out = w.ints;
+    const n = w.n;
+    const rules = seg[from + 3]!;
+    if (seg[from + 1] !== NONE && seg[from + 1]! >= backendCount) return false;
+    out[n] = seg[from]! + delta;
+    out[n + 1] = seg[from + 1]!;
+    out[n + 2] = seg[from + 2] === NONE ? NONE : seg[from + 2]! + delta;
+    out[n + 3] = rules;
+    for (let k = 0, o = 4; k < rules; k++, o += 4) {
+      const backend = seg[from + o + 2]!;
+      if (backend >= backendCount) return false;
+      out[n + o] = seg[from + o]! + delta;
+      out[n + o + 1] = seg[from + o + 1]!;
+      out[n + o + 2] = backend;
+      out[n + o + 3] = seg[from + o + 3]! + delta;
+    }
+    w.n = n + size;
+    for (let k = last.hostStrings[j]!; k < last.hostStrings[j + 1]!; k++) w.strings.push(last.strings[k]!);
+    return true;
+  }
+}
+
+/**
+ * The hosts and their rules (after the backends: `backendCount` of them);
+ * `last`, a routing part to copy the hosts it shares from.
+ */
+function encodeHosts(w: Writer, hosts: unknown[], backendCount: number, last: RoutingEncoding | undefined): HostStarts {
   const backendRef = (v: unknown, field: string) => uint(v, field, 0, backendCount - 1);
+  const start = w.n;
+  const firstString = w.strings.length;
+  const starts: HostStarts = { ints: new Int32Array(hosts.length + 1), strings: new Int32Array(hosts.length + 1) };
+  const lastHosts = last && Array.isArray(last.hosts) ? new LastHosts(last) : undefined;
   w.int(hosts.length);
   // The builder sorts hosts by name, and a name above the one before it
   // cannot repeat an earlier one: names are mapped only once they are not in
@@ -530,11 +599,6 @@ function encodeHosts(w: Writer, hosts: unknown[], backendCount: number): void {
     if (!isRecord(h)) fail(`${f}`, 'must be an object');
     if (typeof h.name !== 'string') fail(`${f}.name`, `must be a string, got ${typeof h.name}`);
     const name = h.name;
-    if (name !== '') {
-      const bare = name.startsWith('*.') ? name.slice(2) : name;
-      // The whole name within 253 bytes, as readers check it (a wildcard's "*." counts).
-      if (!isValidHostName(bare) || name.length > 253) fail(`${f}.name`, `"${name}" is not a lowercase host name or *.wildcard of at most 253 characters`);
-    }
     if (hostNames === undefined && i > 0 && !(name > previous)) {
       hostNames = new Map();
       for (let k = 0; k < i; k++) hostNames.set((hosts[k] as { name: string }).name, k);
@@ -545,6 +609,14 @@ function encodeHosts(w: Writer, hosts: unknown[], backendCount: number): void {
       hostNames.set(name, i);
     }
     previous = name;
+    starts.ints[i] = w.n - start;
+    starts.strings[i] = w.strings.length - firstString;
+    if (lastHosts?.copy(w, h, name, backendCount)) continue;
+    if (name !== '') {
+      const bare = name.startsWith('*.') ? name.slice(2) : name;
+      // The whole name within 253 bytes, as readers check it (a wildcard's "*." counts).
+      if (!isValidHostName(bare) || name.length > 253) fail(`${f}.name`, `"${name}" is not a lowercase host name or *.wildcard of at most 253 characters`);
+    }
     w.str(name, f, '.name');
     w.int(h.defaultBackend === undefined ? NONE : backendRef(h.defaultBackend, `${f}.defaultBackend`));
     w.optStr(h.defaultSource, f, '.defaultSource');
@@ -589,6 +661,9 @@ function encodeHosts(w: Writer, hosts: unknown[], backendCount: number): void {
       w.str(r.source, rf, '.source');
     }
   }
+  starts.ints[hosts.length] = w.n - start;
+  starts.strings[hosts.length] = w.strings.length - firstString;
+  return starts;
 }
 
 // ------------------------------------------------------------ the Gateway API
