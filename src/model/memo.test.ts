@@ -11,6 +11,7 @@ import { buildConfig } from '../config/config.js';
 import type { Kind, KubeObject } from '../kube/types.js';
 import { SERVICE_NAME_LABEL, objectKey } from '../kube/types.js';
 import { CERT_PEM, exact, ingress, ingressClass, prefix, service, serviceRef, slice, tlsSecret } from '../testing/fixtures.js';
+import { EncodeMemo, encodeModel, sameEncoding } from '../route-table/encode-model.js';
 import { build, buildContext } from './build.js';
 import { CertificateCache } from './certificates.js';
 import { BuildMemo } from './memo.js';
@@ -189,12 +190,19 @@ for (const c of CASES) {
     // As the loop keeps them.
     const certificates = new CertificateCache();
     const memo = new BuildMemo();
+    // As the route-table publisher keeps it: its encoding of each model must be the one made from nothing.
+    const encodeMemo = new EncodeMemo();
     for (let step = 0; step < c.steps; step++) {
       if (step > 0) change(r, cache, c.weights, time);
       const snapshot = cache.snapshot();
-      const kept = JSON.stringify(build(snapshot, config, { now: time.now, certificates, memo }));
+      const keptResult = build(snapshot, config, { now: time.now, certificates, memo });
+      const kept = JSON.stringify(keptResult);
       const fresh = JSON.stringify(build(snapshot, config, buildContext(time.now)));
       assert.equal(kept, fresh, `step ${step} of seed ${c.seed}`);
+      const table = keptResult.model.table;
+      const encoded = encodeModel(table, undefined, encodeMemo);
+      const anew = encodeModel(JSON.parse(JSON.stringify(table)) as typeof table);
+      assert.ok(sameEncoding(encoded, anew) && encoded.strings === anew.strings, `the encoding at step ${step} of seed ${c.seed}`);
     }
     // The memo was used, not just carried: each part was taken over at least once.
     assert.ok(memo.reused.routing > 0 && memo.reused.lookups > 0 && memo.reused.table > 0 && memo.reused.sliceIndex > 0 &&
