@@ -91,6 +91,19 @@ describe('TrafficStats', () => {
     assert.deepEqual([...stats.assign(without)], [NONE, 1, 2, 0]);
   });
 
+  test('an Ingress that names one Service, then two, then the other alone, keeps each pair\'s slot', () => {
+    const stats = new TrafficStats(new Region().read, COUNTERS, 100);
+    const web = (...services: string[]): TableModel => ({
+      backends: services.map(backend),
+      hosts: [{ name: 'a.com', rules: services.map((_, i) => ({ path: `/${i}`, pathType: 'Prefix' as const, backend: i, source: 'ns/web' })) }],
+    });
+    assert.deepEqual([...stats.assign(web('ns/a'))], [0]);
+    assert.deepEqual([...stats.assign(web('ns/a', 'ns/b'))], [0, 1]);
+    assert.deepEqual([...stats.assign(web('ns/b'))], [1]);
+    assert.deepEqual(Object.keys(byLabels(stats)), ['ns/web/b']);
+    assert.deepEqual([...stats.assign(web('ns/c', 'ns/b'))], [2, 1], 'slot 0 waits out its quarantine');
+  });
+
   test('a backend no rule uses gets no slot', () => {
     const stats = new TrafficStats(new Region().read, COUNTERS, 100);
     const m = model();
