@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { test } from 'node:test';
 import { ObjectCache } from '../cache/object-cache.js';
+import type { BuildConfig } from '../config/config.js';
 import { buildConfig } from '../config/config.js';
 import type { Kind, KubeObject } from '../kube/types.js';
 import { SERVICE_NAME_LABEL, objectKey } from '../kube/types.js';
@@ -15,6 +16,8 @@ import { EncodeMemo, encodeModel, sameEncoding } from '../route-table/encode-mod
 import { build, buildContext } from './build.js';
 import { CertificateCache } from './certificates.js';
 import { BuildMemo } from './memo.js';
+import type { BuildResult } from './model.js';
+import type { BuildContext } from './state.js';
 
 /** A small seeded generator, so a failure can be replayed from its seed. */
 function random(seed: number): { int(n: number): number; pick<T>(items: readonly T[]): T; chance(p: number): boolean } {
@@ -210,8 +213,8 @@ for (const c of CASES) {
   });
 }
 
-test('one EndpointSlice changed: the routing and the hosts are taken over, the backends made again', () => {
-  const config = buildConfig();
+/** Per Service of SERVICES an Ingress of its own host, the Service, and a slice of one ready endpoint. */
+function shop(config: BuildConfig): ObjectCache {
   const cache = new ObjectCache(config);
   cache.upsert(ingressClass('ats').isDefault().build());
   for (const name of SERVICES) {
@@ -219,6 +222,22 @@ test('one EndpointSlice changed: the routing and the hosts are taken over, the b
     cache.upsert(service(`shop/${name}`).port('http', 80, 8080).build());
     cache.upsert(slice(`shop/${name}`).port('http', 8080).ready('10.0.0.1').build());
   }
+  return cache;
+}
+
+/** A build of the cache now with the context's memo, required to equal one from nothing. */
+function checked(cache: ObjectCache, config: BuildConfig, context: BuildContext): () => BuildResult {
+  return () => {
+    const snapshot = cache.snapshot();
+    const kept = build(snapshot, config, context);
+    assert.equal(JSON.stringify(kept), JSON.stringify(build(snapshot, config, buildContext(TIMES[2]))));
+    return kept;
+  };
+}
+
+test('one EndpointSlice changed: the routing and the hosts are taken over, the backends made again', () => {
+  const config = buildConfig();
+  const cache = shop(config);
   const context = buildContext(TIMES[2]);
   const before = build(cache.snapshot(), config, context);
   cache.upsert(slice('shop/api').port('http', 8080).ready('10.0.0.2').build());
@@ -233,20 +252,9 @@ test('one EndpointSlice changed: the routing and the hosts are taken over, the b
 
 test('a slice that moves to another Service: both Services are looked up again, the third is carried', () => {
   const config = buildConfig();
-  const cache = new ObjectCache(config);
-  cache.upsert(ingressClass('ats').isDefault().build());
-  for (const name of SERVICES) {
-    cache.upsert(ingress(`shop/${name}`).rule(`${name}.a.com`, prefix('/', name, 80)).build());
-    cache.upsert(service(`shop/${name}`).port('http', 80, 8080).build());
-    cache.upsert(slice(`shop/${name}`).port('http', 8080).ready('10.0.0.1').build());
-  }
+  const cache = shop(config);
   const context = buildContext(TIMES[2]);
-  const check = () => {
-    const snapshot = cache.snapshot();
-    const kept = build(snapshot, config, context);
-    assert.equal(JSON.stringify(kept), JSON.stringify(build(snapshot, config, buildContext(TIMES[2]))));
-    return kept;
-  };
+  const check = checked(cache, config, context);
   check();
   // api's slice, relabelled as web's: api has none left, web has two.
   const moved = slice('shop/api').port('http', 8080).ready('10.0.0.9').build();
@@ -272,11 +280,7 @@ test('one Ingress added or changed: only it is read again, the others\' problems
   cache.upsert(ingress('shop/mid').created(1).rule('b.com', prefix('/', 'web', 80)).build());
   const context = buildContext(TIMES[2]);
   build(cache.snapshot(), config, context);
-  const check = (snapshot = cache.snapshot()) => {
-    const kept = build(snapshot, config, context);
-    assert.equal(JSON.stringify(kept), JSON.stringify(build(snapshot, config, buildContext(TIMES[2]))));
-    return kept;
-  };
+  const check = checked(cache, config, context);
 
   // A new, younger Ingress with the same path on a.com: it loses to the old one, which was not read again.
   cache.upsert(ingress('shop/new').created(2).rule('a.com', prefix('/', 'web', 80)).build());
@@ -304,12 +308,8 @@ test('a new Ingress: every other backend is the very object of the last build, a
   }
   SERVICES.forEach((name, i) => cache.upsert(ingress(`shop/${name}`).created(i).rule(`${name}.a.com`, prefix('/', name, 80), exact('/x', 'img', 80)).build()));
   const context = buildContext(TIMES[2]);
-  const check = () => {
-    const snapshot = cache.snapshot();
-    const kept = build(snapshot, config, context);
-    assert.equal(JSON.stringify(kept), JSON.stringify(build(snapshot, config, buildContext(TIMES[2]))));
-    return kept.model.table.backends;
-  };
+  const built = checked(cache, config, context);
+  const check = () => built().model.table.backends;
   const before = check();
   assert.equal(before.length, 6, 'the default, then two of web, two of api, one of img');
   // On a host that sorts first, so that its rules come before every other host's.
