@@ -52,6 +52,17 @@ TEST(Writer, RefusesBadModelsNamingTheField) {
     EXPECT_EQ(build_error(t.input()), "hosts[1].name: host \"a.com\" appears twice");
   }
   {
+    // Out of order: the names before are hashed from there on.
+    TableBuilder t;
+    t.host("b.com").host("c.com").host("a.com").host("b.com");
+    EXPECT_EQ(build_error(t.input()), "hosts[3].name: host \"b.com\" appears twice");
+  }
+  {
+    TableBuilder t;
+    t.host("c.com").host("a.com").host("b.com");
+    EXPECT_EQ(build_error(t.input()), "");
+  }
+  {
     TableBuilder t;
     t.host("").host("");
     EXPECT_EQ(build_error(t.input()), "hosts[1].name: a second catch-all host");
