@@ -61,11 +61,9 @@ function reuseRouting(state: BuildState, memo: BuildMemo): boolean {
   state.clientVerifiedHosts = m.clientVerifiedHosts;
   state.validUntil = m.validUntil;
   state.problems.push(...m.problems);
-  // Resolved afresh by this build: its Services and endpoints may differ.
-  for (const route of m.routes) route.backend.resolved = undefined;
-  for (const d of m.defaults) d.backend.resolved = undefined;
-  if (m.controllerDefault) m.controllerDefault.resolved = undefined;
+  // Its references are resolved by resolveServices: afresh, or only those whose Services changed.
   state.routing = m;
+  state.routingReused = true;
   memo.reused.routing++;
   return true;
 }
@@ -100,11 +98,18 @@ function keepRouting(state: BuildState, memo: BuildMemo): void {
 export function build(snapshot: Snapshot, config: BuildConfig = buildConfig(), context: BuildContext = buildContext()): BuildResult {
   const state = newState(snapshot, config, context);
   const memo = context.memo;
-  if (!memo || !reuseRouting(state, memo)) {
-    for (const processor of ROUTING) processor(state);
-    if (memo) keepRouting(state, memo);
+  try {
+    if (!memo || !reuseRouting(state, memo)) {
+      for (const processor of ROUTING) processor(state);
+      if (memo) keepRouting(state, memo);
+    }
+    for (const processor of BACKENDS) processor(state);
+  } catch (err) {
+    // A build cut short leaves the memo part this build's and part the
+    // last one's, which the next build would take for the last build's.
+    memo?.forget();
+    throw err;
   }
-  for (const processor of BACKENDS) processor(state);
   return {
     model: { table: state.table, tls: state.tls, ...(state.records ? { records: state.records } : {}) },
     gateway: gatewayBuild(state),

@@ -39,7 +39,7 @@ import type { CertificateCache } from './certificates.js';
 import type { Problem, TlsModel } from './model.js';
 import type { BackendRef, ClaimedIngress, DefaultCandidate, HostGroup, RouteCandidate } from './state.js';
 import type { TableBackend, TableEndpoint, TableHost } from './table-model.js';
-import type { ServiceLookups } from './services.js';
+import type { PortLookup, ServiceLookups } from './services.js';
 
 /** What the routing processors left, and what it was made from. */
 export interface RoutingMemo {
@@ -81,6 +81,8 @@ export interface TableMemo {
   readonly makers: ReadonlyArray<{ readonly ref: BackendRef; readonly host: string; readonly redirect: boolean }>;
   /** The last build's backends, each taken over by the next build when it comes out equal. */
   backends: readonly TableBackend[];
+  /** The makers' indexes by namespace and Service, made the first time only some backends are made again. */
+  makersByService: Map<string, Map<string, number[]>> | undefined;
 }
 
 /** How often each part was taken over, for tests and the curious. */
@@ -90,6 +92,8 @@ export interface MemoCounts {
   lookups: number;
   /** Of those, the ones taken over without their Service and slices looked up again (services.ts). */
   carried: number;
+  /** Builds that resolved only the references to the Services whose slices changed, and made only their table backends again. */
+  resolvedOnly: number;
   /** Ingresses whose parts were taken over by a build that made its routing. */
   ingresses: number;
   /** EndpointSlice indexes brought up to date from the last one by the changed slices. */
@@ -106,6 +110,15 @@ export interface LookupsMemo {
   /** The snapshot's maps of Services and EndpointSlices the last build resolved against. */
   servicesMap: ReadonlyMap<ObjectKey, Service> | undefined;
   slicesMap: ReadonlyMap<ObjectKey, EndpointSlice> | undefined;
+  /** The routing whose references the last build resolved, and whether it had Gateway API references too. */
+  routing: RoutingMemo | undefined;
+  gatewayRefs: boolean;
+  /** One past the highest ResolvedBackend id the last build gave. */
+  nextId: number;
+  /** What the last build reported of what it resolved: the lookups with problems of their own, and the references whose lookup has an issue. */
+  reported: { readonly lookups: readonly PortLookup[]; readonly refs: readonly BackendRef[] } | undefined;
+  /** That routing's references by namespace and Service, made the first time only some of them are resolved again. */
+  refs: { readonly routing: RoutingMemo; readonly index: Map<string, Map<string, BackendRef[]>> } | undefined;
 }
 
 export class BuildMemo {
@@ -118,7 +131,25 @@ export class BuildMemo {
   readonly endpoints = new WeakMap<ServicePort, EndpointsMemo>();
   lookups: LookupsMemo | undefined;
   table: TableMemo | undefined;
-  readonly reused: MemoCounts = { routing: 0, endpoints: 0, lookups: 0, carried: 0, ingresses: 0, sliceIndex: 0, table: 0 };
+  /**
+   * Drops what the builds made across objects (what was made of one object
+   * alone, by that object, stays true). The lookups stay, each to be checked
+   * against its Service and slices again (nothing is carried): references
+   * hold them, and a new memo's stamps would count from 1 again, as theirs
+   * did.
+   */
+  forget(): void {
+    this.routing = undefined;
+    this.services = undefined;
+    this.slices = undefined;
+    this.table = undefined;
+    const l = this.lookups;
+    if (l) {
+      l.servicesMap = l.slicesMap = l.routing = l.reported = l.refs = undefined;
+    }
+  }
+
+  readonly reused: MemoCounts = { routing: 0, endpoints: 0, lookups: 0, carried: 0, resolvedOnly: 0, ingresses: 0, sliceIndex: 0, table: 0 };
 }
 
 /** Whether two lists hold the same objects in the same order. */

@@ -17,8 +17,9 @@ import { SERVICE_NAME_LABEL, namespaceOf } from '../kube/types.js';
 import type { TableEndpoint, UpstreamScheme } from './table-model.js';
 import { isIPv4Address } from './names.js';
 import { sortInPlace } from './order.js';
-import type { BackendRef, BuildState, Processor, ResolvedBackend } from './state.js';
+import type { BackendRef, BuildState, Processor, ResolvedBackend, ServiceName } from './state.js';
 import type { Problem } from './model.js';
+import type { LookupsMemo, RoutingMemo } from './memo.js';
 import { sameObjects } from './memo.js';
 import { backendField, report } from './state.js';
 
@@ -229,10 +230,6 @@ function unresolved(made: Made, service: string, port: string, problem: string, 
 export type ServiceLookups = { port: number | string; lookup: PortLookup }[];
 
 /** A Service by namespace and name. */
-interface ServiceName {
-  readonly namespace: string;
-  readonly service: string;
-}
 
 interface Indexes {
   readonly services: ByNamespace<Service>;
@@ -271,6 +268,18 @@ function indexes(state: BuildState): Indexes {
   return { services: memo.services.index, slices: memo.slices.index, touched };
 }
 
+/** The references of `routing` by namespace and Service, made once per routing. */
+function refsByService(kept: LookupsMemo, routing: RoutingMemo): ByNamespace<BackendRef[]> {
+  if (kept.refs?.routing === routing) return kept.refs.index;
+  const index: ByNamespace<BackendRef[]> = new Map();
+  const add = (ref: BackendRef) => slot(slot(index, ref.namespace, newMap<string, BackendRef[]>), ref.service, newList<BackendRef>).push(ref);
+  for (const route of routing.routes) add(route.backend);
+  for (const d of routing.defaults) add(d.backend);
+  if (routing.controllerDefault) add(routing.controllerDefault);
+  kept.refs = { routing, index };
+  return index;
+}
+
 /** readyEndpoints(), or what it gave for the same port and slices in an earlier build (with its problems again). */
 function endpointsOf(state: BuildState, slices: readonly EndpointSlice[], servicePort: ServicePort): TableEndpoint[] {
   const memo = state.context.memo;
@@ -296,8 +305,9 @@ export const resolveServices: Processor = (state) => {
   const memo = state.context.memo;
   // With a memo the lookups live on: a build looks up again only the ports
   // of Services or EndpointSlices that changed.
-  const kept = memo ? (memo.lookups ??= { index: new Map(), stamp: 0, entries: 0, servicesMap: undefined, slicesMap: undefined }) : undefined;
-  const stamp = kept ? ++kept.stamp : 1;
+  const kept = memo ? (memo.lookups ??= {
+    index: new Map(), stamp: 0, entries: 0, servicesMap: undefined, slicesMap: undefined, routing: undefined, gatewayRefs: false, nextId: 0, reported: undefined, refs: undefined,
+  }) : undefined;
   const lookups: ByNamespace<ServiceLookups> = kept ? kept.index : new Map();
   // When the last build resolved against the indexes these were brought up
   // to date from, a lookup it used holds unless its Service is one of those
@@ -306,13 +316,28 @@ export const resolveServices: Processor = (state) => {
   // 10,000 Ingresses: 20,000 references, one Service touched).
   const carried = kept !== undefined && touched !== undefined && kept.servicesMap === state.snapshot.services &&
     kept.slicesMap !== undefined && (kept.slicesMap === state.snapshot.endpointSlices || state.snapshot.endpointSliceChanges?.base === kept.slicesMap);
+  // And when the references are the last build's too (its routing, taken
+  // over, with no Gateway API references either time), only the references
+  // to the touched Services are resolved: the others keep what they were
+  // resolved to, which the lookups they hold still say, and the build keeps
+  // the last one's stamp, so those lookups stay the last build's own. Even
+  // touching 20,000 references was most of an endpoint change's build.
+  const gatewayRefs = (state.gateway?.refs.size ?? 0) > 0;
+  const only = carried && state.routingReused && state.routing !== undefined && kept.routing === state.routing && !kept.gatewayRefs && !gatewayRefs &&
+    kept.reported !== undefined ? touched : undefined;
+  const stamp = kept ? (only ? kept.stamp : ++kept.stamp) : 1;
   if (carried) {
     for (const t of touched) for (const entry of lookups.get(t.namespace)?.get(t.service) ?? []) entry.lookup.stamp = 0;
   }
   if (kept) {
     kept.servicesMap = state.snapshot.services;
     kept.slicesMap = state.snapshot.endpointSlices;
+    kept.routing = state.routing;
+    kept.gatewayRefs = gatewayRefs;
   }
+  // What this build reports of what it resolves, for a build that resolves only some references after it.
+  const reportedLookups: PortLookup[] = [];
+  const reportedRefs: BackendRef[] = [];
   const endpointsByPort = new Map<ServicePort, { endpoints: TableEndpoint[]; problems: readonly Problem[] }>();
   let used = 0;
 
@@ -355,6 +380,7 @@ export const resolveServices: Processor = (state) => {
   const fresh = (ref: BackendRef): PortLookup => {
     const lookup = lookUp(ref);
     lookup.stamp = stamp;
+    if (lookup.problems.length > 0) reportedLookups.push(lookup);
     used++;
     return lookup;
   };
@@ -376,7 +402,10 @@ export const resolveServices: Processor = (state) => {
   const takeOver = (l: PortLookup): PortLookup => {
     l.stamp = stamp;
     l.http = l.https = undefined;
-    if (l.problems.length > 0) state.problems.push(...l.problems);
+    if (l.problems.length > 0) {
+      state.problems.push(...l.problems);
+      reportedLookups.push(l);
+    }
     used++;
     if (memo) memo.reused.lookups++;
     return l;
@@ -390,7 +419,8 @@ export const resolveServices: Processor = (state) => {
     const last = ref.lookup;
     if (last !== undefined && kept) {
       if (last.stamp === stamp) return last;
-      if (carried && last.stamp === stamp - 1) {
+      // (With only some resolved, the stamp is the last build's: this branch is for a build of its own stamp.)
+      if (carried && !only && last.stamp === stamp - 1) {
         if (memo) memo.reused.carried++;
         return takeOver(last);
       }
@@ -416,7 +446,8 @@ export const resolveServices: Processor = (state) => {
     return lookup;
   };
 
-  let nextId = 0;
+  // Past the ids the references kept hold, when only some are resolved.
+  let nextId = only ? kept!.nextId : 0;
   const resolve = (ref: BackendRef): void => {
     if (ref.resolved) return;
     const lookup = find(ref);
@@ -430,6 +461,11 @@ export const resolveServices: Processor = (state) => {
     ref.resolved = resolved;
     const issue = lookup.issue;
     if (!issue) return;
+    reportedRefs.push(ref);
+    reportIssue(ref, issue);
+  };
+
+  const reportIssue = (ref: BackendRef, issue: Issue): void => {
     if (ref.owner) {
       report(state, 'Ingress', ref.owner.namespace, ref.owner.name, `${backendField(ref)}${issue.field}`, 'Error', issue.message);
     } else if (ref.httpRoute) {
@@ -439,11 +475,47 @@ export const resolveServices: Processor = (state) => {
     }
   };
 
-  for (const route of state.routes) resolve(route.backend);
-  for (const d of state.defaults) resolve(d.backend);
-  if (state.controllerDefault) resolve(state.controllerDefault);
-  // Last, so that the Ingresses' backends are numbered as without Gateways (the table memo compares them).
-  for (const ref of state.gateway?.refs.values() ?? []) resolve(ref);
+  if (only) {
+    // The last build's reports of the lookups and references kept (those of
+    // the touched Services' were marked unused above), then the touched
+    // Services' references resolved again.
+    const last = kept!.reported!;
+    for (const l of last.lookups) {
+      if (l.stamp !== stamp) continue;
+      state.problems.push(...l.problems);
+      reportedLookups.push(l);
+    }
+    for (const ref of last.refs) {
+      if (ref.lookup!.stamp !== stamp) continue;
+      reportedRefs.push(ref);
+      reportIssue(ref, ref.lookup!.issue!);
+    }
+    const byService = refsByService(kept!, state.routing!);
+    for (const t of only) {
+      const refs = byService.get(t.namespace)?.get(t.service) ?? [];
+      for (const ref of refs) ref.resolved = undefined;
+      for (const ref of refs) resolve(ref);
+    }
+    state.resolvedOnly = only;
+    memo!.reused.resolvedOnly++;
+  } else {
+    if (state.routingReused) {
+      // The last build's references, resolved afresh: their Services and endpoints may differ.
+      for (const route of state.routes) route.backend.resolved = undefined;
+      for (const d of state.defaults) d.backend.resolved = undefined;
+      if (state.controllerDefault) state.controllerDefault.resolved = undefined;
+    }
+    for (const route of state.routes) resolve(route.backend);
+    for (const d of state.defaults) resolve(d.backend);
+    if (state.controllerDefault) resolve(state.controllerDefault);
+    // Last, so that the Ingresses' backends are numbered as without Gateways (the table memo compares them).
+    for (const ref of state.gateway?.refs.values() ?? []) resolve(ref);
+  }
+  if (kept) {
+    kept.reported = { lookups: reportedLookups, refs: reportedRefs };
+    kept.nextId = nextId;
+  }
+  if (only) return;
   // Lookups no build uses any more (their Ingresses or backends went away) go once they outnumber the rest.
   if (kept && kept.entries > 2 * used + 1000) {
     kept.entries = 0;

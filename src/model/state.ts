@@ -192,8 +192,23 @@ export interface BuildState {
   validUntil: number;
   /** The routing this build made or took over, when it has a memo. */
   routing: RoutingMemo | undefined;
+  /** True when that routing is the last build's, taken over (reuseRouting in build.ts). */
+  routingReused: boolean;
+  /**
+   * Set by resolveServices when it resolved only the references to these
+   * Services, the others keeping what the last build resolved them to (the
+   * same routing, only their EndpointSlices changed): the table is then made
+   * again for them alone (table.ts).
+   */
+  resolvedOnly: readonly ServiceName[] | undefined;
   /** The Gateway API part, made by collectGateways. */
   gateway: GatewayState | undefined;
+}
+
+/** A Service by namespace and name. */
+export interface ServiceName {
+  readonly namespace: string;
+  readonly service: string;
 }
 
 /** A processor: one step of the build, in place on the build state. */
@@ -227,6 +242,8 @@ export function newState(snapshot: Snapshot, config: BuildConfig, context: Build
     served: [],
     validUntil: Number.POSITIVE_INFINITY,
     routing: undefined,
+    routingReused: false,
+    resolvedOnly: undefined,
     gateway: undefined,
   };
 }

@@ -11,7 +11,7 @@
 
 import type { TableBackend, TableHost, TableRule } from './table-model.js';
 import { NO_OPTIONS, canonicalOptions } from './annotations.js';
-import type { BackendRef, BuildState, ClaimedIngress, HostGroup, Processor, RouteCandidate } from './state.js';
+import type { BackendRef, BuildState, ClaimedIngress, HostGroup, Processor, RouteCandidate, ServiceName } from './state.js';
 import { NO_SETTINGS } from './state.js';
 import type { TableMemo } from './memo.js';
 import { compareText, sortInPlace } from './order.js';
@@ -135,8 +135,47 @@ interface Found {
   readonly previous: number;
 }
 
+/**
+ * The last table again with the backends of the Services resolveServices
+ * resolved again (state.resolvedOnly): the routing is the one that table was
+ * made from, and every other reference still holds what it was resolved to.
+ */
+function reuseTableFor(state: BuildState, only: readonly ServiceName[]): boolean {
+  const memo = state.context.memo;
+  const m = memo?.table;
+  if (!memo || !m || !state.routing || m.routing !== state.routing) return false;
+  const byService = m.makersByService ??= makersByService(m);
+  const backends = m.backends.slice();
+  for (const t of only) {
+    for (const i of byService.get(t.namespace)?.get(t.service) ?? []) {
+      const { ref, redirect } = m.makers[i]!;
+      const last = backends[i];
+      backends[i] = last && sameResolved(last, resolvedOf(ref)) ? last : makeBackend(ref, redirect);
+    }
+  }
+  m.backends = backends;
+  state.table = { hosts: m.hosts, backends };
+  if (m.defaultBackend !== undefined) state.table.defaultBackend = m.defaultBackend;
+  state.served = m.served;
+  memo.reused.table++;
+  return true;
+}
+
+function makersByService(m: TableMemo): Map<string, Map<string, number[]>> {
+  const index = new Map<string, Map<string, number[]>>();
+  m.makers.forEach(({ ref }, i) => {
+    let byName = index.get(ref.namespace);
+    if (!byName) index.set(ref.namespace, (byName = new Map()));
+    let list = byName.get(ref.service);
+    if (!list) byName.set(ref.service, (list = []));
+    list.push(i);
+  });
+  return index;
+}
+
 export const assembleTable: Processor = (state) => {
   const memo = state.context.memo;
+  if (state.resolvedOnly && reuseTableFor(state, state.resolvedOnly)) return;
   const ids = memo && state.routing ? resolvedIds(state) : undefined;
   if (ids && reuseTable(state, ids)) return;
   // Found in the sorted walk, in the order it meets them; numbered at the end.
@@ -264,6 +303,6 @@ export const assembleTable: Processor = (state) => {
   if (memo && ids && state.routing) {
     // Read by the next build's lastEqual, against the table kept here.
     for (let g = 1; g <= claims.length; g++) if (groupStart[g]! < groupStart[g + 1]!) claims[g - 1]!.run = groupStart[g]!;
-    memo.table = { routing: state.routing, ids, hosts, defaultBackend: state.table.defaultBackend, served: state.served, makers, backends };
+    memo.table = { routing: state.routing, ids, hosts, defaultBackend: state.table.defaultBackend, served: state.served, makers, backends, makersByService: undefined };
   }
 };
