@@ -334,6 +334,8 @@ export const resolveServices: Processor = (state) => {
     kept.slicesMap = state.snapshot.endpointSlices;
     kept.routing = state.routing;
     kept.gatewayRefs = gatewayRefs;
+    // The index of another routing's references would keep that routing alive.
+    if (kept.refs !== undefined && kept.refs.routing !== state.routing) kept.refs = undefined;
   }
   // What this build reports of what it resolves, for a build that resolves only some references after it.
   const reportedLookups: PortLookup[] = [];
