@@ -13,7 +13,7 @@ import type { TableBackend, TableHost, TableRule } from './table-model.js';
 import { NO_OPTIONS, canonicalOptions } from './annotations.js';
 import type { BackendRef, BuildState, ClaimedIngress, HostGroup, Processor, RouteCandidate, ServiceName } from './state.js';
 import { NO_SETTINGS } from './state.js';
-import type { TableMemo } from './memo.js';
+import type { BuildMemo, TableMemo } from './memo.js';
 import { compareText, sortInPlace } from './order.js';
 import { hasHttps } from './tls.js';
 
@@ -83,16 +83,22 @@ function reuseTable(state: BuildState, ids: Int32Array): boolean {
   // then re-encodes only the backends that changed. Its options come from
   // the same routing (the reference's settings, the hosts with https), so
   // what was resolved says it all.
-  const backends = m.makers.map(({ ref, redirect }, i) => {
-    const last = m.backends[i];
-    return last && sameResolved(last, resolvedOf(ref)) ? last : makeBackend(ref, redirect);
-  });
+  takeTableOver(state, memo, m, m.makers.map((maker, i) => backendAgain(maker, m.backends[i])));
+  return true;
+}
+
+/** The backend a maker makes now: the last one when it is what the maker would make. */
+function backendAgain({ ref, redirect }: TableMemo['makers'][number], last: TableBackend | undefined): TableBackend {
+  return last && sameResolved(last, resolvedOf(ref)) ? last : makeBackend(ref, redirect);
+}
+
+/** The kept table's hosts with these backends, as this build's table. */
+function takeTableOver(state: BuildState, memo: BuildMemo, m: TableMemo, backends: TableBackend[]): void {
   m.backends = backends;
   state.table = { hosts: m.hosts, backends };
   if (m.defaultBackend !== undefined) state.table.defaultBackend = m.defaultBackend;
   state.served = m.served;
   memo.reused.table++;
-  return true;
 }
 
 /**
@@ -147,17 +153,9 @@ function reuseTableFor(state: BuildState, only: readonly ServiceName[]): boolean
   const byService = m.makersByService ??= makersByService(m);
   const backends = m.backends.slice();
   for (const t of only) {
-    for (const i of byService.get(t.namespace)?.get(t.service) ?? []) {
-      const { ref, redirect } = m.makers[i]!;
-      const last = backends[i];
-      backends[i] = last && sameResolved(last, resolvedOf(ref)) ? last : makeBackend(ref, redirect);
-    }
+    for (const i of byService.get(t.namespace)?.get(t.service) ?? []) backends[i] = backendAgain(m.makers[i]!, backends[i]);
   }
-  m.backends = backends;
-  state.table = { hosts: m.hosts, backends };
-  if (m.defaultBackend !== undefined) state.table.defaultBackend = m.defaultBackend;
-  state.served = m.served;
-  memo.reused.table++;
+  takeTableOver(state, memo, m, backends);
   return true;
 }
 
