@@ -229,8 +229,6 @@ function unresolved(made: Made, service: string, port: string, problem: string, 
 /** The lookups of one Service, by the port as Ingresses name it (a Service has few ports: a list). */
 export type ServiceLookups = { port: number | string; lookup: PortLookup }[];
 
-/** A Service by namespace and name. */
-
 interface Indexes {
   readonly services: ByNamespace<Service>;
   readonly slices: ByNamespace<EndpointSlice[]>;
