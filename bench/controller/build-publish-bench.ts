@@ -21,7 +21,8 @@
 //   whole run (maxRssMiB, six full rebuilds in a row included).
 //
 // Each size runs in a process of its own (the bench starts itself again with
-// --size), so that the memory figures are those of a controller at that size.
+// --size and the controller's Node.js flags), so that the memory figures are
+// those of a controller at that size.
 //
 //   node --expose-gc dist/bench/controller/build-publish-bench.js [--quick] [--json]
 import { execFileSync } from 'node:child_process';
@@ -39,6 +40,7 @@ import { RouteTablePublisher, TRIM_AFTER_MS } from '../../src/publish/route-tabl
 import { RouteTable } from '../../src/route-table/route-table.js';
 import { controllerMetrics } from '../../src/observe/metrics.js';
 import { silentLogger } from '../../src/observe/logger.js';
+import { CONTROLLER_NODE_FLAGS } from '../../src/controller/node-flags.js';
 
 /** The goals of issue 12 at 10,000 Ingresses and 100,000 endpoints. */
 const GOALS = { totalMs: 150, rssMiB: 200, endpointChangeMs: 30 } as const;
@@ -246,7 +248,7 @@ const sizes: Array<[number, number]> = values.quick ? [[100, 1000]] : [[1000, 10
 if (!values.json) console.log(`load average before: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 for (const [ingresses, endpoints] of sizes) {
   const self = fileURLToPath(import.meta.url);
-  const out = execFileSync(process.execPath, ['--expose-gc', self, `--size=${ingresses},${endpoints}`, ...(values.quick ? ['--quick'] : [])], { encoding: 'utf8' });
+  const out = execFileSync(process.execPath, ['--expose-gc', ...CONTROLLER_NODE_FLAGS, self, `--size=${ingresses},${endpoints}`, ...(values.quick ? ['--quick'] : [])], { encoding: 'utf8' });
   const r = JSON.parse(out.trim().split('\n').pop()!) as Awaited<ReturnType<typeof measure>>;
   if (values.json) {
     console.log(JSON.stringify(r));

@@ -42,6 +42,7 @@ import { K8S_DIR, MAIN_JS, ROOT } from '../e2e/env.js';
 import { PLUGIN_SO } from '../plugin/helpers.js';
 import { failureMessage, parseGoTestOutput, parseReport, reportSummary, type ConformanceReport, type SuiteTest } from './report.js';
 import { RouteTable } from '../../src/route-table/route-table.js';
+import { CONTROLLER_NODE_FLAGS } from '../../src/controller/node-flags.js';
 
 /** Our Gateways' addresses: 14 hosts of a /28 of loopback, apart from the e2e tests' 127.77.x and 127.78.x and the demo's 127.0.1.0/29. */
 export const GATEWAY_ADDRESSES = '127.0.80.0/28';
@@ -351,6 +352,7 @@ export async function runConformance(o: ConformanceOptions = {}): Promise<Confor
     controller = await ManagedProcess.start(
       process.execPath,
       [
+        ...CONTROLLER_NODE_FLAGS,
         MAIN_JS,
         'controller',
         '--kubeconfig',

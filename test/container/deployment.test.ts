@@ -13,6 +13,7 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { parseAllDocuments } from 'yaml';
+import { CONTROLLER_NODE_FLAGS } from '../../src/controller/node-flags.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const DIR = path.join(ROOT, 'k8s/traffic-server');
@@ -42,6 +43,11 @@ describe('the shipped Deployment', () => {
       for (const e of c.env ?? []) assert.equal(e.valueFrom?.secretKeyRef, undefined, `${c.name}: env ${e.name} from a Secret`);
       assert.equal(c.envFrom, undefined, `${c.name}: envFrom`);
     }
+  });
+
+  test('the controller runs with the Node.js flags the e2e environment and the benches use', async () => {
+    const controller = ((await deployment()).spec.template.spec.containers as any[]).find((c) => c.name === 'controller');
+    assert.deepEqual(controller.command, ['node', ...CONTROLLER_NODE_FLAGS, '/opt/ats-ingress/dist/src/cli/main.js', 'controller']);
   });
 
   test('every container runs as a non-root user, read-only, with no capabilities and no privilege escalation', async () => {

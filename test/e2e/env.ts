@@ -27,6 +27,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 
 import { RouteTable } from '../../src/route-table/route-table.js';
+import { CONTROLLER_NODE_FLAGS } from '../../src/controller/node-flags.js';
 import { ATS_MODULES_DIR, httpRequest, startAts, type AtsInstance, type HttpRequestOptions, type HttpResponse } from '../harness/ats.js';
 import type { BackendEcho } from '../harness/backends.js';
 import { startKube, type KubeCluster } from '../harness/kube.js';
@@ -68,9 +69,9 @@ export class ControllerProcess {
     this.adminPort = adminPort;
   }
 
-  /** Starts `node dist/src/cli/main.js controller ARGS`; its stdout and stderr are kept (the last 200,000 characters at least). */
+  /** Starts `node FLAGS dist/src/cli/main.js controller ARGS` (the Deployment's flags); its stdout and stderr are kept (the last 200,000 characters at least). */
   static async start(args: string[], adminPort: number): Promise<ControllerProcess> {
-    const proc = await ManagedProcess.start(process.execPath, [MAIN_JS, 'controller', ...args], {
+    const proc = await ManagedProcess.start(process.execPath, [...CONTROLLER_NODE_FLAGS, MAIN_JS, 'controller', ...args], {
       name: 'controller',
       output: 'memory',
       tailChars: 200_000,
