@@ -19,6 +19,10 @@
 //   seconds; --quick waits 1.5 s only), beside the RSS right after the last
 //   build's garbage was collected (rssJustAfterMiB) and the peak of the
 //   whole run (maxRssMiB, six full rebuilds in a row included).
+// - ingressAfterIdleMs: one more new Ingress, right after that pause: the
+//   first change after a controller idled, when V8's memory reducer has
+//   shrunk the heap (idleReduced says whether it had), which the changes
+//   above, back to back, never see.
 //
 // Each size runs in a process of its own (the bench starts itself again with
 // --size and the controller's Node.js flags), so that the memory figures are
@@ -151,6 +155,7 @@ async function measure(ingresses: number, endpoints: number, runs: number, quick
   let justAfter: NodeJS.MemoryUsage;
   let settled: NodeJS.MemoryUsage;
   let idleMs = 0;
+  let afterIdleMs = 0;
   try {
     const context = buildContext();
     await publishOrFail(p, build(cache.snapshot(), config, { ...context, now: Date.now() }));
@@ -163,7 +168,8 @@ async function measure(ingresses: number, endpoints: number, runs: number, quick
       const t1 = performance.now();
       if (r > 0) changeMs.push(t1 - t0);
     }
-    for (let r = 0; r < runs * 2 + 1; r++) {
+    /** One new Ingress, r-th: its whole time and its publish's. */
+    const addIngress = async (r: number): Promise<[number, number]> => {
       const { ns, name } = names(r);
       const added = ingress(`${ns}/added-${r}`).className('ats').created(ingresses + r).rule(`added-${r}.${ns}.example.com`, prefix('/', name, 'http')).build();
       const fromJson = JSON.parse(JSON.stringify(added)) as KubeObject;
@@ -173,9 +179,14 @@ async function measure(ingresses: number, endpoints: number, runs: number, quick
       const tBuilt = performance.now();
       await publishOrFail(p, result);
       const t1 = performance.now();
+      return [t1 - t0, t1 - tBuilt];
+    };
+    const added = runs * 2 + 1;
+    for (let r = 0; r < added; r++) {
+      const [whole, publish] = await addIngress(r);
       if (r > 0) {
-        ingressMs.push(t1 - t0);
-        ingressPublishMs.push(t1 - tBuilt);
+        ingressMs.push(whole);
+        ingressPublishMs.push(publish);
       }
     }
     // The controller's memory with its table published: right after a
@@ -199,6 +210,7 @@ async function measure(ingresses: number, endpoints: number, runs: number, quick
       settled = process.memoryUsage();
     }
     idleMs = performance.now() - idleFrom;
+    [afterIdleMs] = await addIngress(added);
   } finally {
     p.close();
     removeTable(tableName);
@@ -218,6 +230,8 @@ async function measure(ingresses: number, endpoints: number, runs: number, quick
     ingressChangeMs: median(ingressMs),
     ingressChangePublishMs: median(ingressPublishMs),
     ingressChanges: ingressMs.length,
+    ingressAfterIdleMs: afterIdleMs,
+    idleReduced: settled.heapTotal <= justAfter.heapTotal * 0.85,
     rssMiB: Math.round(mem.rss / 2 ** 20),
     rssJustAfterMiB: Math.round(justAfter.rss / 2 ** 20),
     idleS: Math.round(idleMs / 100) / 10,
@@ -260,6 +274,7 @@ for (const [ingresses, endpoints] of sizes) {
       `full rebuild: build ${r.buildMs.toFixed(1)} ms + publish ${r.publishMs.toFixed(1)} ms = ${r.totalMs.toFixed(1)} ms${goal('totalMs')}; ` +
       `one EndpointSlice changed: ${r.endpointChangeMs.toFixed(1)} ms${goal('endpointChangeMs')}, p90 ${r.endpointChangeP90Ms.toFixed(1)} ms (medians of ${runs} rebuilds, ${r.endpointChanges} changes); ` +
       `one Ingress added: ${r.ingressChangeMs.toFixed(1)} ms, of which publish ${r.ingressChangePublishMs.toFixed(1)} ms (medians of ${r.ingressChanges}); ` +
+      `one more after the idle below: ${r.ingressAfterIdleMs.toFixed(1)} ms (one change, ${r.idleReduced ? 'after' : 'before'} V8's memory reducer ran); ` +
       `table ${(r.tableBytes / 2 ** 20).toFixed(1)} MiB, ${r.rules} rules; controller RSS idle ${r.rssMiB} MiB${goal('rssMiB')} after ${r.idleS} s (${r.rssJustAfterMiB} MiB right after the last build, peak ${r.maxRssMiB} MiB), heap ${r.heapMiB} MiB; ` +
       `load average ${r.loadAverage.toFixed(2)}`,
   );
