@@ -10,13 +10,13 @@ import type { SourceProblem } from '../sources/source.js';
 import { CONTROLLER_HELP, parseControllerOptions, type ControllerOptions } from './controller-options.js';
 import { CliError, toJson, type Io } from './io.js';
 
-function wiringFor(o: ControllerOptions, logger: Logger): Wiring & { sourceProblems?: () => readonly SourceProblem[] } {
+async function wiringFor(o: ControllerOptions, logger: Logger): Promise<Wiring & { sourceProblems?: () => readonly SourceProblem[] }> {
   if (o.source.kind === 'manifests') {
     const w = manifestsWiring({ dir: o.source.dir, namespaces: o.build.watchNamespaces, watch: !o.once }, logger);
     return { ...w, sourceProblems: () => w.source.problems };
   }
   try {
-    return kubernetesWiring(
+    return await kubernetesWiring(
       {
         ...(o.source.kubeconfig !== undefined ? { kubeconfig: o.source.kubeconfig } : {}),
         namespaces: o.build.watchNamespaces,
@@ -40,7 +40,7 @@ export async function runController(args: string[], io: Io, signal?: AbortSignal
     return 0;
   }
   const logger = createLogger({ level: o.logLevel, write: (line) => io.err(line) });
-  const { sourceProblems, ...wiring } = wiringFor(o, logger);
+  const { sourceProblems, ...wiring } = await wiringFor(o, logger);
   let ctx: PublisherContext | undefined;
   const controller = new Controller({
     ...wiring,

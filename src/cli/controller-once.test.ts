@@ -103,6 +103,21 @@ describe('controller --once --json', () => {
     assert.deepEqual(conds(parent.conditions), { Accepted: 'True/Accepted@3', ResolvedRefs: 'False/BackendNotFound@3' });
   });
 
+  test('a manifests run never loads @kubernetes/client-node (most of a second of start-up)', async () => {
+    // A resolve hook that refuses client-node: the run must succeed with it,
+    // and the same hook must stop a plain import of it (or it tests nothing).
+    const hooks = `export async function resolve(specifier, context, next) {
+      if (specifier === '@kubernetes/client-node' || specifier.startsWith('@kubernetes/client-node/')) throw new Error('refused: @kubernetes/client-node');
+      return next(specifier, context);
+    }`;
+    const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`;
+    const refuse = ['--import', `data:text/javascript,${encodeURIComponent(register)}`];
+    const { stdout } = await run(process.execPath, [...refuse, BIN, 'controller', '--manifests', dir, '--once', '--json', '--table', table, '--log-level', 'error'], { timeout: 30_000 });
+    assert.deepEqual(JSON.parse(stdout).routes.hosts.map((h: { name: string }) => h.name), ['ingress.example.test']);
+    const repo = fileURLToPath(new URL('../../..', import.meta.url));
+    await assert.rejects(run(process.execPath, [...refuse, '--input-type=module', '-e', "await import('@kubernetes/client-node')"], { cwd: repo, timeout: 30_000 }), /refused: @kubernetes\/client-node/);
+  });
+
   test('--json without --once is refused', async () => {
     await assert.rejects(run(process.execPath, [BIN, 'controller', '--manifests', dir, '--json'], { timeout: 10_000 }), /--json goes with --once/);
   });

@@ -184,7 +184,7 @@ spec: { controllerName: example.com/another-controller }
 `);
     const table = `t-gwclass-${process.pid}`;
     const logs = recordingLogger();
-    const wiring = kubernetesWiring({ kubeconfig: kube.kubeconfig('controller'), namespaces: [], leaderElectionNamespace: 'default', publishAddresses: [], build: buildConfig() }, logs.logger);
+    const wiring = await kubernetesWiring({ kubeconfig: kube.kubeconfig('controller'), namespaces: [], leaderElectionNamespace: 'default', publishAddresses: [], build: buildConfig() }, logs.logger);
     const controller = new Controller({ ...wiring, table, build: buildConfig(), logger: logs.logger, holdMs: 10, coalesceMs: 5 });
     await controller.start();
     try {
@@ -256,7 +256,7 @@ spec:
 `);
     const table = `t-gwsel-${process.pid}`;
     const logs = recordingLogger();
-    const wiring = kubernetesWiring({ kubeconfig: kube.kubeconfig('controller'), namespaces: [], leaderElectionNamespace: 'default', publishAddresses: [], build: buildConfig() }, logs.logger);
+    const wiring = await kubernetesWiring({ kubeconfig: kube.kubeconfig('controller'), namespaces: [], leaderElectionNamespace: 'default', publishAddresses: [], build: buildConfig() }, logs.logger);
     const controller = new Controller({ ...wiring, table, build: buildConfig(), logger: logs.logger, holdMs: 10, coalesceMs: 5 });
     await controller.start();
     try {

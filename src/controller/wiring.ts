@@ -57,8 +57,8 @@ export interface KubernetesWiringOptions {
 }
 
 /** Throws (with what to do) when the kubeconfig or the in-cluster configuration cannot be loaded. */
-export function kubernetesWiring(o: KubernetesWiringOptions, logger: Logger): Wiring {
-  const client = new KubeClient(o.kubeconfig !== undefined ? { kubeconfig: o.kubeconfig } : {});
+export async function kubernetesWiring(o: KubernetesWiringOptions, logger: Logger): Promise<Wiring> {
+  const client = await KubeClient.create(o.kubeconfig !== undefined ? { kubeconfig: o.kubeconfig } : {});
   const records = o.recordsConfigMap;
   const source = new KubernetesSource({
     transport: client,

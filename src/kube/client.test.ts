@@ -36,7 +36,7 @@ function client(): KubeClient {
     contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
     currentContext: 'x',
   });
-  return new KubeClient({ kubeConfig: kc });
+  return new KubeClient(kc);
 }
 
 describe('kube-client', () => {
@@ -52,10 +52,10 @@ describe('kube-client', () => {
     assert.equal(new KubeApiError('x', 403, 'HTTP_403', 'Forbidden').gone, false);
   });
 
-  test('bad configuration says what is wrong', () => {
+  test('bad configuration says what is wrong', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kc-'));
     try {
-      assert.throws(() => new KubeClient({ kubeconfig: join(dir, 'missing.yaml') }), /cannot load kubeconfig .*missing\.yaml: .*ENOENT/);
+      await assert.rejects(KubeClient.create({ kubeconfig: join(dir, 'missing.yaml') }), /cannot load kubeconfig .*missing\.yaml: .*ENOENT/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -63,7 +63,7 @@ describe('kube-client', () => {
     delete process.env['KUBERNETES_SERVICE_HOST'];
     delete process.env['KUBERNETES_SERVICE_PORT'];
     try {
-      assert.throws(() => new KubeClient({}), /not running in a cluster .*pass --kubeconfig/);
+      await assert.rejects(KubeClient.create({}), /not running in a cluster .*pass --kubeconfig/);
     } finally {
       if (saved.h !== undefined) process.env['KUBERNETES_SERVICE_HOST'] = saved.h;
       if (saved.p !== undefined) process.env['KUBERNETES_SERVICE_PORT'] = saved.p;
@@ -124,7 +124,7 @@ describe('kube-client', () => {
       contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
       currentContext: 'x',
     });
-    const c = new KubeClient({ kubeConfig: kc });
+    const c = new KubeClient(kc);
     await assert.rejects(c.request({ method: 'GET', path: '/api' }), (e: KubeApiError) => e.status === 0 && e.code === 'ECONNREFUSED');
     c.close();
   });

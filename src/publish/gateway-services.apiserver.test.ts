@@ -96,7 +96,7 @@ describe('Gateway Services kept by the leader', () => {
     assert.ok(!isInvalid(range));
     const logs = recordingLogger();
     const config = buildConfig({ gatewayPortRange: range });
-    const wiring = kubernetesWiring({
+    const wiring = await kubernetesWiring({
       kubeconfig: kube.kubeconfig('controller'), namespaces: [], leaderElectionNamespace: NS, publishAddresses: [], build: config,
       gatewayServices: { type: 'LoadBalancer', selector: { app: 'ats-ingress' } },
     }, logs.logger);

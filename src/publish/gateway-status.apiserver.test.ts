@@ -217,7 +217,7 @@ describe('Gateway API status written by the controller', () => {
     const table = `t-gwstatus-${process.pid}`;
     const logs = recordingLogger();
     const config = buildConfig();
-    const wiring = kubernetesWiring({ kubeconfig: kube.kubeconfig('controller'), namespaces: [], leaderElectionNamespace: 'default', publishAddresses: [], build: config }, logs.logger);
+    const wiring = await kubernetesWiring({ kubeconfig: kube.kubeconfig('controller'), namespaces: [], leaderElectionNamespace: 'default', publishAddresses: [], build: config }, logs.logger);
     const controller = new Controller({ ...wiring, table, build: config, logger: logs.logger, holdMs: 10, coalesceMs: 5 });
     const t0 = Date.now();
     await controller.start();

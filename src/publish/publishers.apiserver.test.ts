@@ -29,7 +29,7 @@ before(
       input: rbacManifest({ name: 'ats-ingress', user: CONTROLLER_USER, clusterRules: [...SOURCE_RULES, ...PUBLISH_RULES], leaseNamespace: LEASE_NS, leaseRules: LEADER_RULES }),
     });
     assert.equal(r.code, 0, r.stderr);
-    client = new KubeClient({ kubeconfig: kube.kubeconfig('controller') });
+    client = await KubeClient.create({ kubeconfig: kube.kubeconfig('controller') });
   },
   { timeout: 10 * 60_000 },
 );

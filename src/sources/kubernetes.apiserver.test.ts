@@ -455,7 +455,7 @@ describe('KubernetesSource against a real API server', () => {
   });
 
   test('410 Gone at the transport: a watch from a resourceVersion older than the watch cache is an ERROR event 410 or HTTP 410', async () => {
-    const client = new KubeClient({ kubeconfig: kube.kubeconfig('controller') });
+    const client = await KubeClient.create({ kubeconfig: kube.kubeconfig('controller') });
     const ctrl = new AbortController();
     const seen: RawWatchEvent[] = [];
     let error: unknown;

@@ -141,7 +141,7 @@ export class KubernetesSource implements Source {
     if (this.#started) throw new Error('KubernetesSource: start() called twice');
     this.#started = true;
     if (!this.#transport) {
-      this.#ownClient = new KubeClient(this.#options.kubeconfig !== undefined ? { kubeconfig: this.#options.kubeconfig } : {});
+      this.#ownClient = await KubeClient.create(this.#options.kubeconfig !== undefined ? { kubeconfig: this.#options.kubeconfig } : {});
       this.#transport = this.#ownClient;
     }
     const transport = this.#transport;
