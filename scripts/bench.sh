@@ -8,6 +8,8 @@ step "Lookup: ns per lookup, route-table core against a naive map-and-scan route
 native/build/lookup_bench "$@"
 step "Build and publish: time and memory at 1,000 and 10,000 Ingresses with 100,000 endpoints"
 node --expose-gc dist/bench/controller/build-publish-bench.js
+step "Manifests: controller --manifests DIR --once at 10,000 Ingresses, time and peak RSS"
+node dist/bench/controller/manifests-bench.js
 step "Proxy: the plugin against static remap.config and a Lua+Redis lookup, through wrk"
 node dist/bench/proxy/proxy-bench.js
 step "Controller: time from a write to the API server to the route served through ATS"

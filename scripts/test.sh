@@ -58,6 +58,7 @@ step "Benchmarks, quick mode (so they cannot rot; figures here mean little)"
 native/build/lookup_bench --quick
 native/build/lookup_bench --gateway --quick
 node --expose-gc dist/bench/controller/build-publish-bench.js --quick
+node dist/bench/controller/manifests-bench.js --quick
 node dist/bench/proxy/proxy-bench.js --quick
 node dist/bench/proxy/tls-bench.js --quick
 node dist/bench/controller/latency-bench.js --quick
