@@ -1246,6 +1246,18 @@ describe('the table handed to the addon', () => {
     for (const host of table.hosts) assert.deepEqual(host.rules.map((r) => table.backends[r.backend]!.service), host.rules.map((r) => `ns/${r.path.slice(3)}`));
   });
 
+  test('a host of more than 8 paths (looked up by map) resolves conflicts as a small one (by scan): by path and match class', () => {
+    // Prefix and ImplementationSpecific of one path conflict; Exact of that path does not; Exact twice does.
+    const contested = [prefix('/a', 'a', 80), implementationSpecific('/a', 'a', 80), exact('/a', 'a', 80), exact('/b', 'a', 80), exact('/b', 'a', 80)];
+    const padding = Array.from({ length: 8 }, (_, i) => prefix(`/pad-${i}`, 'a', 80));
+    const small = view(build(snapshotFrom([ours, ing('ns/web').rule('a.com', ...contested), ...svcA])));
+    const large = view(build(snapshotFrom([ours, ing('ns/web').rule('a.com', ...contested, ...padding), ...svcA])));
+    assert.equal(small.problems.length, 2);
+    assert.deepEqual(large.problems, small.problems);
+    assert.deepEqual(large.routes.filter((r) => !r.includes('/pad-')), small.routes);
+    assert.equal(large.routes.length, small.routes.length + padding.length);
+  });
+
   test('one bad Ingress never removes another Ingress\'s routes', () => {
     const good = ing('ns/good').rule('a.com', prefix('/', 'a', 80));
     const bad = ing('ns/bad').created(10)
