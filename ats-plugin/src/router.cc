@@ -619,9 +619,17 @@ Router::Result Router::forward(TSHttpTxn txn, TSMBuffer buf, TSMLoc hdr, TSMLoc 
   char address[64];
   size_t alen = 0;
   // The host as matched: in the cache key and in the URL (routed_url_host
-  // says why not the pod's address, which ATS gets below).
+  // says why not the pod's address, which ATS gets below). A request that
+  // matched an exact host has it in the table already, normalized and
+  // checked by the writer: the lookup found it by those very bytes, so
+  // normalizing the Host again (and checking its characters) is skipped,
+  // about 240 of the plugin's 2,000 instructions of a cache hit.
   char host_buf[kHostBufferSize];
-  std::string_view url_host = routed_url_host(req.host, host_buf);
+  std::string_view url_host;
+  if (!gw && d.match.host != kNone && view->host(d.match.host).kind == kHostExact)
+    url_host = view->str(view->host(d.match.host).name);
+  else
+    url_host = routed_url_host(req.host, host_buf);
   bool url_keyed = false;
   st.flags |= kTxnRouted | apply_cache(txn, buf, hdr, url, req, url_host, d.options, cache_cont_,
                                        url_keyed);  // before the URL changes

@@ -124,6 +124,11 @@ Error TableView::validate(const uint8_t* data, size_t size, TableView& view) {
     if (!k || k->length > v.host_keys_size_ - uint64_t(off) - sizeof(HostKey))
       return refuse("host " + std::to_string(i) + ": key entry out of bounds");
     std::string_view name = v.str(r.name), key = name;
+    // The plugin puts an exact host's name in the routed URL and the cache
+    // key as it stands (router.cc): a name the writer would refuse is a
+    // table it did not write.
+    if (r.kind == kHostExact && !is_valid_host_name(name))
+      return refuse("host " + std::to_string(i) + ": not a lowercase host name");
     if (r.kind == kHostWildcard) {
       if (name.substr(0, 2) != "*.") return refuse("host " + std::to_string(i) + ": a wildcard not named \"*.\"");
       key = name.substr(2);

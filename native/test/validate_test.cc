@@ -341,6 +341,27 @@ TEST_F(Reader, RefusesOutOfRangeReferencesEvenWithAGoodChecksum) {
   EXPECT_EQ(check(resealed(b)), "endpoint 0: invalid");
 }
 
+TEST_F(Reader, RefusesAnExactHostThatIsNotAHostName) {
+  // Its name and its key entry's copy changed alike, so that they agree,
+  // and resealed: the plugin puts an exact host's name in the routed URL and
+  // the cache key as it stands, so only a name the writer could write passes.
+  const Header h = header();
+  int exact = 0;
+  for (uint32_t i = 0; i < h.sections[kSectionHosts].count; ++i) {
+    HostRecord r;
+    std::memcpy(&r, bytes_.data() + h.sections[kSectionHosts].offset + i * sizeof r, sizeof r);
+    if (r.kind != kHostExact) continue;
+    ++exact;
+    for (char c : {'/', 'A', '@'}) {
+      auto b = bytes_;
+      b[h.sections[kSectionStrings].offset + r.name.offset] = uint8_t(c);
+      b[h.sections[kSectionHostKeys].offset + r.key * 8 + sizeof(HostKey)] = uint8_t(c);
+      EXPECT_EQ(check(resealed(b)), "host " + std::to_string(i) + ": not a lowercase host name") << c;
+    }
+  }
+  EXPECT_EQ(exact, 1);
+}
+
 TEST_F(Reader, RefusesKeyEntriesThatDisagreeWithTheirRecords) {
   // The entries a lookup reads are copies: a table whose copies say another
   // thing than the records is refused whole, even resealed.
