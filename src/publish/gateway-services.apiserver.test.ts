@@ -14,6 +14,7 @@ import { buildConfig } from '../config/config.js';
 import { parsePortRange } from '../config/gateway.js';
 import { Controller } from '../controller/controller.js';
 import { kubernetesWiring } from '../controller/wiring.js';
+import { RouteTable } from '../route-table/route-table.js';
 import type { Condition, Gateway } from '../kube/types.js';
 import { LEADER_RULES, PUBLISH_RULES, SOURCE_RULES, rbacManifest } from '../testing/kube-testkit.js';
 import { recordingLogger } from '../testing/recording-logger.js';
@@ -100,7 +101,8 @@ describe('Gateway Services kept by the leader', () => {
       kubeconfig: kube.kubeconfig('controller'), namespaces: [], leaderElectionNamespace: NS, publishAddresses: [], build: config,
       gatewayServices: { type: 'LoadBalancer', selector: { app: 'ats-ingress' } },
     }, logs.logger);
-    const controller = new Controller({ ...wiring, table: `t-gwsvc-${process.pid}`, build: config, logger: logs.logger, holdMs: 10, coalesceMs: 5 });
+    const table = `t-gwsvc-${process.pid}`;
+    const controller = new Controller({ ...wiring, table, build: config, logger: logs.logger, holdMs: 10, coalesceMs: 5 });
     const context = () => logs.lines.map((l) => `${l.level} ${l.msg} ${JSON.stringify(l.fields ?? {}, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v))}`).join("\n");
     await controller.start();
     try {
@@ -139,6 +141,10 @@ describe('Gateway Services kept by the leader', () => {
       assert.deepEqual(ports(left.get('infra/a')), ['http-80 80->20000', 'http-8080 8080->20002']);
     } finally {
       await controller.stop();
+      // Its table's objects in /dev/shm (five, TLS included), left behind by every run before.
+      const rt = RouteTable.open(table);
+      rt.remove();
+      rt.close();
     }
   });
 });
