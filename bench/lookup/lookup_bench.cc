@@ -575,8 +575,9 @@ int main(int argc, char** argv) {
   if (lookups || cold) return lookup_calls(routes, kind, lookups ? lookups : cold, cold != 0);
   const size_t sizes[] = {10, 1000, 100000};
   const size_t batches = quick ? 2000 : 200000;
-  // Issue 12's goal, printed beside the figures it is about: at 100,000
-  // routes, and no worse at 10.
+  // Issue 12's goal, printed beside the figures it is about: p50 < 100 ns
+  // and p99 < 250 ns at 100,000 routes, and "no worse at 10", judged here
+  // by the same bounds (stricter than the 105 ns p50 the issue started from).
   constexpr double kGoalP50 = 100, kGoalP99 = 250;
   auto has_goal = [](size_t routes) { return routes == 10 || routes == 100000; };
   if (!json) {
